@@ -1,0 +1,26 @@
+//! The pure heart of Switchyard: domain types and the decisions made on them.
+//!
+//! Nothing in this crate performs IO, spawns tasks or reads the clock: every
+//! function takes the current time (`now_ms`, milliseconds since the Unix
+//! epoch) as an argument when it needs one. That keeps every decision
+//! replayable in tests and in the simulator, and lets the store crate apply
+//! the very same rules inside a database transaction.
+
+pub mod allocation;
+pub mod catalog;
+pub mod ids;
+pub mod inventory;
+pub mod location;
+pub mod money;
+pub mod order;
+pub mod stock;
+
+pub use allocation::{allocate, AllocationPlan, AllocationRequest, Allocator, FewestLocations};
+pub use catalog::{Component, SkuDef};
+pub use ids::{ChannelName, ExternalOrderId, IdError, LocationCode, Quantity, Sku};
+pub use location::{Address, Location, LocationKind};
+pub use money::{Currency, Money, MoneyError};
+pub use order::{
+    IllegalTransition, OrderStatus, PaymentState, ServiceLevel, ShipTo, ExpiredAction,
+};
+pub use stock::{LedgerKind, Position, StockDelta, StockError};

@@ -1,0 +1,645 @@
+//! The JSON API under `/api/v1`: DTOs, parsing into core types, handlers,
+//! and the OpenAPI document generated from them.
+
+use axum::extract::{FromRequest, FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use switchyard_core::{
+    Address, ChannelName, Component, Currency, ExternalOrderId, Location, LocationCode, LocationKind, Money,
+    PaymentState, Quantity, ServiceLevel, ShipTo, Sku, SkuDef,
+};
+use switchyard_store::{
+    AllocationView, EventView, ExceptionView, LineView, NewLine, NewOrder, NewShipment, OrderFilter, OrderPage,
+    OrderView, ShipToView,
+};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ErrorBody, ErrorDetail};
+use crate::{auth, now_ms, ApiError, AppState};
+
+/// `Json<T>` whose rejections are [`ApiError`]s.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// `Path<T>` whose rejections are [`ApiError`]s.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// `Query<T>` whose rejections are [`ApiError`]s.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Switchyard API", description = "Order orchestration for small multichannel retailers."),
+    servers((url = "/api/v1")),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(ErrorBody, ErrorDetail, AllocationView, EventView, ExceptionView, LineView, ShipToView))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(put_location))
+        .routes(routes!(list_locations))
+        .routes(routes!(put_sku, get_sku))
+        .routes(routes!(put_inventory))
+        .routes(routes!(get_inventory))
+        .routes(routes!(adjust_inventory))
+        .routes(routes!(create_order, list_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(cancel_order))
+        .routes(routes!(pay_order))
+        .routes(routes!(ship_order))
+}
+
+/// The OpenAPI 3 document of the whole API, generated from the handlers.
+/// Paths are relative to the server URL `/api/v1`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+pub fn routes(state: AppState) -> Router {
+    let (api, _) = api_router().split_for_parts();
+    let doc = openapi_document();
+    let api = api
+        .route("/openapi.json", get(move || async move { Json(doc) }))
+        .fallback(|| async { ApiError::not_found("no such API route") })
+        .layer(middleware::from_fn_with_state(state.clone(), auth::require_bearer))
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit_bytes));
+    Router::new().nest("/api/v1", api).route("/healthz", get(healthz)).with_state(state)
+}
+
+async fn healthz(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    app.store.ping().await.map_err(|e| {
+        tracing::error!(error = %e, "health check failed");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "database is not answering")
+    })?;
+    Ok(Json(serde_json::json!({ "status": "ok" })))
+}
+
+// ---------------------------------------------------------------- locations
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressBody {
+    pub line1: String,
+    pub city: String,
+    #[serde(default)]
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct LocationBody {
+    pub name: String,
+    /// `store`, `warehouse` or `dropship`.
+    pub kind: String,
+    pub address: AddressBody,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    #[serde(default = "yes")]
+    pub can_ship: bool,
+    #[serde(default)]
+    pub can_pickup: bool,
+    /// Lower numbers are tried first.
+    #[serde(default)]
+    pub priority: i32,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LocationView {
+    pub code: String,
+    #[serde(flatten)]
+    pub body: LocationBody,
+}
+
+fn location_view(l: Location) -> LocationView {
+    LocationView {
+        code: l.code.to_string(),
+        body: LocationBody {
+            name: l.name,
+            kind: l.kind.as_str().into(),
+            address: AddressBody {
+                line1: l.address.line1,
+                city: l.address.city,
+                region: l.address.region,
+                postal_code: l.address.postal_code,
+                country: l.address.country,
+            },
+            lat: l.lat,
+            lon: l.lon,
+            can_ship: l.can_ship,
+            can_pickup: l.can_pickup,
+            priority: l.priority,
+            active: l.active,
+        },
+    }
+}
+
+fn check_coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<(), ApiError> {
+    if lat.is_some_and(|v| !(-90.0..=90.0).contains(&v)) || lon.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
+        return Err(ApiError::invalid("invalid_coordinates", "lat must be within ±90 and lon within ±180"));
+    }
+    Ok(())
+}
+
+/// Create or replace a location.
+#[utoipa::path(put, path = "/locations/{code}", tag = "locations",
+    params(("code" = String, Path, description = "Location code")),
+    request_body = LocationBody,
+    responses((status = 200, body = LocationView), (status = 422, body = ErrorBody)))]
+async fn put_location(
+    State(app): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(body): ApiJson<LocationBody>,
+) -> Result<Json<LocationView>, ApiError> {
+    let code = LocationCode::parse(&code)?;
+    let kind = LocationKind::parse(&body.kind)
+        .ok_or_else(|| ApiError::invalid("invalid_body", "kind must be store, warehouse or dropship"))?;
+    check_coordinates(body.lat, body.lon)?;
+    if body.name.trim().is_empty() {
+        return Err(ApiError::invalid("invalid_body", "name must not be empty"));
+    }
+    let location = Location {
+        code,
+        name: body.name,
+        kind,
+        address: Address {
+            line1: body.address.line1,
+            city: body.address.city,
+            region: body.address.region,
+            postal_code: body.address.postal_code,
+            country: body.address.country,
+        },
+        lat: body.lat,
+        lon: body.lon,
+        can_ship: body.can_ship,
+        can_pickup: body.can_pickup,
+        priority: body.priority,
+        active: body.active,
+    };
+    app.store.put_location(&location, now_ms()).await?;
+    Ok(Json(location_view(location)))
+}
+
+/// List locations in priority order.
+#[utoipa::path(get, path = "/locations", tag = "locations", responses((status = 200, body = Vec<LocationView>)))]
+async fn list_locations(State(app): State<AppState>) -> Result<Json<Vec<LocationView>>, ApiError> {
+    Ok(Json(app.store.list_locations().await?.into_iter().map(location_view).collect()))
+}
+
+// --------------------------------------------------------------------- skus
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentBody {
+    pub sku: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct SkuBody {
+    pub title: String,
+    /// With components, the SKU is a bundle that reserves them.
+    #[serde(default)]
+    pub components: Option<Vec<ComponentBody>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkuView {
+    pub sku: String,
+    pub title: String,
+    pub components: Vec<ComponentBody>,
+}
+
+fn sku_view(d: SkuDef) -> SkuView {
+    SkuView {
+        sku: d.sku.to_string(),
+        title: d.title,
+        components: d
+            .components
+            .into_iter()
+            .map(|c| ComponentBody { sku: c.sku.to_string(), quantity: c.quantity.as_i64() })
+            .collect(),
+    }
+}
+
+/// Create or replace a SKU (a bundle when it has components).
+#[utoipa::path(put, path = "/skus/{sku}", tag = "skus",
+    params(("sku" = String, Path)), request_body = SkuBody,
+    responses((status = 200, body = SkuView), (status = 422, body = ErrorBody)))]
+async fn put_sku(
+    State(app): State<AppState>,
+    ApiPath(sku): ApiPath<String>,
+    ApiJson(body): ApiJson<SkuBody>,
+) -> Result<Json<SkuView>, ApiError> {
+    let sku = Sku::parse(&sku)?;
+    let mut components = Vec::new();
+    for c in body.components.unwrap_or_default() {
+        let component = Component { sku: Sku::parse(&c.sku)?, quantity: Quantity::new(c.quantity)? };
+        if components.iter().any(|x: &Component| x.sku == component.sku) {
+            return Err(ApiError::invalid("invalid_body", format!("component {} is listed twice", component.sku)));
+        }
+        components.push(component);
+    }
+    let def = SkuDef { sku, title: body.title, components };
+    app.store.put_sku(&def, now_ms()).await?;
+    Ok(Json(sku_view(def)))
+}
+
+/// Get a SKU.
+#[utoipa::path(get, path = "/skus/{sku}", tag = "skus", params(("sku" = String, Path)),
+    responses((status = 200, body = SkuView), (status = 404, body = ErrorBody)))]
+async fn get_sku(State(app): State<AppState>, ApiPath(sku): ApiPath<String>) -> Result<Json<SkuView>, ApiError> {
+    let sku = Sku::parse(&sku)?;
+    let def = app.store.get_sku(&sku).await?.ok_or_else(|| ApiError::not_found(format!("sku {sku} not found")))?;
+    Ok(Json(sku_view(def)))
+}
+
+// ---------------------------------------------------------------- inventory
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetStockBody {
+    /// The counted units on hand.
+    pub on_hand: i64,
+    /// Units never promised to orders.
+    pub safety_stock: Option<i64>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustBody {
+    /// Signed change to on_hand.
+    pub delta: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PositionView {
+    pub location: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub safety_stock: i64,
+    pub available: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InventoryView {
+    pub sku: String,
+    /// Sum of `available` over every location.
+    pub available: i64,
+    pub locations: Vec<PositionView>,
+}
+
+async fn inventory_view(app: &AppState, sku: &Sku) -> Result<InventoryView, ApiError> {
+    let positions = app.store.sku_positions(sku).await?;
+    let locations: Vec<PositionView> = positions
+        .into_iter()
+        .map(|(l, p)| PositionView {
+            location: l.to_string(),
+            on_hand: p.on_hand,
+            reserved: p.reserved,
+            safety_stock: p.safety_stock,
+            available: p.available(),
+        })
+        .collect();
+    Ok(InventoryView { sku: sku.to_string(), available: locations.iter().map(|l| l.available).sum(), locations })
+}
+
+/// Set the counted stock of a SKU at a location (a cycle count).
+#[utoipa::path(put, path = "/inventory/{sku}/{location}", tag = "inventory",
+    params(("sku" = String, Path), ("location" = String, Path)), request_body = SetStockBody,
+    responses((status = 200, body = InventoryView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn put_inventory(
+    State(app): State<AppState>,
+    ApiPath((sku, location)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<SetStockBody>,
+) -> Result<Json<InventoryView>, ApiError> {
+    let sku = Sku::parse(&sku)?;
+    let location = LocationCode::parse(&location)?;
+    let reason = body.reason.unwrap_or_else(|| "cycle count".into());
+    app.store.set_stock(&sku, &location, body.on_hand, body.safety_stock, &reason, now_ms()).await?;
+    Ok(Json(inventory_view(&app, &sku).await?))
+}
+
+/// Adjust on_hand by a signed delta, with a reason.
+#[utoipa::path(post, path = "/inventory/{sku}/{location}/adjust", tag = "inventory",
+    params(("sku" = String, Path), ("location" = String, Path)), request_body = AdjustBody,
+    responses((status = 200, body = InventoryView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn adjust_inventory(
+    State(app): State<AppState>,
+    ApiPath((sku, location)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<AdjustBody>,
+) -> Result<Json<InventoryView>, ApiError> {
+    let sku = Sku::parse(&sku)?;
+    let location = LocationCode::parse(&location)?;
+    if body.delta == 0 {
+        return Err(ApiError::invalid("invalid_quantity", "delta must not be zero"));
+    }
+    if body.reason.trim().is_empty() {
+        return Err(ApiError::invalid("invalid_body", "reason must not be empty"));
+    }
+    app.store.adjust_stock(&sku, &location, body.delta, &body.reason, now_ms()).await?;
+    Ok(Json(inventory_view(&app, &sku).await?))
+}
+
+/// Stock of a SKU at every location.
+#[utoipa::path(get, path = "/inventory/{sku}", tag = "inventory", params(("sku" = String, Path)),
+    responses((status = 200, body = InventoryView), (status = 404, body = ErrorBody)))]
+async fn get_inventory(
+    State(app): State<AppState>,
+    ApiPath(sku): ApiPath<String>,
+) -> Result<Json<InventoryView>, ApiError> {
+    let sku = Sku::parse(&sku)?;
+    if app.store.get_sku(&sku).await?.is_none() {
+        return Err(ApiError::not_found(format!("sku {sku} not found")));
+    }
+    Ok(Json(inventory_view(&app, &sku).await?))
+}
+
+// ------------------------------------------------------------------- orders
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLineBody {
+    pub sku: String,
+    pub quantity: i64,
+    /// Minor units of the order's currency.
+    pub unit_price: i64,
+    /// Optional; must equal the order's currency when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipToBody {
+    pub name: String,
+    pub line1: String,
+    pub city: String,
+    #[serde(default)]
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrderBody {
+    pub channel: String,
+    pub external_id: String,
+    /// ISO 4217 code of every price on the order.
+    pub currency: String,
+    pub lines: Vec<OrderLineBody>,
+    pub ship_to: ShipToBody,
+    /// `standard` (default), `expedited`, `same_day` or `pickup`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_location: Option<String>,
+    /// `paid` (default) or `pending`: a pending order holds its stock for the
+    /// reservation TTL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<String>,
+}
+
+/// The most lines one order may carry.
+pub const MAX_ORDER_LINES: usize = 200;
+
+/// Parses an order body into a validated [`NewOrder`].
+pub fn parse_order(body: CreateOrderBody) -> Result<NewOrder, ApiError> {
+    let channel = ChannelName::parse(&body.channel)?;
+    let external_id = ExternalOrderId::parse(&body.external_id)?;
+    let currency = Currency::parse(&body.currency)?;
+    if body.lines.is_empty() {
+        return Err(ApiError::invalid("invalid_body", "an order needs at least one line"));
+    }
+    if body.lines.len() > MAX_ORDER_LINES {
+        return Err(ApiError::invalid("invalid_body", format!("an order may have at most {MAX_ORDER_LINES} lines")));
+    }
+    let mut total = Money::zero(currency);
+    let mut lines = Vec::with_capacity(body.lines.len());
+    for (i, l) in body.lines.into_iter().enumerate() {
+        let n = i + 1;
+        let sku = Sku::parse(&l.sku).map_err(|e| ApiError::invalid("invalid_identifier", format!("line {n}: {e}")))?;
+        let quantity =
+            Quantity::new(l.quantity).map_err(|e| ApiError::invalid("invalid_quantity", format!("line {n}: {e}")))?;
+        if l.unit_price < 0 {
+            return Err(ApiError::invalid("invalid_amount", format!("line {n}: unit_price must not be negative")));
+        }
+        let line_currency = match &l.currency {
+            Some(c) => Currency::parse(c)?,
+            None => currency,
+        };
+        let line_total = Money::new(l.unit_price, line_currency)
+            .checked_mul(quantity.as_i64())
+            .map_err(|e| ApiError::from(e).with_prefix(n))?;
+        total = total.checked_add(line_total).map_err(|e| ApiError::from(e).with_prefix(n))?;
+        lines.push(NewLine { sku, quantity, unit_price: l.unit_price });
+    }
+    let service_level = match body.service_level.as_deref() {
+        None => ServiceLevel::Standard,
+        Some(s) => ServiceLevel::parse(s).ok_or_else(|| {
+            ApiError::invalid("invalid_body", "service_level must be standard, expedited, same_day or pickup")
+        })?,
+    };
+    let pickup_location = body.pickup_location.as_deref().map(LocationCode::parse).transpose()?;
+    if service_level == ServiceLevel::Pickup && pickup_location.is_none() {
+        return Err(ApiError::invalid("invalid_body", "a pickup order needs pickup_location"));
+    }
+    let payment = match body.payment.as_deref() {
+        None => PaymentState::Paid,
+        Some(p) => PaymentState::parse(p)
+            .ok_or_else(|| ApiError::invalid("invalid_body", "payment must be paid or pending"))?,
+    };
+    check_coordinates(body.ship_to.lat, body.ship_to.lon)?;
+    let s = body.ship_to;
+    Ok(NewOrder {
+        channel,
+        external_id,
+        currency,
+        lines,
+        ship_to: ShipTo {
+            name: s.name,
+            line1: s.line1,
+            city: s.city,
+            region: s.region,
+            postal_code: s.postal_code,
+            country: s.country,
+            lat: s.lat,
+            lon: s.lon,
+        },
+        service_level,
+        pickup_location,
+        payment,
+        total_minor: total.minor(),
+    })
+}
+
+impl ApiError {
+    fn with_prefix(mut self, line: usize) -> Self {
+        self.message = format!("line {line}: {}", self.message);
+        self
+    }
+}
+
+/// Take an order: allocate and reserve at once. Idempotent by
+/// (channel, external_id): a repeat returns the same order with 200.
+#[utoipa::path(post, path = "/orders", tag = "orders", request_body = CreateOrderBody,
+    responses((status = 201, body = OrderView, description = "Created"),
+              (status = 200, body = OrderView, description = "Seen before: the same order"),
+              (status = 422, body = ErrorBody)))]
+async fn create_order(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<CreateOrderBody>,
+) -> Result<(StatusCode, Json<OrderView>), ApiError> {
+    let order = parse_order(body)?;
+    let (view, created) = app.store.create_order(&order, now_ms(), app.config.reservation_ttl_ms()).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(view)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only orders in this status.
+    pub status: Option<String>,
+    /// Only orders from this channel.
+    pub channel: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// List orders, newest first, with filters and cursor pagination.
+#[utoipa::path(get, path = "/orders", tag = "orders", params(ListParams),
+    responses((status = 200, body = OrderPage), (status = 422, body = ErrorBody)))]
+async fn list_orders(
+    State(app): State<AppState>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> Result<Json<OrderPage>, ApiError> {
+    if let Some(s) = &p.status {
+        if switchyard_core::OrderStatus::parse(s).is_none() {
+            return Err(ApiError::invalid("invalid_query", format!("unknown status {s:?}")));
+        }
+    }
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("invalid_query", "limit must be between 1 and 500"));
+    }
+    let filter = OrderFilter { status: p.status, channel: p.channel, limit, cursor: p.cursor };
+    Ok(Json(app.store.list_orders(&filter).await?))
+}
+
+/// Get an order with its allocations and timeline.
+#[utoipa::path(get, path = "/orders/{id}", tag = "orders", params(("id" = String, Path)),
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
+async fn get_order(State(app): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<OrderView>, ApiError> {
+    let order = app.store.get_order(&id).await?.ok_or_else(|| ApiError::not_found(format!("order {id} not found")))?;
+    Ok(Json(order))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    pub reason: Option<String>,
+}
+
+/// Cancel an order; its reservations are released.
+#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders", params(("id" = String, Path)),
+    request_body(content = Option<CancelBody>),
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn cancel_order(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<OrderView>, ApiError> {
+    let body: CancelBody = if body.iter().all(u8::is_ascii_whitespace) {
+        CancelBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))?
+    };
+    Ok(Json(app.store.cancel_order(&id, body.reason.as_deref().unwrap_or(""), now_ms()).await?))
+}
+
+/// Mark a pending order paid.
+#[utoipa::path(post, path = "/orders/{id}/payment", tag = "orders", params(("id" = String, Path)),
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn pay_order(State(app): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<OrderView>, ApiError> {
+    Ok(Json(app.store.mark_paid(&id, now_ms()).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentLineBody {
+    pub sku: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentBody {
+    pub location: String,
+    pub lines: Vec<ShipmentLineBody>,
+    pub carrier: Option<String>,
+    pub tracking: Option<String>,
+}
+
+/// Record a shipment from one location; it consumes the reserved units.
+#[utoipa::path(post, path = "/orders/{id}/shipments", tag = "orders", params(("id" = String, Path)),
+    request_body = ShipmentBody,
+    responses((status = 200, body = OrderView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn ship_order(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ShipmentBody>,
+) -> Result<Json<OrderView>, ApiError> {
+    let location = LocationCode::parse(&body.location)?;
+    if body.lines.is_empty() {
+        return Err(ApiError::invalid("invalid_body", "a shipment needs at least one line"));
+    }
+    let mut lines = Vec::new();
+    for l in body.lines {
+        lines.push((Sku::parse(&l.sku)?, Quantity::new(l.quantity)?));
+    }
+    let shipment = NewShipment { location, lines, carrier: body.carrier, tracking: body.tracking };
+    Ok(Json(app.store.ship(&id, &shipment, now_ms()).await?))
+}

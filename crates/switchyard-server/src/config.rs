@@ -1,0 +1,56 @@
+//! Server settings. The binary layers defaults, file, environment and flags
+//! into one of these; the server only reads it.
+
+use std::fmt;
+
+use switchyard_core::ExpiredAction;
+
+/// The admin bearer token. Never printed by `Debug`.
+#[derive(Clone)]
+pub struct ApiToken(String);
+
+impl ApiToken {
+    pub fn new(raw: impl Into<String>) -> Self {
+        Self(raw.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiToken(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub api_token: ApiToken,
+    /// How long an unpaid order holds its stock.
+    pub reservation_ttl_secs: u64,
+    /// What happens to an unpaid order when its hold expires.
+    pub expired_action: ExpiredAction,
+    /// How often the sweeper looks for expired holds.
+    pub sweep_interval_ms: u64,
+    /// Largest request body accepted.
+    pub body_limit_bytes: usize,
+    /// Mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl ServerConfig {
+    pub fn new(api_token: ApiToken) -> Self {
+        Self {
+            api_token,
+            reservation_ttl_secs: 15 * 60,
+            expired_action: ExpiredAction::Cancel,
+            sweep_interval_ms: 5_000,
+            body_limit_bytes: 1024 * 1024,
+            secure_cookies: false,
+        }
+    }
+    pub fn reservation_ttl_ms(&self) -> i64 {
+        i64::try_from(self.reservation_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
+}

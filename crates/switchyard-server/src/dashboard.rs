@@ -1,0 +1,348 @@
+//! The dashboard: server-rendered pages (askama) behind a session cookie.
+//!
+//! Every page extends `base.html`, which carries the navigation; a new page
+//! is a template, a handler and a nav link. Every form that changes
+//! something posts a CSRF token derived from the session.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use switchyard_core::{Currency, Money, OrderStatus};
+use switchyard_store::{EventView, OrderFilter, OrderView};
+
+use crate::auth::{csrf_ok, csrf_token, has_session, session_value, token_matches, SESSION_COOKIE};
+use crate::{now_ms, AppState};
+
+pub fn routes(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(orders_page))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/orders/{id}", get(order_page))
+        .route("/orders/{id}/cancel", post(cancel))
+        .route("/inventory", get(inventory_page))
+        .route("/static/app.css", get(css))
+        .with_state(state)
+}
+
+/// A page failure: a redirect to sign in, or a plain error page.
+enum PageError {
+    SignIn,
+    Status(StatusCode, String),
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::SignIn => Redirect::to("/login").into_response(),
+            PageError::Status(code, msg) => (code, Html(format!(
+                "<!doctype html><meta name=viewport content='width=device-width'><link rel=stylesheet href='/static/app.css'>\
+                 <main><p class=error>{}</p><p><a href='/'>Back to orders</a></p></main>",
+                html_escape(&msg)
+            )))
+                .into_response(),
+        }
+    }
+}
+
+impl<E: std::fmt::Display> From<E> for PageError
+where
+    E: Into<crate::ApiError>,
+{
+    fn from(e: E) -> Self {
+        let api: crate::ApiError = e.into();
+        PageError::Status(api.status, api.message)
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+fn render(t: impl Template) -> Result<Html<String>, PageError> {
+    t.render().map(Html).map_err(|e| {
+        tracing::error!(error = %e, "template failed");
+        PageError::Status(StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered".into())
+    })
+}
+
+fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(), PageError> {
+    if has_session(state, headers) {
+        Ok(())
+    } else {
+        Err(PageError::SignIn)
+    }
+}
+
+async fn css() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], include_str!("../templates/app.css"))
+}
+
+// -------------------------------------------------------------------- login
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    signed_in: bool,
+    section: &'static str,
+    csrf: String,
+    error: Option<String>,
+}
+
+async fn login_page() -> Result<Html<String>, PageError> {
+    render(LoginPage { signed_in: false, section: "", csrf: String::new(), error: None })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+    if !token_matches(&state, form.token.trim()) {
+        let page = render(LoginPage {
+            signed_in: false,
+            section: "",
+            csrf: String::new(),
+            error: Some("That token is not right.".into()),
+        });
+        return (StatusCode::UNAUTHORIZED, page).into_response();
+    }
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000{secure}", session_value(&state));
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    if !has_session(&state, &headers) || !csrf_ok(&state, &form.csrf) {
+        return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
+    }
+    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
+}
+
+// ------------------------------------------------------------------- orders
+
+struct OrderRow {
+    id: String,
+    external_id: String,
+    channel: String,
+    status: String,
+    items: i64,
+    total: String,
+    created_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersPage {
+    signed_in: bool,
+    section: &'static str,
+    csrf: String,
+    statuses: Vec<&'static str>,
+    channels: Vec<String>,
+    status: String,
+    channel: String,
+    counts: Vec<(String, i64)>,
+    orders: Vec<OrderRow>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OrdersQuery {
+    status: Option<String>,
+    channel: Option<String>,
+    cursor: Option<String>,
+}
+
+fn money(minor: i64, currency: &str) -> String {
+    Currency::parse(currency).map(|c| Money::new(minor, c).to_string()).unwrap_or_else(|_| format!("{minor} {currency}"))
+}
+
+fn short_time(rfc3339: &str) -> String {
+    // "2026-11-27T11:25:12.345Z" -> "2026-11-27 11:25:12"
+    rfc3339.get(..19).map(|s| s.replace('T', " ")).unwrap_or_else(|| rfc3339.to_owned())
+}
+
+async fn orders_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<OrdersQuery>,
+) -> Result<Html<String>, PageError> {
+    signed_in(&state, &headers)?;
+    let status = q.status.filter(|s| OrderStatus::parse(s).is_some());
+    let channel = q.channel.filter(|c| !c.is_empty());
+    let filter = OrderFilter { status: status.clone(), channel: channel.clone(), limit: 50, cursor: q.cursor };
+    let page = state.store.list_orders(&filter).await?;
+    let counts = state.store.status_counts().await?;
+    // Channels seen so far, for the filter.
+    let mut channels: Vec<String> = state
+        .store
+        .list_orders(&OrderFilter { limit: 500, ..OrderFilter::default() })
+        .await?
+        .orders
+        .into_iter()
+        .map(|o| o.channel)
+        .collect();
+    if let Some(c) = &channel {
+        channels.push(c.clone());
+    }
+    channels.sort();
+    channels.dedup();
+    let next = page.next_cursor.map(|c| {
+        let mut url = format!("/?cursor={c}");
+        if let Some(s) = &status {
+            url.push_str(&format!("&status={s}"));
+        }
+        if let Some(ch) = &channel {
+            url.push_str(&format!("&channel={ch}"));
+        }
+        url
+    });
+    render(OrdersPage {
+        signed_in: true,
+        section: "orders",
+        csrf: csrf_token(&state),
+        statuses: OrderStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        channels,
+        status: status.unwrap_or_default(),
+        channel: channel.unwrap_or_default(),
+        counts,
+        orders: page
+            .orders
+            .into_iter()
+            .map(|o| OrderRow {
+                items: o.lines.iter().map(|l| l.quantity).sum(),
+                total: money(o.total, &o.currency),
+                created_at: short_time(&o.created_at),
+                id: o.id,
+                external_id: o.external_id,
+                channel: o.channel,
+                status: o.status,
+            })
+            .collect(),
+        next,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    signed_in: bool,
+    section: &'static str,
+    csrf: String,
+    o: OrderView,
+    total: String,
+    can_cancel: bool,
+    events: Vec<EventView>,
+}
+
+async fn order_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    signed_in(&state, &headers)?;
+    let o = state
+        .store
+        .get_order(&id)
+        .await?
+        .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, format!("order {id} not found")))?;
+    let can_cancel = OrderStatus::parse(&o.status).is_some_and(|s| s.transition(OrderStatus::Cancelled).is_ok());
+    let events = o
+        .events
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| EventView { at: short_time(&e.at), ..e })
+        .collect();
+    render(OrderPage {
+        signed_in: true,
+        section: "orders",
+        csrf: csrf_token(&state),
+        total: money(o.total, &o.currency),
+        o,
+        can_cancel,
+        events,
+    })
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    signed_in(&state, &headers)?;
+    if !csrf_ok(&state, &form.csrf) {
+        return Err(PageError::Status(StatusCode::FORBIDDEN, "invalid CSRF token; reload the page".into()));
+    }
+    let reason = if form.reason.trim().is_empty() { "cancelled from the dashboard" } else { form.reason.trim() };
+    state.store.cancel_order(&id, reason, now_ms()).await?;
+    Ok(Redirect::to(&format!("/orders/{id}")).into_response())
+}
+
+// ---------------------------------------------------------------- inventory
+
+struct Cell {
+    present: bool,
+    on_hand: i64,
+    reserved: i64,
+    available: i64,
+}
+
+struct GridRow {
+    sku: String,
+    title: String,
+    cells: Vec<Cell>,
+    available: i64,
+}
+
+#[derive(Template)]
+#[template(path = "inventory.html")]
+struct InventoryPage {
+    signed_in: bool,
+    section: &'static str,
+    csrf: String,
+    locations: Vec<String>,
+    rows: Vec<GridRow>,
+}
+
+async fn inventory_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Html<String>, PageError> {
+    signed_in(&state, &headers)?;
+    let locations: Vec<String> = state.store.list_locations().await?.into_iter().map(|l| l.code.to_string()).collect();
+    let skus = state.store.list_skus().await?;
+    let mut positions: BTreeMap<(String, String), switchyard_store::StockRow> = BTreeMap::new();
+    for p in state.store.all_positions().await? {
+        positions.insert((p.sku.clone(), p.location.clone()), p);
+    }
+    let rows = skus
+        .into_iter()
+        .filter(|s| !s.is_bundle())
+        .map(|s| {
+            let sku = s.sku.to_string();
+            let cells: Vec<Cell> = locations
+                .iter()
+                .map(|l| match positions.get(&(sku.clone(), l.clone())) {
+                    Some(p) => Cell { present: true, on_hand: p.on_hand, reserved: p.reserved, available: p.available },
+                    None => Cell { present: false, on_hand: 0, reserved: 0, available: 0 },
+                })
+                .collect();
+            GridRow { available: cells.iter().map(|c| c.available).sum(), sku, title: s.title, cells }
+        })
+        .collect();
+    render(InventoryPage { signed_in: true, section: "inventory", csrf: csrf_token(&state), locations, rows })
+}

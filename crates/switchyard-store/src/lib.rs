@@ -1,0 +1,100 @@
+//! Persistence for Switchyard: the [`Store`] trait and its two backends,
+//! SQLite (the embedded default) and PostgreSQL, both through sqlx.
+//!
+//! Only this crate knows SQL. Every stock change goes through the rules in
+//! `switchyard_core::stock::Position` inside one transaction that also appends
+//! the ledger row, the order event and the outbox row, so the ledger always
+//! explains the positions and nothing acknowledged is lost.
+
+mod error;
+mod model;
+mod sql;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::StoreError;
+pub use model::*;
+pub use sql::{PostgresStore, SqliteStore};
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use switchyard_core::{ExpiredAction, Location, LocationCode, Position, Sku, SkuDef};
+
+/// Everything the rest of Switchyard may ask of the database.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+    /// Succeeds when the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    async fn put_location(&self, location: &Location, now_ms: i64) -> Result<(), StoreError>;
+    async fn list_locations(&self) -> Result<Vec<Location>, StoreError>;
+
+    /// Creates or replaces a SKU. A bundle's components must exist and must
+    /// not be bundles; a SKU holding stock cannot become a bundle.
+    async fn put_sku(&self, sku: &SkuDef, now_ms: i64) -> Result<(), StoreError>;
+    async fn get_sku(&self, sku: &Sku) -> Result<Option<SkuDef>, StoreError>;
+    async fn list_skus(&self) -> Result<Vec<SkuDef>, StoreError>;
+
+    /// A cycle count: sets on_hand (and optionally safety stock).
+    async fn set_stock(
+        &self,
+        sku: &Sku,
+        location: &LocationCode,
+        on_hand: i64,
+        safety_stock: Option<i64>,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<Position, StoreError>;
+    /// A signed correction of on_hand.
+    async fn adjust_stock(
+        &self,
+        sku: &Sku,
+        location: &LocationCode,
+        delta: i64,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<Position, StoreError>;
+    /// SKUs and counts from a file, all in one transaction: a bad row
+    /// changes nothing and is reported with its index.
+    async fn import_stock(&self, rows: &[ImportRow], now_ms: i64) -> Result<ImportSummary, StoreError>;
+    /// Positions of one SKU at every location that has a row for it.
+    async fn sku_positions(&self, sku: &Sku) -> Result<Vec<(LocationCode, Position)>, StoreError>;
+    async fn all_positions(&self) -> Result<Vec<StockRow>, StoreError>;
+
+    /// Takes an order: allocates and reserves in ONE transaction. Returns the
+    /// order and whether it was created (false: the same channel and
+    /// external id were seen before, and that order is returned unchanged).
+    async fn create_order(&self, order: &NewOrder, now_ms: i64, ttl_ms: i64)
+        -> Result<(OrderView, bool), StoreError>;
+    async fn get_order(&self, id: &str) -> Result<Option<OrderView>, StoreError>;
+    async fn list_orders(&self, filter: &OrderFilter) -> Result<OrderPage, StoreError>;
+    async fn cancel_order(&self, id: &str, reason: &str, now_ms: i64) -> Result<OrderView, StoreError>;
+    async fn mark_paid(&self, id: &str, now_ms: i64) -> Result<OrderView, StoreError>;
+    async fn ship(&self, id: &str, shipment: &NewShipment, now_ms: i64) -> Result<OrderView, StoreError>;
+    /// Releases the reservations of unpaid orders whose hold expired at or
+    /// before `now_ms` (at most `limit`), returning their ids.
+    async fn expire_reservations(
+        &self,
+        now_ms: i64,
+        action: ExpiredAction,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError>;
+    /// Recomputes every position from the ledger and every reservation from
+    /// the open orders.
+    async fn audit(&self) -> Result<AuditReport, StoreError>;
+    /// Number of orders in each status.
+    async fn status_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+}
+
+/// Opens the store a `--db` value names: a `postgres://` URL or a SQLite
+/// file path (created with its migrations if missing).
+pub async fn open(db: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(db).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::open(db).await?))
+    }
+}

@@ -1,0 +1,194 @@
+//! Inputs and read models the store exchanges with the server and CLI.
+
+use serde::{Deserialize, Serialize};
+use switchyard_core::{
+    ChannelName, Currency, ExternalOrderId, LocationCode, PaymentState, Quantity, ServiceLevel, ShipTo, Sku,
+};
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// An order line as it arrives.
+#[derive(Debug, Clone)]
+pub struct NewLine {
+    pub sku: Sku,
+    pub quantity: Quantity,
+    pub unit_price: i64,
+}
+
+/// A parsed, validated incoming order.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub channel: ChannelName,
+    pub external_id: ExternalOrderId,
+    pub currency: Currency,
+    pub lines: Vec<NewLine>,
+    pub ship_to: ShipTo,
+    pub service_level: ServiceLevel,
+    pub pickup_location: Option<LocationCode>,
+    pub payment: PaymentState,
+    /// Sum of line totals in minor units (checked by the caller).
+    pub total_minor: i64,
+}
+
+/// A shipment as it arrives.
+#[derive(Debug, Clone)]
+pub struct NewShipment {
+    pub location: LocationCode,
+    pub lines: Vec<(Sku, Quantity)>,
+    pub carrier: Option<String>,
+    pub tracking: Option<String>,
+}
+
+/// One row of a stock import file.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    pub sku: Sku,
+    pub title: String,
+    pub location: LocationCode,
+    pub on_hand: i64,
+    pub safety_stock: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub skus_created: usize,
+    pub positions_set: usize,
+}
+
+/// A position with its keys, for exports and the inventory grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockRow {
+    pub sku: String,
+    pub location: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub safety_stock: i64,
+    pub available: i64,
+}
+
+/// Filters and cursor for listing orders (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<String>,
+    pub channel: Option<String>,
+    pub limit: i64,
+    /// The id of the last order of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of orders; `next_cursor` is set when more may follow.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OrderPage {
+    pub orders: Vec<OrderView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Units of a line allocated to a location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AllocationView {
+    pub location: String,
+    pub quantity: i64,
+    pub shipped: i64,
+    pub released: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LineView {
+    pub sku: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub allocations: Vec<AllocationView>,
+    /// Units nothing could fill.
+    pub backordered: i64,
+}
+
+/// One entry of an order's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EventView {
+    pub at: String,
+    pub kind: String,
+    pub message: String,
+}
+
+/// Something about the order that needs a human.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ExceptionView {
+    pub kind: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ShipToView {
+    pub name: String,
+    pub line1: String,
+    pub city: String,
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// The canonical order as the API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OrderView {
+    pub id: String,
+    pub channel: String,
+    pub external_id: String,
+    pub status: String,
+    pub currency: String,
+    /// Order total in minor units of `currency`.
+    pub total: i64,
+    pub payment: String,
+    pub service_level: String,
+    pub pickup_location: Option<String>,
+    pub ship_to: ShipToView,
+    pub lines: Vec<LineView>,
+    pub exceptions: Vec<ExceptionView>,
+    /// The timeline; omitted in lists (fetch the order for it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventView>>,
+    /// When an unpaid order's reservation lapses.
+    pub reservation_expires_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl OrderView {
+    pub fn allocated_units(&self) -> i64 {
+        self.lines.iter().flat_map(|l| &l.allocations).map(|a| a.quantity).sum()
+    }
+    pub fn backordered_units(&self) -> i64 {
+        self.lines.iter().map(|l| l.backordered).sum()
+    }
+}
+
+/// What `audit` found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AuditReport {
+    pub positions_checked: usize,
+    pub reservations_checked: usize,
+    pub ledger_entries: i64,
+    pub drift: Vec<String>,
+}
+
+impl AuditReport {
+    pub fn is_clean(&self) -> bool {
+        self.drift.is_empty()
+    }
+}
+
+/// Formats stored milliseconds as RFC 3339 UTC.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,1379 @@
+//! The two sqlx backends. The SQL is shared (both accept `$1` parameters,
+//! `ON CONFLICT` and `RETURNING`); what differs is how a writing transaction
+//! starts and how rows are locked:
+//!
+//! * SQLite: one writer connection, `BEGIN IMMEDIATE`. Writers queue on the
+//!   pool inside the process instead of meeting `SQLITE_BUSY`; readers use
+//!   their own pool and never block the writer (WAL).
+//! * PostgreSQL: a shared pool; stock rows are locked with `FOR UPDATE`,
+//!   always in (sku, location) order and always after the order row, so two
+//!   transactions can never wait on each other in a cycle.
+//!
+//! The method bodies live once, in `store_impl!`, and expand for each backend.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use switchyard_core::allocation::{AllocationRequest, CandidateLocation, LineRequest};
+use switchyard_core::order::status_after_allocation;
+use switchyard_core::{
+    allocate, Address, ExpiredAction, IllegalTransition, LedgerKind, Location, LocationCode, LocationKind,
+    OrderStatus, PaymentState, Position, Quantity, ServiceLevel, ShipTo, Sku, SkuDef, StockDelta,
+};
+
+use crate::model::*;
+use crate::{Store, StoreError};
+
+/// The embedded backend: a SQLite file in WAL mode.
+pub struct SqliteStore {
+    write: SqlitePool,
+    read: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the file and applies migrations.
+    pub async fn open(path: &str) -> Result<Self, StoreError> {
+        let path = path.strip_prefix("sqlite://").unwrap_or(path);
+        let base = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(base.clone().create_if_missing(true))
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(base.read_only(true))
+            .await?;
+        Ok(Self { write, read })
+    }
+
+    const FOR_UPDATE: &'static str = "";
+
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+    }
+    async fn begin_snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(self.read.begin().await?)
+    }
+    fn reader(&self) -> &SqlitePool {
+        &self.read
+    }
+}
+
+/// The server backend: PostgreSQL, shared by any number of processes.
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects and applies migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let opts = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+    async fn begin_snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)
+    }
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// `$start, $start+1, ...` for an IN list of `n` values.
+fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: String,
+    channel: String,
+    external_id: String,
+    status: String,
+    currency: String,
+    total_minor: i64,
+    payment: String,
+    service_level: String,
+    pickup_location: Option<String>,
+    ship_to: String,
+    reservation_expires_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const ORDER_COLUMNS: &str = "id, channel, external_id, status, currency, total_minor, payment, service_level, \
+     pickup_location, ship_to, reservation_expires_at, created_at, updated_at";
+
+type LocationRow = (String, String, String, String, String, String, String, String, Option<f64>, Option<f64>, bool, bool, i64, bool);
+
+fn location_from_row(r: LocationRow) -> Result<Location, StoreError> {
+    let corrupt = |what: &str| StoreError::Invalid(format!("stored location has a bad {what}"));
+    Ok(Location {
+        code: LocationCode::parse(&r.0).map_err(|_| corrupt("code"))?,
+        name: r.1,
+        kind: LocationKind::parse(&r.2).ok_or_else(|| corrupt("kind"))?,
+        address: Address { line1: r.3, city: r.4, region: r.5, postal_code: r.6, country: r.7 },
+        lat: r.8,
+        lon: r.9,
+        can_ship: r.10,
+        can_pickup: r.11,
+        priority: i32::try_from(r.12).unwrap_or(i32::MAX),
+        active: r.13,
+    })
+}
+
+fn parse_status(raw: &str) -> Result<OrderStatus, StoreError> {
+    OrderStatus::parse(raw).ok_or_else(|| StoreError::Invalid(format!("stored order has unknown status {raw:?}")))
+}
+
+fn assemble(
+    row: OrderRow,
+    lines: Vec<(String, i64, String, i64, i64, i64)>,
+    allocs: &[(String, i64, String, i64, i64, i64)],
+    events: Option<Vec<EventView>>,
+) -> OrderView {
+    let ship_to: ShipTo = serde_json::from_str(&row.ship_to).unwrap_or_default();
+    let lines: Vec<LineView> = lines
+        .into_iter()
+        .map(|(order_id, line_no, sku, quantity, unit_price, backordered)| LineView {
+            sku,
+            quantity,
+            unit_price,
+            backordered,
+            allocations: allocs
+                .iter()
+                .filter(|a| a.0 == order_id && a.1 == line_no)
+                .map(|a| AllocationView { location: a.2.clone(), quantity: a.3, shipped: a.4, released: a.5 })
+                .collect(),
+        })
+        .collect();
+    let backordered: i64 = lines.iter().map(|l| l.backordered).sum();
+    let status_open = OrderStatus::parse(&row.status).is_some_and(OrderStatus::is_open);
+    let mut exceptions = Vec::new();
+    if backordered > 0 && status_open {
+        exceptions.push(ExceptionView {
+            kind: "backordered".into(),
+            message: format!("{backordered} unit(s) could not be allocated from any location"),
+        });
+    }
+    OrderView {
+        id: row.id,
+        channel: row.channel,
+        external_id: row.external_id,
+        status: row.status,
+        currency: row.currency,
+        total: row.total_minor,
+        payment: row.payment,
+        service_level: row.service_level,
+        pickup_location: row.pickup_location,
+        ship_to: ShipToView {
+            name: ship_to.name,
+            line1: ship_to.line1,
+            city: ship_to.city,
+            region: ship_to.region,
+            postal_code: ship_to.postal_code,
+            country: ship_to.country,
+            lat: ship_to.lat,
+            lon: ship_to.lon,
+        },
+        lines,
+        exceptions,
+        events,
+        reservation_expires_at: row.reservation_expires_at.map(rfc3339),
+        created_at: rfc3339(row.created_at),
+        updated_at: rfc3339(row.updated_at),
+    }
+}
+
+/// A line to allocate: (line_no, sku, units wanted).
+type Want = (i64, Sku, i64);
+
+macro_rules! store_impl {
+    ($store:ident, $db:ty) => {
+        impl $store {
+            /// Applies a delta computed by `Position`'s rules and appends it
+            /// to the ledger.
+            async fn apply_delta(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                sku: &str,
+                location: &str,
+                d: &StockDelta,
+                reason: &str,
+                order_id: Option<&str>,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "UPDATE stock SET on_hand = on_hand + $1, reserved = reserved + $2, \
+                     safety_stock = safety_stock + $3, updated_at = $4 WHERE sku = $5 AND location = $6",
+                )
+                .bind(d.on_hand)
+                .bind(d.reserved)
+                .bind(d.safety_stock)
+                .bind(now_ms)
+                .bind(sku)
+                .bind(location)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO stock_ledger (sku, location, kind, on_hand_delta, reserved_delta, \
+                     safety_stock_delta, reason, order_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(sku)
+                .bind(location)
+                .bind(d.kind.as_str())
+                .bind(d.on_hand)
+                .bind(d.reserved)
+                .bind(d.safety_stock)
+                .bind(reason)
+                .bind(order_id)
+                .bind(now_ms)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            /// Records that a SKU's available-to-promise changed, for the
+            /// channel adapters to push.
+            async fn outbox_atp(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                skus: impl IntoIterator<Item = &str>,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                let skus: BTreeSet<&str> = skus.into_iter().collect();
+                for sku in skus {
+                    sqlx::query("INSERT INTO outbox (topic, key, payload, created_at) VALUES ('atp_changed', $1, $2, $3)")
+                        .bind(sku)
+                        .bind(serde_json::json!({ "sku": sku }).to_string())
+                        .bind(now_ms)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn event(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                order_id: &str,
+                now_ms: i64,
+                kind: &str,
+                message: &str,
+            ) -> Result<(), StoreError> {
+                sqlx::query("INSERT INTO order_events (order_id, at, kind, message) VALUES ($1, $2, $3, $4)")
+                    .bind(order_id)
+                    .bind(now_ms)
+                    .bind(kind)
+                    .bind(message)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            /// Locks one position (creating a zero row when `create`).
+            async fn lock_position(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                sku: &str,
+                location: &str,
+                create: Option<i64>,
+            ) -> Result<Option<Position>, StoreError> {
+                if let Some(now_ms) = create {
+                    sqlx::query(
+                        "INSERT INTO stock (sku, location, on_hand, reserved, safety_stock, updated_at) \
+                         VALUES ($1, $2, 0, 0, 0, $3) ON CONFLICT (sku, location) DO NOTHING",
+                    )
+                    .bind(sku)
+                    .bind(location)
+                    .bind(now_ms)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                let sql = format!(
+                    "SELECT on_hand, reserved, safety_stock FROM stock WHERE sku = $1 AND location = $2{}",
+                    Self::FOR_UPDATE
+                );
+                let row: Option<(i64, i64, i64)> =
+                    sqlx::query_as(&sql).bind(sku).bind(location).fetch_optional(&mut **tx).await?;
+                Ok(row.map(|(on_hand, reserved, safety_stock)| Position { on_hand, reserved, safety_stock }))
+            }
+
+            /// Checks that the SKU exists, is not a bundle, and the location exists.
+            async fn check_stock_key(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                sku: &Sku,
+                location: &LocationCode,
+            ) -> Result<(), StoreError> {
+                let bundle: Option<(bool,)> = sqlx::query_as("SELECT is_bundle FROM skus WHERE sku = $1")
+                    .bind(sku.as_str())
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                match bundle {
+                    None => return Err(StoreError::UnknownSku(sku.to_string())),
+                    Some((true,)) => {
+                        return Err(StoreError::Invalid(format!(
+                            "{sku} is a bundle: it has no stock of its own; count its components"
+                        )))
+                    }
+                    Some((false,)) => {}
+                }
+                let loc: Option<(String,)> = sqlx::query_as("SELECT code FROM locations WHERE code = $1")
+                    .bind(location.as_str())
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                if loc.is_none() {
+                    return Err(StoreError::UnknownLocation(location.to_string()));
+                }
+                Ok(())
+            }
+
+            async fn set_stock_tx(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                sku: &Sku,
+                location: &LocationCode,
+                on_hand: i64,
+                safety_stock: Option<i64>,
+                reason: &str,
+                now_ms: i64,
+            ) -> Result<Position, StoreError> {
+                Self::check_stock_key(tx, sku, location).await?;
+                let mut pos = Self::lock_position(tx, sku.as_str(), location.as_str(), Some(now_ms))
+                    .await?
+                    .unwrap_or_default();
+                let count = pos.count(on_hand)?;
+                let safety = safety_stock.map(|s| pos.set_safety_stock(s)).transpose()?;
+                for d in [Some(count), safety].into_iter().flatten() {
+                    if d.on_hand != 0 || d.safety_stock != 0 || d.kind == LedgerKind::CycleCount {
+                        Self::apply_delta(tx, sku.as_str(), location.as_str(), &d, reason, None, now_ms).await?;
+                        pos = pos.apply(&d);
+                    }
+                }
+                Ok(pos)
+            }
+
+            /// Allocates `wants` with the core allocator and reserves the
+            /// plan: the stock rows it reads are locked until commit.
+            async fn allocate_and_reserve(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                order_id: &str,
+                wants: &[Want],
+                service_level: ServiceLevel,
+                pickup_location: Option<&LocationCode>,
+                now_ms: i64,
+            ) -> Result<(i64, Vec<String>), StoreError> {
+                // What each line's unit is made of.
+                let skus: BTreeSet<&str> = wants.iter().map(|w| w.1.as_str()).collect();
+                let skus: Vec<&str> = skus.into_iter().collect();
+                let sql = format!("SELECT sku, is_bundle FROM skus WHERE sku IN ({})", placeholders(1, skus.len()));
+                let mut q = sqlx::query_as::<_, (String, bool)>(&sql);
+                for s in &skus {
+                    q = q.bind(*s);
+                }
+                let known: BTreeMap<String, bool> = q.fetch_all(&mut **tx).await?.into_iter().collect();
+                if let Some(unknown) = skus.iter().find(|s| !known.contains_key(**s)) {
+                    return Err(StoreError::UnknownSku((*unknown).to_string()));
+                }
+                let bundles: Vec<&str> = skus.iter().copied().filter(|s| known.get(*s) == Some(&true)).collect();
+                let mut components: BTreeMap<String, Vec<(Sku, i64)>> = BTreeMap::new();
+                if !bundles.is_empty() {
+                    let sql = format!(
+                        "SELECT bundle_sku, component_sku, quantity FROM sku_components WHERE bundle_sku IN ({}) \
+                         ORDER BY bundle_sku, component_sku",
+                        placeholders(1, bundles.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
+                    for s in &bundles {
+                        q = q.bind(*s);
+                    }
+                    for (b, c, n) in q.fetch_all(&mut **tx).await? {
+                        let c = Sku::parse(&c).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                        components.entry(b).or_default().push((c, n));
+                    }
+                }
+                let lines: Vec<LineRequest> = wants
+                    .iter()
+                    .map(|(_, sku, qty)| LineRequest {
+                        sku: sku.clone(),
+                        quantity: *qty,
+                        units: components.get(sku.as_str()).cloned().unwrap_or_else(|| vec![(sku.clone(), 1)]),
+                    })
+                    .collect();
+
+                // Lock every position the order could draw on, in key order.
+                let unit_skus: BTreeSet<String> =
+                    lines.iter().flat_map(|l| l.units.iter().map(|(s, _)| s.to_string())).collect();
+                let sql = format!(
+                    "SELECT sku, location, on_hand, reserved, safety_stock FROM stock WHERE sku IN ({}) \
+                     ORDER BY sku, location{}",
+                    placeholders(1, unit_skus.len()),
+                    Self::FOR_UPDATE
+                );
+                let mut q = sqlx::query_as::<_, (String, String, i64, i64, i64)>(&sql);
+                for s in &unit_skus {
+                    q = q.bind(s.as_str());
+                }
+                let mut stock = BTreeMap::new();
+                for (s, l, on_hand, reserved, safety_stock) in q.fetch_all(&mut **tx).await? {
+                    if let (Ok(s), Ok(l)) = (Sku::parse(&s), LocationCode::parse(&l)) {
+                        stock.insert((s, l), Position { on_hand, reserved, safety_stock });
+                    }
+                }
+                let locations: Vec<(String, i64, bool, bool, bool)> =
+                    sqlx::query_as("SELECT code, priority, can_ship, can_pickup, active FROM locations")
+                        .fetch_all(&mut **tx)
+                        .await?;
+                if let Some(p) = pickup_location {
+                    if !locations.iter().any(|l| l.0 == p.as_str()) {
+                        return Err(StoreError::UnknownLocation(p.to_string()));
+                    }
+                }
+                let locations = locations
+                    .into_iter()
+                    .filter_map(|(code, priority, can_ship, can_pickup, active)| {
+                        Some(CandidateLocation {
+                            code: LocationCode::parse(&code).ok()?,
+                            priority: i32::try_from(priority).unwrap_or(i32::MAX),
+                            can_ship,
+                            can_pickup,
+                            active,
+                        })
+                    })
+                    .collect();
+                let request = AllocationRequest {
+                    lines,
+                    service_level,
+                    pickup_location: pickup_location.cloned(),
+                    locations,
+                    stock,
+                };
+                let plan = allocate(&request);
+
+                let mut positions = request.stock.clone();
+                for r in &plan.reservations {
+                    let key = (r.sku.clone(), r.location.clone());
+                    let pos = positions.get(&key).copied().unwrap_or_default();
+                    let d = pos.reserve(r.quantity)?;
+                    positions.insert(key, pos.apply(&d));
+                    let line_no = wants[r.line].0;
+                    Self::apply_delta(tx, r.sku.as_str(), r.location.as_str(), &d, "order", Some(order_id), now_ms)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO reservations (order_id, line_no, sku, location, per_unit, held) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id, line_no, sku, location) \
+                         DO UPDATE SET held = reservations.held + excluded.held",
+                    )
+                    .bind(order_id)
+                    .bind(line_no)
+                    .bind(r.sku.as_str())
+                    .bind(r.location.as_str())
+                    .bind(r.per_unit)
+                    .bind(r.quantity)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                let mut summary = Vec::new();
+                for (i, line) in plan.lines.iter().enumerate() {
+                    let (line_no, sku, _) = &wants[i];
+                    for (loc, n) in &line.allocations {
+                        sqlx::query(
+                            "INSERT INTO allocations (order_id, line_no, location, quantity, shipped, released) \
+                             VALUES ($1, $2, $3, $4, 0, 0) ON CONFLICT (order_id, line_no, location) \
+                             DO UPDATE SET quantity = allocations.quantity + excluded.quantity",
+                        )
+                        .bind(order_id)
+                        .bind(*line_no)
+                        .bind(loc.as_str())
+                        .bind(*n)
+                        .execute(&mut **tx)
+                        .await?;
+                        summary.push(format!("{n} × {sku} at {loc}"));
+                    }
+                    sqlx::query("UPDATE order_lines SET backordered = $1 WHERE order_id = $2 AND line_no = $3")
+                        .bind(line.backordered)
+                        .bind(order_id)
+                        .bind(*line_no)
+                        .execute(&mut **tx)
+                        .await?;
+                    if line.backordered > 0 {
+                        summary.push(format!("{} × {sku} backordered", line.backordered));
+                    }
+                }
+                let backordered = plan.lines.iter().map(|l| l.backordered).sum();
+                Self::outbox_atp(tx, plan.reservations.iter().map(|r| r.sku.as_str()), now_ms).await?;
+                Ok((backordered, summary))
+            }
+
+            /// Gives back everything an order still holds.
+            async fn release_all(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                order_id: &str,
+                reason: &str,
+                now_ms: i64,
+            ) -> Result<i64, StoreError> {
+                let held: Vec<(i64, String, String, i64)> = sqlx::query_as(
+                    "SELECT line_no, sku, location, held FROM reservations WHERE order_id = $1 AND held > 0 \
+                     ORDER BY sku, location, line_no",
+                )
+                .bind(order_id)
+                .fetch_all(&mut **tx)
+                .await?;
+                let mut released = 0;
+                for (line_no, sku, location, qty) in &held {
+                    let pos = Self::lock_position(tx, sku, location, None).await?.unwrap_or_default();
+                    let d = pos.release(*qty)?;
+                    Self::apply_delta(tx, sku, location, &d, reason, Some(order_id), now_ms).await?;
+                    sqlx::query(
+                        "UPDATE reservations SET held = 0 WHERE order_id = $1 AND line_no = $2 AND sku = $3 AND location = $4",
+                    )
+                    .bind(order_id)
+                    .bind(*line_no)
+                    .bind(sku.as_str())
+                    .bind(location.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+                    released += qty;
+                }
+                sqlx::query("UPDATE allocations SET released = quantity - shipped WHERE order_id = $1")
+                    .bind(order_id)
+                    .execute(&mut **tx)
+                    .await?;
+                Self::outbox_atp(tx, held.iter().map(|h| h.1.as_str()), now_ms).await?;
+                Ok(released)
+            }
+
+            /// Locks the order row and returns (status, payment, service
+            /// level, pickup location, reservation expiry).
+            async fn lock_order(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: &str,
+            ) -> Result<(OrderStatus, PaymentState, ServiceLevel, Option<String>, Option<i64>), StoreError> {
+                let sql = format!(
+                    "SELECT status, payment, service_level, pickup_location, reservation_expires_at FROM orders WHERE id = $1{}",
+                    Self::FOR_UPDATE
+                );
+                let row: Option<(String, String, String, Option<String>, Option<i64>)> =
+                    sqlx::query_as(&sql).bind(id).fetch_optional(&mut **tx).await?;
+                let (status, payment, level, pickup, expires) =
+                    row.ok_or_else(|| StoreError::NotFound { what: "order", key: id.to_owned() })?;
+                Ok((
+                    parse_status(&status)?,
+                    PaymentState::parse(&payment).unwrap_or_default(),
+                    ServiceLevel::parse(&level).unwrap_or_default(),
+                    pickup,
+                    expires,
+                ))
+            }
+
+            async fn set_status(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: &str,
+                status: OrderStatus,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3")
+                    .bind(status.as_str())
+                    .bind(now_ms)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn must_get(&self, id: &str) -> Result<OrderView, StoreError> {
+                self.get_order(id).await?.ok_or_else(|| StoreError::NotFound { what: "order", key: id.to_owned() })
+            }
+
+            async fn load_lines(
+                &self,
+                ids: &[String],
+            ) -> Result<(Vec<(String, i64, String, i64, i64, i64)>, Vec<(String, i64, String, i64, i64, i64)>), StoreError> {
+                if ids.is_empty() {
+                    return Ok((vec![], vec![]));
+                }
+                let list = placeholders(1, ids.len());
+                let sql = format!(
+                    "SELECT order_id, line_no, sku, quantity, unit_price, backordered FROM order_lines \
+                     WHERE order_id IN ({list}) ORDER BY order_id, line_no"
+                );
+                let mut q = sqlx::query_as(&sql);
+                for id in ids {
+                    q = q.bind(id.as_str());
+                }
+                let lines = q.fetch_all(self.reader()).await?;
+                let sql = format!(
+                    "SELECT order_id, line_no, location, quantity, shipped, released FROM allocations \
+                     WHERE order_id IN ({list}) ORDER BY order_id, line_no, location"
+                );
+                let mut q = sqlx::query_as(&sql);
+                for id in ids {
+                    q = q.bind(id.as_str());
+                }
+                let allocs = q.fetch_all(self.reader()).await?;
+                Ok((lines, allocs))
+            }
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> &'static str {
+                Self::BACKEND
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1").execute(self.reader()).await?;
+                Ok(())
+            }
+
+            async fn put_location(&self, l: &Location, now_ms: i64) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO locations (code, name, kind, line1, city, region, postal_code, country, lat, lon, \
+                     can_ship, can_pickup, priority, active, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
+                     line1 = excluded.line1, city = excluded.city, region = excluded.region, \
+                     postal_code = excluded.postal_code, country = excluded.country, lat = excluded.lat, \
+                     lon = excluded.lon, can_ship = excluded.can_ship, can_pickup = excluded.can_pickup, \
+                     priority = excluded.priority, active = excluded.active, updated_at = excluded.updated_at",
+                )
+                .bind(l.code.as_str())
+                .bind(&l.name)
+                .bind(l.kind.as_str())
+                .bind(&l.address.line1)
+                .bind(&l.address.city)
+                .bind(&l.address.region)
+                .bind(&l.address.postal_code)
+                .bind(&l.address.country)
+                .bind(l.lat)
+                .bind(l.lon)
+                .bind(l.can_ship)
+                .bind(l.can_pickup)
+                .bind(i64::from(l.priority))
+                .bind(l.active)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_locations(&self) -> Result<Vec<Location>, StoreError> {
+                let rows: Vec<LocationRow> = sqlx::query_as(
+                    "SELECT code, name, kind, line1, city, region, postal_code, country, lat, lon, can_ship, \
+                     can_pickup, priority, active FROM locations ORDER BY priority, code",
+                )
+                .fetch_all(self.reader())
+                .await?;
+                rows.into_iter().map(location_from_row).collect()
+            }
+
+            async fn put_sku(&self, def: &SkuDef, now_ms: i64) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                for c in &def.components {
+                    if c.sku == def.sku {
+                        return Err(StoreError::Invalid(format!("bundle {} cannot contain itself", def.sku)));
+                    }
+                    let row: Option<(bool,)> = sqlx::query_as("SELECT is_bundle FROM skus WHERE sku = $1")
+                        .bind(c.sku.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    match row {
+                        None => return Err(StoreError::UnknownSku(c.sku.to_string())),
+                        Some((true,)) => {
+                            return Err(StoreError::Invalid(format!(
+                                "component {} is itself a bundle; bundles may not nest",
+                                c.sku
+                            )))
+                        }
+                        Some((false,)) => {}
+                    }
+                }
+                if def.is_bundle() {
+                    let stocked: Option<(i64,)> =
+                        sqlx::query_as("SELECT COUNT(*) FROM stock WHERE sku = $1 AND (on_hand <> 0 OR reserved <> 0)")
+                            .bind(def.sku.as_str())
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if stocked.is_some_and(|(n,)| n > 0) {
+                        return Err(StoreError::Invalid(format!(
+                            "{} holds stock of its own and cannot become a bundle",
+                            def.sku
+                        )));
+                    }
+                    let used: Option<(i64,)> =
+                        sqlx::query_as("SELECT COUNT(*) FROM sku_components WHERE component_sku = $1")
+                            .bind(def.sku.as_str())
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if used.is_some_and(|(n,)| n > 0) {
+                        return Err(StoreError::Invalid(format!(
+                            "{} is a component of another bundle and cannot become a bundle",
+                            def.sku
+                        )));
+                    }
+                }
+                sqlx::query(
+                    "INSERT INTO skus (sku, title, is_bundle, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (sku) DO UPDATE SET title = excluded.title, is_bundle = excluded.is_bundle, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(def.sku.as_str())
+                .bind(&def.title)
+                .bind(def.is_bundle())
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM sku_components WHERE bundle_sku = $1")
+                    .bind(def.sku.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                for c in &def.components {
+                    sqlx::query("INSERT INTO sku_components (bundle_sku, component_sku, quantity) VALUES ($1, $2, $3)")
+                        .bind(def.sku.as_str())
+                        .bind(c.sku.as_str())
+                        .bind(c.quantity.as_i64())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_sku(&self, sku: &Sku) -> Result<Option<SkuDef>, StoreError> {
+                let row: Option<(String, String)> = sqlx::query_as("SELECT sku, title FROM skus WHERE sku = $1")
+                    .bind(sku.as_str())
+                    .fetch_optional(self.reader())
+                    .await?;
+                let Some((_, title)) = row else { return Ok(None) };
+                let comps: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT component_sku, quantity FROM sku_components WHERE bundle_sku = $1 ORDER BY component_sku",
+                )
+                .bind(sku.as_str())
+                .fetch_all(self.reader())
+                .await?;
+                let components = comps
+                    .into_iter()
+                    .filter_map(|(c, q)| {
+                        Some(switchyard_core::Component { sku: Sku::parse(&c).ok()?, quantity: Quantity::new(q).ok()? })
+                    })
+                    .collect();
+                Ok(Some(SkuDef { sku: sku.clone(), title, components }))
+            }
+
+            async fn list_skus(&self) -> Result<Vec<SkuDef>, StoreError> {
+                let rows: Vec<(String, String)> =
+                    sqlx::query_as("SELECT sku, title FROM skus ORDER BY sku").fetch_all(self.reader()).await?;
+                let comps: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT bundle_sku, component_sku, quantity FROM sku_components ORDER BY bundle_sku, component_sku",
+                )
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|(sku, title)| {
+                        let components = comps
+                            .iter()
+                            .filter(|c| c.0 == sku)
+                            .filter_map(|(_, c, q)| {
+                                Some(switchyard_core::Component {
+                                    sku: Sku::parse(c).ok()?,
+                                    quantity: Quantity::new(*q).ok()?,
+                                })
+                            })
+                            .collect();
+                        Some(SkuDef { sku: Sku::parse(&sku).ok()?, title, components })
+                    })
+                    .collect())
+            }
+
+            async fn set_stock(
+                &self,
+                sku: &Sku,
+                location: &LocationCode,
+                on_hand: i64,
+                safety_stock: Option<i64>,
+                reason: &str,
+                now_ms: i64,
+            ) -> Result<Position, StoreError> {
+                let mut tx = self.begin().await?;
+                let pos = Self::set_stock_tx(&mut tx, sku, location, on_hand, safety_stock, reason, now_ms).await?;
+                Self::outbox_atp(&mut tx, [sku.as_str()], now_ms).await?;
+                tx.commit().await?;
+                Ok(pos)
+            }
+
+            async fn adjust_stock(
+                &self,
+                sku: &Sku,
+                location: &LocationCode,
+                delta: i64,
+                reason: &str,
+                now_ms: i64,
+            ) -> Result<Position, StoreError> {
+                let mut tx = self.begin().await?;
+                Self::check_stock_key(&mut tx, sku, location).await?;
+                let pos = Self::lock_position(&mut tx, sku.as_str(), location.as_str(), Some(now_ms))
+                    .await?
+                    .unwrap_or_default();
+                let d = pos.adjust(delta)?;
+                Self::apply_delta(&mut tx, sku.as_str(), location.as_str(), &d, reason, None, now_ms).await?;
+                Self::outbox_atp(&mut tx, [sku.as_str()], now_ms).await?;
+                tx.commit().await?;
+                Ok(pos.apply(&d))
+            }
+
+            async fn import_stock(&self, rows: &[ImportRow], now_ms: i64) -> Result<ImportSummary, StoreError> {
+                let mut tx = self.begin().await?;
+                let mut summary = ImportSummary::default();
+                for (i, row) in rows.iter().enumerate() {
+                    let inserted = sqlx::query(
+                        "INSERT INTO skus (sku, title, is_bundle, updated_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (sku) DO NOTHING",
+                    )
+                    .bind(row.sku.as_str())
+                    .bind(&row.title)
+                    .bind(false)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| StoreError::from(e).at_row(i))?
+                    .rows_affected();
+                    summary.skus_created += inserted as usize;
+                    Self::set_stock_tx(&mut tx, &row.sku, &row.location, row.on_hand, row.safety_stock, "import", now_ms)
+                        .await
+                        .map_err(|e| e.at_row(i))?;
+                    summary.positions_set += 1;
+                }
+                Self::outbox_atp(&mut tx, rows.iter().map(|r| r.sku.as_str()), now_ms).await?;
+                tx.commit().await?;
+                Ok(summary)
+            }
+
+            async fn sku_positions(&self, sku: &Sku) -> Result<Vec<(LocationCode, Position)>, StoreError> {
+                let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT location, on_hand, reserved, safety_stock FROM stock WHERE sku = $1 ORDER BY location",
+                )
+                .bind(sku.as_str())
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|(l, on_hand, reserved, safety_stock)| {
+                        Some((LocationCode::parse(&l).ok()?, Position { on_hand, reserved, safety_stock }))
+                    })
+                    .collect())
+            }
+
+            async fn all_positions(&self) -> Result<Vec<StockRow>, StoreError> {
+                let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT sku, location, on_hand, reserved, safety_stock FROM stock ORDER BY sku, location",
+                )
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(sku, location, on_hand, reserved, safety_stock)| StockRow {
+                        available: Position { on_hand, reserved, safety_stock }.available(),
+                        sku,
+                        location,
+                        on_hand,
+                        reserved,
+                        safety_stock,
+                    })
+                    .collect())
+            }
+
+            async fn create_order(
+                &self,
+                o: &NewOrder,
+                now_ms: i64,
+                ttl_ms: i64,
+            ) -> Result<(OrderView, bool), StoreError> {
+                let id = uuid::Uuid::now_v7().to_string();
+                let ship_to = serde_json::to_string(&o.ship_to).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let mut tx = self.begin().await?;
+                // Claim (channel, external_id) first: a duplicate stops here,
+                // before it touches any stock row.
+                let claimed = sqlx::query(
+                    "INSERT INTO orders (id, channel, external_id, status, currency, total_minor, payment, \
+                     service_level, pickup_location, ship_to, reservation_expires_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $11) \
+                     ON CONFLICT (channel, external_id) DO NOTHING",
+                )
+                .bind(&id)
+                .bind(o.channel.as_str())
+                .bind(o.external_id.as_str())
+                .bind(OrderStatus::Accepted.as_str())
+                .bind(o.currency.as_str())
+                .bind(o.total_minor)
+                .bind(o.payment.as_str())
+                .bind(o.service_level.as_str())
+                .bind(o.pickup_location.as_ref().map(|p| p.as_str()))
+                .bind(&ship_to)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if claimed == 0 {
+                    tx.rollback().await?;
+                    let existing: Option<(String,)> =
+                        sqlx::query_as("SELECT id FROM orders WHERE channel = $1 AND external_id = $2")
+                            .bind(o.channel.as_str())
+                            .bind(o.external_id.as_str())
+                            .fetch_optional(self.reader())
+                            .await?;
+                    let (existing,) = existing.ok_or_else(|| StoreError::NotFound {
+                        what: "order",
+                        key: format!("{}/{}", o.channel, o.external_id),
+                    })?;
+                    return Ok((self.must_get(&existing).await?, false));
+                }
+                let mut wants = Vec::with_capacity(o.lines.len());
+                for (i, line) in o.lines.iter().enumerate() {
+                    let line_no = i as i64 + 1;
+                    sqlx::query(
+                        "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, backordered) \
+                         VALUES ($1, $2, $3, $4, $5, $4)",
+                    )
+                    .bind(&id)
+                    .bind(line_no)
+                    .bind(line.sku.as_str())
+                    .bind(line.quantity.as_i64())
+                    .bind(line.unit_price)
+                    .execute(&mut *tx)
+                    .await?;
+                    wants.push((line_no, line.sku.clone(), line.quantity.as_i64()));
+                }
+                let (backordered, summary) = Self::allocate_and_reserve(
+                    &mut tx,
+                    &id,
+                    &wants,
+                    o.service_level,
+                    o.pickup_location.as_ref(),
+                    now_ms,
+                )
+                .await?;
+                let status = status_after_allocation(o.payment, backordered > 0);
+                let expires = (o.payment == PaymentState::Pending).then(|| now_ms.saturating_add(ttl_ms));
+                sqlx::query("UPDATE orders SET status = $1, reservation_expires_at = $2 WHERE id = $3")
+                    .bind(status.as_str())
+                    .bind(expires)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                let lines = o.lines.len();
+                Self::event(&mut tx, &id, now_ms, "received", &format!("Received from {} as {} ({lines} line(s))", o.channel, o.external_id)).await?;
+                let message = if summary.is_empty() { "Nothing could be allocated".to_owned() } else { summary.join("; ") };
+                Self::event(&mut tx, &id, now_ms, "allocated", &message).await?;
+                Self::event(&mut tx, &id, now_ms, "status", &format!("Status {}", status.as_str())).await?;
+                tx.commit().await?;
+                Ok((self.must_get(&id).await?, true))
+            }
+
+            async fn get_order(&self, id: &str) -> Result<Option<OrderView>, StoreError> {
+                let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+                let row: Option<OrderRow> = sqlx::query_as(&sql).bind(id).fetch_optional(self.reader()).await?;
+                let Some(row) = row else { return Ok(None) };
+                let (lines, allocs) = self.load_lines(&[row.id.clone()]).await?;
+                let events: Vec<(i64, String, String)> =
+                    sqlx::query_as("SELECT at, kind, message FROM order_events WHERE order_id = $1 ORDER BY id")
+                        .bind(id)
+                        .fetch_all(self.reader())
+                        .await?;
+                let events = events.into_iter().map(|(at, kind, message)| EventView { at: rfc3339(at), kind, message }).collect();
+                Ok(Some(assemble(row, lines, &allocs, Some(events))))
+            }
+
+            async fn list_orders(&self, f: &OrderFilter) -> Result<OrderPage, StoreError> {
+                let mut clauses = Vec::new();
+                let mut binds: Vec<&str> = Vec::new();
+                for (col, value) in [("status", &f.status), ("channel", &f.channel)] {
+                    if let Some(v) = value {
+                        binds.push(v.as_str());
+                        clauses.push(format!("{col} = ${}", binds.len()));
+                    }
+                }
+                if let Some(c) = &f.cursor {
+                    binds.push(c.as_str());
+                    clauses.push(format!("id < ${}", binds.len()));
+                }
+                let limit = f.limit.clamp(1, 500);
+                let sql = format!(
+                    "SELECT {ORDER_COLUMNS} FROM orders {} ORDER BY id DESC LIMIT ${}",
+                    if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) },
+                    binds.len() + 1
+                );
+                let mut q = sqlx::query_as::<_, OrderRow>(&sql);
+                for b in &binds {
+                    q = q.bind(*b);
+                }
+                let mut rows = q.bind(limit + 1).fetch_all(self.reader()).await?;
+                let more = rows.len() as i64 > limit;
+                rows.truncate(limit as usize);
+                let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+                let (lines, allocs) = self.load_lines(&ids).await?;
+                let mut by_order: BTreeMap<String, Vec<_>> = BTreeMap::new();
+                for l in lines {
+                    by_order.entry(l.0.clone()).or_default().push(l);
+                }
+                let next_cursor = if more { ids.last().cloned() } else { None };
+                let orders = rows
+                    .into_iter()
+                    .map(|r| {
+                        let lines = by_order.remove(&r.id).unwrap_or_default();
+                        assemble(r, lines, &allocs, None)
+                    })
+                    .collect();
+                Ok(OrderPage { orders, next_cursor })
+            }
+
+            async fn cancel_order(&self, id: &str, reason: &str, now_ms: i64) -> Result<OrderView, StoreError> {
+                let mut tx = self.begin().await?;
+                let (status, ..) = Self::lock_order(&mut tx, id).await?;
+                let next = status.transition(OrderStatus::Cancelled)?;
+                let released = Self::release_all(&mut tx, id, "cancel", now_ms).await?;
+                Self::set_status(&mut tx, id, next, now_ms).await?;
+                sqlx::query("UPDATE orders SET reservation_expires_at = NULL WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let why = if reason.is_empty() { String::new() } else { format!(": {reason}") };
+                Self::event(&mut tx, id, now_ms, "cancelled", &format!("Cancelled{why}; released {released} unit(s)")).await?;
+                tx.commit().await?;
+                self.must_get(id).await
+            }
+
+            async fn mark_paid(&self, id: &str, now_ms: i64) -> Result<OrderView, StoreError> {
+                let mut tx = self.begin().await?;
+                let (status, payment, level, pickup, _) = Self::lock_order(&mut tx, id).await?;
+                if payment == PaymentState::Paid {
+                    return Err(StoreError::Invalid(format!("order {id} is already paid")));
+                }
+                let mut message = "Payment received".to_owned();
+                let backordered: (i64,) = sqlx::query_as(
+                    "SELECT CAST(COALESCE(SUM(backordered), 0) AS BIGINT) FROM order_lines WHERE order_id = $1",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let mut backordered = backordered.0;
+                if status == OrderStatus::OnHold && backordered > 0 {
+                    // The hold expired and the stock went back: allocate again.
+                    let wants: Vec<(i64, String, i64)> = sqlx::query_as(
+                        "SELECT line_no, sku, backordered FROM order_lines WHERE order_id = $1 AND backordered > 0 ORDER BY line_no",
+                    )
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let wants: Vec<Want> = wants
+                        .into_iter()
+                        .filter_map(|(n, s, q)| Some((n, Sku::parse(&s).ok()?, q)))
+                        .collect();
+                    let pickup = pickup.and_then(|p| LocationCode::parse(&p).ok());
+                    let (left, summary) =
+                        Self::allocate_and_reserve(&mut tx, id, &wants, level, pickup.as_ref(), now_ms).await?;
+                    backordered = left;
+                    if !summary.is_empty() {
+                        message = format!("Payment received; allocated again: {}", summary.join("; "));
+                    }
+                }
+                let next = status.transition(status_after_allocation(PaymentState::Paid, backordered > 0))?;
+                sqlx::query("UPDATE orders SET payment = 'paid', reservation_expires_at = NULL WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::set_status(&mut tx, id, next, now_ms).await?;
+                Self::event(&mut tx, id, now_ms, "paid", &message).await?;
+                tx.commit().await?;
+                self.must_get(id).await
+            }
+
+            async fn ship(&self, id: &str, s: &NewShipment, now_ms: i64) -> Result<OrderView, StoreError> {
+                let mut tx = self.begin().await?;
+                let (status, ..) = Self::lock_order(&mut tx, id).await?;
+                if !status.can_ship() {
+                    return Err(IllegalTransition { from: status, to: OrderStatus::Shipped }.into());
+                }
+                let loc: Option<(String,)> = sqlx::query_as("SELECT code FROM locations WHERE code = $1")
+                    .bind(s.location.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if loc.is_none() {
+                    return Err(StoreError::UnknownLocation(s.location.to_string()));
+                }
+                // Open line units at this location, per line.
+                let open: Vec<(i64, String, i64)> = sqlx::query_as(
+                    "SELECT l.line_no, l.sku, a.quantity - a.shipped - a.released FROM order_lines l \
+                     JOIN allocations a ON a.order_id = l.order_id AND a.line_no = l.line_no \
+                     WHERE l.order_id = $1 AND a.location = $2 ORDER BY l.line_no",
+                )
+                .bind(id)
+                .bind(s.location.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut open: Vec<(i64, String, i64)> = open;
+                let mut takes: Vec<(i64, i64)> = Vec::new();
+                for (sku, qty) in &s.lines {
+                    let mut left = qty.as_i64();
+                    for (line_no, line_sku, units) in open.iter_mut() {
+                        if line_sku == sku.as_str() && *units > 0 && left > 0 {
+                            let take = left.min(*units);
+                            *units -= take;
+                            left -= take;
+                            takes.push((*line_no, take));
+                        }
+                    }
+                    if left > 0 {
+                        return Err(StoreError::ExceedsAllocation(format!(
+                            "cannot ship {} × {sku} from {}: {} more than is allocated there and not yet shipped",
+                            qty.get(),
+                            s.location,
+                            left
+                        )));
+                    }
+                }
+                // Consume the reservations behind those units, in key order.
+                let mut consume: BTreeMap<(String, i64), i64> = BTreeMap::new();
+                for (line_no, take) in &takes {
+                    let rows: Vec<(String, i64)> = sqlx::query_as(
+                        "SELECT sku, per_unit FROM reservations WHERE order_id = $1 AND line_no = $2 AND location = $3",
+                    )
+                    .bind(id)
+                    .bind(*line_no)
+                    .bind(s.location.as_str())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for (sku, per_unit) in rows {
+                        *consume.entry((sku, *line_no)).or_default() += take * per_unit;
+                    }
+                    sqlx::query("UPDATE allocations SET shipped = shipped + $1 WHERE order_id = $2 AND line_no = $3 AND location = $4")
+                        .bind(*take)
+                        .bind(id)
+                        .bind(*line_no)
+                        .bind(s.location.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for ((sku, line_no), qty) in &consume {
+                    let pos = Self::lock_position(&mut tx, sku, s.location.as_str(), None).await?.unwrap_or_default();
+                    let d = pos.ship(*qty)?;
+                    Self::apply_delta(&mut tx, sku, s.location.as_str(), &d, "shipment", Some(id), now_ms).await?;
+                    sqlx::query("UPDATE reservations SET held = held - $1 WHERE order_id = $2 AND line_no = $3 AND sku = $4 AND location = $5")
+                        .bind(*qty)
+                        .bind(id)
+                        .bind(*line_no)
+                        .bind(sku.as_str())
+                        .bind(s.location.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let remaining: (i64, i64) = sqlx::query_as(
+                    "SELECT CAST(COALESCE((SELECT SUM(quantity - shipped - released) FROM allocations WHERE order_id = $1), 0) AS BIGINT), \
+                     CAST(COALESCE((SELECT SUM(backordered) FROM order_lines WHERE order_id = $1), 0) AS BIGINT)",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let target = if remaining == (0, 0) { OrderStatus::Shipped } else { OrderStatus::PartiallyShipped };
+                let next = status.transition(target)?;
+                Self::set_status(&mut tx, id, next, now_ms).await?;
+                let lines_json = serde_json::to_string(
+                    &s.lines.iter().map(|(sku, q)| serde_json::json!({"sku": sku, "quantity": q.get()})).collect::<Vec<_>>(),
+                )
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO shipments (id, order_id, location, carrier, tracking, lines, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(id)
+                .bind(s.location.as_str())
+                .bind(s.carrier.as_deref())
+                .bind(s.tracking.as_deref())
+                .bind(&lines_json)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                let what: Vec<String> = s.lines.iter().map(|(sku, q)| format!("{} × {sku}", q.get())).collect();
+                let tracking = match (&s.carrier, &s.tracking) {
+                    (Some(c), Some(t)) => format!(" via {c} ({t})"),
+                    (Some(c), None) => format!(" via {c}"),
+                    (None, Some(t)) => format!(" (tracking {t})"),
+                    (None, None) => String::new(),
+                };
+                Self::event(&mut tx, id, now_ms, "shipped", &format!("Shipped {} from {}{tracking}; status {}", what.join(", "), s.location, next.as_str())).await?;
+                Self::outbox_atp(&mut tx, consume.keys().map(|(sku, _)| sku.as_str()), now_ms).await?;
+                tx.commit().await?;
+                self.must_get(id).await
+            }
+
+            async fn expire_reservations(
+                &self,
+                now_ms: i64,
+                action: ExpiredAction,
+                limit: i64,
+            ) -> Result<Vec<String>, StoreError> {
+                let due: Vec<(String,)> = sqlx::query_as(
+                    "SELECT id FROM orders WHERE status = 'pending_payment' AND reservation_expires_at <= $1 \
+                     ORDER BY reservation_expires_at LIMIT $2",
+                )
+                .bind(now_ms)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                let mut expired = Vec::new();
+                for (id,) in due {
+                    let mut tx = self.begin().await?;
+                    let (status, payment, _, _, expires) = Self::lock_order(&mut tx, &id).await?;
+                    // Paid or cancelled meanwhile: nothing to do.
+                    if status != OrderStatus::PendingPayment
+                        || payment != PaymentState::Pending
+                        || expires.is_none_or(|e| e > now_ms)
+                    {
+                        tx.rollback().await?;
+                        continue;
+                    }
+                    let next = status.transition(action.status())?;
+                    let released = Self::release_all(&mut tx, &id, "reservation expired", now_ms).await?;
+                    if action == ExpiredAction::Hold {
+                        sqlx::query(
+                            "UPDATE order_lines SET backordered = quantity - COALESCE((SELECT SUM(a.shipped) FROM allocations a \
+                             WHERE a.order_id = order_lines.order_id AND a.line_no = order_lines.line_no), 0) WHERE order_id = $1",
+                        )
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    sqlx::query("UPDATE orders SET reservation_expires_at = NULL WHERE id = $1")
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await?;
+                    Self::set_status(&mut tx, &id, next, now_ms).await?;
+                    Self::event(
+                        &mut tx,
+                        &id,
+                        now_ms,
+                        "reservation_expired",
+                        &format!("Payment did not arrive in time; released {released} unit(s); status {}", next.as_str()),
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    expired.push(id);
+                }
+                Ok(expired)
+            }
+
+            async fn audit(&self) -> Result<AuditReport, StoreError> {
+                let mut tx = self.begin_snapshot().await?;
+                let mut report = AuditReport::default();
+                let rows: Vec<(String, String, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT s.sku, s.location, s.on_hand, s.reserved, s.safety_stock, \
+                     CAST(COALESCE(SUM(l.on_hand_delta), 0) AS BIGINT), CAST(COALESCE(SUM(l.reserved_delta), 0) AS BIGINT), \
+                     CAST(COALESCE(SUM(l.safety_stock_delta), 0) AS BIGINT) \
+                     FROM stock s LEFT JOIN stock_ledger l ON l.sku = s.sku AND l.location = s.location \
+                     GROUP BY s.sku, s.location, s.on_hand, s.reserved, s.safety_stock ORDER BY s.sku, s.location",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                report.positions_checked = rows.len();
+                for (sku, loc, on_hand, reserved, safety, l_on_hand, l_reserved, l_safety) in rows {
+                    if !(0 <= reserved && reserved <= on_hand) {
+                        report.drift.push(format!("{sku}@{loc}: reserved {reserved} outside 0..={on_hand}"));
+                    }
+                    if (on_hand, reserved, safety) != (l_on_hand, l_reserved, l_safety) {
+                        report.drift.push(format!(
+                            "{sku}@{loc}: position on_hand={on_hand} reserved={reserved} safety_stock={safety}, \
+                             ledger says on_hand={l_on_hand} reserved={l_reserved} safety_stock={l_safety}"
+                        ));
+                    }
+                }
+                let orphans: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT l.sku, l.location, CAST(COUNT(*) AS BIGINT) FROM stock_ledger l LEFT JOIN stock s \
+                     ON s.sku = l.sku AND s.location = l.location WHERE s.sku IS NULL GROUP BY l.sku, l.location",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                for (sku, loc, n) in orphans {
+                    report.drift.push(format!("{sku}@{loc}: {n} ledger entries but no position"));
+                }
+                let held: Vec<(String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT s.sku, s.location, s.reserved, CAST(COALESCE(SUM(r.held), 0) AS BIGINT) FROM stock s \
+                     LEFT JOIN reservations r ON r.sku = s.sku AND r.location = s.location \
+                     GROUP BY s.sku, s.location, s.reserved ORDER BY s.sku, s.location",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                for (sku, loc, reserved, held) in held {
+                    if reserved != held {
+                        report.drift.push(format!("{sku}@{loc}: reserved {reserved} but open orders hold {held}"));
+                    }
+                }
+                let closed: Vec<(String, String, String, i64, String)> = sqlx::query_as(
+                    "SELECT r.order_id, r.sku, r.location, r.held, o.status FROM reservations r JOIN orders o ON o.id = r.order_id \
+                     WHERE r.held > 0 AND o.status IN ('shipped', 'completed', 'cancelled')",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                for (order, sku, loc, held, status) in closed {
+                    report.drift.push(format!("order {order} is {status} but still holds {held} × {sku}@{loc}"));
+                }
+                let mismatched: Vec<(String, i64, String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT r.order_id, r.line_no, r.sku, r.location, r.held, r.per_unit * (a.quantity - a.shipped - a.released) \
+                     FROM reservations r LEFT JOIN allocations a ON a.order_id = r.order_id AND a.line_no = r.line_no \
+                     AND a.location = r.location WHERE a.order_id IS NULL OR r.held <> r.per_unit * (a.quantity - a.shipped - a.released)",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                for (order, line, sku, loc, held, expected) in mismatched {
+                    report.drift.push(format!(
+                        "order {order} line {line}: holds {held} × {sku}@{loc} but its allocation leaves {expected} open"
+                    ));
+                }
+                let counts: (i64, i64) = sqlx::query_as(
+                    "SELECT CAST((SELECT COUNT(*) FROM reservations) AS BIGINT), CAST((SELECT COUNT(*) FROM stock_ledger) AS BIGINT)",
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+                report.reservations_checked = counts.0 as usize;
+                report.ledger_entries = counts.1;
+                tx.rollback().await?;
+                Ok(report)
+            }
+
+            async fn status_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+                Ok(sqlx::query_as("SELECT status, CAST(COUNT(*) AS BIGINT) FROM orders GROUP BY status ORDER BY status")
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+        }
+    };
+}
+
+impl SqliteStore {
+    const BACKEND: &'static str = "sqlite";
+}
+impl PostgresStore {
+    const BACKEND: &'static str = "postgres";
+}
+
+store_impl!(SqliteStore, sqlx::Sqlite);
+store_impl!(PostgresStore, sqlx::Postgres);

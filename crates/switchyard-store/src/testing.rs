@@ -1,0 +1,91 @@
+//! Test support (feature `testing`): fresh databases for each test on both
+//! backends. The PostgreSQL server comes from `SWITCHYARD_TEST_PG_URL`
+//! (e.g. `postgres://postgres@127.0.0.1:5432/test`); each test gets its own
+//! database, dropped when the [`TestDb`] is.
+
+use sqlx::Connection;
+
+/// The environment variable naming the PostgreSQL server for tests.
+pub const PG_URL_VAR: &str = "SWITCHYARD_TEST_PG_URL";
+
+/// Which backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database; removed on drop.
+pub struct TestDb {
+    /// What to pass as `--db`.
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Database { admin_url: String, name: String },
+}
+
+fn unique() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+impl TestDb {
+    /// A fresh database, or `None` (after saying so loudly on stderr) when
+    /// the backend is PostgreSQL and `SWITCHYARD_TEST_PG_URL` is unset.
+    pub async fn fresh(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("switchyard-test-{}.db", unique()));
+                Some(TestDb { url: path.display().to_string(), cleanup: Cleanup::File(path) })
+            }
+            Backend::Postgres => {
+                let Ok(admin_url) = std::env::var(PG_URL_VAR) else {
+                    eprintln!(
+                        "\n*** SKIPPED (PostgreSQL): {PG_URL_VAR} is not set, so this test did not run on PostgreSQL. \
+                         .ci/run sets it; set it to e.g. postgres://postgres@127.0.0.1:5432/test ***\n"
+                    );
+                    return None;
+                };
+                let name = format!("switchyard_test_{}", unique());
+                let mut conn = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .unwrap_or_else(|e| panic!("{PG_URL_VAR}={admin_url} is set but PostgreSQL is not reachable: {e}"));
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+                let _ = conn.close().await;
+                let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin_url.clone());
+                Some(TestDb { url: format!("{base}/{name}"), cleanup: Cleanup::Database { admin_url, name } })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Database { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop may run inside a runtime: do the async work on a
+                // thread of its own.
+                let _ = std::thread::spawn(move || {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                    rt.block_on(async {
+                        if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! One conformance suite, run against both backends: every test below runs
+//! once on SQLite and once on PostgreSQL (see `both!`).
+
+use std::sync::Arc;
+
+use switchyard_core::{
+    Address, ChannelName, Component, Currency, ExpiredAction, ExternalOrderId, Location, LocationCode, LocationKind,
+    PaymentState, Quantity, ServiceLevel, ShipTo, Sku, SkuDef, StockError,
+};
+use switchyard_store::testing::{Backend, TestDb};
+use switchyard_store::{ImportRow, NewLine, NewOrder, NewShipment, OrderFilter, Store, StoreError};
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let db = TestDb::fresh(Backend::Sqlite).await.expect("sqlite always runs");
+                super::$name(open(&db).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(db) = TestDb::fresh(Backend::Postgres).await else { return };
+                super::$name(open(&db).await).await;
+            }
+        }
+    )*};
+}
+
+both!(
+    stock_changes_are_ledgered,
+    orders_reserve_ship_and_cancel,
+    duplicate_orders_are_one_order,
+    bundles_reserve_components,
+    unpaid_orders_expire,
+    expired_orders_can_be_held_and_paid_later,
+    bad_operations_change_nothing,
+    import_is_all_or_nothing,
+    concurrent_orders_never_oversell,
+    list_orders_pages_with_filters,
+);
+
+const NOW: i64 = 1_790_000_000_000;
+const TTL: i64 = 15 * 60 * 1000;
+
+async fn open(db: &TestDb) -> Arc<dyn Store> {
+    switchyard_store::open(&db.url).await.expect("open store")
+}
+
+fn sku(s: &str) -> Sku {
+    Sku::parse(s).expect("sku")
+}
+fn loc(s: &str) -> LocationCode {
+    LocationCode::parse(s).expect("loc")
+}
+
+async fn location(store: &dyn Store, code: &str, priority: i32) {
+    let l = Location {
+        code: loc(code),
+        name: code.into(),
+        kind: LocationKind::Warehouse,
+        address: Address { line1: "1 Main".into(), city: "Reno".into(), region: "NV".into(), postal_code: "89501".into(), country: "US".into() },
+        lat: None,
+        lon: None,
+        can_ship: true,
+        can_pickup: true,
+        priority,
+        active: true,
+    };
+    store.put_location(&l, NOW).await.expect("location");
+}
+
+async fn item(store: &dyn Store, s: &str) {
+    store.put_sku(&SkuDef { sku: sku(s), title: s.into(), components: vec![] }, NOW).await.expect("sku");
+}
+
+/// Two locations (A first), plain SKUs X and Y.
+async fn shop(store: &dyn Store) {
+    location(store, "A", 1).await;
+    location(store, "B", 2).await;
+    item(store, "X").await;
+    item(store, "Y").await;
+}
+
+fn order(ext: &str, lines: &[(&str, i64)], payment: PaymentState) -> NewOrder {
+    NewOrder {
+        channel: ChannelName::parse("web").expect("channel"),
+        external_id: ExternalOrderId::parse(ext).expect("ext"),
+        currency: Currency::parse("USD").expect("usd"),
+        lines: lines
+            .iter()
+            .map(|(s, q)| NewLine { sku: sku(s), quantity: Quantity::new(*q).expect("qty"), unit_price: 1000 })
+            .collect(),
+        ship_to: ShipTo { name: "N".into(), line1: "L".into(), city: "C".into(), postal_code: "1".into(), country: "US".into(), ..Default::default() },
+        service_level: ServiceLevel::Standard,
+        pickup_location: None,
+        payment,
+        total_minor: 1000,
+    }
+}
+
+async fn position(store: &dyn Store, s: &str, l: &str) -> (i64, i64, i64) {
+    let p = store
+        .sku_positions(&sku(s))
+        .await
+        .expect("positions")
+        .into_iter()
+        .find(|(c, _)| c.as_str() == l)
+        .map(|(_, p)| p)
+        .unwrap_or_default();
+    (p.on_hand, p.reserved, p.available())
+}
+
+async fn assert_clean(store: &dyn Store) {
+    let report = store.audit().await.expect("audit");
+    assert!(report.is_clean(), "audit drift: {:?}", report.drift);
+}
+
+async fn stock_changes_are_ledgered(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    let p = s.set_stock(&sku("X"), &loc("A"), 10, Some(2), "count", NOW).await.expect("set");
+    assert_eq!((p.on_hand, p.reserved, p.safety_stock, p.available()), (10, 0, 2, 8));
+    let p = s.adjust_stock(&sku("X"), &loc("A"), -3, "damaged", NOW).await.expect("adjust");
+    assert_eq!(p.on_hand, 7);
+    let p = s.adjust_stock(&sku("X"), &loc("A"), 5, "found", NOW).await.expect("adjust");
+    assert_eq!(p.on_hand, 12);
+    assert_eq!(position(s, "X", "A").await, (12, 0, 10));
+    let report = s.audit().await.expect("audit");
+    assert!(report.is_clean(), "{:?}", report.drift);
+    assert!(report.ledger_entries >= 4);
+}
+
+async fn orders_reserve_ship_and_cancel(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 3, None, "count", NOW).await.expect("set");
+    s.set_stock(&sku("X"), &loc("B"), 5, None, "count", NOW).await.expect("set");
+    s.set_stock(&sku("Y"), &loc("B"), 5, None, "count", NOW).await.expect("set");
+
+    // B holds everything: one location beats a split.
+    let (o, created) = s.create_order(&order("o1", &[("X", 2), ("Y", 1)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    assert!(created);
+    assert_eq!(o.status, "accepted");
+    assert_eq!(o.lines[0].allocations[0].location, "B");
+    assert_eq!(position(s, "X", "B").await, (5, 2, 3));
+    assert!(o.events.as_ref().is_some_and(|e| e.len() >= 2));
+
+    // Ship part, then the rest.
+    let part = NewShipment { location: loc("B"), lines: vec![(sku("X"), Quantity::new(1).expect("q"))], carrier: None, tracking: None };
+    let o2 = s.ship(&o.id, &part, NOW + 1).await.expect("ship");
+    assert_eq!(o2.status, "partially_shipped");
+    assert_eq!(position(s, "X", "B").await, (4, 1, 3));
+    let rest = NewShipment {
+        location: loc("B"),
+        lines: vec![(sku("X"), Quantity::new(1).expect("q")), (sku("Y"), Quantity::new(1).expect("q"))],
+        carrier: Some("UPS".into()),
+        tracking: Some("1Z".into()),
+    };
+    let o3 = s.ship(&o.id, &rest, NOW + 2).await.expect("ship");
+    assert_eq!(o3.status, "shipped");
+    assert_eq!(position(s, "X", "B").await, (3, 0, 3));
+    assert_eq!(position(s, "Y", "B").await, (4, 0, 4));
+
+    // A split order, cancelled: everything goes back.
+    let (c, _) = s.create_order(&order("o2", &[("X", 6)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    assert_eq!(c.lines[0].allocations.len(), 2);
+    assert_eq!(c.lines[0].backordered, 0);
+    assert_eq!(position(s, "X", "A").await, (3, 3, 0));
+    let c = s.cancel_order(&c.id, "test", NOW + 3).await.expect("cancel");
+    assert_eq!(c.status, "cancelled");
+    assert_eq!(position(s, "X", "A").await, (3, 0, 3));
+    assert_eq!(position(s, "X", "B").await, (3, 0, 3));
+    // Cancelling twice is an illegal transition.
+    assert!(matches!(s.cancel_order(&c.id, "again", NOW + 4).await, Err(StoreError::Transition(_))));
+    assert_clean(s).await;
+}
+
+async fn duplicate_orders_are_one_order(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 50, None, "count", NOW).await.expect("set");
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.create_order(&order("dup", &[("X", 1)], PaymentState::Paid), NOW, TTL).await })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    let mut created = 0;
+    for t in tasks {
+        let (o, c) = t.await.expect("join").expect("order");
+        ids.push(o.id);
+        created += usize::from(c);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one order");
+    assert_eq!(created, 1, "created once");
+    assert_eq!(position(s, "X", "A").await, (50, 1, 49));
+    assert_clean(s).await;
+}
+
+async fn bundles_reserve_components(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    let kit = SkuDef {
+        sku: sku("KIT"),
+        title: "Kit".into(),
+        components: vec![
+            Component { sku: sku("X"), quantity: Quantity::new(2).expect("q") },
+            Component { sku: sku("Y"), quantity: Quantity::new(1).expect("q") },
+        ],
+    };
+    s.put_sku(&kit, NOW).await.expect("bundle");
+    s.set_stock(&sku("X"), &loc("A"), 5, None, "count", NOW).await.expect("set");
+    s.set_stock(&sku("Y"), &loc("A"), 5, None, "count", NOW).await.expect("set");
+    let (o, _) = s.create_order(&order("k1", &[("KIT", 2), ("X", 2)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    // Two kits hold 4 X and 2 Y; only 1 X is left for the direct line.
+    assert_eq!(o.lines[0].allocations[0].quantity, 2);
+    assert_eq!(o.lines[1].backordered, 1);
+    assert_eq!(o.status, "backordered");
+    assert_eq!(position(s, "X", "A").await, (5, 5, 0));
+    assert_eq!(position(s, "Y", "A").await, (5, 2, 3));
+    // A bundle holds no stock of its own, and cannot nest.
+    assert!(matches!(s.set_stock(&sku("KIT"), &loc("A"), 1, None, "count", NOW).await, Err(StoreError::Invalid(_))));
+    let nested = SkuDef { sku: sku("BIG"), title: "b".into(), components: vec![Component { sku: sku("KIT"), quantity: Quantity::new(1).expect("q") }] };
+    assert!(matches!(s.put_sku(&nested, NOW).await, Err(StoreError::Invalid(_))));
+    // Shipping a kit consumes its components.
+    let ship = NewShipment { location: loc("A"), lines: vec![(sku("KIT"), Quantity::new(1).expect("q"))], carrier: None, tracking: None };
+    s.ship(&o.id, &ship, NOW + 1).await.expect("ship");
+    assert_eq!(position(s, "X", "A").await, (3, 3, 0));
+    assert_eq!(position(s, "Y", "A").await, (4, 1, 3));
+    assert_clean(s).await;
+}
+
+async fn unpaid_orders_expire(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 4, None, "count", NOW).await.expect("set");
+    let (o, _) = s.create_order(&order("p1", &[("X", 3)], PaymentState::Pending), NOW, 1000).await.expect("order");
+    assert_eq!(o.status, "pending_payment");
+    assert!(o.reservation_expires_at.is_some());
+    let (paid, _) = s.create_order(&order("p2", &[("X", 1)], PaymentState::Pending), NOW, 1000).await.expect("order");
+    s.mark_paid(&paid.id, NOW + 500).await.expect("pay");
+    // Not yet due.
+    assert!(s.expire_reservations(NOW + 999, ExpiredAction::Cancel, 10).await.expect("sweep").is_empty());
+    let expired = s.expire_reservations(NOW + 1000, ExpiredAction::Cancel, 10).await.expect("sweep");
+    assert_eq!(expired, vec![o.id.clone()]);
+    let o = s.get_order(&o.id).await.expect("get").expect("exists");
+    assert_eq!(o.status, "cancelled");
+    assert_eq!(position(s, "X", "A").await, (4, 1, 3));
+    // The paid order keeps its stock; sweeping again finds nothing.
+    assert!(s.expire_reservations(NOW + 5000, ExpiredAction::Cancel, 10).await.expect("sweep").is_empty());
+    assert_eq!(s.get_order(&paid.id).await.expect("get").expect("exists").status, "accepted");
+    assert_clean(s).await;
+}
+
+async fn expired_orders_can_be_held_and_paid_later(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 2, None, "count", NOW).await.expect("set");
+    let (o, _) = s.create_order(&order("h1", &[("X", 2)], PaymentState::Pending), NOW, 1000).await.expect("order");
+    s.expire_reservations(NOW + 2000, ExpiredAction::Hold, 10).await.expect("sweep");
+    let held = s.get_order(&o.id).await.expect("get").expect("exists");
+    assert_eq!(held.status, "on_hold");
+    assert_eq!(held.lines[0].backordered, 2);
+    assert_eq!(position(s, "X", "A").await, (2, 0, 2));
+    let paid = s.mark_paid(&o.id, NOW + 3000).await.expect("pay");
+    assert_eq!(paid.status, "accepted");
+    assert_eq!(paid.lines[0].backordered, 0);
+    assert_eq!(position(s, "X", "A").await, (2, 2, 0));
+    assert_clean(s).await;
+}
+
+async fn bad_operations_change_nothing(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 5, None, "count", NOW).await.expect("set");
+    let before = s.audit().await.expect("audit").ledger_entries;
+
+    assert!(matches!(s.set_stock(&sku("NOPE"), &loc("A"), 1, None, "c", NOW).await, Err(StoreError::UnknownSku(_))));
+    assert!(matches!(s.set_stock(&sku("X"), &loc("NOPE"), 1, None, "c", NOW).await, Err(StoreError::UnknownLocation(_))));
+    assert!(matches!(s.set_stock(&sku("X"), &loc("A"), -1, None, "c", NOW).await, Err(StoreError::Stock(StockError::NegativeOnHand(-1)))));
+    assert!(matches!(s.adjust_stock(&sku("X"), &loc("A"), -6, "c", NOW).await, Err(StoreError::Stock(_))));
+    assert!(matches!(s.adjust_stock(&sku("X"), &loc("A"), i64::MAX, "c", NOW).await, Err(StoreError::Stock(StockError::Overflow(_)))));
+    // An order for an unknown SKU is refused whole: no order row remains.
+    let r = s.create_order(&order("bad", &[("X", 1), ("NOPE", 1)], PaymentState::Paid), NOW, TTL).await;
+    assert!(matches!(r, Err(StoreError::UnknownSku(_))));
+    assert!(s.list_orders(&OrderFilter { limit: 10, ..Default::default() }).await.expect("list").orders.is_empty());
+    assert_eq!(position(s, "X", "A").await, (5, 0, 5));
+
+    let (o, _) = s.create_order(&order("ok", &[("X", 2)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    // Counting below what open orders hold is refused.
+    assert!(matches!(
+        s.set_stock(&sku("X"), &loc("A"), 1, None, "c", NOW).await,
+        Err(StoreError::Stock(StockError::BelowReserved { .. }))
+    ));
+    // Shipping more than allocated, or from elsewhere, is refused.
+    let too_many = NewShipment { location: loc("A"), lines: vec![(sku("X"), Quantity::new(3).expect("q"))], carrier: None, tracking: None };
+    assert!(matches!(s.ship(&o.id, &too_many, NOW).await, Err(StoreError::ExceedsAllocation(_))));
+    let elsewhere = NewShipment { location: loc("B"), lines: vec![(sku("X"), Quantity::new(1).expect("q"))], carrier: None, tracking: None };
+    assert!(matches!(s.ship(&o.id, &elsewhere, NOW).await, Err(StoreError::ExceedsAllocation(_))));
+    // Shipping a cancelled order is an illegal transition.
+    s.cancel_order(&o.id, "", NOW).await.expect("cancel");
+    let one = NewShipment { location: loc("A"), lines: vec![(sku("X"), Quantity::new(1).expect("q"))], carrier: None, tracking: None };
+    assert!(matches!(s.ship(&o.id, &one, NOW).await, Err(StoreError::Transition(_))));
+    assert!(matches!(s.mark_paid("no-such-order", NOW).await, Err(StoreError::NotFound { .. })));
+    assert_eq!(position(s, "X", "A").await, (5, 0, 5));
+    // Only the good order's reserve + release were added to the ledger.
+    assert_eq!(s.audit().await.expect("audit").ledger_entries, before + 2);
+    assert_clean(s).await;
+}
+
+async fn import_is_all_or_nothing(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    location(s, "A", 1).await;
+    let rows = vec![
+        ImportRow { sku: sku("NEW1"), title: "New 1".into(), location: loc("A"), on_hand: 4, safety_stock: Some(1) },
+        ImportRow { sku: sku("NEW2"), title: "New 2".into(), location: loc("MISSING"), on_hand: 4, safety_stock: None },
+    ];
+    match s.import_stock(&rows, NOW).await {
+        Err(StoreError::Row { index: 1, source }) => assert!(matches!(*source, StoreError::UnknownLocation(_))),
+        other => panic!("expected a row error, got {other:?}"),
+    }
+    assert!(s.get_sku(&sku("NEW1")).await.expect("get").is_none(), "nothing half-applied");
+    let summary = s.import_stock(&rows[..1], NOW).await.expect("import");
+    assert_eq!((summary.skus_created, summary.positions_set), (1, 1));
+    assert_eq!(position(s, "NEW1", "A").await, (4, 0, 3));
+    assert_clean(s).await;
+}
+
+async fn concurrent_orders_never_oversell(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 10, None, "count", NOW).await.expect("set");
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.create_order(&order(&format!("c{i}"), &[("X", 1)], PaymentState::Paid), NOW, TTL).await })
+        })
+        .collect();
+    let mut filled = 0;
+    for t in tasks {
+        let (o, _) = t.await.expect("join").expect("order");
+        filled += o.allocated_units();
+    }
+    assert_eq!(filled, 10);
+    assert_eq!(position(s, "X", "A").await, (10, 10, 0));
+    assert_clean(s).await;
+}
+
+async fn list_orders_pages_with_filters(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 3, None, "count", NOW).await.expect("set");
+    for i in 0..5 {
+        s.create_order(&order(&format!("l{i}"), &[("X", 1)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    }
+    let first = s.list_orders(&OrderFilter { limit: 2, ..Default::default() }).await.expect("list");
+    assert_eq!(first.orders.len(), 2);
+    assert_eq!(first.orders[0].external_id, "l4", "newest first");
+    let second = s.list_orders(&OrderFilter { limit: 2, cursor: first.next_cursor.clone(), ..Default::default() }).await.expect("list");
+    assert_eq!(second.orders[0].external_id, "l2");
+    let third = s.list_orders(&OrderFilter { limit: 2, cursor: second.next_cursor.clone(), ..Default::default() }).await.expect("list");
+    assert_eq!(third.orders.len(), 1);
+    assert!(third.next_cursor.is_none());
+    let back = s.list_orders(&OrderFilter { limit: 50, status: Some("backordered".into()), ..Default::default() }).await.expect("list");
+    assert_eq!(back.orders.len(), 2);
+    let none = s.list_orders(&OrderFilter { limit: 50, channel: Some("amazon".into()), ..Default::default() }).await.expect("list");
+    assert!(none.orders.is_empty());
+}

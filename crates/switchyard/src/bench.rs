@@ -1,0 +1,244 @@
+//! `switchyard bench`: the project's own load generator.
+//!
+//! N clients post unique orders over HTTP for a fixed count or duration,
+//! optionally all for one hot SKU with little stock; the report gives
+//! orders/s, latency percentiles, errors, and an oversell check read back
+//! from the inventory API at the end.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::{json, Value};
+use switchyard_server::AppState;
+
+use crate::settings::{random_token, Settings};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Base URL of a running server (e.g. http://127.0.0.1:8080). Without
+    /// it, bench starts its own server on a random loopback port.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// API token for --url.
+    #[arg(long, env = "SWITCHYARD_API_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Database of the built-in server: SQLite path or postgres:// URL
+    /// (default: a fresh temporary SQLite file).
+    #[arg(long)]
+    pub db: Option<String>,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    /// Orders to post in all (ignored with --duration-secs).
+    #[arg(long, default_value_t = 2000)]
+    pub orders: u64,
+    /// Post for this many seconds instead of a fixed count.
+    #[arg(long)]
+    pub duration_secs: Option<u64>,
+    /// Every order asks for the same SKU, which has only --hot-stock units.
+    #[arg(long)]
+    pub hot_sku: bool,
+    #[arg(long, default_value_t = 100)]
+    pub hot_stock: i64,
+}
+
+struct Outcome {
+    latency: Duration,
+    status: u16,
+    allocated: i64,
+}
+
+pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(args.clients > 0, "--clients must be at least 1");
+    let (base, token, _server, _tmp) = match &args.url {
+        Some(url) => {
+            let token = args.token.clone().context("--url needs --token or SWITCHYARD_API_TOKEN")?;
+            (url.trim_end_matches('/').to_owned(), token, None, None)
+        }
+        None => {
+            let tmp = std::env::temp_dir().join(format!("switchyard-bench-{}.db", std::process::id()));
+            let db = args.db.clone().unwrap_or_else(|| tmp.display().to_string());
+            let store = switchyard_store::open(&db).await.with_context(|| format!("opening {db}"))?;
+            let token = random_token();
+            let mut config = switchyard_server::ServerConfig::new(switchyard_server::ApiToken::new(token.clone()));
+            config.reservation_ttl_secs = settings.reservation_ttl_secs;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            let state = AppState::new(store.clone(), config);
+            let server = tokio::spawn(async move { switchyard_server::serve(listener, state).await });
+            println!("bench: built-in server on http://{addr}/ ({} database)", store.backend());
+            (format!("http://{addr}"), token, Some(server), args.db.is_none().then_some(TempFile(tmp)))
+        }
+    };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients)
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let run_id = format!("{:x}", chrono::Utc::now().timestamp_millis());
+    let skus = setup(&client, &base, &token, &run_id, &args).await?;
+
+    let issued = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = args.duration_secs.map(|s| started + Duration::from_secs(s));
+    let mut tasks = Vec::new();
+    for _ in 0..args.clients {
+        let (client, base, token, run_id, skus, issued) =
+            (client.clone(), base.clone(), token.clone(), run_id.clone(), skus.clone(), issued.clone());
+        let limit = if deadline.is_some() { u64::MAX } else { args.orders };
+        tasks.push(tokio::spawn(async move {
+            let mut outcomes = Vec::new();
+            loop {
+                let i = issued.fetch_add(1, Ordering::Relaxed);
+                if i >= limit || deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                let sku = &skus[(i as usize) % skus.len()];
+                let body = json!({
+                    "channel": "bench", "external_id": format!("{run_id}-{i}"), "currency": "USD",
+                    "lines": [{"sku": sku, "quantity": 1, "unit_price": 1000}],
+                    "ship_to": {"name": "Bench", "line1": "1 Main St", "city": "Portland", "region": "OR",
+                                "postal_code": "97201", "country": "US"}
+                });
+                let t = Instant::now();
+                let res = client.post(format!("{base}/api/v1/orders")).bearer_auth(&token).json(&body).send().await;
+                let (status, allocated) = match res {
+                    Ok(r) => {
+                        let status = r.status().as_u16();
+                        let v: Value = r.json().await.unwrap_or(Value::Null);
+                        let allocated = v["lines"]
+                            .as_array()
+                            .map(|ls| {
+                                ls.iter()
+                                    .flat_map(|l| l["allocations"].as_array().cloned().unwrap_or_default())
+                                    .map(|a| a["quantity"].as_i64().unwrap_or(0))
+                                    .sum()
+                            })
+                            .unwrap_or(0);
+                        (status, allocated)
+                    }
+                    Err(_) => (0, 0),
+                };
+                outcomes.push(Outcome { latency: t.elapsed(), status, allocated });
+            }
+            outcomes
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.extend(t.await?);
+    }
+    let elapsed = started.elapsed();
+    let oversold = check_oversell(&client, &base, &token, &skus, &args, &outcomes).await?;
+    let code = report(&outcomes, elapsed, oversold, &args);
+    Ok(code)
+}
+
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        }
+    }
+}
+
+async fn put(client: &reqwest::Client, url: String, token: &str, body: Value) -> anyhow::Result<()> {
+    let r = client.put(&url).bearer_auth(token).json(&body).send().await?;
+    anyhow::ensure!(r.status().is_success(), "setup {url} failed: {} {}", r.status(), r.text().await.unwrap_or_default());
+    Ok(())
+}
+
+/// Creates the bench location and SKUs; returns the SKUs orders will use.
+async fn setup(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    run_id: &str,
+    args: &BenchArgs,
+) -> anyhow::Result<Vec<String>> {
+    put(client, format!("{base}/api/v1/locations/BENCH-WH"), token, json!({
+        "name": "Bench warehouse", "kind": "warehouse",
+        "address": {"line1": "1 Dock Rd", "city": "Reno", "region": "NV", "postal_code": "89501", "country": "US"},
+        "can_ship": true, "priority": 1, "active": true
+    }))
+    .await?;
+    let (skus, stock): (Vec<String>, i64) = if args.hot_sku {
+        (vec![format!("BENCH-HOT-{run_id}")], args.hot_stock)
+    } else {
+        ((0..16).map(|k| format!("BENCH-{run_id}-{k}")).collect(), 1_000_000)
+    };
+    for sku in &skus {
+        put(client, format!("{base}/api/v1/skus/{sku}"), token, json!({"title": "Bench item"})).await?;
+        put(client, format!("{base}/api/v1/inventory/{sku}/BENCH-WH"), token, json!({"on_hand": stock})).await?;
+    }
+    Ok(skus)
+}
+
+/// Units promised beyond stock: read back from the inventory API.
+async fn check_oversell(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    skus: &[String],
+    args: &BenchArgs,
+    outcomes: &[Outcome],
+) -> anyhow::Result<i64> {
+    let mut oversold = 0;
+    for sku in skus {
+        let v: Value = client.get(format!("{base}/api/v1/inventory/{sku}")).bearer_auth(token).send().await?.json().await?;
+        for l in v["locations"].as_array().cloned().unwrap_or_default() {
+            let (on_hand, reserved) = (l["on_hand"].as_i64().unwrap_or(0), l["reserved"].as_i64().unwrap_or(0));
+            oversold += (reserved - on_hand).max(0) + (-reserved).max(0);
+        }
+    }
+    if args.hot_sku {
+        let allocated: i64 = outcomes.iter().map(|o| o.allocated).sum();
+        oversold += (allocated - args.hot_stock).max(0);
+    }
+    Ok(oversold)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn report(outcomes: &[Outcome], elapsed: Duration, oversold: i64, args: &BenchArgs) -> ExitCode {
+    let mut lat: Vec<Duration> = outcomes.iter().map(|o| o.latency).collect();
+    lat.sort();
+    let ok = outcomes.iter().filter(|o| (200..300).contains(&o.status)).count();
+    let server_errors = outcomes.iter().filter(|o| o.status >= 500).count();
+    let errors = outcomes.len() - ok;
+    let filled = outcomes.iter().filter(|o| o.allocated > 0).count();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "bench: {} clients, {} orders in {:.2}s{}",
+        args.clients,
+        outcomes.len(),
+        elapsed.as_secs_f64(),
+        if args.hot_sku { format!(" (hot SKU, {} units)", args.hot_stock) } else { String::new() }
+    );
+    println!("orders/s: {:.1}", outcomes.len() as f64 / elapsed.as_secs_f64().max(1e-9));
+    println!(
+        "latency ms: p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
+        ms(percentile(&lat, 0.50)),
+        ms(percentile(&lat, 0.95)),
+        ms(percentile(&lat, 0.99)),
+        ms(lat.last().copied().unwrap_or_default())
+    );
+    println!("accepted with stock: {filled}, backordered: {}", ok - filled.min(ok));
+    println!("errors: {errors} ({server_errors} server errors)");
+    println!("oversold units: {oversold}");
+    if oversold > 0 || errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

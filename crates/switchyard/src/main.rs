@@ -1,0 +1,168 @@
+//! The `switchyard` binary: one process for the API, the dashboard and the
+//! background sweeper, plus the operator commands (audit, import, export,
+//! bench, demo).
+
+mod bench;
+mod demo;
+mod settings;
+mod stockfile;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use settings::{Overrides, Settings};
+use switchyard_server::{AppState, ServerConfig};
+
+#[derive(Parser)]
+#[command(name = "switchyard", version, about = "Order orchestration for small multichannel retailers")]
+struct Cli {
+    /// A TOML file with settings (overridden by SWITCHYARD_* variables and flags).
+    #[arg(long, global = true)]
+    config: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and dashboard.
+    Serve {
+        /// SQLite file path (default ./switchyard.db) or postgres:// URL.
+        #[arg(long)]
+        db: Option<String>,
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// A seeded demo shop on a fresh embedded database, with orders flowing in.
+    Demo {
+        #[arg(long)]
+        listen: Option<String>,
+        /// Orders per minute the demo generates.
+        #[arg(long, default_value_t = 30)]
+        orders_per_minute: u32,
+    },
+    /// Recompute every position from the ledger; exit 1 on any drift.
+    Audit {
+        #[arg(long)]
+        db: Option<String>,
+    },
+    /// Import SKUs and stock counts from a CSV file
+    /// (header: sku,title,location,on_hand[,safety_stock]).
+    Import {
+        #[arg(long)]
+        db: Option<String>,
+        file: std::path::PathBuf,
+    },
+    /// Export stock positions as CSV.
+    Export {
+        #[arg(long)]
+        db: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Load generator: concurrent clients post unique orders over HTTP.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let load = |db: Option<String>, listen: Option<String>| Settings::load(cli.config.as_deref(), Overrides { db, listen });
+    match cli.command {
+        Command::Serve { db, listen } => {
+            let settings = load(db, listen)?;
+            init_logs(&settings.log);
+            let store = switchyard_store::open(&settings.db).await.with_context(|| format!("opening {}", settings.db))?;
+            let (config, generated) = settings.server_config();
+            let listener = tokio::net::TcpListener::bind(&settings.listen)
+                .await
+                .with_context(|| format!("listening on {}", settings.listen))?;
+            let addr = listener.local_addr()?;
+            println!("Switchyard serving http://{addr}/ (database: {})", store.backend());
+            if generated {
+                println!("API token (generated; set SWITCHYARD_API_TOKEN to choose one): {}", config.api_token.expose());
+            }
+            switchyard_server::serve(listener, AppState::new(store, config)).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { listen, orders_per_minute } => {
+            let settings = load(None, listen)?;
+            init_logs(&settings.log);
+            demo::run(settings, orders_per_minute).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { db } => {
+            let settings = load(db, None)?;
+            let store = switchyard_store::open(&settings.db).await.with_context(|| format!("opening {}", settings.db))?;
+            let report = store.audit().await?;
+            println!(
+                "audit: {} positions, {} reservations, {} ledger entries checked",
+                report.positions_checked, report.reservations_checked, report.ledger_entries
+            );
+            if report.is_clean() {
+                println!("audit: clean, no drift");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for d in &report.drift {
+                    println!("drift: {d}");
+                }
+                println!("audit: {} problem(s) found", report.drift.len());
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Import { db, file } => {
+            let settings = load(db, None)?;
+            stockfile::import(&settings, &file).await
+        }
+        Command::Export { db, out } => {
+            let settings = load(db, None)?;
+            stockfile::export(&settings, out.as_deref()).await
+        }
+        Command::Bench(args) => {
+            let settings = load(args.db.clone(), None)?;
+            bench::run(args, settings).await
+        }
+    }
+}
+
+/// Builds the server config, noting whether the token was generated.
+impl Settings {
+    fn server_config(&self) -> (ServerConfig, bool) {
+        let (token, generated) = match &self.api_token {
+            Some(t) if !t.is_empty() => (t.clone(), false),
+            _ => (settings::random_token(), true),
+        };
+        let mut config = ServerConfig::new(switchyard_server::ApiToken::new(token));
+        config.reservation_ttl_secs = self.reservation_ttl_secs;
+        config.expired_action = self.expired_action;
+        config.sweep_interval_ms = self.sweep_interval_ms;
+        config.body_limit_bytes = self.body_limit_bytes;
+        config.secure_cookies = self.secure_cookies;
+        (config, generated)
+    }
+}

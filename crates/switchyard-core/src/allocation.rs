@@ -234,10 +234,7 @@ mod tests {
         }
     }
     fn allocations(plan: &AllocationPlan) -> Vec<Vec<(String, i64)>> {
-        plan.lines
-            .iter()
-            .map(|l| l.allocations.iter().map(|(c, n)| (c.to_string(), *n)).collect())
-            .collect()
+        plan.lines.iter().map(|l| l.allocations.iter().map(|(c, n)| (c.to_string(), *n)).collect()).collect()
     }
 
     #[test]

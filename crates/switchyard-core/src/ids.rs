@@ -28,9 +28,8 @@ fn check_code(what: &'static str, raw: &str, max: usize) -> Result<(), IdError> 
     if raw.chars().count() > max {
         return Err(IdError::TooLong { what, max });
     }
-    if let Some(found) = raw
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '/' | '#')))
+    if let Some(found) =
+        raw.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '/' | '#')))
     {
         return Err(IdError::BadChar { what, found });
     }

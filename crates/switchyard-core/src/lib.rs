@@ -20,7 +20,5 @@ pub use catalog::{Component, SkuDef};
 pub use ids::{ChannelName, ExternalOrderId, IdError, LocationCode, Quantity, Sku};
 pub use location::{Address, Location, LocationKind};
 pub use money::{Currency, Money, MoneyError};
-pub use order::{
-    IllegalTransition, OrderStatus, PaymentState, ServiceLevel, ShipTo, ExpiredAction,
-};
+pub use order::{ExpiredAction, IllegalTransition, OrderStatus, PaymentState, ServiceLevel, ShipTo};
 pub use stock::{LedgerKind, Position, StockDelta, StockError};

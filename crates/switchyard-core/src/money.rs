@@ -103,9 +103,7 @@ impl Money {
         let n = i64::from(parts);
         let base = self.minor.div_euclid(n);
         let rem = self.minor.rem_euclid(n);
-        (0..n)
-            .map(|i| Money { minor: base + i64::from(i < rem), currency: self.currency })
-            .collect()
+        (0..n).map(|i| Money { minor: base + i64::from(i < rem), currency: self.currency }).collect()
     }
 }
 

@@ -63,10 +63,7 @@ impl OrderStatus {
 
     /// Whether units may be shipped (or handed over) in this status.
     pub fn can_ship(self) -> bool {
-        matches!(
-            self,
-            Self::Accepted | Self::Backordered | Self::PartiallyShipped | Self::ReadyForPickup
-        )
+        matches!(self, Self::Accepted | Self::Backordered | Self::PartiallyShipped | Self::ReadyForPickup)
     }
 
     /// The state machine. Returns the new status or a typed rejection; a
@@ -74,16 +71,16 @@ impl OrderStatus {
     /// (another partial shipment, say).
     pub fn transition(self, to: OrderStatus) -> Result<OrderStatus, IllegalTransition> {
         use OrderStatus::*;
-        let ok = match (self, to) {
-            (PendingPayment, Accepted | Backordered | OnHold | Cancelled) => true,
-            (Accepted, PartiallyShipped | Shipped | ReadyForPickup | OnHold | Cancelled | Backordered) => true,
-            (Backordered, Accepted | PartiallyShipped | Shipped | OnHold | Cancelled | ReadyForPickup) => true,
-            (OnHold, Accepted | Backordered | Cancelled | PendingPayment) => true,
-            (PartiallyShipped, PartiallyShipped | Shipped | OnHold) => true,
-            (Shipped, Completed) => true,
-            (ReadyForPickup, Completed | Cancelled) => true,
-            _ => false,
-        };
+        let ok = matches!(
+            (self, to),
+            (PendingPayment, Accepted | Backordered | OnHold | Cancelled)
+                | (Accepted, PartiallyShipped | Shipped | ReadyForPickup | OnHold | Cancelled | Backordered)
+                | (Backordered, Accepted | PartiallyShipped | Shipped | OnHold | Cancelled | ReadyForPickup)
+                | (OnHold, Accepted | Backordered | Cancelled | PendingPayment)
+                | (PartiallyShipped, PartiallyShipped | Shipped | OnHold)
+                | (Shipped, Completed)
+                | (ReadyForPickup, Completed | Cancelled)
+        );
         if ok {
             Ok(to)
         } else {

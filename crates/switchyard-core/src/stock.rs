@@ -154,7 +154,12 @@ impl Position {
         if units > MAX_UNITS {
             return Err(StockError::Overflow(units));
         }
-        Ok(StockDelta { kind: LedgerKind::SafetyStock, on_hand: 0, reserved: 0, safety_stock: units - self.safety_stock })
+        Ok(StockDelta {
+            kind: LedgerKind::SafetyStock,
+            on_hand: 0,
+            reserved: 0,
+            safety_stock: units - self.safety_stock,
+        })
     }
 
     /// Holds `qty` available units for an order.

@@ -595,7 +595,8 @@ async fn cancel_order(
     let body: CancelBody = if body.iter().all(u8::is_ascii_whitespace) {
         CancelBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))?
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))?
     };
     Ok(Json(app.store.cancel_order(&id, body.reason.as_deref().unwrap_or(""), now_ms()).await?))
 }

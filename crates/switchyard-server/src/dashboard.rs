@@ -81,7 +81,10 @@ fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(), PageError> {
 }
 
 async fn css() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], include_str!("../templates/app.css"))
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+        include_str!("../templates/app.css"),
+    )
 }
 
 // -------------------------------------------------------------------- login
@@ -115,7 +118,10 @@ async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Re
         return (StatusCode::UNAUTHORIZED, page).into_response();
     }
     let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000{secure}", session_value(&state));
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000{secure}",
+        session_value(&state)
+    );
     ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
 }
 
@@ -152,10 +158,9 @@ struct OrdersPage {
     signed_in: bool,
     section: &'static str,
     csrf: String,
-    statuses: Vec<&'static str>,
-    channels: Vec<String>,
-    status: String,
-    channel: String,
+    /// (value, selected) for the filter menus.
+    statuses: Vec<(&'static str, bool)>,
+    channels: Vec<(String, bool)>,
     counts: Vec<(String, i64)>,
     orders: Vec<OrderRow>,
     next: Option<String>,
@@ -169,7 +174,9 @@ struct OrdersQuery {
 }
 
 fn money(minor: i64, currency: &str) -> String {
-    Currency::parse(currency).map(|c| Money::new(minor, c).to_string()).unwrap_or_else(|_| format!("{minor} {currency}"))
+    Currency::parse(currency)
+        .map(|c| Money::new(minor, c).to_string())
+        .unwrap_or_else(|_| format!("{minor} {currency}"))
 }
 
 fn short_time(rfc3339: &str) -> String {
@@ -216,10 +223,8 @@ async fn orders_page(
         signed_in: true,
         section: "orders",
         csrf: csrf_token(&state),
-        statuses: OrderStatus::ALL.iter().map(|s| s.as_str()).collect(),
-        channels,
-        status: status.unwrap_or_default(),
-        channel: channel.unwrap_or_default(),
+        statuses: OrderStatus::ALL.iter().map(|s| (s.as_str(), status.as_deref() == Some(s.as_str()))).collect(),
+        channels: channels.into_iter().map(|c| (c.clone(), channel.as_deref() == Some(c.as_str()))).collect(),
         counts,
         orders: page
             .orders
@@ -262,13 +267,8 @@ async fn order_page(
         .await?
         .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, format!("order {id} not found")))?;
     let can_cancel = OrderStatus::parse(&o.status).is_some_and(|s| s.transition(OrderStatus::Cancelled).is_ok());
-    let events = o
-        .events
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|e| EventView { at: short_time(&e.at), ..e })
-        .collect();
+    let events =
+        o.events.clone().unwrap_or_default().into_iter().map(|e| EventView { at: short_time(&e.at), ..e }).collect();
     render(OrderPage {
         signed_in: true,
         section: "orders",

@@ -22,7 +22,13 @@ async fn zero_oversell_under_64_concurrent_clients(app: TestApp) {
     let tasks: Vec<_> = (0..64)
         .map(|i| {
             let app = app.clone();
-            tokio::spawn(async move { app.post("/api/v1/orders", order_body(&format!("hot-{i}"), json!([{"sku": "HOT", "quantity": 1, "unit_price": 1500}]))).await })
+            tokio::spawn(async move {
+                app.post(
+                    "/api/v1/orders",
+                    order_body(&format!("hot-{i}"), json!([{"sku": "HOT", "quantity": 1, "unit_price": 1500}])),
+                )
+                .await
+            })
         })
         .collect();
     let (mut held, mut backordered) = (0, 0);
@@ -62,7 +68,12 @@ async fn bundles_and_components_compete_without_oversell(app: TestApp) {
             let app = app.clone();
             let sku = if i % 2 == 0 { "GIFT" } else { "MUG" };
             tokio::spawn(async move {
-                let r = app.post("/api/v1/orders", order_body(&format!("b-{i}"), json!([{"sku": sku, "quantity": 1, "unit_price": 3000}]))).await;
+                let r = app
+                    .post(
+                        "/api/v1/orders",
+                        order_body(&format!("b-{i}"), json!([{"sku": sku, "quantity": 1, "unit_price": 3000}])),
+                    )
+                    .await;
                 (sku, r)
             })
         })
@@ -92,7 +103,13 @@ async fn duplicate_deliveries_make_one_order(app: TestApp) {
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let app = app.clone();
-            tokio::spawn(async move { app.post("/api/v1/orders", order_body("same-1", json!([{"sku": "X", "quantity": 1, "unit_price": 100}]))).await })
+            tokio::spawn(async move {
+                app.post(
+                    "/api/v1/orders",
+                    order_body("same-1", json!([{"sku": "X", "quantity": 1, "unit_price": 100}])),
+                )
+                .await
+            })
         })
         .collect();
     let mut ids = std::collections::BTreeSet::new();
@@ -116,7 +133,14 @@ async fn order_lifecycle(app: TestApp) {
     let (s, doc) = app.get("/api/v1/openapi.json").await;
     assert_eq!(s, 200);
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
-    for path in ["/orders", "/orders/{id}", "/orders/{id}/shipments", "/inventory/{sku}/{location}", "/skus/{sku}", "/locations/{code}"] {
+    for path in [
+        "/orders",
+        "/orders/{id}",
+        "/orders/{id}/shipments",
+        "/inventory/{sku}/{location}",
+        "/skus/{sku}",
+        "/locations/{code}",
+    ] {
         assert!(doc["paths"][path].is_object(), "openapi lacks {path}");
     }
 
@@ -147,7 +171,13 @@ async fn order_lifecycle(app: TestApp) {
     let (s, again) = app.post(&format!("/api/v1/orders/{id}/payment"), json!({})).await;
     assert_eq!(s, 409, "{again}");
 
-    let store_units = o["lines"][0]["allocations"].as_array().expect("allocs").iter().find(|a| a["location"] == "STORE").map(|a| a["quantity"].as_i64().unwrap_or(0)).unwrap_or(0);
+    let store_units = o["lines"][0]["allocations"]
+        .as_array()
+        .expect("allocs")
+        .iter()
+        .find(|a| a["location"] == "STORE")
+        .map(|a| a["quantity"].as_i64().unwrap_or(0))
+        .unwrap_or(0);
     assert!(store_units > 0);
     let (s, o) = app
         .post(&format!("/api/v1/orders/{id}/shipments"), json!({"location": "STORE", "lines": [{"sku": "X", "quantity": store_units}], "carrier": "USPS", "tracking": "9400"}))
@@ -159,9 +189,13 @@ async fn order_lifecycle(app: TestApp) {
     assert!(o["events"].as_array().expect("events").iter().any(|e| e["kind"] == "shipped"));
 
     // A second order, cancelled: its stock comes back.
-    let (_, o2) = app.post("/api/v1/orders", order_body("life-2", json!([{"sku": "X", "quantity": 1, "unit_price": 2500}]))).await;
+    let (_, o2) = app
+        .post("/api/v1/orders", order_body("life-2", json!([{"sku": "X", "quantity": 1, "unit_price": 2500}])))
+        .await;
     let before = app.position("X", "WH").await;
-    let (s, c) = app.send(reqwest::Method::POST, &format!("/api/v1/orders/{}/cancel", o2["id"].as_str().expect("id")), None).await;
+    let (s, c) = app
+        .send(reqwest::Method::POST, &format!("/api/v1/orders/{}/cancel", o2["id"].as_str().expect("id")), None)
+        .await;
     assert_eq!(s, 200, "{c}");
     assert_eq!(c["status"], "cancelled");
     let after = app.position("X", "WH").await;
@@ -223,7 +257,8 @@ async fn bad_input_is_refused_and_changes_nothing(app: TestApp) {
     app.location("WH", 1).await;
     app.sku("X", json!(null)).await;
     app.stock("X", "WH", 5).await;
-    let (_, good) = app.post("/api/v1/orders", order_body("good", json!([{"sku": "X", "quantity": 2, "unit_price": 100}]))).await;
+    let (_, good) =
+        app.post("/api/v1/orders", order_body("good", json!([{"sku": "X", "quantity": 2, "unit_price": 100}]))).await;
     let good_id = good["id"].as_str().expect("id").to_owned();
     let ledger = app.ledger_entries().await;
     let line = |sku: &str, q: Value| json!([{"sku": sku, "quantity": q, "unit_price": 100}]);
@@ -280,11 +315,15 @@ async fn bad_input_is_refused_and_changes_nothing(app: TestApp) {
     mixed["currency"] = json!("usd");
     let (s, b) = app.post("/api/v1/orders", mixed).await;
     assert_error(s, &b, 422, "invalid_currency");
-    let (s, b) = app.post("/api/v1/orders", order_body("m2", json!([{"sku": "X", "quantity": 2, "unit_price": i64::MAX}]))).await;
+    let (s, b) = app
+        .post("/api/v1/orders", order_body("m2", json!([{"sku": "X", "quantity": 2, "unit_price": i64::MAX}])))
+        .await;
     assert_error(s, &b, 422, "amount_overflow");
-    let (s, b) = app.post("/api/v1/orders", order_body("m3", json!([{"sku": "X", "quantity": 1, "unit_price": -5}]))).await;
+    let (s, b) =
+        app.post("/api/v1/orders", order_body("m3", json!([{"sku": "X", "quantity": 1, "unit_price": -5}]))).await;
     assert_error(s, &b, 422, "invalid_amount");
-    let (s, b) = app.post("/api/v1/orders", order_body("m4", json!([{"sku": "X", "quantity": 1, "unit_price": 1.5}]))).await;
+    let (s, b) =
+        app.post("/api/v1/orders", order_body("m4", json!([{"sku": "X", "quantity": 1, "unit_price": 1.5}]))).await;
     assert_error(s, &b, 422, "invalid_body");
 
     // Malformed, wrong types, unknown fields, oversized.
@@ -308,8 +347,14 @@ async fn bad_input_is_refused_and_changes_nothing(app: TestApp) {
     // answer, so a transport error is retried.
     let mut answered = None;
     for _ in 0..10 {
-        let res = app.client.post(app.url("/api/v1/orders")).bearer_auth(common::TOKEN)
-            .header("content-type", "application/json").body(big.clone()).send().await;
+        let res = app
+            .client
+            .post(app.url("/api/v1/orders"))
+            .bearer_auth(common::TOKEN)
+            .header("content-type", "application/json")
+            .body(big.clone())
+            .send()
+            .await;
         if let Ok(res) = res {
             answered = Some((res.status().as_u16(), res.json::<Value>().await.unwrap_or(Value::Null)));
             break;
@@ -317,14 +362,20 @@ async fn bad_input_is_refused_and_changes_nothing(app: TestApp) {
     }
     let (s, b) = answered.expect("the server answered an oversized body at least once in 10 tries");
     assert_error(s, &b, 413, "payload_too_large");
-    let res = app.client.post(app.url("/api/v1/orders")).bearer_auth(common::TOKEN).body("{}").send().await.expect("send");
+    let res =
+        app.client.post(app.url("/api/v1/orders")).bearer_auth(common::TOKEN).body("{}").send().await.expect("send");
     assert_eq!(res.status().as_u16(), 415);
 
     // Illegal transitions and over-shipping.
     let ship = |q: i64| json!({"location": "WH", "lines": [{"sku": "X", "quantity": q}]});
     let (s, b) = app.post(&format!("/api/v1/orders/{good_id}/shipments"), ship(3)).await;
     assert_error(s, &b, 409, "exceeds_allocation");
-    let (s, b) = app.post(&format!("/api/v1/orders/{good_id}/shipments"), json!({"location": "NOWHERE", "lines": [{"sku": "X", "quantity": 1}]})).await;
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/orders/{good_id}/shipments"),
+            json!({"location": "NOWHERE", "lines": [{"sku": "X", "quantity": 1}]}),
+        )
+        .await;
     assert_error(s, &b, 422, "unknown_location");
     let (s, b) = app.post(&format!("/api/v1/orders/{good_id}/shipments"), ship(0)).await;
     assert_error(s, &b, 422, "invalid_quantity");
@@ -384,7 +435,8 @@ async fn dashboard_needs_a_session_and_csrf() {
     app.location("WH", 1).await;
     app.sku("X", json!(null)).await;
     app.stock("X", "WH", 3).await;
-    let (_, o) = app.post("/api/v1/orders", order_body("csrf-1", json!([{"sku": "X", "quantity": 1, "unit_price": 100}]))).await;
+    let (_, o) =
+        app.post("/api/v1/orders", order_body("csrf-1", json!([{"sku": "X", "quantity": 1, "unit_price": 100}]))).await;
     let id = o["id"].as_str().expect("id");
     let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     let r = no_redirect.get(app.url("/")).send().await.expect("send");

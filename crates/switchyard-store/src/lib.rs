@@ -67,8 +67,7 @@ pub trait Store: Send + Sync + 'static {
     /// Takes an order: allocates and reserves in ONE transaction. Returns the
     /// order and whether it was created (false: the same channel and
     /// external id were seen before, and that order is returned unchanged).
-    async fn create_order(&self, order: &NewOrder, now_ms: i64, ttl_ms: i64)
-        -> Result<(OrderView, bool), StoreError>;
+    async fn create_order(&self, order: &NewOrder, now_ms: i64, ttl_ms: i64) -> Result<(OrderView, bool), StoreError>;
     async fn get_order(&self, id: &str) -> Result<Option<OrderView>, StoreError>;
     async fn list_orders(&self, filter: &OrderFilter) -> Result<OrderPage, StoreError>;
     async fn cancel_order(&self, id: &str, reason: &str, now_ms: i64) -> Result<OrderView, StoreError>;

@@ -22,8 +22,8 @@ use sqlx::{PgPool, SqlitePool};
 use switchyard_core::allocation::{AllocationRequest, CandidateLocation, LineRequest};
 use switchyard_core::order::status_after_allocation;
 use switchyard_core::{
-    allocate, Address, ExpiredAction, IllegalTransition, LedgerKind, Location, LocationCode, LocationKind,
-    OrderStatus, PaymentState, Position, Quantity, ServiceLevel, ShipTo, Sku, SkuDef, StockDelta,
+    allocate, Address, ExpiredAction, IllegalTransition, LedgerKind, Location, LocationCode, LocationKind, OrderStatus,
+    PaymentState, Position, Quantity, ServiceLevel, ShipTo, Sku, SkuDef, StockDelta,
 };
 
 use crate::model::*;
@@ -127,7 +127,8 @@ struct OrderRow {
 const ORDER_COLUMNS: &str = "id, channel, external_id, status, currency, total_minor, payment, service_level, \
      pickup_location, ship_to, reservation_expires_at, created_at, updated_at";
 
-type LocationRow = (String, String, String, String, String, String, String, String, Option<f64>, Option<f64>, bool, bool, i64, bool);
+type LocationRow =
+    (String, String, String, String, String, String, String, String, Option<f64>, Option<f64>, bool, bool, i64, bool);
 
 fn location_from_row(r: LocationRow) -> Result<Location, StoreError> {
     let corrupt = |what: &str| StoreError::Invalid(format!("stored location has a bad {what}"));
@@ -994,7 +995,7 @@ macro_rules! store_impl {
                 let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
                 let row: Option<OrderRow> = sqlx::query_as(&sql).bind(id).fetch_optional(self.reader()).await?;
                 let Some(row) = row else { return Ok(None) };
-                let (lines, allocs) = self.load_lines(&[row.id.clone()]).await?;
+                let (lines, allocs) = self.load_lines(std::slice::from_ref(&row.id)).await?;
                 let events: Vec<(i64, String, String)> =
                     sqlx::query_as("SELECT at, kind, message FROM order_events WHERE order_id = $1 ORDER BY id")
                         .bind(id)

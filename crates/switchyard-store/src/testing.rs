@@ -3,6 +3,8 @@
 //! (e.g. `postgres://postgres@127.0.0.1:5432/test`); each test gets its own
 //! database, dropped when the [`TestDb`] is.
 
+use std::io::Write;
+
 use sqlx::Connection;
 
 /// The environment variable naming the PostgreSQL server for tests.
@@ -42,9 +44,11 @@ impl TestDb {
             }
             Backend::Postgres => {
                 let Ok(admin_url) = std::env::var(PG_URL_VAR) else {
-                    eprintln!(
-                        "\n*** SKIPPED (PostgreSQL): {PG_URL_VAR} is not set, so this test did not run on PostgreSQL. \
-                         .ci/run sets it; set it to e.g. postgres://postgres@127.0.0.1:5432/test ***\n"
+                    // Straight to stderr: libtest would swallow eprintln! output.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "*** SKIPPED (PostgreSQL): {PG_URL_VAR} is not set, so this test did not run on PostgreSQL. \
+                         .ci/run sets it; set it to e.g. postgres://postgres@127.0.0.1:5432/test ***"
                     );
                     return None;
                 };
@@ -80,7 +84,9 @@ impl Drop for TestDb {
                     let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
                     rt.block_on(async {
                         if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
-                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
                         }
                     });
                 })

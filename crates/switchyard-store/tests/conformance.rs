@@ -60,7 +60,13 @@ async fn location(store: &dyn Store, code: &str, priority: i32) {
         code: loc(code),
         name: code.into(),
         kind: LocationKind::Warehouse,
-        address: Address { line1: "1 Main".into(), city: "Reno".into(), region: "NV".into(), postal_code: "89501".into(), country: "US".into() },
+        address: Address {
+            line1: "1 Main".into(),
+            city: "Reno".into(),
+            region: "NV".into(),
+            postal_code: "89501".into(),
+            country: "US".into(),
+        },
         lat: None,
         lon: None,
         can_ship: true,
@@ -92,7 +98,14 @@ fn order(ext: &str, lines: &[(&str, i64)], payment: PaymentState) -> NewOrder {
             .iter()
             .map(|(s, q)| NewLine { sku: sku(s), quantity: Quantity::new(*q).expect("qty"), unit_price: 1000 })
             .collect(),
-        ship_to: ShipTo { name: "N".into(), line1: "L".into(), city: "C".into(), postal_code: "1".into(), country: "US".into(), ..Default::default() },
+        ship_to: ShipTo {
+            name: "N".into(),
+            line1: "L".into(),
+            city: "C".into(),
+            postal_code: "1".into(),
+            country: "US".into(),
+            ..Default::default()
+        },
         service_level: ServiceLevel::Standard,
         pickup_location: None,
         payment,
@@ -140,7 +153,8 @@ async fn orders_reserve_ship_and_cancel(store: Arc<dyn Store>) {
     s.set_stock(&sku("Y"), &loc("B"), 5, None, "count", NOW).await.expect("set");
 
     // B holds everything: one location beats a split.
-    let (o, created) = s.create_order(&order("o1", &[("X", 2), ("Y", 1)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    let (o, created) =
+        s.create_order(&order("o1", &[("X", 2), ("Y", 1)], PaymentState::Paid), NOW, TTL).await.expect("order");
     assert!(created);
     assert_eq!(o.status, "accepted");
     assert_eq!(o.lines[0].allocations[0].location, "B");
@@ -148,7 +162,12 @@ async fn orders_reserve_ship_and_cancel(store: Arc<dyn Store>) {
     assert!(o.events.as_ref().is_some_and(|e| e.len() >= 2));
 
     // Ship part, then the rest.
-    let part = NewShipment { location: loc("B"), lines: vec![(sku("X"), Quantity::new(1).expect("q"))], carrier: None, tracking: None };
+    let part = NewShipment {
+        location: loc("B"),
+        lines: vec![(sku("X"), Quantity::new(1).expect("q"))],
+        carrier: None,
+        tracking: None,
+    };
     let o2 = s.ship(&o.id, &part, NOW + 1).await.expect("ship");
     assert_eq!(o2.status, "partially_shipped");
     assert_eq!(position(s, "X", "B").await, (4, 1, 3));
@@ -184,7 +203,9 @@ async fn duplicate_orders_are_one_order(store: Arc<dyn Store>) {
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.create_order(&order("dup", &[("X", 1)], PaymentState::Paid), NOW, TTL).await })
+            tokio::spawn(
+                async move { store.create_order(&order("dup", &[("X", 1)], PaymentState::Paid), NOW, TTL).await },
+            )
         })
         .collect();
     let mut ids = Vec::new();
@@ -215,7 +236,8 @@ async fn bundles_reserve_components(store: Arc<dyn Store>) {
     s.put_sku(&kit, NOW).await.expect("bundle");
     s.set_stock(&sku("X"), &loc("A"), 5, None, "count", NOW).await.expect("set");
     s.set_stock(&sku("Y"), &loc("A"), 5, None, "count", NOW).await.expect("set");
-    let (o, _) = s.create_order(&order("k1", &[("KIT", 2), ("X", 2)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    let (o, _) =
+        s.create_order(&order("k1", &[("KIT", 2), ("X", 2)], PaymentState::Paid), NOW, TTL).await.expect("order");
     // Two kits hold 4 X and 2 Y; only 1 X is left for the direct line.
     assert_eq!(o.lines[0].allocations[0].quantity, 2);
     assert_eq!(o.lines[1].backordered, 1);
@@ -224,10 +246,19 @@ async fn bundles_reserve_components(store: Arc<dyn Store>) {
     assert_eq!(position(s, "Y", "A").await, (5, 2, 3));
     // A bundle holds no stock of its own, and cannot nest.
     assert!(matches!(s.set_stock(&sku("KIT"), &loc("A"), 1, None, "count", NOW).await, Err(StoreError::Invalid(_))));
-    let nested = SkuDef { sku: sku("BIG"), title: "b".into(), components: vec![Component { sku: sku("KIT"), quantity: Quantity::new(1).expect("q") }] };
+    let nested = SkuDef {
+        sku: sku("BIG"),
+        title: "b".into(),
+        components: vec![Component { sku: sku("KIT"), quantity: Quantity::new(1).expect("q") }],
+    };
     assert!(matches!(s.put_sku(&nested, NOW).await, Err(StoreError::Invalid(_))));
     // Shipping a kit consumes its components.
-    let ship = NewShipment { location: loc("A"), lines: vec![(sku("KIT"), Quantity::new(1).expect("q"))], carrier: None, tracking: None };
+    let ship = NewShipment {
+        location: loc("A"),
+        lines: vec![(sku("KIT"), Quantity::new(1).expect("q"))],
+        carrier: None,
+        tracking: None,
+    };
     s.ship(&o.id, &ship, NOW + 1).await.expect("ship");
     assert_eq!(position(s, "X", "A").await, (3, 3, 0));
     assert_eq!(position(s, "Y", "A").await, (4, 1, 3));
@@ -280,10 +311,19 @@ async fn bad_operations_change_nothing(store: Arc<dyn Store>) {
     let before = s.audit().await.expect("audit").ledger_entries;
 
     assert!(matches!(s.set_stock(&sku("NOPE"), &loc("A"), 1, None, "c", NOW).await, Err(StoreError::UnknownSku(_))));
-    assert!(matches!(s.set_stock(&sku("X"), &loc("NOPE"), 1, None, "c", NOW).await, Err(StoreError::UnknownLocation(_))));
-    assert!(matches!(s.set_stock(&sku("X"), &loc("A"), -1, None, "c", NOW).await, Err(StoreError::Stock(StockError::NegativeOnHand(-1)))));
+    assert!(matches!(
+        s.set_stock(&sku("X"), &loc("NOPE"), 1, None, "c", NOW).await,
+        Err(StoreError::UnknownLocation(_))
+    ));
+    assert!(matches!(
+        s.set_stock(&sku("X"), &loc("A"), -1, None, "c", NOW).await,
+        Err(StoreError::Stock(StockError::NegativeOnHand(-1)))
+    ));
     assert!(matches!(s.adjust_stock(&sku("X"), &loc("A"), -6, "c", NOW).await, Err(StoreError::Stock(_))));
-    assert!(matches!(s.adjust_stock(&sku("X"), &loc("A"), i64::MAX, "c", NOW).await, Err(StoreError::Stock(StockError::Overflow(_)))));
+    assert!(matches!(
+        s.adjust_stock(&sku("X"), &loc("A"), i64::MAX, "c", NOW).await,
+        Err(StoreError::Stock(StockError::Overflow(_)))
+    ));
     // An order for an unknown SKU is refused whole: no order row remains.
     let r = s.create_order(&order("bad", &[("X", 1), ("NOPE", 1)], PaymentState::Paid), NOW, TTL).await;
     assert!(matches!(r, Err(StoreError::UnknownSku(_))));
@@ -297,13 +337,28 @@ async fn bad_operations_change_nothing(store: Arc<dyn Store>) {
         Err(StoreError::Stock(StockError::BelowReserved { .. }))
     ));
     // Shipping more than allocated, or from elsewhere, is refused.
-    let too_many = NewShipment { location: loc("A"), lines: vec![(sku("X"), Quantity::new(3).expect("q"))], carrier: None, tracking: None };
+    let too_many = NewShipment {
+        location: loc("A"),
+        lines: vec![(sku("X"), Quantity::new(3).expect("q"))],
+        carrier: None,
+        tracking: None,
+    };
     assert!(matches!(s.ship(&o.id, &too_many, NOW).await, Err(StoreError::ExceedsAllocation(_))));
-    let elsewhere = NewShipment { location: loc("B"), lines: vec![(sku("X"), Quantity::new(1).expect("q"))], carrier: None, tracking: None };
+    let elsewhere = NewShipment {
+        location: loc("B"),
+        lines: vec![(sku("X"), Quantity::new(1).expect("q"))],
+        carrier: None,
+        tracking: None,
+    };
     assert!(matches!(s.ship(&o.id, &elsewhere, NOW).await, Err(StoreError::ExceedsAllocation(_))));
     // Shipping a cancelled order is an illegal transition.
     s.cancel_order(&o.id, "", NOW).await.expect("cancel");
-    let one = NewShipment { location: loc("A"), lines: vec![(sku("X"), Quantity::new(1).expect("q"))], carrier: None, tracking: None };
+    let one = NewShipment {
+        location: loc("A"),
+        lines: vec![(sku("X"), Quantity::new(1).expect("q"))],
+        carrier: None,
+        tracking: None,
+    };
     assert!(matches!(s.ship(&o.id, &one, NOW).await, Err(StoreError::Transition(_))));
     assert!(matches!(s.mark_paid("no-such-order", NOW).await, Err(StoreError::NotFound { .. })));
     assert_eq!(position(s, "X", "A").await, (5, 0, 5));
@@ -337,7 +392,9 @@ async fn concurrent_orders_never_oversell(store: Arc<dyn Store>) {
     let tasks: Vec<_> = (0..64)
         .map(|i| {
             let store = store.clone();
-            tokio::spawn(async move { store.create_order(&order(&format!("c{i}"), &[("X", 1)], PaymentState::Paid), NOW, TTL).await })
+            tokio::spawn(async move {
+                store.create_order(&order(&format!("c{i}"), &[("X", 1)], PaymentState::Paid), NOW, TTL).await
+            })
         })
         .collect();
     let mut filled = 0;
@@ -360,13 +417,25 @@ async fn list_orders_pages_with_filters(store: Arc<dyn Store>) {
     let first = s.list_orders(&OrderFilter { limit: 2, ..Default::default() }).await.expect("list");
     assert_eq!(first.orders.len(), 2);
     assert_eq!(first.orders[0].external_id, "l4", "newest first");
-    let second = s.list_orders(&OrderFilter { limit: 2, cursor: first.next_cursor.clone(), ..Default::default() }).await.expect("list");
+    let second = s
+        .list_orders(&OrderFilter { limit: 2, cursor: first.next_cursor.clone(), ..Default::default() })
+        .await
+        .expect("list");
     assert_eq!(second.orders[0].external_id, "l2");
-    let third = s.list_orders(&OrderFilter { limit: 2, cursor: second.next_cursor.clone(), ..Default::default() }).await.expect("list");
+    let third = s
+        .list_orders(&OrderFilter { limit: 2, cursor: second.next_cursor.clone(), ..Default::default() })
+        .await
+        .expect("list");
     assert_eq!(third.orders.len(), 1);
     assert!(third.next_cursor.is_none());
-    let back = s.list_orders(&OrderFilter { limit: 50, status: Some("backordered".into()), ..Default::default() }).await.expect("list");
+    let back = s
+        .list_orders(&OrderFilter { limit: 50, status: Some("backordered".into()), ..Default::default() })
+        .await
+        .expect("list");
     assert_eq!(back.orders.len(), 2);
-    let none = s.list_orders(&OrderFilter { limit: 50, channel: Some("amazon".into()), ..Default::default() }).await.expect("list");
+    let none = s
+        .list_orders(&OrderFilter { limit: 50, channel: Some("amazon".into()), ..Default::default() })
+        .await
+        .expect("list");
     assert!(none.orders.is_empty());
 }

@@ -73,10 +73,8 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<ExitCode
             (format!("http://{addr}"), token, Some(server), args.db.is_none().then_some(TempFile(tmp)))
         }
     };
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.clients)
-        .timeout(Duration::from_secs(60))
-        .build()?;
+    let client =
+        reqwest::Client::builder().pool_max_idle_per_host(args.clients).timeout(Duration::from_secs(60)).build()?;
     let run_id = format!("{:x}", chrono::Utc::now().timestamp_millis());
     let skus = setup(&client, &base, &token, &run_id, &args).await?;
 
@@ -148,7 +146,12 @@ impl Drop for TempFile {
 
 async fn put(client: &reqwest::Client, url: String, token: &str, body: Value) -> anyhow::Result<()> {
     let r = client.put(&url).bearer_auth(token).json(&body).send().await?;
-    anyhow::ensure!(r.status().is_success(), "setup {url} failed: {} {}", r.status(), r.text().await.unwrap_or_default());
+    anyhow::ensure!(
+        r.status().is_success(),
+        "setup {url} failed: {} {}",
+        r.status(),
+        r.text().await.unwrap_or_default()
+    );
     Ok(())
 }
 
@@ -160,11 +163,16 @@ async fn setup(
     run_id: &str,
     args: &BenchArgs,
 ) -> anyhow::Result<Vec<String>> {
-    put(client, format!("{base}/api/v1/locations/BENCH-WH"), token, json!({
-        "name": "Bench warehouse", "kind": "warehouse",
-        "address": {"line1": "1 Dock Rd", "city": "Reno", "region": "NV", "postal_code": "89501", "country": "US"},
-        "can_ship": true, "priority": 1, "active": true
-    }))
+    put(
+        client,
+        format!("{base}/api/v1/locations/BENCH-WH"),
+        token,
+        json!({
+            "name": "Bench warehouse", "kind": "warehouse",
+            "address": {"line1": "1 Dock Rd", "city": "Reno", "region": "NV", "postal_code": "89501", "country": "US"},
+            "can_ship": true, "priority": 1, "active": true
+        }),
+    )
     .await?;
     let (skus, stock): (Vec<String>, i64) = if args.hot_sku {
         (vec![format!("BENCH-HOT-{run_id}")], args.hot_stock)
@@ -189,7 +197,8 @@ async fn check_oversell(
 ) -> anyhow::Result<i64> {
     let mut oversold = 0;
     for sku in skus {
-        let v: Value = client.get(format!("{base}/api/v1/inventory/{sku}")).bearer_auth(token).send().await?.json().await?;
+        let v: Value =
+            client.get(format!("{base}/api/v1/inventory/{sku}")).bearer_auth(token).send().await?.json().await?;
         for l in v["locations"].as_array().cloned().unwrap_or_default() {
             let (on_hand, reserved) = (l["on_hand"].as_i64().unwrap_or(0), l["reserved"].as_i64().unwrap_or(0));
             oversold += (reserved - on_hand).max(0) + (-reserved).max(0);

@@ -29,10 +29,54 @@ struct Place {
 }
 
 const PLACES: [Place; 4] = [
-    Place { code: "FLAGSHIP", name: "Flagship store (Pearl District)", kind: LocationKind::Store, city: "Portland", region: "OR", postal: "97209", lat: 45.5275, lon: -122.6819, can_pickup: true, priority: 2 },
-    Place { code: "EASTSIDE", name: "Eastside store", kind: LocationKind::Store, city: "Portland", region: "OR", postal: "97214", lat: 45.5152, lon: -122.6431, can_pickup: true, priority: 3 },
-    Place { code: "WH-RENO", name: "3PL warehouse (Reno)", kind: LocationKind::Warehouse, city: "Reno", region: "NV", postal: "89502", lat: 39.5296, lon: -119.8138, can_pickup: false, priority: 1 },
-    Place { code: "VENDOR-PAPERCO", name: "PaperCo (dropship)", kind: LocationKind::Dropship, city: "Denver", region: "CO", postal: "80202", lat: 39.7392, lon: -104.9903, can_pickup: false, priority: 9 },
+    Place {
+        code: "FLAGSHIP",
+        name: "Flagship store (Pearl District)",
+        kind: LocationKind::Store,
+        city: "Portland",
+        region: "OR",
+        postal: "97209",
+        lat: 45.5275,
+        lon: -122.6819,
+        can_pickup: true,
+        priority: 2,
+    },
+    Place {
+        code: "EASTSIDE",
+        name: "Eastside store",
+        kind: LocationKind::Store,
+        city: "Portland",
+        region: "OR",
+        postal: "97214",
+        lat: 45.5152,
+        lon: -122.6431,
+        can_pickup: true,
+        priority: 3,
+    },
+    Place {
+        code: "WH-RENO",
+        name: "3PL warehouse (Reno)",
+        kind: LocationKind::Warehouse,
+        city: "Reno",
+        region: "NV",
+        postal: "89502",
+        lat: 39.5296,
+        lon: -119.8138,
+        can_pickup: false,
+        priority: 1,
+    },
+    Place {
+        code: "VENDOR-PAPERCO",
+        name: "PaperCo (dropship)",
+        kind: LocationKind::Dropship,
+        city: "Denver",
+        region: "CO",
+        postal: "80202",
+        lat: 39.7392,
+        lon: -104.9903,
+        can_pickup: false,
+        priority: 9,
+    },
 ];
 
 /// (sku, title, unit price in cents, stock at FLAGSHIP, EASTSIDE, WH-RENO, VENDOR-PAPERCO, weight of demand)
@@ -186,7 +230,8 @@ fn random_order(rng: &mut StdRng, n: u64) -> CreateOrderBody {
         if lines.iter().any(|l| l.sku == sku) {
             continue;
         }
-        let quantity = if channel == "wholesale" { rng.gen_range(3..=12) } else { *pick(rng, &[1, 1, 1, 1, 2, 3], |_| 1) };
+        let quantity =
+            if channel == "wholesale" { rng.gen_range(3..=12) } else { *pick(rng, &[1, 1, 1, 1, 2, 3], |_| 1) };
         lines.push(OrderLineBody { sku: sku.into(), quantity, unit_price: price, currency: None });
     }
     let c = CUSTOMERS[rng.gen_range(0..CUSTOMERS.len())];
@@ -206,7 +251,16 @@ fn random_order(rng: &mut StdRng, n: u64) -> CreateOrderBody {
             lat: Some(c.5),
             lon: Some(c.6),
         },
-        service_level: Some(if pickup { "pickup" } else if rng.gen_ratio(1, 8) { "expedited" } else { "standard" }.into()),
+        service_level: Some(
+            if pickup {
+                "pickup"
+            } else if rng.gen_ratio(1, 8) {
+                "expedited"
+            } else {
+                "standard"
+            }
+            .into(),
+        ),
         pickup_location: pickup.then(|| "FLAGSHIP".into()),
         payment: Some(if channel == "shopify" && rng.gen_ratio(1, 6) { "pending" } else { "paid" }.into()),
     }
@@ -240,14 +294,19 @@ async fn staff(store: &dyn Store, rng: &mut StdRng) -> anyhow::Result<()> {
     let roll = rng.gen_range(0..10);
     if roll < 5 {
         // Ship the oldest accepted order, location by location.
-        let page = store.list_orders(&OrderFilter { status: Some("accepted".into()), limit: 20, ..Default::default() }).await?;
+        let page = store
+            .list_orders(&OrderFilter { status: Some("accepted".into()), limit: 20, ..Default::default() })
+            .await?;
         if let Some(o) = page.orders.last() {
             let mut by_location: std::collections::BTreeMap<String, Vec<(Sku, Quantity)>> = Default::default();
             for l in &o.lines {
                 for a in &l.allocations {
                     let open = a.quantity - a.shipped - a.released;
                     if open > 0 {
-                        by_location.entry(a.location.clone()).or_default().push((Sku::parse(&l.sku)?, Quantity::new(open)?));
+                        by_location
+                            .entry(a.location.clone())
+                            .or_default()
+                            .push((Sku::parse(&l.sku)?, Quantity::new(open)?));
                     }
                 }
             }
@@ -262,12 +321,16 @@ async fn staff(store: &dyn Store, rng: &mut StdRng) -> anyhow::Result<()> {
             }
         }
     } else if roll < 7 {
-        let page = store.list_orders(&OrderFilter { status: Some("pending_payment".into()), limit: 5, ..Default::default() }).await?;
+        let page = store
+            .list_orders(&OrderFilter { status: Some("pending_payment".into()), limit: 5, ..Default::default() })
+            .await?;
         if let Some(o) = page.orders.last() {
             store.mark_paid(&o.id, now).await?;
         }
     } else if roll < 8 && rng.gen_ratio(1, 3) {
-        let page = store.list_orders(&OrderFilter { status: Some("accepted".into()), limit: 10, ..Default::default() }).await?;
+        let page = store
+            .list_orders(&OrderFilter { status: Some("accepted".into()), limit: 10, ..Default::default() })
+            .await?;
         if let Some(o) = page.orders.first() {
             store.cancel_order(&o.id, "customer changed their mind", now).await?;
         }
@@ -276,7 +339,13 @@ async fn staff(store: &dyn Store, rng: &mut StdRng) -> anyhow::Result<()> {
         for row in store.all_positions().await? {
             if row.location == "WH-RENO" && row.available < 5 {
                 store
-                    .adjust_stock(&Sku::parse(&row.sku)?, &LocationCode::parse(&row.location)?, 30, "receipt: weekly delivery", now)
+                    .adjust_stock(
+                        &Sku::parse(&row.sku)?,
+                        &LocationCode::parse(&row.location)?,
+                        30,
+                        "receipt: weekly delivery",
+                        now,
+                    )
                     .await?;
             }
         }

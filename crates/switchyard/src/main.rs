@@ -92,12 +92,14 @@ fn init_logs(level: &str) {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let load = |db: Option<String>, listen: Option<String>| Settings::load(cli.config.as_deref(), Overrides { db, listen });
+    let load =
+        |db: Option<String>, listen: Option<String>| Settings::load(cli.config.as_deref(), Overrides { db, listen });
     match cli.command {
         Command::Serve { db, listen } => {
             let settings = load(db, listen)?;
             init_logs(&settings.log);
-            let store = switchyard_store::open(&settings.db).await.with_context(|| format!("opening {}", settings.db))?;
+            let store =
+                switchyard_store::open(&settings.db).await.with_context(|| format!("opening {}", settings.db))?;
             let (config, generated) = settings.server_config();
             let listener = tokio::net::TcpListener::bind(&settings.listen)
                 .await
@@ -105,7 +107,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let addr = listener.local_addr()?;
             println!("Switchyard serving http://{addr}/ (database: {})", store.backend());
             if generated {
-                println!("API token (generated; set SWITCHYARD_API_TOKEN to choose one): {}", config.api_token.expose());
+                println!(
+                    "API token (generated; set SWITCHYARD_API_TOKEN to choose one): {}",
+                    config.api_token.expose()
+                );
             }
             switchyard_server::serve(listener, AppState::new(store, config)).await?;
             Ok(ExitCode::SUCCESS)
@@ -118,7 +123,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit { db } => {
             let settings = load(db, None)?;
-            let store = switchyard_store::open(&settings.db).await.with_context(|| format!("opening {}", settings.db))?;
+            let store =
+                switchyard_store::open(&settings.db).await.with_context(|| format!("opening {}", settings.db))?;
             let report = store.audit().await?;
             println!(
                 "audit: {} positions, {} reservations, {} ledger entries checked",

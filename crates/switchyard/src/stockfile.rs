@@ -21,7 +21,10 @@ pub fn parse_rows(reader: impl std::io::Read, progress: &ProgressBar) -> Result<
     let headers = csv.headers().map_err(|e| format!("line 1: cannot read the header: {e}"))?.clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(sku_i), Some(loc_i), Some(on_hand_i)) = (col("sku"), col("location"), col("on_hand")) else {
-        return Err("line 1: the header must name the columns sku, location and on_hand (title and safety_stock are optional)".into());
+        return Err(
+            "line 1: the header must name the columns sku, location and on_hand (title and safety_stock are optional)"
+                .into(),
+        );
     };
     let (title_i, safety_i) = (col("title"), col("safety_stock"));
     let mut rows = Vec::new();
@@ -57,7 +60,9 @@ pub async fn import(settings: &Settings, file: &Path) -> anyhow::Result<ExitCode
     let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
     let progress = if size > 256 * 1024 { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
-    progress.set_style(ProgressStyle::with_template("{spinner} {msg} {pos} rows").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} rows").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     progress.set_message("reading");
     let rows = match parse_rows(std::io::BufReader::new(f), &progress) {
         Ok(rows) => rows,
@@ -125,7 +130,10 @@ mod tests {
 
     #[test]
     fn bad_rows_name_their_line() {
-        assert_eq!(parse("sku,location,on_hand\nA,WH,1\nB,WH,-2\n").err().as_deref(), Some("line 3: on_hand must not be negative (got -2)"));
+        assert_eq!(
+            parse("sku,location,on_hand\nA,WH,1\nB,WH,-2\n").err().as_deref(),
+            Some("line 3: on_hand must not be negative (got -2)")
+        );
         assert!(parse("sku,location,on_hand\nA,WH,x\n").err().is_some_and(|e| e.starts_with("line 2:")));
         assert!(parse("sku,location,on_hand\nA B,WH,1\n").err().is_some_and(|e| e.starts_with("line 2:")));
         assert!(parse("sku,location\nA,WH\n").err().is_some_and(|e| e.starts_with("line 1:")));

@@ -39,7 +39,6 @@ macro_rules! both {
     )*};
 }
 
-
 pub async fn spawn_app(backend: Backend, tweak: impl FnOnce(&mut ServerConfig)) -> Option<TestApp> {
     let db = TestDb::fresh(backend).await?;
     let store = switchyard_store::open(&db.url).await.expect("open store");
@@ -110,7 +109,13 @@ impl TestApp {
             .expect("locations")
             .iter()
             .find(|l| l["location"] == location)
-            .map(|l| (l["on_hand"].as_i64().unwrap_or(0), l["reserved"].as_i64().unwrap_or(0), l["available"].as_i64().unwrap_or(0)))
+            .map(|l| {
+                (
+                    l["on_hand"].as_i64().unwrap_or(0),
+                    l["reserved"].as_i64().unwrap_or(0),
+                    l["available"].as_i64().unwrap_or(0),
+                )
+            })
             .unwrap_or((0, 0, 0))
     }
 

@@ -8,6 +8,7 @@
 
 pub mod allocation;
 pub mod catalog;
+pub mod channel;
 pub mod ids;
 pub mod inventory;
 pub mod location;
@@ -17,6 +18,7 @@ pub mod stock;
 
 pub use allocation::{allocate, AllocationPlan, AllocationRequest, Allocator, FewestLocations};
 pub use catalog::{Component, SkuDef};
+pub use channel::Channel;
 pub use ids::{ChannelName, ExternalOrderId, IdError, LocationCode, Quantity, Sku};
 pub use location::{Address, Location, LocationKind};
 pub use money::{Currency, Money, MoneyError};

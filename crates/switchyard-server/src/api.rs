@@ -65,6 +65,8 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(put_location))
         .routes(routes!(list_locations))
+        .routes(routes!(put_channel))
+        .routes(routes!(list_channels))
         .routes(routes!(put_sku, get_sku))
         .routes(routes!(put_inventory))
         .routes(routes!(get_inventory))
@@ -217,6 +219,60 @@ async fn put_location(
 #[utoipa::path(get, path = "/locations", tag = "locations", responses((status = 200, body = Vec<LocationView>)))]
 async fn list_locations(State(app): State<AppState>) -> Result<Json<Vec<LocationView>>, ApiError> {
     Ok(Json(app.store.list_locations().await?.into_iter().map(location_view).collect()))
+}
+
+// ----------------------------------------------------------------- channels
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelBody {
+    pub display_name: Option<String>,
+    /// Settings as string pairs, e.g. {"atp_buffer": "2"}.
+    #[serde(default)]
+    pub settings: std::collections::BTreeMap<String, String>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelView {
+    pub name: String,
+    pub display_name: String,
+    pub settings: std::collections::BTreeMap<String, String>,
+    pub active: bool,
+}
+
+fn channel_view(c: switchyard_core::Channel) -> ChannelView {
+    ChannelView { name: c.name.to_string(), display_name: c.display_name, settings: c.settings, active: c.active }
+}
+
+/// Create or replace a channel's settings.
+#[utoipa::path(put, path = "/channels/{name}", tag = "channels",
+    params(("name" = String, Path)), request_body = ChannelBody,
+    responses((status = 200, body = ChannelView), (status = 422, body = ErrorBody)))]
+async fn put_channel(
+    State(app): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<ChannelBody>,
+) -> Result<Json<ChannelView>, ApiError> {
+    let name = ChannelName::parse(&name)?;
+    if body.settings.len() > 100 {
+        return Err(ApiError::invalid("invalid_body", "at most 100 settings"));
+    }
+    let channel = switchyard_core::Channel {
+        display_name: body.display_name.unwrap_or_else(|| name.to_string()),
+        name,
+        settings: body.settings,
+        active: body.active,
+    };
+    app.store.put_channel(&channel, now_ms()).await?;
+    Ok(Json(channel_view(channel)))
+}
+
+/// List channels, configured or registered by their first order.
+#[utoipa::path(get, path = "/channels", tag = "channels", responses((status = 200, body = Vec<ChannelView>)))]
+async fn list_channels(State(app): State<AppState>) -> Result<Json<Vec<ChannelView>>, ApiError> {
+    Ok(Json(app.store.list_channels().await?.into_iter().map(channel_view).collect()))
 }
 
 // --------------------------------------------------------------------- skus

@@ -195,20 +195,13 @@ async fn orders_page(
     let filter = OrderFilter { status: status.clone(), channel: channel.clone(), limit: 50, cursor: q.cursor };
     let page = state.store.list_orders(&filter).await?;
     let counts = state.store.status_counts().await?;
-    // Channels seen so far, for the filter.
-    let mut channels: Vec<String> = state
-        .store
-        .list_orders(&OrderFilter { limit: 500, ..OrderFilter::default() })
-        .await?
-        .orders
-        .into_iter()
-        .map(|o| o.channel)
-        .collect();
+    let mut channels: Vec<String> =
+        state.store.list_channels().await?.into_iter().map(|c| c.name.to_string()).collect();
     if let Some(c) = &channel {
-        channels.push(c.clone());
+        if !channels.contains(c) {
+            channels.push(c.clone());
+        }
     }
-    channels.sort();
-    channels.dedup();
     let next = page.next_cursor.map(|c| {
         let mut url = format!("/?cursor={c}");
         if let Some(s) = &status {

@@ -224,6 +224,13 @@ async fn list_filters_and_cursor(app: TestApp) {
     assert_eq!(amazon["orders"].as_array().expect("orders").len(), 2);
     let (_, back) = app.get("/api/v1/orders?status=backordered").await;
     assert_eq!(back["orders"].as_array().expect("orders").len(), 2);
+    let (s, ch) =
+        app.put("/api/v1/channels/amazon", json!({"display_name": "Amazon US", "settings": {"atp_buffer": "2"}})).await;
+    assert_eq!(s, 200, "{ch}");
+    let (_, chans) = app.get("/api/v1/channels").await;
+    let names: Vec<&str> = chans.as_array().expect("channels").iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names, vec!["amazon", "etsy"], "orders register their channel");
+    assert_eq!(chans[0]["settings"]["atp_buffer"], "2");
     let (s, bad) = app.get("/api/v1/orders?status=lost").await;
     assert_eq!(s, 422, "{bad}");
     let (s, bad) = app.get("/api/v1/orders?limit=0").await;

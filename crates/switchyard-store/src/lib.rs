@@ -19,7 +19,7 @@ pub use sql::{PostgresStore, SqliteStore};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use switchyard_core::{ExpiredAction, Location, LocationCode, Position, Sku, SkuDef};
+use switchyard_core::{Channel, ExpiredAction, Location, LocationCode, Position, Sku, SkuDef};
 
 /// Everything the rest of Switchyard may ask of the database.
 #[async_trait]
@@ -31,6 +31,11 @@ pub trait Store: Send + Sync + 'static {
 
     async fn put_location(&self, location: &Location, now_ms: i64) -> Result<(), StoreError>;
     async fn list_locations(&self) -> Result<Vec<Location>, StoreError>;
+
+    /// Creates or replaces a channel's settings.
+    async fn put_channel(&self, channel: &Channel, now_ms: i64) -> Result<(), StoreError>;
+    /// Every channel, configured or registered by an arriving order.
+    async fn list_channels(&self) -> Result<Vec<Channel>, StoreError>;
 
     /// Creates or replaces a SKU. A bundle's components must exist and must
     /// not be bundles; a SKU holding stock cannot become a bundle.

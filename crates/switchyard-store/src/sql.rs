@@ -22,8 +22,8 @@ use sqlx::{PgPool, SqlitePool};
 use switchyard_core::allocation::{AllocationRequest, CandidateLocation, LineRequest};
 use switchyard_core::order::status_after_allocation;
 use switchyard_core::{
-    allocate, Address, ExpiredAction, IllegalTransition, LedgerKind, Location, LocationCode, LocationKind, OrderStatus,
-    PaymentState, Position, Quantity, ServiceLevel, ShipTo, Sku, SkuDef, StockDelta,
+    allocate, Address, Channel, ChannelName, ExpiredAction, IllegalTransition, LedgerKind, Location, LocationCode,
+    LocationKind, OrderStatus, PaymentState, Position, Quantity, ServiceLevel, ShipTo, Sku, SkuDef, StockDelta,
 };
 
 use crate::model::*;
@@ -688,6 +688,43 @@ macro_rules! store_impl {
                 rows.into_iter().map(location_from_row).collect()
             }
 
+            async fn put_channel(&self, c: &Channel, now_ms: i64) -> Result<(), StoreError> {
+                let settings = serde_json::to_string(&c.settings).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO channels (name, display_name, settings, active, created_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, \
+                     settings = excluded.settings, active = excluded.active",
+                )
+                .bind(c.name.as_str())
+                .bind(&c.display_name)
+                .bind(&settings)
+                .bind(c.active)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_channels(&self) -> Result<Vec<Channel>, StoreError> {
+                let rows: Vec<(String, String, String, bool)> =
+                    sqlx::query_as("SELECT name, display_name, settings, active FROM channels ORDER BY name")
+                        .fetch_all(self.reader())
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|(name, display_name, settings, active)| {
+                        Some(Channel {
+                            name: ChannelName::parse(&name).ok()?,
+                            display_name,
+                            settings: serde_json::from_str(&settings).unwrap_or_default(),
+                            active,
+                        })
+                    })
+                    .collect())
+            }
+
             async fn put_sku(&self, def: &SkuDef, now_ms: i64) -> Result<(), StoreError> {
                 let mut tx = self.begin().await?;
                 for c in &def.components {
@@ -846,7 +883,14 @@ macro_rules! store_impl {
             async fn import_stock(&self, rows: &[ImportRow], now_ms: i64) -> Result<ImportSummary, StoreError> {
                 let mut tx = self.begin().await?;
                 let mut summary = ImportSummary::default();
-                for (i, row) in rows.iter().enumerate() {
+                // Rows are applied in (sku, location) order, the order every
+                // transaction locks positions in, so an import never
+                // deadlocks with orders on PostgreSQL; errors keep the row's
+                // index in the file.
+                let mut order: Vec<usize> = (0..rows.len()).collect();
+                order.sort_by(|a, b| (&rows[*a].sku, &rows[*a].location).cmp(&(&rows[*b].sku, &rows[*b].location)));
+                for i in order {
+                    let row = &rows[i];
                     let inserted = sqlx::query(
                         "INSERT INTO skus (sku, title, is_bundle, updated_at) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (sku) DO NOTHING",
@@ -949,6 +993,16 @@ macro_rules! store_impl {
                     })?;
                     return Ok((self.must_get(&existing).await?, false));
                 }
+                // An order from a channel nobody configured registers it.
+                sqlx::query(
+                    "INSERT INTO channels (name, display_name, settings, active, created_at) \
+                     VALUES ($1, $1, '{}', $2, $3) ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(o.channel.as_str())
+                .bind(true)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
                 let mut wants = Vec::with_capacity(o.lines.len());
                 for (i, line) in o.lines.iter().enumerate() {
                     let line_no = i as i64 + 1;

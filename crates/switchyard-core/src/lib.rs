@@ -6,9 +6,11 @@
 //! replayable in tests and in the simulator, and lets the store crate apply
 //! the very same rules inside a database transaction.
 
+pub mod address;
 pub mod allocation;
 pub mod catalog;
 pub mod channel;
+pub mod exception;
 pub mod ids;
 pub mod inventory;
 pub mod location;
@@ -19,6 +21,7 @@ pub mod stock;
 pub use allocation::{allocate, AllocationPlan, AllocationRequest, Allocator, FewestLocations};
 pub use catalog::{Component, SkuDef};
 pub use channel::Channel;
+pub use exception::{ExceptionKind, ExceptionStatus, OwnerRole, ResolutionAction, Severity};
 pub use ids::{ChannelName, ExternalOrderId, IdError, LocationCode, Quantity, Sku};
 pub use location::{Address, Location, LocationKind};
 pub use money::{Currency, Money, MoneyError};

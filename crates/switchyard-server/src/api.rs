@@ -12,8 +12,8 @@ use switchyard_core::{
     PaymentState, Quantity, ServiceLevel, ShipTo, Sku, SkuDef,
 };
 use switchyard_store::{
-    AllocationView, EventView, ExceptionView, LineView, NewLine, NewOrder, NewShipment, OrderFilter, OrderPage,
-    OrderView, ShipToView,
+    AllocationView, EventView, ExceptionFilter, ExceptionLogView, ExceptionView, LineView, NewLine, NewOrder,
+    NewShipment, OrderFilter, OrderPage, OrderView, Resolution, ShipToView,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
@@ -44,7 +44,7 @@ pub struct ApiQuery<T>(pub T);
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(schemas(ErrorBody, ErrorDetail, AllocationView, EventView, ExceptionView, LineView, ShipToView))
+    components(schemas(ErrorBody, ErrorDetail, AllocationView, EventView, ExceptionView, ExceptionLogView, LineView, ShipToView))
 )]
 struct ApiDoc;
 
@@ -76,6 +76,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_order))
         .routes(routes!(pay_order))
         .routes(routes!(ship_order))
+        .routes(routes!(list_exceptions))
+        .routes(routes!(get_exception))
+        .routes(routes!(resolve_exception))
 }
 
 /// The OpenAPI 3 document of the whole API, generated from the handlers.
@@ -546,22 +549,12 @@ pub fn parse_order(body: CreateOrderBody) -> Result<NewOrder, ApiError> {
             .ok_or_else(|| ApiError::invalid("invalid_body", "payment must be paid or pending"))?,
     };
     check_coordinates(body.ship_to.lat, body.ship_to.lon)?;
-    let s = body.ship_to;
     Ok(NewOrder {
         channel,
         external_id,
         currency,
         lines,
-        ship_to: ShipTo {
-            name: s.name,
-            line1: s.line1,
-            city: s.city,
-            region: s.region,
-            postal_code: s.postal_code,
-            country: s.country,
-            lat: s.lat,
-            lon: s.lon,
-        },
+        ship_to: ship_to(body.ship_to),
         service_level,
         pickup_location,
         payment,
@@ -699,4 +692,150 @@ async fn ship_order(
     }
     let shipment = NewShipment { location, lines, carrier: body.carrier, tracking: body.tracking };
     Ok(Json(app.store.ship(&id, &shipment, now_ms()).await?))
+}
+
+// --------------------------------------------------------------- exceptions
+
+/// An exception with its age.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExceptionItem {
+    #[serde(flatten)]
+    pub exception: ExceptionView,
+    /// Seconds since it was opened.
+    pub age_secs: i64,
+}
+
+impl ExceptionItem {
+    pub fn new(exception: ExceptionView, now_ms: i64) -> Self {
+        let age_secs = (now_ms - exception.created_ms).max(0) / 1000;
+        Self { exception, age_secs }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExceptionList {
+    pub exceptions: Vec<ExceptionItem>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExceptionParams {
+    /// `open` (default), `resolved`, `dismissed` or `all`.
+    pub status: Option<String>,
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only this order's.
+    pub order_id: Option<String>,
+    /// 1–500 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// The exception queue, oldest first.
+#[utoipa::path(get, path = "/exceptions", tag = "exceptions", params(ExceptionParams),
+    responses((status = 200, body = ExceptionList), (status = 422, body = ErrorBody)))]
+async fn list_exceptions(
+    State(app): State<AppState>,
+    ApiQuery(p): ApiQuery<ExceptionParams>,
+) -> Result<Json<ExceptionList>, ApiError> {
+    let status = match p.status.as_deref() {
+        None => Some("open".to_owned()),
+        Some("all") => None,
+        Some(s) if switchyard_core::ExceptionStatus::parse(s).is_some() => Some(s.to_owned()),
+        Some(s) => return Err(ApiError::invalid("invalid_query", format!("unknown exception status {s:?}"))),
+    };
+    if let Some(k) = &p.kind {
+        if switchyard_core::ExceptionKind::parse(k).is_none() {
+            return Err(ApiError::invalid("invalid_query", format!("unknown exception kind {k:?}")));
+        }
+    }
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("invalid_query", "limit must be between 1 and 500"));
+    }
+    let filter = ExceptionFilter { status, kind: p.kind, order_id: p.order_id, limit };
+    let now = now_ms();
+    let exceptions =
+        app.store.list_exceptions(&filter).await?.into_iter().map(|e| ExceptionItem::new(e, now)).collect();
+    Ok(Json(ExceptionList { exceptions }))
+}
+
+/// One exception with its action log.
+#[utoipa::path(get, path = "/exceptions/{id}", tag = "exceptions", params(("id" = String, Path)),
+    responses((status = 200, body = ExceptionItem), (status = 404, body = ErrorBody)))]
+async fn get_exception(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ExceptionItem>, ApiError> {
+    let e =
+        app.store.get_exception(&id).await?.ok_or_else(|| ApiError::not_found(format!("exception {id} not found")))?;
+    Ok(Json(ExceptionItem::new(e, now_ms())))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveBody {
+    /// `retry`, `override_location`, `edit_address`, `cancel` or `dismiss`.
+    pub action: String,
+    /// Who acts (a name or role); logged.
+    pub by: String,
+    /// Why; required to dismiss.
+    #[serde(default)]
+    pub reason: String,
+    /// The corrected address, for `edit_address`.
+    pub address: Option<ShipToBody>,
+    /// The location to allocate from, for `override_location`.
+    pub location: Option<String>,
+}
+
+fn ship_to(s: ShipToBody) -> ShipTo {
+    ShipTo {
+        name: s.name,
+        line1: s.line1,
+        city: s.city,
+        region: s.region,
+        postal_code: s.postal_code,
+        country: s.country,
+        lat: s.lat,
+        lon: s.lon,
+    }
+}
+
+/// Act on an exception: retry allocation, allocate from a named location,
+/// correct the address, cancel the order (with a notification), or dismiss
+/// with a reason. Every action is logged with who and why.
+#[utoipa::path(post, path = "/exceptions/{id}/resolve", tag = "exceptions", params(("id" = String, Path)),
+    request_body = ResolveBody,
+    responses((status = 200, body = ExceptionItem), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+async fn resolve_exception(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ResolveBody>,
+) -> Result<Json<ExceptionItem>, ApiError> {
+    let resolution = parse_resolution(body)?;
+    let e = app.store.resolve_exception(&id, &resolution, now_ms()).await?;
+    Ok(Json(ExceptionItem::new(e, now_ms())))
+}
+
+/// Parses a resolve request (shared with the dashboard's forms).
+pub fn parse_resolution(body: ResolveBody) -> Result<Resolution, ApiError> {
+    let action = switchyard_core::ResolutionAction::parse(&body.action).ok_or_else(|| {
+        ApiError::invalid("invalid_body", "action must be retry, override_location, edit_address, cancel or dismiss")
+    })?;
+    if body.by.trim().is_empty() || body.by.len() > 100 {
+        return Err(ApiError::invalid("invalid_body", "by must name who acts (at most 100 characters)"));
+    }
+    if body.reason.len() > 1000 {
+        return Err(ApiError::invalid("invalid_body", "reason is longer than 1000 characters"));
+    }
+    if let Some(a) = &body.address {
+        check_coordinates(a.lat, a.lon)?;
+    }
+    Ok(Resolution {
+        action,
+        actor: body.by,
+        note: body.reason,
+        address: body.address.map(ship_to),
+        location: body.location.as_deref().map(LocationCode::parse).transpose()?,
+    })
 }

@@ -14,8 +14,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use switchyard_core::{Currency, Money, OrderStatus};
-use switchyard_store::{EventView, OrderFilter, OrderView};
+use switchyard_store::{
+    EventView, ExceptionFilter, ExceptionLogView, ExceptionView, OrderFilter, OrderView, ShipToView,
+};
 
+use crate::api::{parse_resolution, ResolveBody, ShipToBody};
 use crate::auth::{csrf_ok, csrf_token, has_session, session_value, token_matches, SESSION_COOKIE};
 use crate::{now_ms, AppState};
 
@@ -27,8 +30,36 @@ pub fn routes(state: AppState) -> Router {
         .route("/orders/{id}", get(order_page))
         .route("/orders/{id}/cancel", post(cancel))
         .route("/inventory", get(inventory_page))
+        .route("/exceptions", get(exceptions_page))
+        .route("/exceptions/{id}", get(exception_page))
+        .route("/exceptions/{id}/resolve", post(resolve))
         .route("/static/app.css", get(css))
         .with_state(state)
+}
+
+/// What the layout needs on every page.
+struct Nav {
+    signed_in: bool,
+    section: &'static str,
+    csrf: String,
+    open_exceptions: i64,
+}
+
+impl Nav {
+    fn anonymous() -> Self {
+        Nav { signed_in: false, section: "", csrf: String::new(), open_exceptions: 0 }
+    }
+}
+
+/// Checks the session and gathers the layout's counts.
+async fn nav(state: &AppState, headers: &HeaderMap, section: &'static str) -> Result<Nav, PageError> {
+    signed_in(state, headers)?;
+    Ok(Nav {
+        signed_in: true,
+        section,
+        csrf: csrf_token(state),
+        open_exceptions: state.store.open_exception_count().await?,
+    })
 }
 
 /// A page failure: a redirect to sign in, or a plain error page.
@@ -92,14 +123,12 @@ async fn css() -> impl IntoResponse {
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
-    signed_in: bool,
-    section: &'static str,
-    csrf: String,
+    nav: Nav,
     error: Option<String>,
 }
 
 async fn login_page() -> Result<Html<String>, PageError> {
-    render(LoginPage { signed_in: false, section: "", csrf: String::new(), error: None })
+    render(LoginPage { nav: Nav::anonymous(), error: None })
 }
 
 #[derive(Deserialize)]
@@ -109,12 +138,7 @@ struct LoginForm {
 
 async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
     if !token_matches(&state, form.token.trim()) {
-        let page = render(LoginPage {
-            signed_in: false,
-            section: "",
-            csrf: String::new(),
-            error: Some("That token is not right.".into()),
-        });
+        let page = render(LoginPage { nav: Nav::anonymous(), error: Some("That token is not right.".into()) });
         return (StatusCode::UNAUTHORIZED, page).into_response();
     }
     let secure = if state.config.secure_cookies { "; Secure" } else { "" };
@@ -155,9 +179,7 @@ struct OrderRow {
 #[derive(Template)]
 #[template(path = "orders.html")]
 struct OrdersPage {
-    signed_in: bool,
-    section: &'static str,
-    csrf: String,
+    nav: Nav,
     /// (value, selected) for the filter menus.
     statuses: Vec<(&'static str, bool)>,
     channels: Vec<(String, bool)>,
@@ -189,7 +211,7 @@ async fn orders_page(
     headers: HeaderMap,
     Query(q): Query<OrdersQuery>,
 ) -> Result<Html<String>, PageError> {
-    signed_in(&state, &headers)?;
+    let nav = nav(&state, &headers, "orders").await?;
     let status = q.status.filter(|s| OrderStatus::parse(s).is_some());
     let channel = q.channel.filter(|c| !c.is_empty());
     let filter = OrderFilter { status: status.clone(), channel: channel.clone(), limit: 50, cursor: q.cursor };
@@ -213,9 +235,7 @@ async fn orders_page(
         url
     });
     render(OrdersPage {
-        signed_in: true,
-        section: "orders",
-        csrf: csrf_token(&state),
+        nav,
         statuses: OrderStatus::ALL.iter().map(|s| (s.as_str(), status.as_deref() == Some(s.as_str()))).collect(),
         channels: channels.into_iter().map(|c| (c.clone(), channel.as_deref() == Some(c.as_str()))).collect(),
         counts,
@@ -239,9 +259,7 @@ async fn orders_page(
 #[derive(Template)]
 #[template(path = "order.html")]
 struct OrderPage {
-    signed_in: bool,
-    section: &'static str,
-    csrf: String,
+    nav: Nav,
     o: OrderView,
     total: String,
     can_cancel: bool,
@@ -253,7 +271,7 @@ async fn order_page(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    signed_in(&state, &headers)?;
+    let nav = nav(&state, &headers, "orders").await?;
     let o = state
         .store
         .get_order(&id)
@@ -262,15 +280,7 @@ async fn order_page(
     let can_cancel = OrderStatus::parse(&o.status).is_some_and(|s| s.transition(OrderStatus::Cancelled).is_ok());
     let events =
         o.events.clone().unwrap_or_default().into_iter().map(|e| EventView { at: short_time(&e.at), ..e }).collect();
-    render(OrderPage {
-        signed_in: true,
-        section: "orders",
-        csrf: csrf_token(&state),
-        total: money(o.total, &o.currency),
-        o,
-        can_cancel,
-        events,
-    })
+    render(OrderPage { nav, total: money(o.total, &o.currency), o, can_cancel, events })
 }
 
 async fn cancel(
@@ -307,15 +317,13 @@ struct GridRow {
 #[derive(Template)]
 #[template(path = "inventory.html")]
 struct InventoryPage {
-    signed_in: bool,
-    section: &'static str,
-    csrf: String,
+    nav: Nav,
     locations: Vec<String>,
     rows: Vec<GridRow>,
 }
 
 async fn inventory_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Html<String>, PageError> {
-    signed_in(&state, &headers)?;
+    let nav = nav(&state, &headers, "inventory").await?;
     let locations: Vec<String> = state.store.list_locations().await?.into_iter().map(|l| l.code.to_string()).collect();
     let skus = state.store.list_skus().await?;
     let mut positions: BTreeMap<(String, String), switchyard_store::StockRow> = BTreeMap::new();
@@ -337,5 +345,171 @@ async fn inventory_page(State(state): State<AppState>, headers: HeaderMap) -> Re
             GridRow { available: cells.iter().map(|c| c.available).sum(), sku, title: s.title, cells }
         })
         .collect();
-    render(InventoryPage { signed_in: true, section: "inventory", csrf: csrf_token(&state), locations, rows })
+    render(InventoryPage { nav, locations, rows })
+}
+
+// --------------------------------------------------------------- exceptions
+
+/// "3h 12m" from milliseconds.
+fn age(ms: i64) -> String {
+    let mins = ms.max(0) / 60_000;
+    match (mins / (60 * 24), (mins / 60) % 24, mins % 60) {
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+struct ExceptionRowView {
+    id: String,
+    order_id: String,
+    external_id: String,
+    kind: String,
+    severity: String,
+    owner_role: String,
+    status: String,
+    message: String,
+    level: i64,
+    age: String,
+    resolved_by: String,
+    can_retry: bool,
+    can_edit_address: bool,
+}
+
+#[derive(Template)]
+#[template(path = "exceptions.html")]
+struct ExceptionsPage {
+    nav: Nav,
+    statuses: Vec<(&'static str, bool)>,
+    items: Vec<ExceptionRowView>,
+    locations: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ExceptionsQuery {
+    status: Option<String>,
+}
+
+async fn exceptions_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ExceptionsQuery>,
+) -> Result<Html<String>, PageError> {
+    let nav = nav(&state, &headers, "exceptions").await?;
+    let shown = q.status.as_deref().filter(|s| matches!(*s, "resolved" | "dismissed" | "all")).unwrap_or("open");
+    let filter = ExceptionFilter {
+        status: (shown != "all").then(|| shown.to_owned()),
+        limit: 200,
+        ..ExceptionFilter::default()
+    };
+    let now = now_ms();
+    let items = state
+        .store
+        .list_exceptions(&filter)
+        .await?
+        .into_iter()
+        .map(|e| ExceptionRowView {
+            age: age(now - e.created_ms),
+            can_retry: e.actions.iter().any(|a| a == "retry"),
+            can_edit_address: e.actions.iter().any(|a| a == "edit_address"),
+            resolved_by: e.resolved_by.unwrap_or_default(),
+            id: e.id,
+            order_id: e.order_id,
+            external_id: e.external_id,
+            kind: e.kind,
+            severity: e.severity,
+            owner_role: e.owner_role,
+            status: e.status,
+            message: e.message,
+            level: e.level,
+        })
+        .collect();
+    let locations =
+        state.store.list_locations().await?.into_iter().filter(|l| l.active).map(|l| l.code.to_string()).collect();
+    let statuses = ["open", "resolved", "dismissed", "all"].into_iter().map(|s| (s, s == shown)).collect();
+    render(ExceptionsPage { nav, statuses, items, locations })
+}
+
+#[derive(Template)]
+#[template(path = "exception.html")]
+struct ExceptionPage {
+    nav: Nav,
+    e: ExceptionView,
+    age: String,
+    ship_to: ShipToView,
+    log: Vec<ExceptionLogView>,
+}
+
+async fn exception_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let nav = nav(&state, &headers, "exceptions").await?;
+    let e = state
+        .store
+        .get_exception(&id)
+        .await?
+        .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, format!("exception {id} not found")))?;
+    let order = state
+        .store
+        .get_order(&e.order_id)
+        .await?
+        .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, "order not found".into()))?;
+    let log = e
+        .log
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| ExceptionLogView { at: short_time(&l.at), ..l })
+        .collect();
+    render(ExceptionPage { nav, age: age(now_ms() - e.created_ms), ship_to: order.ship_to, log, e })
+}
+
+#[derive(Deserialize)]
+struct ResolveForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    reason: String,
+    location: Option<String>,
+    name: Option<String>,
+    line1: Option<String>,
+    city: Option<String>,
+    region: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+}
+
+async fn resolve(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<ResolveForm>,
+) -> Result<Response, PageError> {
+    signed_in(&state, &headers)?;
+    if !csrf_ok(&state, &form.csrf) {
+        return Err(PageError::Status(StatusCode::FORBIDDEN, "invalid CSRF token; reload the page".into()));
+    }
+    let address = form.line1.is_some().then(|| ShipToBody {
+        name: form.name.unwrap_or_default(),
+        line1: form.line1.unwrap_or_default(),
+        city: form.city.unwrap_or_default(),
+        region: form.region.unwrap_or_default(),
+        postal_code: form.postal_code.unwrap_or_default(),
+        country: form.country.unwrap_or_default().trim().to_ascii_uppercase(),
+        lat: None,
+        lon: None,
+    });
+    let back = if address.is_some() { format!("/exceptions/{id}") } else { "/exceptions".to_owned() };
+    let body = ResolveBody {
+        action: form.action,
+        by: "admin (dashboard)".into(),
+        reason: form.reason,
+        address,
+        location: form.location.filter(|l| !l.is_empty()),
+    };
+    let resolution = parse_resolution(body).map_err(|e| PageError::Status(e.status, e.message))?;
+    state.store.resolve_exception(&id, &resolution, now_ms()).await?;
+    Ok(Redirect::to(&back).into_response())
 }

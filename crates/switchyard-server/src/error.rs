@@ -65,6 +65,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "exceeds_allocation", e.to_string())
             }
             StoreError::Invalid(_) => ApiError::new(StatusCode::CONFLICT, "invalid_request", e.to_string()),
+            StoreError::InvalidAddress(_) => ApiError::invalid("address_invalid", e.to_string()),
             StoreError::Row { source, .. } => (*source).into(),
             StoreError::Database(_) | StoreError::Migrate(_) => {
                 tracing::error!(error = %e, "store failure");

@@ -48,8 +48,8 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
-/// Releases expired reservations every `sweep_interval`, for as long as the
-/// process runs.
+/// Every `sweep_interval`: releases expired reservations and escalates
+/// exceptions past their SLA, for as long as the process runs.
 pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(state.config.sweep_interval_ms.max(10)));
@@ -62,6 +62,13 @@ pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "reservation sweep failed"),
+            }
+            match state.store.escalate_exceptions(now_ms()).await {
+                Ok(raised) if !raised.is_empty() => {
+                    tracing::info!(count = raised.len(), "escalated exceptions past their SLA")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "exception escalation failed"),
             }
         }
     })

@@ -12,6 +12,7 @@ both!(
     order_lifecycle,
     bad_input_is_refused_and_changes_nothing,
     list_filters_and_cursor,
+    exception_queue_over_http,
 );
 
 async fn zero_oversell_under_64_concurrent_clients(app: TestApp) {
@@ -468,4 +469,57 @@ async fn dashboard_needs_a_session_and_csrf() {
     assert_eq!(r.status().as_u16(), 403);
     let (_, o) = app.get(&format!("/api/v1/orders/{id}")).await;
     assert_eq!(o["status"], "accepted", "a forged form changed nothing");
+}
+
+async fn exception_queue_over_http(app: TestApp) {
+    app.location("WH", 1).await;
+    app.sku("X", json!(null)).await;
+    app.stock("X", "WH", 5).await;
+    let mut body = order_body("exq-1", json!([{"sku": "X", "quantity": 1, "unit_price": 100}]));
+    body["ship_to"]["postal_code"] = json!("OOPS");
+    let (s, o) = app.post("/api/v1/orders", body).await;
+    assert_eq!(s, 201, "a bad address does not refuse the order: {o}");
+    assert_eq!(o["status"], "on_hold");
+    assert_eq!(o["exceptions"][0]["kind"], "address_invalid");
+    let (s, list) = app.get("/api/v1/exceptions").await;
+    assert_eq!(s, 200);
+    let items = list["exceptions"].as_array().expect("items");
+    assert_eq!(items.len(), 1);
+    assert!(items[0]["age_secs"].as_i64().is_some_and(|a| a >= 0));
+    assert_eq!(items[0]["owner_role"], "ops");
+    assert_eq!(items[0]["sla_secs"], 4 * 3600);
+    let id = items[0]["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/exceptions/{id}/resolve");
+
+    let (s, b) = app.post(&path, json!({"action": "fly", "by": "ana"})).await;
+    assert_error(s, &b, 422, "invalid_body");
+    let (s, b) = app.post(&path, json!({"action": "dismiss", "by": ""})).await;
+    assert_error(s, &b, 422, "invalid_body");
+    let mut fixed = o["ship_to"].clone();
+    fixed["postal_code"] = json!("ABC");
+    let (s, b) = app.post(&path, json!({"action": "edit_address", "by": "ana", "address": fixed.clone()})).await;
+    assert_error(s, &b, 422, "address_invalid");
+    fixed["postal_code"] = json!("97205");
+    let (s, b) =
+        app.post(&path, json!({"action": "edit_address", "by": "ana", "reason": "called", "address": fixed})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["status"], "resolved");
+    assert_eq!(b["resolved_by"], "ana");
+    let (s, b) = app.post(&path, json!({"action": "dismiss", "by": "ana", "reason": "again"})).await;
+    assert_error(s, &b, 409, "invalid_request");
+    let (_, order) = app.get(&format!("/api/v1/orders/{}", o["id"].as_str().expect("id"))).await;
+    assert_eq!(order["status"], "accepted");
+    assert!(order["exceptions"][0]["status"] == "resolved");
+    let (_, open) = app.get("/api/v1/exceptions").await;
+    assert!(open["exceptions"].as_array().expect("items").is_empty());
+    let (_, all) = app.get("/api/v1/exceptions?status=all").await;
+    assert_eq!(all["exceptions"].as_array().expect("items").len(), 1);
+    let (s, b) = app.get("/api/v1/exceptions?status=bogus").await;
+    assert_error(s, &b, 422, "invalid_query");
+    let (s, b) = app.get(&format!("/api/v1/exceptions/{id}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(b["log"].as_array().expect("log").len(), 2);
+    let (s, b) = app.get("/api/v1/exceptions/nope").await;
+    assert_error(s, &b, 404, "not_found");
+    app.assert_audit_clean().await;
 }

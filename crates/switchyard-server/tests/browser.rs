@@ -140,6 +140,30 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         c.goto(&app.url("/?status=accepted")).await?;
         let text = c.wait().for_element(Locator::Id("orders")).await?.text().await?;
         assert!(!text.contains("WEB-1001"));
+
+        // A bad address becomes an exception, counted in the navigation,
+        // and fixed from its page.
+        let mut body = common::order_body("WEB-1002", json!([{"sku": "GADGET", "quantity": 1, "unit_price": 4500}]));
+        body["ship_to"]["postal_code"] = json!("9720");
+        let (s, bad) = app.post("/api/v1/orders", body).await;
+        assert_eq!(s, 201);
+        assert_eq!(bad["status"], "on_hold");
+        c.goto(&app.url("/")).await?;
+        let nav = c.find(Locator::Id("nav-exceptions")).await?.text().await?;
+        assert!(nav.contains('1'), "nav count: {nav}");
+        c.find(Locator::Id("nav-exceptions")).await?.click().await?;
+        let queue = c.wait().for_element(Locator::Id("exceptions")).await?.text().await?;
+        assert!(queue.contains("address_invalid") && queue.contains("WEB-1002"), "queue: {queue}");
+        c.find(Locator::LinkText("Fix address")).await?.click().await?;
+        let postal = c.wait().for_element(Locator::Id("postal_code")).await?;
+        postal.clear().await?;
+        postal.send_keys("97205").await?;
+        c.find(Locator::Id("save-address")).await?.click().await?;
+        let log = c.wait().for_element(Locator::Id("exception-log")).await?.text().await?;
+        assert!(log.contains("edit_address"), "log: {log}");
+        let (_, fixed) = app.get(&format!("/api/v1/orders/{}", bad["id"].as_str().unwrap_or_default())).await;
+        assert_eq!(fixed["status"], "accepted");
+        assert_eq!(fixed["ship_to"]["postal_code"], "97205");
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

@@ -18,6 +18,8 @@ pub enum StoreError {
     ExceedsAllocation(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("the address is not deliverable: {0}")]
+    InvalidAddress(String),
     #[error("row {index}: {source}")]
     Row { index: usize, source: Box<StoreError> },
     #[error("database error: {0}")]

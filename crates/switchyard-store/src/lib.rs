@@ -89,6 +89,18 @@ pub trait Store: Send + Sync + 'static {
     /// Recomputes every position from the ledger and every reservation from
     /// the open orders.
     async fn audit(&self) -> Result<AuditReport, StoreError>;
+    /// The exception queue, oldest first.
+    async fn list_exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<ExceptionView>, StoreError>;
+    /// One exception with its action log.
+    async fn get_exception(&self, id: &str) -> Result<Option<ExceptionView>, StoreError>;
+    /// Carries out a human's action on an open exception, in one
+    /// transaction, and logs who did what and why.
+    async fn resolve_exception(&self, id: &str, r: &Resolution, now_ms: i64) -> Result<ExceptionView, StoreError>;
+    /// Raises the level of open exceptions past their SLA, emitting a
+    /// notification for each; returns (exception id, new level).
+    async fn escalate_exceptions(&self, now_ms: i64) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Number of open exceptions.
+    async fn open_exception_count(&self) -> Result<i64, StoreError>;
     /// Number of orders in each status.
     async fn status_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 }

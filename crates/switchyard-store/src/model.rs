@@ -115,12 +115,73 @@ pub struct EventView {
     pub message: String,
 }
 
-/// Something about the order that needs a human.
+/// Something about an order that needs a human.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ExceptionView {
+    pub id: String,
+    pub order_id: String,
+    /// The channel's order id, for people.
+    pub external_id: String,
+    /// `address_invalid`, `unroutable`, `backordered`, `pickup_unavailable`,
+    /// `split_over_limit` or `payment_timeout`.
     pub kind: String,
+    /// `low` .. `critical`; raised one step per escalation.
+    pub severity: String,
+    /// `ops`, `store` or `owner`.
+    pub owner_role: String,
+    /// `open`, `resolved` or `dismissed`.
+    pub status: String,
     pub message: String,
+    /// Escalations so far (0 while within the SLA).
+    pub level: i64,
+    pub sla_secs: i64,
+    pub created_at: String,
+    /// When it escalates next if nobody acts (open exceptions only).
+    pub due_at: Option<String>,
+    pub resolved_at: Option<String>,
+    pub resolved_by: Option<String>,
+    pub resolution: Option<String>,
+    pub note: Option<String>,
+    /// The actions that make sense for it.
+    pub actions: Vec<String>,
+    /// Every action taken, oldest first (single exception reads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<Vec<ExceptionLogView>>,
+    #[serde(skip)]
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ExceptionLogView {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub note: String,
+}
+
+/// Filters for the exception queue (oldest first).
+#[derive(Debug, Clone, Default)]
+pub struct ExceptionFilter {
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub order_id: Option<String>,
+    pub limit: i64,
+}
+
+/// A human's action on an exception.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub action: switchyard_core::ResolutionAction,
+    /// Who acted (free text: a name or a role).
+    pub actor: String,
+    /// Why; required to dismiss.
+    pub note: String,
+    /// The corrected address, for `edit_address`.
+    pub address: Option<ShipTo>,
+    /// The location to allocate from, for `override_location`.
+    pub location: Option<LocationCode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -20,10 +20,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 use switchyard_core::allocation::{AllocationRequest, CandidateLocation, LineRequest};
+use switchyard_core::exception::{escalated, escalation_level};
 use switchyard_core::order::status_after_allocation;
 use switchyard_core::{
-    allocate, Address, Channel, ChannelName, ExpiredAction, IllegalTransition, LedgerKind, Location, LocationCode,
-    LocationKind, OrderStatus, PaymentState, Position, Quantity, ServiceLevel, ShipTo, Sku, SkuDef, StockDelta,
+    address, allocate, Address, Channel, ChannelName, ExceptionKind, ExceptionStatus, ExpiredAction, IllegalTransition,
+    LedgerKind, Location, LocationCode, LocationKind, OrderStatus, PaymentState, Position, Quantity, ResolutionAction,
+    ServiceLevel, ShipTo, Sku, SkuDef, StockDelta,
 };
 
 use crate::model::*;
@@ -154,6 +156,7 @@ fn assemble(
     row: OrderRow,
     lines: Vec<(String, i64, String, i64, i64, i64)>,
     allocs: &[(String, i64, String, i64, i64, i64)],
+    exceptions: Vec<ExceptionView>,
     events: Option<Vec<EventView>>,
 ) -> OrderView {
     let ship_to: ShipTo = serde_json::from_str(&row.ship_to).unwrap_or_default();
@@ -171,15 +174,6 @@ fn assemble(
                 .collect(),
         })
         .collect();
-    let backordered: i64 = lines.iter().map(|l| l.backordered).sum();
-    let status_open = OrderStatus::parse(&row.status).is_some_and(OrderStatus::is_open);
-    let mut exceptions = Vec::new();
-    if backordered > 0 && status_open {
-        exceptions.push(ExceptionView {
-            kind: "backordered".into(),
-            message: format!("{backordered} unit(s) could not be allocated from any location"),
-        });
-    }
     OrderView {
         id: row.id,
         channel: row.channel,
@@ -206,6 +200,59 @@ fn assemble(
         reservation_expires_at: row.reservation_expires_at.map(rfc3339),
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
+    }
+}
+
+const EXCEPTION_COLUMNS: &str =
+    "e.id, e.order_id, o.external_id, e.kind, e.severity, e.owner_role, e.status, e.message, \
+     e.level, e.sla_ms, e.created_at, e.resolved_at, e.resolved_by, e.resolution, e.note";
+
+#[derive(sqlx::FromRow)]
+struct ExceptionRow {
+    id: String,
+    order_id: String,
+    external_id: String,
+    kind: String,
+    severity: String,
+    owner_role: String,
+    status: String,
+    message: String,
+    level: i64,
+    sla_ms: i64,
+    created_at: i64,
+    resolved_at: Option<i64>,
+    resolved_by: Option<String>,
+    resolution: Option<String>,
+    note: Option<String>,
+}
+
+fn exception_view(r: ExceptionRow) -> ExceptionView {
+    let kind = ExceptionKind::parse(&r.kind);
+    let open = r.status == ExceptionStatus::Open.as_str();
+    ExceptionView {
+        due_at: open.then(|| rfc3339(r.created_at.saturating_add(r.sla_ms.saturating_mul(r.level + 1)))),
+        actions: if open {
+            kind.map(|k| k.actions().iter().map(|a| a.as_str().to_owned()).collect()).unwrap_or_default()
+        } else {
+            vec![]
+        },
+        id: r.id,
+        order_id: r.order_id,
+        external_id: r.external_id,
+        kind: r.kind,
+        severity: r.severity,
+        owner_role: r.owner_role,
+        status: r.status,
+        message: r.message,
+        level: r.level,
+        sla_secs: r.sla_ms / 1000,
+        created_at: rfc3339(r.created_at),
+        resolved_at: r.resolved_at.map(rfc3339),
+        resolved_by: r.resolved_by,
+        resolution: r.resolution,
+        note: r.note,
+        log: None,
+        created_ms: r.created_at,
     }
 }
 
@@ -380,6 +427,7 @@ macro_rules! store_impl {
                 wants: &[Want],
                 service_level: ServiceLevel,
                 pickup_location: Option<&LocationCode>,
+                only_location: Option<&LocationCode>,
                 now_ms: i64,
             ) -> Result<(i64, Vec<String>), StoreError> {
                 // What each line's unit is made of.
@@ -443,13 +491,14 @@ macro_rules! store_impl {
                     sqlx::query_as("SELECT code, priority, can_ship, can_pickup, active FROM locations")
                         .fetch_all(&mut **tx)
                         .await?;
-                if let Some(p) = pickup_location {
+                for p in [pickup_location, only_location].into_iter().flatten() {
                     if !locations.iter().any(|l| l.0 == p.as_str()) {
                         return Err(StoreError::UnknownLocation(p.to_string()));
                     }
                 }
                 let locations = locations
                     .into_iter()
+                    .filter(|l| only_location.is_none_or(|only| only.as_str() == l.0))
                     .filter_map(|(code, priority, can_ship, can_pickup, active)| {
                         Some(CandidateLocation {
                             code: LocationCode::parse(&code).ok()?,
@@ -598,6 +647,145 @@ macro_rules! store_impl {
                     .execute(&mut **tx)
                     .await?;
                 Ok(())
+            }
+
+            /// Opens an exception on an order, logs it and notes it on the timeline.
+            async fn open_exception(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                order_id: &str,
+                kind: ExceptionKind,
+                message: &str,
+                now_ms: i64,
+            ) -> Result<String, StoreError> {
+                let id = uuid::Uuid::now_v7().to_string();
+                sqlx::query(
+                    "INSERT INTO exceptions (id, order_id, kind, severity, owner_role, status, message, level, sla_ms, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'open', $6, 0, $7, $8)",
+                )
+                .bind(&id)
+                .bind(order_id)
+                .bind(kind.as_str())
+                .bind(kind.severity().as_str())
+                .bind(kind.owner().as_str())
+                .bind(message)
+                .bind(kind.sla_ms())
+                .bind(now_ms)
+                .execute(&mut **tx)
+                .await?;
+                Self::log_exception(tx, &id, "system", "opened", message, now_ms).await?;
+                Self::event(tx, order_id, now_ms, "exception", &format!("Exception {}: {message}", kind.as_str())).await?;
+                Ok(id)
+            }
+
+            async fn log_exception(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                exception_id: &str,
+                actor: &str,
+                action: &str,
+                note: &str,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                sqlx::query("INSERT INTO exception_log (exception_id, at, actor, action, note) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(exception_id)
+                    .bind(now_ms)
+                    .bind(actor)
+                    .bind(action)
+                    .bind(note)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            /// A notification for the notifier to deliver (email, webhooks).
+            async fn notify(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                order_id: &str,
+                payload: serde_json::Value,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                sqlx::query("INSERT INTO outbox (topic, key, payload, created_at) VALUES ('notification', $1, $2, $3)")
+                    .bind(order_id)
+                    .bind(payload.to_string())
+                    .bind(now_ms)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            /// Whether an open exception keeps the order from shipping.
+            async fn blocking_open(tx: &mut sqlx::Transaction<'static, $db>, order_id: &str) -> Result<bool, StoreError> {
+                let kinds: Vec<(String,)> =
+                    sqlx::query_as("SELECT kind FROM exceptions WHERE order_id = $1 AND status = 'open'")
+                        .bind(order_id)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                Ok(kinds.iter().any(|(k,)| ExceptionKind::parse(k).is_some_and(ExceptionKind::blocks_fulfilment)))
+            }
+
+            /// Resolves every open exception of an order (it was cancelled).
+            async fn close_order_exceptions(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                order_id: &str,
+                actor: &str,
+                note: &str,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                Self::close_exceptions(tx, order_id, None, "cancel", actor, note, now_ms).await
+            }
+
+            /// Resolves an order's open exceptions (of one kind, or all).
+            #[allow(clippy::too_many_arguments)]
+            async fn close_exceptions(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                order_id: &str,
+                kind: Option<ExceptionKind>,
+                resolution: &str,
+                actor: &str,
+                note: &str,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                let open: Vec<(String, String)> =
+                    sqlx::query_as("SELECT id, kind FROM exceptions WHERE order_id = $1 AND status = 'open'")
+                        .bind(order_id)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                for (id, k) in open {
+                    if kind.is_some_and(|want| want.as_str() != k) {
+                        continue;
+                    }
+                    sqlx::query(
+                        "UPDATE exceptions SET status = 'resolved', resolved_at = $1, resolved_by = $2, resolution = $3, note = $4 WHERE id = $5",
+                    )
+                    .bind(now_ms)
+                    .bind(actor)
+                    .bind(resolution)
+                    .bind(note)
+                    .bind(&id)
+                    .execute(&mut **tx)
+                    .await?;
+                    Self::log_exception(tx, &id, actor, resolution, note, now_ms).await?;
+                }
+                Ok(())
+            }
+
+            async fn load_exceptions(&self, order_ids: &[String], status: Option<&str>) -> Result<Vec<ExceptionView>, StoreError> {
+                if order_ids.is_empty() {
+                    return Ok(vec![]);
+                }
+                let sql = format!(
+                    "SELECT {EXCEPTION_COLUMNS} FROM exceptions e JOIN orders o ON o.id = e.order_id \
+                     WHERE e.order_id IN ({}){} ORDER BY e.created_at, e.id",
+                    placeholders(1, order_ids.len()),
+                    if status.is_some() { format!(" AND e.status = ${}", order_ids.len() + 1) } else { String::new() }
+                );
+                let mut q = sqlx::query_as::<_, ExceptionRow>(&sql);
+                for id in order_ids {
+                    q = q.bind(id.as_str());
+                }
+                if let Some(st) = status {
+                    q = q.bind(st);
+                }
+                Ok(q.fetch_all(self.reader()).await?.into_iter().map(exception_view).collect())
             }
 
             async fn must_get(&self, id: &str) -> Result<OrderView, StoreError> {
@@ -1025,10 +1213,12 @@ macro_rules! store_impl {
                     &wants,
                     o.service_level,
                     o.pickup_location.as_ref(),
+                    None,
                     now_ms,
                 )
                 .await?;
-                let status = status_after_allocation(o.payment, backordered > 0);
+                let mut status = status_after_allocation(o.payment, backordered > 0);
+                let problems = address::check(&o.ship_to);
                 let expires = (o.payment == PaymentState::Pending).then(|| now_ms.saturating_add(ttl_ms));
                 sqlx::query("UPDATE orders SET status = $1, reservation_expires_at = $2 WHERE id = $3")
                     .bind(status.as_str())
@@ -1040,6 +1230,24 @@ macro_rules! store_impl {
                 Self::event(&mut tx, &id, now_ms, "received", &format!("Received from {} as {} ({lines} line(s))", o.channel, o.external_id)).await?;
                 let message = if summary.is_empty() { "Nothing could be allocated".to_owned() } else { summary.join("; ") };
                 Self::event(&mut tx, &id, now_ms, "allocated", &message).await?;
+                if !problems.is_empty() {
+                    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                    Self::open_exception(&mut tx, &id, ExceptionKind::AddressInvalid, &text.join("; "), now_ms).await?;
+                    // The order is kept with its stock, but must not ship.
+                    if status != OrderStatus::PendingPayment {
+                        status = OrderStatus::OnHold;
+                        sqlx::query("UPDATE orders SET status = $1 WHERE id = $2")
+                            .bind(status.as_str())
+                            .bind(&id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                if backordered > 0 {
+                    let short: Vec<&String> = summary.iter().filter(|s| s.ends_with("backordered")).collect();
+                    let short: Vec<&str> = short.iter().map(|s| s.as_str()).collect();
+                    Self::open_exception(&mut tx, &id, ExceptionKind::Backordered, &format!("No location can fill {}", short.join(", ")), now_ms).await?;
+                }
                 Self::event(&mut tx, &id, now_ms, "status", &format!("Status {}", status.as_str())).await?;
                 tx.commit().await?;
                 Ok((self.must_get(&id).await?, true))
@@ -1056,7 +1264,8 @@ macro_rules! store_impl {
                         .fetch_all(self.reader())
                         .await?;
                 let events = events.into_iter().map(|(at, kind, message)| EventView { at: rfc3339(at), kind, message }).collect();
-                Ok(Some(assemble(row, lines, &allocs, Some(events))))
+                let exceptions = self.load_exceptions(std::slice::from_ref(&row.id), None).await?;
+                Ok(Some(assemble(row, lines, &allocs, exceptions, Some(events))))
             }
 
             async fn list_orders(&self, f: &OrderFilter) -> Result<OrderPage, StoreError> {
@@ -1092,11 +1301,16 @@ macro_rules! store_impl {
                     by_order.entry(l.0.clone()).or_default().push(l);
                 }
                 let next_cursor = if more { ids.last().cloned() } else { None };
+                let mut exceptions: BTreeMap<String, Vec<ExceptionView>> = BTreeMap::new();
+                for e in self.load_exceptions(&ids, Some("open")).await? {
+                    exceptions.entry(e.order_id.clone()).or_default().push(e);
+                }
                 let orders = rows
                     .into_iter()
                     .map(|r| {
                         let lines = by_order.remove(&r.id).unwrap_or_default();
-                        assemble(r, lines, &allocs, None)
+                        let ex = exceptions.remove(&r.id).unwrap_or_default();
+                        assemble(r, lines, &allocs, ex, None)
                     })
                     .collect();
                 Ok(OrderPage { orders, next_cursor })
@@ -1114,6 +1328,7 @@ macro_rules! store_impl {
                     .await?;
                 let why = if reason.is_empty() { String::new() } else { format!(": {reason}") };
                 Self::event(&mut tx, id, now_ms, "cancelled", &format!("Cancelled{why}; released {released} unit(s)")).await?;
+                Self::close_order_exceptions(&mut tx, id, "system", "order cancelled", now_ms).await?;
                 tx.commit().await?;
                 self.must_get(id).await
             }
@@ -1146,13 +1361,20 @@ macro_rules! store_impl {
                         .collect();
                     let pickup = pickup.and_then(|p| LocationCode::parse(&p).ok());
                     let (left, summary) =
-                        Self::allocate_and_reserve(&mut tx, id, &wants, level, pickup.as_ref(), now_ms).await?;
+                        Self::allocate_and_reserve(&mut tx, id, &wants, level, pickup.as_ref(), None, now_ms).await?;
                     backordered = left;
                     if !summary.is_empty() {
                         message = format!("Payment received; allocated again: {}", summary.join("; "));
                     }
                 }
-                let next = status.transition(status_after_allocation(PaymentState::Paid, backordered > 0))?;
+                Self::close_exceptions(&mut tx, id, Some(ExceptionKind::PaymentTimeout), "paid", "system", "payment received", now_ms).await?;
+                // An open exception that blocks fulfilment keeps the order on hold.
+                let target = if Self::blocking_open(&mut tx, id).await? {
+                    OrderStatus::OnHold
+                } else {
+                    status_after_allocation(PaymentState::Paid, backordered > 0)
+                };
+                let next = if target == status { status } else { status.transition(target)? };
                 sqlx::query("UPDATE orders SET payment = 'paid', reservation_expires_at = NULL WHERE id = $1")
                     .bind(id)
                     .execute(&mut *tx)
@@ -1323,6 +1545,12 @@ macro_rules! store_impl {
                         .execute(&mut *tx)
                         .await?;
                     Self::set_status(&mut tx, &id, next, now_ms).await?;
+                    if action == ExpiredAction::Hold {
+                        Self::open_exception(&mut tx, &id, ExceptionKind::PaymentTimeout, "Payment did not arrive in time; stock released; paying re-allocates", now_ms).await?;
+                    } else {
+                        Self::close_order_exceptions(&mut tx, &id, "system", "payment timed out; order cancelled", now_ms).await?;
+                        Self::notify(&mut tx, &id, serde_json::json!({"kind": "order_cancelled", "order_id": id, "reason": "payment_timeout"}), now_ms).await?;
+                    }
                     Self::event(
                         &mut tx,
                         &id,
@@ -1412,6 +1640,246 @@ macro_rules! store_impl {
                 report.ledger_entries = counts.1;
                 tx.rollback().await?;
                 Ok(report)
+            }
+
+            async fn list_exceptions(&self, f: &ExceptionFilter) -> Result<Vec<ExceptionView>, StoreError> {
+                let mut clauses = Vec::new();
+                let mut binds: Vec<&str> = Vec::new();
+                for (col, value) in [("e.status", &f.status), ("e.kind", &f.kind), ("e.order_id", &f.order_id)] {
+                    if let Some(v) = value {
+                        binds.push(v.as_str());
+                        clauses.push(format!("{col} = ${}", binds.len()));
+                    }
+                }
+                let sql = format!(
+                    "SELECT {EXCEPTION_COLUMNS} FROM exceptions e JOIN orders o ON o.id = e.order_id {} \
+                     ORDER BY e.created_at, e.id LIMIT ${}",
+                    if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) },
+                    binds.len() + 1
+                );
+                let mut q = sqlx::query_as::<_, ExceptionRow>(&sql);
+                for b in &binds {
+                    q = q.bind(*b);
+                }
+                let rows = q.bind(f.limit.clamp(1, 500)).fetch_all(self.reader()).await?;
+                Ok(rows.into_iter().map(exception_view).collect())
+            }
+
+            async fn get_exception(&self, id: &str) -> Result<Option<ExceptionView>, StoreError> {
+                let sql = format!("SELECT {EXCEPTION_COLUMNS} FROM exceptions e JOIN orders o ON o.id = e.order_id WHERE e.id = $1");
+                let row: Option<ExceptionRow> = sqlx::query_as(&sql).bind(id).fetch_optional(self.reader()).await?;
+                let Some(row) = row else { return Ok(None) };
+                let log: Vec<(i64, String, String, String)> =
+                    sqlx::query_as("SELECT at, actor, action, note FROM exception_log WHERE exception_id = $1 ORDER BY id")
+                        .bind(id)
+                        .fetch_all(self.reader())
+                        .await?;
+                let mut view = exception_view(row);
+                view.log = Some(
+                    log.into_iter()
+                        .map(|(at, actor, action, note)| ExceptionLogView { at: rfc3339(at), actor, action, note })
+                        .collect(),
+                );
+                Ok(Some(view))
+            }
+
+            async fn resolve_exception(&self, id: &str, r: &Resolution, now_ms: i64) -> Result<ExceptionView, StoreError> {
+                let mut tx = self.begin().await?;
+                let sql = format!("SELECT order_id, kind, status FROM exceptions WHERE id = $1{}", Self::FOR_UPDATE);
+                let row: Option<(String, String, String)> = sqlx::query_as(&sql).bind(id).fetch_optional(&mut *tx).await?;
+                let (order_id, kind, status) =
+                    row.ok_or_else(|| StoreError::NotFound { what: "exception", key: id.to_owned() })?;
+                if status != ExceptionStatus::Open.as_str() {
+                    return Err(StoreError::Invalid(format!("exception {id} is already {status}")));
+                }
+                let kind = ExceptionKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Invalid(format!("stored exception has unknown kind {kind:?}")))?;
+                if !kind.actions().contains(&r.action) {
+                    let allowed: Vec<&str> = kind.actions().iter().map(|a| a.as_str()).collect();
+                    return Err(StoreError::Invalid(format!(
+                        "{} does not apply to a {} exception (use one of: {})",
+                        r.action.as_str(),
+                        kind.as_str(),
+                        allowed.join(", ")
+                    )));
+                }
+                let actor = if r.actor.trim().is_empty() { "unknown" } else { r.actor.trim() };
+                let (order_status, payment, level, pickup, _) = Self::lock_order(&mut tx, &order_id).await?;
+                let mut resolved = true;
+                let mut final_status = ExceptionStatus::Resolved;
+                let mut note = r.note.trim().to_owned();
+                match r.action {
+                    ResolutionAction::Retry | ResolutionAction::OverrideLocation => {
+                        if r.action == ResolutionAction::OverrideLocation && r.location.is_none() {
+                            return Err(StoreError::Invalid("override_location needs a location".into()));
+                        }
+                        if !order_status.is_open() {
+                            return Err(StoreError::Invalid(format!("order is {}: nothing to allocate", order_status.as_str())));
+                        }
+                        let wants: Vec<(i64, String, i64)> = sqlx::query_as(
+                            "SELECT line_no, sku, backordered FROM order_lines WHERE order_id = $1 AND backordered > 0 ORDER BY line_no",
+                        )
+                        .bind(&order_id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                        let wants: Vec<Want> =
+                            wants.into_iter().filter_map(|(n, s, q)| Some((n, Sku::parse(&s).ok()?, q))).collect();
+                        if !wants.is_empty() {
+                            let pickup = pickup.and_then(|p| LocationCode::parse(&p).ok());
+                            let (left, summary) = Self::allocate_and_reserve(
+                                &mut tx,
+                                &order_id,
+                                &wants,
+                                level,
+                                pickup.as_ref(),
+                                r.location.as_ref(),
+                                now_ms,
+                            )
+                            .await?;
+                            let placed: Vec<&String> = summary.iter().filter(|s| !s.ends_with("backordered")).collect();
+                            let placed: Vec<&str> = placed.iter().map(|s| s.as_str()).collect();
+                            let what = if placed.is_empty() { "nothing more could be allocated".to_owned() } else { format!("allocated {}", placed.join("; ")) };
+                            Self::event(&mut tx, &order_id, now_ms, "allocated", &format!("{actor} retried: {what}")).await?;
+                            resolved = left == 0;
+                            note = if note.is_empty() { what } else { format!("{note} ({what})") };
+                            if resolved && order_status == OrderStatus::Backordered {
+                                let next = order_status.transition(OrderStatus::Accepted)?;
+                                Self::set_status(&mut tx, &order_id, next, now_ms).await?;
+                            }
+                        }
+                    }
+                    ResolutionAction::EditAddress => {
+                        let address = r.address.as_ref().ok_or_else(|| StoreError::Invalid("edit_address needs an address".into()))?;
+                        let problems = address::check(address);
+                        if !problems.is_empty() {
+                            let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                            return Err(StoreError::InvalidAddress(text.join("; ")));
+                        }
+                        let json = serde_json::to_string(address).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                        sqlx::query("UPDATE orders SET ship_to = $1, updated_at = $2 WHERE id = $3")
+                            .bind(&json)
+                            .bind(now_ms)
+                            .bind(&order_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        Self::event(&mut tx, &order_id, now_ms, "address_updated", &format!("{actor} corrected the address")).await?;
+                    }
+                    ResolutionAction::Cancel => {
+                        let next = order_status.transition(OrderStatus::Cancelled)?;
+                        let released = Self::release_all(&mut tx, &order_id, "cancel", now_ms).await?;
+                        Self::set_status(&mut tx, &order_id, next, now_ms).await?;
+                        sqlx::query("UPDATE orders SET reservation_expires_at = NULL WHERE id = $1")
+                            .bind(&order_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        Self::event(&mut tx, &order_id, now_ms, "cancelled", &format!("Cancelled by {actor} ({} exception); released {released} unit(s)", kind.as_str())).await?;
+                        Self::notify(&mut tx, &order_id, serde_json::json!({"kind": "order_cancelled", "order_id": order_id, "reason": kind.as_str(), "note": note}), now_ms).await?;
+                    }
+                    ResolutionAction::Dismiss => {
+                        if note.is_empty() {
+                            return Err(StoreError::Invalid("dismissing an exception needs a reason".into()));
+                        }
+                        final_status = ExceptionStatus::Dismissed;
+                    }
+                }
+                if resolved {
+                    sqlx::query(
+                        "UPDATE exceptions SET status = $1, resolved_at = $2, resolved_by = $3, resolution = $4, note = $5 WHERE id = $6",
+                    )
+                    .bind(final_status.as_str())
+                    .bind(now_ms)
+                    .bind(actor)
+                    .bind(r.action.as_str())
+                    .bind(&note)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if r.action == ResolutionAction::Cancel {
+                        Self::close_order_exceptions(&mut tx, &order_id, actor, "order cancelled", now_ms).await?;
+                    }
+                    // A corrected (or confirmed) address releases the hold.
+                    let status_now = Self::lock_order(&mut tx, &order_id).await?.0;
+                    if kind == ExceptionKind::AddressInvalid
+                        && status_now == OrderStatus::OnHold
+                        && !Self::blocking_open(&mut tx, &order_id).await?
+                    {
+                        let backordered: (i64,) = sqlx::query_as(
+                            "SELECT CAST(COALESCE(SUM(backordered), 0) AS BIGINT) FROM order_lines WHERE order_id = $1",
+                        )
+                        .bind(&order_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        let next = status_now.transition(status_after_allocation(payment, backordered.0 > 0))?;
+                        Self::set_status(&mut tx, &order_id, next, now_ms).await?;
+                        Self::event(&mut tx, &order_id, now_ms, "status", &format!("Released from hold; status {}", next.as_str())).await?;
+                    }
+                }
+                Self::log_exception(&mut tx, id, actor, r.action.as_str(), &note, now_ms).await?;
+                let outcome = if resolved { final_status.as_str() } else { "still open" };
+                Self::event(
+                    &mut tx,
+                    &order_id,
+                    now_ms,
+                    "exception_action",
+                    &format!("{actor}: {} on {} exception ({outcome}){}", r.action.as_str(), kind.as_str(), if note.is_empty() { String::new() } else { format!(": {note}") }),
+                )
+                .await?;
+                tx.commit().await?;
+                self.get_exception(id).await?.ok_or_else(|| StoreError::NotFound { what: "exception", key: id.to_owned() })
+            }
+
+            async fn escalate_exceptions(&self, now_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+                let open: Vec<(String, String, String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT id, order_id, kind, level, sla_ms, created_at FROM exceptions WHERE status = 'open' \
+                     ORDER BY created_at LIMIT 1000",
+                )
+                .fetch_all(self.reader())
+                .await?;
+                let mut raised = Vec::new();
+                for (id, order_id, kind, level, sla_ms, created_at) in open {
+                    let due = escalation_level(created_at, now_ms, sla_ms);
+                    let Some(kind) = ExceptionKind::parse(&kind) else { continue };
+                    if due <= level {
+                        continue;
+                    }
+                    let severity = escalated(kind.severity(), due);
+                    let mut tx = self.begin().await?;
+                    // `level < due` keeps this idempotent across processes.
+                    let changed = sqlx::query(
+                        "UPDATE exceptions SET level = $1, severity = $2 WHERE id = $3 AND status = 'open' AND level < $1",
+                    )
+                    .bind(due)
+                    .bind(severity.as_str())
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if changed == 0 {
+                        tx.rollback().await?;
+                        continue;
+                    }
+                    let note = format!("past its SLA: escalated to level {due} ({})", severity.as_str());
+                    Self::log_exception(&mut tx, &id, "system", "escalated", &note, now_ms).await?;
+                    Self::event(&mut tx, &order_id, now_ms, "exception_escalated", &format!("{} exception {note}", kind.as_str())).await?;
+                    Self::notify(
+                        &mut tx,
+                        &order_id,
+                        serde_json::json!({"kind": "exception_escalated", "exception_id": id, "exception_kind": kind.as_str(),
+                                           "level": due, "severity": severity.as_str(), "owner_role": kind.owner().as_str()}),
+                        now_ms,
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    raised.push((id, due));
+                }
+                Ok(raised)
+            }
+
+            async fn open_exception_count(&self) -> Result<i64, StoreError> {
+                let (n,): (i64,) = sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM exceptions WHERE status = 'open'")
+                    .fetch_one(self.reader())
+                    .await?;
+                Ok(n)
             }
 
             async fn status_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {

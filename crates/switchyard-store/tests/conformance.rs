@@ -3,12 +3,15 @@
 
 use std::sync::Arc;
 
+use switchyard_core::ResolutionAction;
 use switchyard_core::{
     Address, ChannelName, Component, Currency, ExpiredAction, ExternalOrderId, Location, LocationCode, LocationKind,
     PaymentState, Quantity, ServiceLevel, ShipTo, Sku, SkuDef, StockError,
 };
 use switchyard_store::testing::{Backend, TestDb};
-use switchyard_store::{ImportRow, NewLine, NewOrder, NewShipment, OrderFilter, Store, StoreError};
+use switchyard_store::{
+    ExceptionFilter, ImportRow, NewLine, NewOrder, NewShipment, OrderFilter, Resolution, Store, StoreError,
+};
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {$(
@@ -39,6 +42,9 @@ both!(
     import_is_all_or_nothing,
     concurrent_orders_never_oversell,
     list_orders_pages_with_filters,
+    bad_addresses_hold_the_order_until_fixed,
+    backorders_are_exceptions_that_retry_and_escalate,
+    exception_actions_are_checked_and_logged,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -100,9 +106,9 @@ fn order(ext: &str, lines: &[(&str, i64)], payment: PaymentState) -> NewOrder {
             .collect(),
         ship_to: ShipTo {
             name: "N".into(),
-            line1: "L".into(),
-            city: "C".into(),
-            postal_code: "1".into(),
+            line1: "1 Oak St".into(),
+            city: "Portland".into(),
+            postal_code: "97205".into(),
             country: "US".into(),
             ..Default::default()
         },
@@ -438,4 +444,135 @@ async fn list_orders_pages_with_filters(store: Arc<dyn Store>) {
         .await
         .expect("list");
     assert!(none.orders.is_empty());
+}
+
+fn act(action: ResolutionAction, note: &str) -> Resolution {
+    Resolution { action, actor: "tester".into(), note: note.into(), address: None, location: None }
+}
+
+async fn open_exceptions(store: &dyn Store) -> Vec<switchyard_store::ExceptionView> {
+    store
+        .list_exceptions(&ExceptionFilter { status: Some("open".into()), limit: 100, ..Default::default() })
+        .await
+        .expect("list")
+}
+
+async fn bad_addresses_hold_the_order_until_fixed(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 5, None, "count", NOW).await.expect("set");
+    let mut o = order("addr-1", &[("X", 1)], PaymentState::Paid);
+    o.ship_to.postal_code = "ABCDE".into();
+    let (view, _) = s.create_order(&o, NOW, TTL).await.expect("order is kept");
+    assert_eq!(view.status, "on_hold");
+    assert_eq!(view.allocated_units(), 1, "stock is held for it");
+    let open = open_exceptions(s).await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].kind, "address_invalid");
+    assert!(open[0].message.contains("postal code"), "{}", open[0].message);
+    assert_eq!(view.exceptions.len(), 1);
+    // It cannot ship while on hold.
+    let one = NewShipment {
+        location: loc("A"),
+        lines: vec![(sku("X"), Quantity::new(1).expect("q"))],
+        carrier: None,
+        tracking: None,
+    };
+    assert!(matches!(s.ship(&view.id, &one, NOW).await, Err(StoreError::Transition(_))));
+    // A still-bad correction is refused; a good one releases the hold.
+    let mut fix = act(ResolutionAction::EditAddress, "called the customer");
+    fix.address = Some(ShipTo { postal_code: "1234".into(), ..o.ship_to.clone() });
+    assert!(matches!(s.resolve_exception(&open[0].id, &fix, NOW + 1).await, Err(StoreError::InvalidAddress(_))));
+    fix.address = Some(ShipTo { postal_code: "97205".into(), ..o.ship_to.clone() });
+    let done = s.resolve_exception(&open[0].id, &fix, NOW + 2).await.expect("resolve");
+    assert_eq!(done.status, "resolved");
+    assert_eq!(done.resolved_by.as_deref(), Some("tester"));
+    assert!(done.log.as_ref().is_some_and(|l| l.len() == 2), "opened + edit_address logged");
+    let after = s.get_order(&view.id).await.expect("get").expect("exists");
+    assert_eq!(after.status, "accepted");
+    assert_eq!(after.ship_to.postal_code, "97205");
+    s.ship(&view.id, &one, NOW + 3).await.expect("ships now");
+    assert!(open_exceptions(s).await.is_empty());
+    assert_clean(s).await;
+}
+
+async fn backorders_are_exceptions_that_retry_and_escalate(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 1, None, "count", NOW).await.expect("set");
+    let (view, _) = s.create_order(&order("bo-1", &[("X", 3)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    assert_eq!(view.status, "backordered");
+    let ex = open_exceptions(s).await;
+    assert_eq!(ex.len(), 1);
+    assert_eq!((ex[0].kind.as_str(), ex[0].severity.as_str(), ex[0].level), ("backordered", "medium", 0));
+    // Retrying without new stock leaves it open (and logged).
+    let still = s.resolve_exception(&ex[0].id, &act(ResolutionAction::Retry, ""), NOW + 1).await.expect("retry");
+    assert_eq!(still.status, "open");
+    // Past the 24 h SLA it escalates once, with a notification; again does nothing.
+    let day = 24 * 3_600_000;
+    let raised = s.escalate_exceptions(NOW + day + 1).await.expect("escalate");
+    assert_eq!(raised, vec![(ex[0].id.clone(), 1)]);
+    assert!(s.escalate_exceptions(NOW + day + 2).await.expect("escalate").is_empty());
+    let e = s.get_exception(&ex[0].id).await.expect("get").expect("exists");
+    assert_eq!((e.level, e.severity.as_str()), (1, "high"));
+    assert!(e.log.as_ref().is_some_and(|l| l.iter().any(|x| x.action == "escalated")));
+    // Stock arrives at B; override to B fills it and resolves it.
+    s.set_stock(&sku("X"), &loc("B"), 5, None, "count", NOW).await.expect("set");
+    let mut over = act(ResolutionAction::OverrideLocation, "B has it");
+    over.location = Some(loc("B"));
+    let done = s.resolve_exception(&ex[0].id, &over, NOW + day + 3).await.expect("override");
+    assert_eq!(done.status, "resolved");
+    let o = s.get_order(&view.id).await.expect("get").expect("exists");
+    assert_eq!(o.status, "accepted");
+    assert_eq!(o.lines[0].backordered, 0);
+    assert_eq!(position(s, "X", "B").await, (5, 2, 3));
+    assert!(o.events.as_ref().is_some_and(|ev| ev.iter().any(|e| e.kind == "exception_escalated")));
+    assert_clean(s).await;
+}
+
+async fn exception_actions_are_checked_and_logged(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    let (view, _) = s.create_order(&order("ex-1", &[("X", 2)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    let ex = open_exceptions(s).await;
+    let id = ex[0].id.clone();
+    // Actions that do not fit the kind, a dismissal without a reason, unknown ids.
+    assert!(matches!(
+        s.resolve_exception(&id, &act(ResolutionAction::EditAddress, ""), NOW).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.resolve_exception(&id, &act(ResolutionAction::Dismiss, " "), NOW).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.resolve_exception(&id, &act(ResolutionAction::OverrideLocation, ""), NOW).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.resolve_exception("nope", &act(ResolutionAction::Retry, ""), NOW).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    // Cancel with notification: the order is cancelled and the exception closed.
+    let done =
+        s.resolve_exception(&id, &act(ResolutionAction::Cancel, "customer agreed"), NOW + 1).await.expect("cancel");
+    assert_eq!((done.status.as_str(), done.resolution.as_deref()), ("resolved", Some("cancel")));
+    assert_eq!(s.get_order(&view.id).await.expect("get").expect("exists").status, "cancelled");
+    assert!(matches!(
+        s.resolve_exception(&id, &act(ResolutionAction::Dismiss, "late"), NOW).await,
+        Err(StoreError::Invalid(_))
+    ));
+    // Dismiss with a reason on another one.
+    s.create_order(&order("ex-2", &[("Y", 1)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    let ex = open_exceptions(s).await;
+    assert_eq!(ex.len(), 1);
+    let done = s
+        .resolve_exception(&ex[0].id, &act(ResolutionAction::Dismiss, "customer will wait"), NOW + 2)
+        .await
+        .expect("dismiss");
+    assert_eq!(done.status, "dismissed");
+    assert_eq!(s.open_exception_count().await.expect("count"), 0);
+    let all = s.list_exceptions(&ExceptionFilter { limit: 10, ..Default::default() }).await.expect("list");
+    assert_eq!(all.len(), 2);
+    assert_clean(s).await;
 }

@@ -1,0 +1,155 @@
+//! The exception queue's vocabulary: what can need a human, how urgent it
+//! is, who owns it, and how it escalates when nobody acts within its SLA.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! code_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $code:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+            pub fn parse(raw: &str) -> Option<Self> {
+                match raw { $($code => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+code_enum!(
+    /// What went wrong with an order.
+    ExceptionKind {
+        AddressInvalid = "address_invalid",
+        Unroutable = "unroutable",
+        Backordered = "backordered",
+        PickupUnavailable = "pickup_unavailable",
+        SplitOverLimit = "split_over_limit",
+        PaymentTimeout = "payment_timeout",
+    }
+);
+
+code_enum!(
+    /// How urgent an exception is; escalation raises it.
+    Severity { Low = "low", Medium = "medium", High = "high", Critical = "critical" }
+);
+
+code_enum!(
+    /// Who is expected to act.
+    OwnerRole { Ops = "ops", Store = "store", Owner = "owner" }
+);
+
+code_enum!(
+    /// Where an exception stands.
+    ExceptionStatus { Open = "open", Resolved = "resolved", Dismissed = "dismissed" }
+);
+
+code_enum!(
+    /// What a human can do about an exception.
+    ResolutionAction {
+        Retry = "retry",
+        OverrideLocation = "override_location",
+        EditAddress = "edit_address",
+        Cancel = "cancel",
+        Dismiss = "dismiss",
+    }
+);
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// The highest escalation level.
+pub const MAX_LEVEL: i64 = 3;
+
+impl ExceptionKind {
+    pub fn severity(self) -> Severity {
+        match self {
+            Self::AddressInvalid | Self::Unroutable | Self::PickupUnavailable => Severity::High,
+            Self::Backordered | Self::SplitOverLimit => Severity::Medium,
+            Self::PaymentTimeout => Severity::Low,
+        }
+    }
+
+    pub fn owner(self) -> OwnerRole {
+        match self {
+            Self::PickupUnavailable => OwnerRole::Store,
+            _ => OwnerRole::Ops,
+        }
+    }
+
+    /// How long a human has before it escalates.
+    pub fn sla_ms(self) -> i64 {
+        match self {
+            Self::PickupUnavailable => HOUR_MS,
+            Self::Unroutable => 2 * HOUR_MS,
+            Self::AddressInvalid | Self::SplitOverLimit => 4 * HOUR_MS,
+            Self::Backordered | Self::PaymentTimeout => 24 * HOUR_MS,
+        }
+    }
+
+    /// Whether an open exception of this kind keeps the order from shipping.
+    pub fn blocks_fulfilment(self) -> bool {
+        matches!(self, Self::AddressInvalid | Self::PaymentTimeout | Self::Unroutable | Self::SplitOverLimit)
+    }
+
+    /// The actions that make sense for this kind.
+    pub fn actions(self) -> &'static [ResolutionAction] {
+        use ResolutionAction::*;
+        match self {
+            Self::AddressInvalid => &[EditAddress, Dismiss, Cancel],
+            Self::Backordered | Self::Unroutable | Self::PickupUnavailable | Self::SplitOverLimit => {
+                &[Retry, OverrideLocation, Cancel, Dismiss]
+            }
+            Self::PaymentTimeout => &[Cancel, Dismiss],
+        }
+    }
+}
+
+/// Escalation level at `now_ms`: 0 within the SLA, then one more level for
+/// each further SLA period, up to [`MAX_LEVEL`].
+pub fn escalation_level(created_ms: i64, now_ms: i64, sla_ms: i64) -> i64 {
+    let sla = sla_ms.max(1);
+    let overdue = now_ms.saturating_sub(created_ms.saturating_add(sla));
+    if overdue < 0 {
+        0
+    } else {
+        (1 + overdue / sla).min(MAX_LEVEL)
+    }
+}
+
+/// The severity after `level` escalations.
+pub fn escalated(base: Severity, level: i64) -> Severity {
+    let i = Severity::ALL.iter().position(|s| *s == base).unwrap_or(0) as i64;
+    let j = (i + level.max(0)).min(Severity::ALL.len() as i64 - 1) as usize;
+    Severity::ALL[j]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for k in ExceptionKind::ALL {
+            assert_eq!(ExceptionKind::parse(k.as_str()), Some(*k));
+        }
+        assert_eq!(ResolutionAction::parse("dismiss"), Some(ResolutionAction::Dismiss));
+        assert_eq!(ExceptionStatus::parse("nope"), None);
+    }
+
+    #[test]
+    fn escalation_by_sla_periods() {
+        let sla = HOUR_MS;
+        assert_eq!(escalation_level(0, sla - 1, sla), 0);
+        assert_eq!(escalation_level(0, sla, sla), 1);
+        assert_eq!(escalation_level(0, 2 * sla, sla), 2);
+        assert_eq!(escalation_level(0, 100 * sla, sla), MAX_LEVEL);
+        assert_eq!(escalated(Severity::Medium, 1), Severity::High);
+        assert_eq!(escalated(Severity::High, 3), Severity::Critical);
+        assert_eq!(escalated(Severity::Low, 0), Severity::Low);
+    }
+}

@@ -32,6 +32,25 @@ impl Drop for Driver {
     }
 }
 
+/// The text of `locator` once it contains `needle`. Retries through page
+/// loads (a form post replaces the page, so an element found a moment ago
+/// may be stale) for up to ten seconds; returns the last text seen.
+async fn wait_text(c: &fantoccini::Client, locator: Locator<'_>, needle: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(locator).await {
+            if let Ok(text) = el.text().await {
+                if text.contains(needle) {
+                    return text;
+                }
+                last = text;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
@@ -109,14 +128,13 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         assert!(c.current_url().await?.path().ends_with("/login"));
         c.find(Locator::Id("token")).await?.send_keys(common::TOKEN).await?;
         c.find(Locator::Id("sign-in")).await?.click().await?;
-        let table = c.wait().for_element(Locator::Id("orders")).await?;
-        let text = table.text().await?;
+        let text = wait_text(&c, Locator::Id("orders"), "WEB-1001").await;
         assert!(text.contains("WEB-1001"), "orders list shows the order: {text}");
         assert!(text.contains("accepted"));
 
         // The order page: allocation and timeline.
         c.find(Locator::LinkText("WEB-1001")).await?.click().await?;
-        let timeline = c.wait().for_element(Locator::Id("timeline")).await?.text().await?;
+        let timeline = wait_text(&c, Locator::Id("timeline"), "received").await;
         assert!(timeline.contains("received"), "timeline: {timeline}");
         assert!(timeline.contains("2 × GADGET at WH"), "timeline: {timeline}");
         let lines = c.find(Locator::Id("lines")).await?.text().await?;
@@ -124,18 +142,18 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
 
         // Cancel through the CSRF-protected form.
         c.find(Locator::Id("cancel")).await?.click().await?;
-        let timeline = c.wait().for_element(Locator::Id("timeline")).await?.text().await?;
+        let timeline = wait_text(&c, Locator::Id("timeline"), "Cancelled").await;
         assert!(timeline.contains("Cancelled"), "timeline after cancel: {timeline}");
 
         // The inventory grid shows the stock back.
         c.goto(&app.url("/inventory")).await?;
-        let grid = c.wait().for_element(Locator::Id("inventory")).await?.text().await?;
+        let grid = wait_text(&c, Locator::Id("inventory"), "7 / 0 / 7").await;
         assert!(grid.contains("GADGET"), "grid: {grid}");
         assert!(grid.contains("7 / 0 / 7"), "grid: {grid}");
 
         // Filtering the list by status.
         c.goto(&app.url("/?status=cancelled")).await?;
-        let text = c.wait().for_element(Locator::Id("orders")).await?.text().await?;
+        let text = wait_text(&c, Locator::Id("orders"), "WEB-1001").await;
         assert!(text.contains("WEB-1001"));
         c.goto(&app.url("/?status=accepted")).await?;
         let text = c.wait().for_element(Locator::Id("orders")).await?.text().await?;
@@ -152,14 +170,14 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         let nav = c.find(Locator::Id("nav-exceptions")).await?.text().await?;
         assert!(nav.contains('1'), "nav count: {nav}");
         c.find(Locator::Id("nav-exceptions")).await?.click().await?;
-        let queue = c.wait().for_element(Locator::Id("exceptions")).await?.text().await?;
+        let queue = wait_text(&c, Locator::Id("exceptions"), "WEB-1002").await;
         assert!(queue.contains("address_invalid") && queue.contains("WEB-1002"), "queue: {queue}");
         c.find(Locator::LinkText("Fix address")).await?.click().await?;
         let postal = c.wait().for_element(Locator::Id("postal_code")).await?;
         postal.clear().await?;
         postal.send_keys("97205").await?;
         c.find(Locator::Id("save-address")).await?.click().await?;
-        let log = c.wait().for_element(Locator::Id("exception-log")).await?.text().await?;
+        let log = wait_text(&c, Locator::Id("exception-log"), "edit_address").await;
         assert!(log.contains("edit_address"), "log: {log}");
         let (_, fixed) = app.get(&format!("/api/v1/orders/{}", bad["id"].as_str().unwrap_or_default())).await;
         assert_eq!(fixed["status"], "accepted");

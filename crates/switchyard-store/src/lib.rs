@@ -101,6 +101,24 @@ pub trait Store: Send + Sync + 'static {
     async fn escalate_exceptions(&self, now_ms: i64) -> Result<Vec<(String, i64)>, StoreError>;
     /// Number of open exceptions.
     async fn open_exception_count(&self) -> Result<i64, StoreError>;
+    /// Saves a policy version (the caller has validated it); not active yet.
+    async fn save_policy(&self, body: &str, note: &str, by: &str, now_ms: i64) -> Result<PolicyRecord, StoreError>;
+    async fn get_policy(&self, version: i64) -> Result<Option<PolicyRecord>, StoreError>;
+    /// Saved versions, newest first.
+    async fn list_policies(&self, limit: i64) -> Result<Vec<PolicyRecord>, StoreError>;
+    /// The active version, if any (none: the built-in default applies).
+    async fn active_policy(&self) -> Result<Option<PolicyRecord>, StoreError>;
+    /// Makes `version` the one active policy (the caller has validated it).
+    async fn activate_policy(&self, version: i64, by: &str, now_ms: i64) -> Result<PolicyRecord, StoreError>;
+    /// Re-activates the version that was active before the current one
+    /// (or the built-in default when there was none); returns it.
+    async fn rollback_policy(&self, by: &str, now_ms: i64) -> Result<Option<PolicyRecord>, StoreError>;
+    /// Runs `version` in shadow beside the active one, or stops shadowing.
+    async fn set_shadow_policy(&self, version: Option<i64>, by: &str, now_ms: i64) -> Result<(), StoreError>;
+    async fn shadow_policy(&self) -> Result<Option<PolicyRecord>, StoreError>;
+    /// The routing decisions recorded for an order, oldest first.
+    async fn order_decisions(&self, order_id: &str) -> Result<Vec<DecisionView>, StoreError>;
+
     /// Number of orders in each status.
     async fn status_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 }

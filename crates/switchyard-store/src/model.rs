@@ -251,3 +251,34 @@ impl AuditReport {
 pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+/// A saved routing policy version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PolicyRecord {
+    pub version: i64,
+    /// The policy text (TOML) as saved.
+    pub body: String,
+    pub note: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub active: bool,
+    pub shadow: bool,
+    pub activated_at: Option<String>,
+}
+
+/// A routing decision as recorded with its order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DecisionView {
+    /// The policy version used; `None` for the built-in default policy.
+    pub policy_version: Option<i64>,
+    /// A shadow decision was recorded only for comparison; it reserved nothing.
+    pub shadow: bool,
+    pub outcome: String,
+    pub explanation: String,
+    /// The structured trace (candidates, rules, scores, the chosen plan).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub trace: serde_json::Value,
+    pub at: String,
+}

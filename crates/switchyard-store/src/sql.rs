@@ -256,6 +256,23 @@ fn exception_view(r: ExceptionRow) -> ExceptionView {
     }
 }
 
+const POLICY_COLUMNS: &str = "version, body, note, created_by, created_at, is_active, is_shadow, activated_at";
+
+type PolicyRow = (i64, String, String, String, i64, bool, bool, Option<i64>);
+
+fn policy_record(r: PolicyRow) -> PolicyRecord {
+    PolicyRecord {
+        version: r.0,
+        body: r.1,
+        note: r.2,
+        created_by: r.3,
+        created_at: rfc3339(r.4),
+        active: r.5,
+        shadow: r.6,
+        activated_at: r.7.map(rfc3339),
+    }
+}
+
 /// A line to allocate: (line_no, sku, units wanted).
 type Want = (i64, Sku, i64);
 
@@ -786,6 +803,28 @@ macro_rules! store_impl {
                     q = q.bind(st);
                 }
                 Ok(q.fetch_all(self.reader()).await?.into_iter().map(exception_view).collect())
+            }
+
+            /// Makes `version` the only active policy (or none).
+            async fn switch_active(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                version: Option<i64>,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                sqlx::query("UPDATE routing_policies SET is_active = $1 WHERE is_active = $2")
+                    .bind(false)
+                    .bind(true)
+                    .execute(&mut **tx)
+                    .await?;
+                if let Some(v) = version {
+                    sqlx::query("UPDATE routing_policies SET is_active = $1, activated_at = $2 WHERE version = $3")
+                        .bind(true)
+                        .bind(now_ms)
+                        .bind(v)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
             }
 
             async fn must_get(&self, id: &str) -> Result<OrderView, StoreError> {
@@ -1880,6 +1919,148 @@ macro_rules! store_impl {
                     .fetch_one(self.reader())
                     .await?;
                 Ok(n)
+            }
+
+            async fn save_policy(&self, body: &str, note: &str, by: &str, now_ms: i64) -> Result<PolicyRecord, StoreError> {
+                let mut tx = self.begin().await?;
+                let (version,): (i64,) = sqlx::query_as(
+                    "INSERT INTO routing_policies (body, note, created_by, created_at, is_active, is_shadow) \
+                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING version",
+                )
+                .bind(body)
+                .bind(note)
+                .bind(by)
+                .bind(now_ms)
+                .bind(false)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO routing_policy_log (version, action, actor, at) VALUES ($1, 'save', $2, $3)")
+                    .bind(version)
+                    .bind(by)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                self.get_policy(version).await?.ok_or_else(|| StoreError::NotFound { what: "policy", key: version.to_string() })
+            }
+
+            async fn get_policy(&self, version: i64) -> Result<Option<PolicyRecord>, StoreError> {
+                let sql = format!("SELECT {POLICY_COLUMNS} FROM routing_policies WHERE version = $1");
+                let row: Option<PolicyRow> = sqlx::query_as(&sql).bind(version).fetch_optional(self.reader()).await?;
+                Ok(row.map(policy_record))
+            }
+
+            async fn list_policies(&self, limit: i64) -> Result<Vec<PolicyRecord>, StoreError> {
+                let sql = format!("SELECT {POLICY_COLUMNS} FROM routing_policies ORDER BY version DESC LIMIT $1");
+                let rows: Vec<PolicyRow> = sqlx::query_as(&sql).bind(limit.clamp(1, 500)).fetch_all(self.reader()).await?;
+                Ok(rows.into_iter().map(policy_record).collect())
+            }
+
+            async fn active_policy(&self) -> Result<Option<PolicyRecord>, StoreError> {
+                let sql = format!("SELECT {POLICY_COLUMNS} FROM routing_policies WHERE is_active = $1");
+                let row: Option<PolicyRow> = sqlx::query_as(&sql).bind(true).fetch_optional(self.reader()).await?;
+                Ok(row.map(policy_record))
+            }
+
+            async fn activate_policy(&self, version: i64, by: &str, now_ms: i64) -> Result<PolicyRecord, StoreError> {
+                let mut tx = self.begin().await?;
+                let sql = format!("SELECT version FROM routing_policies WHERE version = $1{}", Self::FOR_UPDATE);
+                let exists: Option<(i64,)> = sqlx::query_as(&sql).bind(version).fetch_optional(&mut *tx).await?;
+                if exists.is_none() {
+                    return Err(StoreError::NotFound { what: "policy", key: version.to_string() });
+                }
+                Self::switch_active(&mut tx, Some(version), now_ms).await?;
+                sqlx::query("INSERT INTO routing_policy_log (version, action, actor, at) VALUES ($1, 'activate', $2, $3)")
+                    .bind(version)
+                    .bind(by)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                self.get_policy(version).await?.ok_or_else(|| StoreError::NotFound { what: "policy", key: version.to_string() })
+            }
+
+            async fn rollback_policy(&self, by: &str, now_ms: i64) -> Result<Option<PolicyRecord>, StoreError> {
+                let mut tx = self.begin().await?;
+                // The activation history, newest first: the current one, then
+                // the one to go back to.
+                let history: Vec<(Option<i64>,)> = sqlx::query_as(
+                    "SELECT version FROM routing_policy_log WHERE action IN ('activate', 'rollback') ORDER BY id DESC LIMIT 2",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                if history.is_empty() {
+                    return Err(StoreError::Invalid("no policy has been activated; nothing to roll back".into()));
+                }
+                let previous = history.get(1).and_then(|(v,)| *v);
+                Self::switch_active(&mut tx, previous, now_ms).await?;
+                sqlx::query("INSERT INTO routing_policy_log (version, action, actor, at) VALUES ($1, 'rollback', $2, $3)")
+                    .bind(previous)
+                    .bind(by)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                match previous {
+                    Some(v) => self.get_policy(v).await,
+                    None => Ok(None),
+                }
+            }
+
+            async fn set_shadow_policy(&self, version: Option<i64>, by: &str, now_ms: i64) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query("UPDATE routing_policies SET is_shadow = $1 WHERE is_shadow = $2")
+                    .bind(false)
+                    .bind(true)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(v) = version {
+                    let changed = sqlx::query("UPDATE routing_policies SET is_shadow = $1 WHERE version = $2")
+                        .bind(true)
+                        .bind(v)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if changed == 0 {
+                        return Err(StoreError::NotFound { what: "policy", key: v.to_string() });
+                    }
+                }
+                sqlx::query("INSERT INTO routing_policy_log (version, action, actor, at) VALUES ($1, $2, $3, $4)")
+                    .bind(version)
+                    .bind(if version.is_some() { "shadow_start" } else { "shadow_stop" })
+                    .bind(by)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn shadow_policy(&self) -> Result<Option<PolicyRecord>, StoreError> {
+                let sql = format!("SELECT {POLICY_COLUMNS} FROM routing_policies WHERE is_shadow = $1");
+                let row: Option<PolicyRow> = sqlx::query_as(&sql).bind(true).fetch_optional(self.reader()).await?;
+                Ok(row.map(policy_record))
+            }
+
+            async fn order_decisions(&self, order_id: &str) -> Result<Vec<DecisionView>, StoreError> {
+                let rows: Vec<(Option<i64>, bool, String, String, String, i64)> = sqlx::query_as(
+                    "SELECT policy_version, shadow, outcome, explanation, trace, at FROM routing_decisions \
+                     WHERE order_id = $1 ORDER BY id",
+                )
+                .bind(order_id)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(policy_version, shadow, outcome, explanation, trace, at)| DecisionView {
+                        policy_version,
+                        shadow,
+                        outcome,
+                        explanation,
+                        trace: serde_json::from_str(&trace).unwrap_or(serde_json::Value::Null),
+                        at: rfc3339(at),
+                    })
+                    .collect())
             }
 
             async fn status_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {

@@ -45,6 +45,7 @@ both!(
     bad_addresses_hold_the_order_until_fixed,
     backorders_are_exceptions_that_retry_and_escalate,
     exception_actions_are_checked_and_logged,
+    policy_versions_activate_and_roll_back,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -575,4 +576,30 @@ async fn exception_actions_are_checked_and_logged(store: Arc<dyn Store>) {
     let all = s.list_exceptions(&ExceptionFilter { limit: 10, ..Default::default() }).await.expect("list");
     assert_eq!(all.len(), 2);
     assert_clean(s).await;
+}
+
+async fn policy_versions_activate_and_roll_back(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    assert!(s.active_policy().await.expect("active").is_none(), "the built-in default applies at first");
+    assert!(matches!(s.rollback_policy("ana", NOW).await, Err(StoreError::Invalid(_))));
+    let v1 = s.save_policy("# v1\n", "first", "ana", NOW).await.expect("save");
+    let v2 = s.save_policy("# v2\n", "second", "ben", NOW + 1).await.expect("save");
+    assert!(v2.version > v1.version);
+    assert!(!v1.active && !v2.active);
+    s.activate_policy(v1.version, "ana", NOW + 2).await.expect("activate");
+    let active = s.activate_policy(v2.version, "ben", NOW + 3).await.expect("activate");
+    assert!(active.active);
+    assert_eq!(s.active_policy().await.expect("active").map(|p| p.version), Some(v2.version));
+    assert!(!s.get_policy(v1.version).await.expect("get").expect("exists").active, "only one is active");
+    assert_eq!(s.rollback_policy("ana", NOW + 4).await.expect("rollback").map(|p| p.version), Some(v1.version));
+    assert_eq!(s.active_policy().await.expect("active").map(|p| p.version), Some(v1.version));
+    assert!(matches!(s.activate_policy(999, "x", NOW).await, Err(StoreError::NotFound { .. })));
+    s.set_shadow_policy(Some(v2.version), "ana", NOW + 5).await.expect("shadow");
+    assert_eq!(s.shadow_policy().await.expect("shadow").map(|p| p.version), Some(v2.version));
+    s.set_shadow_policy(None, "ana", NOW + 6).await.expect("stop");
+    assert!(s.shadow_policy().await.expect("shadow").is_none());
+    assert!(matches!(s.set_shadow_policy(Some(999), "x", NOW).await, Err(StoreError::NotFound { .. })));
+    let listed = s.list_policies(10).await.expect("list");
+    assert_eq!(listed.iter().map(|p| p.version).collect::<Vec<_>>(), vec![v2.version, v1.version]);
+    assert_eq!(listed[1].body, "# v1\n");
 }

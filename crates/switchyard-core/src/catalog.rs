@@ -18,9 +18,18 @@ pub struct SkuDef {
     pub sku: Sku,
     pub title: String,
     pub components: Vec<Component>,
+    /// Free-form labels routing rules refer to (e.g. `high-volume`).
+    pub tags: Vec<String>,
+    /// Whether an order may wait for this SKU when nothing can fill it.
+    pub allow_backorder: bool,
 }
 
 impl SkuDef {
+    /// A plain SKU: no components, no tags, backorders allowed.
+    pub fn plain(sku: Sku, title: impl Into<String>) -> Self {
+        Self { sku, title: title.into(), components: vec![], tags: vec![], allow_backorder: true }
+    }
+
     pub fn is_bundle(&self) -> bool {
         !self.components.is_empty()
     }

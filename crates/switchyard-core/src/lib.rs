@@ -16,6 +16,7 @@ pub mod inventory;
 pub mod location;
 pub mod money;
 pub mod order;
+pub mod routing;
 pub mod stock;
 
 pub use allocation::{allocate, AllocationPlan, AllocationRequest, Allocator, FewestLocations};

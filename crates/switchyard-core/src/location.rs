@@ -56,4 +56,9 @@ pub struct Location {
     /// Lower numbers are tried first by allocation.
     pub priority: i32,
     pub active: bool,
+    /// Days a dropship vendor (or slow location) needs before it ships.
+    pub lead_time_days: u32,
+    /// IANA time zone of the location (e.g. `America/Los_Angeles`), which
+    /// decides when its day, and its capacity count, starts.
+    pub timezone: String,
 }

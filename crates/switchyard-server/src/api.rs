@@ -136,10 +136,20 @@ pub struct LocationBody {
     pub priority: i32,
     #[serde(default = "yes")]
     pub active: bool,
+    /// Days before a dropship vendor ships.
+    #[serde(default)]
+    pub lead_time_days: u32,
+    /// IANA time zone; its midnight resets the daily capacity (default UTC).
+    #[serde(default = "utc")]
+    pub timezone: String,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn utc() -> String {
+    "UTC".into()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -168,6 +178,8 @@ fn location_view(l: Location) -> LocationView {
             can_pickup: l.can_pickup,
             priority: l.priority,
             active: l.active,
+            lead_time_days: l.lead_time_days,
+            timezone: l.timezone,
         },
     }
 }
@@ -193,6 +205,12 @@ async fn put_location(
     let kind = LocationKind::parse(&body.kind)
         .ok_or_else(|| ApiError::invalid("invalid_body", "kind must be store, warehouse or dropship"))?;
     check_coordinates(body.lat, body.lon)?;
+    if !switchyard_store::is_timezone(&body.timezone) {
+        return Err(ApiError::invalid(
+            "invalid_body",
+            format!("timezone {:?} is not an IANA time zone", body.timezone),
+        ));
+    }
     if body.name.trim().is_empty() {
         return Err(ApiError::invalid("invalid_body", "name must not be empty"));
     }
@@ -213,6 +231,8 @@ async fn put_location(
         can_pickup: body.can_pickup,
         priority: body.priority,
         active: body.active,
+        lead_time_days: body.lead_time_days,
+        timezone: body.timezone,
     };
     app.store.put_location(&location, now_ms()).await?;
     Ok(Json(location_view(location)))
@@ -288,11 +308,18 @@ pub struct ComponentBody {
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SkuBody {
     pub title: String,
     /// With components, the SKU is a bundle that reserves them.
     #[serde(default)]
     pub components: Option<Vec<ComponentBody>>,
+    /// Labels routing rules refer to, e.g. `["high-volume"]`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Whether orders may wait for it when nothing can fill them (default true).
+    #[serde(default = "yes")]
+    pub allow_backorder: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -300,6 +327,8 @@ pub struct SkuView {
     pub sku: String,
     pub title: String,
     pub components: Vec<ComponentBody>,
+    pub tags: Vec<String>,
+    pub allow_backorder: bool,
 }
 
 fn sku_view(d: SkuDef) -> SkuView {
@@ -311,6 +340,8 @@ fn sku_view(d: SkuDef) -> SkuView {
             .into_iter()
             .map(|c| ComponentBody { sku: c.sku.to_string(), quantity: c.quantity.as_i64() })
             .collect(),
+        tags: d.tags,
+        allow_backorder: d.allow_backorder,
     }
 }
 
@@ -332,7 +363,21 @@ async fn put_sku(
         }
         components.push(component);
     }
-    let def = SkuDef { sku, title: body.title, components };
+    let mut tags: Vec<String> = Vec::new();
+    for t in body.tags {
+        let t = t.trim().to_owned();
+        if t.is_empty() || t.len() > 40 || !t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(ApiError::invalid("invalid_body", format!("tag {t:?} must be 1–40 letters, digits, - _ or .")));
+        }
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    if tags.len() > 20 {
+        return Err(ApiError::invalid("invalid_body", "at most 20 tags"));
+    }
+    let def = SkuDef { sku, title: body.title, components, tags, allow_backorder: body.allow_backorder };
     app.store.put_sku(&def, now_ms()).await?;
     Ok(Json(sku_view(def)))
 }

@@ -123,6 +123,19 @@ pub trait Store: Send + Sync + 'static {
     async fn status_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 }
 
+/// Whether `name` is an IANA time zone (e.g. `America/Los_Angeles`, `UTC`).
+pub fn is_timezone(name: &str) -> bool {
+    name.parse::<chrono_tz::Tz>().is_ok()
+}
+
+/// The local calendar date (`YYYY-MM-DD`) at `now_ms` in time zone `tz`.
+pub fn local_date(tz: &str, now_ms: i64) -> String {
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    chrono::DateTime::from_timestamp_millis(now_ms)
+        .map(|t| t.with_timezone(&tz).date_naive().to_string())
+        .unwrap_or_default()
+}
+
 /// Opens the store a `--db` value names: a `postgres://` URL or a SQLite
 /// file path (created with its migrations if missing).
 pub async fn open(db: &str) -> Result<Arc<dyn Store>, StoreError> {
@@ -130,5 +143,21 @@ pub async fn open(db: &str) -> Result<Arc<dyn Store>, StoreError> {
         Ok(Arc::new(PostgresStore::connect(db).await?))
     } else {
         Ok(Arc::new(SqliteStore::open(db).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(rfc3339: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(rfc3339).map(|t| t.timestamp_millis()).expect("time")
+    }
+
+    #[test]
+    fn local_days_follow_the_time_zone() {
+        assert!(is_timezone("America/Denver") && !is_timezone("Mars/Olympus"));
+        assert_eq!(local_date("America/Los_Angeles", ms("2026-11-27T07:59:00Z")), "2026-11-26");
+        assert_eq!(local_date("America/Los_Angeles", ms("2026-11-27T08:00:00Z")), "2026-11-27");
     }
 }

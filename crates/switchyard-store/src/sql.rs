@@ -129,22 +129,50 @@ struct OrderRow {
 const ORDER_COLUMNS: &str = "id, channel, external_id, status, currency, total_minor, payment, service_level, \
      pickup_location, ship_to, reservation_expires_at, created_at, updated_at";
 
-type LocationRow =
-    (String, String, String, String, String, String, String, String, Option<f64>, Option<f64>, bool, bool, i64, bool);
+#[derive(sqlx::FromRow)]
+struct LocationRow {
+    code: String,
+    name: String,
+    kind: String,
+    line1: String,
+    city: String,
+    region: String,
+    postal_code: String,
+    country: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    can_ship: bool,
+    can_pickup: bool,
+    priority: i64,
+    active: bool,
+    lead_time_days: i64,
+    timezone: String,
+}
+
+const LOCATION_COLUMNS: &str = "code, name, kind, line1, city, region, postal_code, country, lat, lon, can_ship, \
+     can_pickup, priority, active, lead_time_days, timezone";
 
 fn location_from_row(r: LocationRow) -> Result<Location, StoreError> {
     let corrupt = |what: &str| StoreError::Invalid(format!("stored location has a bad {what}"));
     Ok(Location {
-        code: LocationCode::parse(&r.0).map_err(|_| corrupt("code"))?,
-        name: r.1,
-        kind: LocationKind::parse(&r.2).ok_or_else(|| corrupt("kind"))?,
-        address: Address { line1: r.3, city: r.4, region: r.5, postal_code: r.6, country: r.7 },
-        lat: r.8,
-        lon: r.9,
-        can_ship: r.10,
-        can_pickup: r.11,
-        priority: i32::try_from(r.12).unwrap_or(i32::MAX),
-        active: r.13,
+        code: LocationCode::parse(&r.code).map_err(|_| corrupt("code"))?,
+        name: r.name,
+        kind: LocationKind::parse(&r.kind).ok_or_else(|| corrupt("kind"))?,
+        address: Address {
+            line1: r.line1,
+            city: r.city,
+            region: r.region,
+            postal_code: r.postal_code,
+            country: r.country,
+        },
+        lat: r.lat,
+        lon: r.lon,
+        can_ship: r.can_ship,
+        can_pickup: r.can_pickup,
+        priority: i32::try_from(r.priority).unwrap_or(i32::MAX),
+        active: r.active,
+        lead_time_days: u32::try_from(r.lead_time_days).unwrap_or(0),
+        timezone: r.timezone,
     })
 }
 
@@ -876,13 +904,14 @@ macro_rules! store_impl {
                 let mut tx = self.begin().await?;
                 sqlx::query(
                     "INSERT INTO locations (code, name, kind, line1, city, region, postal_code, country, lat, lon, \
-                     can_ship, can_pickup, priority, active, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+                     can_ship, can_pickup, priority, active, updated_at, lead_time_days, timezone) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
                      ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
                      line1 = excluded.line1, city = excluded.city, region = excluded.region, \
                      postal_code = excluded.postal_code, country = excluded.country, lat = excluded.lat, \
                      lon = excluded.lon, can_ship = excluded.can_ship, can_pickup = excluded.can_pickup, \
-                     priority = excluded.priority, active = excluded.active, updated_at = excluded.updated_at",
+                     priority = excluded.priority, active = excluded.active, updated_at = excluded.updated_at, \
+                     lead_time_days = excluded.lead_time_days, timezone = excluded.timezone",
                 )
                 .bind(l.code.as_str())
                 .bind(&l.name)
@@ -899,6 +928,8 @@ macro_rules! store_impl {
                 .bind(i64::from(l.priority))
                 .bind(l.active)
                 .bind(now_ms)
+                .bind(i64::from(l.lead_time_days))
+                .bind(&l.timezone)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -906,12 +937,8 @@ macro_rules! store_impl {
             }
 
             async fn list_locations(&self) -> Result<Vec<Location>, StoreError> {
-                let rows: Vec<LocationRow> = sqlx::query_as(
-                    "SELECT code, name, kind, line1, city, region, postal_code, country, lat, lon, can_ship, \
-                     can_pickup, priority, active FROM locations ORDER BY priority, code",
-                )
-                .fetch_all(self.reader())
-                .await?;
+                let sql = format!("SELECT {LOCATION_COLUMNS} FROM locations ORDER BY priority, code");
+                let rows: Vec<LocationRow> = sqlx::query_as(&sql).fetch_all(self.reader()).await?;
                 rows.into_iter().map(location_from_row).collect()
             }
 
@@ -997,15 +1024,19 @@ macro_rules! store_impl {
                         )));
                     }
                 }
+                let tags = serde_json::to_string(&def.tags).map_err(|e| StoreError::Invalid(e.to_string()))?;
                 sqlx::query(
-                    "INSERT INTO skus (sku, title, is_bundle, updated_at) VALUES ($1, $2, $3, $4) \
+                    "INSERT INTO skus (sku, title, is_bundle, updated_at, tags, allow_backorder) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
                      ON CONFLICT (sku) DO UPDATE SET title = excluded.title, is_bundle = excluded.is_bundle, \
-                     updated_at = excluded.updated_at",
+                     updated_at = excluded.updated_at, tags = excluded.tags, allow_backorder = excluded.allow_backorder",
                 )
                 .bind(def.sku.as_str())
                 .bind(&def.title)
                 .bind(def.is_bundle())
                 .bind(now_ms)
+                .bind(&tags)
+                .bind(def.allow_backorder)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query("DELETE FROM sku_components WHERE bundle_sku = $1")
@@ -1025,11 +1056,12 @@ macro_rules! store_impl {
             }
 
             async fn get_sku(&self, sku: &Sku) -> Result<Option<SkuDef>, StoreError> {
-                let row: Option<(String, String)> = sqlx::query_as("SELECT sku, title FROM skus WHERE sku = $1")
-                    .bind(sku.as_str())
-                    .fetch_optional(self.reader())
-                    .await?;
-                let Some((_, title)) = row else { return Ok(None) };
+                let row: Option<(String, String, String, bool)> =
+                    sqlx::query_as("SELECT sku, title, tags, allow_backorder FROM skus WHERE sku = $1")
+                        .bind(sku.as_str())
+                        .fetch_optional(self.reader())
+                        .await?;
+                let Some((_, title, tags, allow_backorder)) = row else { return Ok(None) };
                 let comps: Vec<(String, i64)> = sqlx::query_as(
                     "SELECT component_sku, quantity FROM sku_components WHERE bundle_sku = $1 ORDER BY component_sku",
                 )
@@ -1042,12 +1074,15 @@ macro_rules! store_impl {
                         Some(switchyard_core::Component { sku: Sku::parse(&c).ok()?, quantity: Quantity::new(q).ok()? })
                     })
                     .collect();
-                Ok(Some(SkuDef { sku: sku.clone(), title, components }))
+                let tags = serde_json::from_str(&tags).unwrap_or_default();
+                Ok(Some(SkuDef { sku: sku.clone(), title, components, tags, allow_backorder }))
             }
 
             async fn list_skus(&self) -> Result<Vec<SkuDef>, StoreError> {
-                let rows: Vec<(String, String)> =
-                    sqlx::query_as("SELECT sku, title FROM skus ORDER BY sku").fetch_all(self.reader()).await?;
+                let rows: Vec<(String, String, String, bool)> =
+                    sqlx::query_as("SELECT sku, title, tags, allow_backorder FROM skus ORDER BY sku")
+                        .fetch_all(self.reader())
+                        .await?;
                 let comps: Vec<(String, String, i64)> = sqlx::query_as(
                     "SELECT bundle_sku, component_sku, quantity FROM sku_components ORDER BY bundle_sku, component_sku",
                 )
@@ -1055,7 +1090,7 @@ macro_rules! store_impl {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .filter_map(|(sku, title)| {
+                    .filter_map(|(sku, title, tags, allow_backorder)| {
                         let components = comps
                             .iter()
                             .filter(|c| c.0 == sku)
@@ -1066,7 +1101,8 @@ macro_rules! store_impl {
                                 })
                             })
                             .collect();
-                        Some(SkuDef { sku: Sku::parse(&sku).ok()?, title, components })
+                        let tags = serde_json::from_str(&tags).unwrap_or_default();
+                        Some(SkuDef { sku: Sku::parse(&sku).ok()?, title, components, tags, allow_backorder })
                     })
                     .collect())
             }

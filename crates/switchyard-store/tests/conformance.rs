@@ -80,12 +80,14 @@ async fn location(store: &dyn Store, code: &str, priority: i32) {
         can_pickup: true,
         priority,
         active: true,
+        lead_time_days: 0,
+        timezone: "UTC".into(),
     };
     store.put_location(&l, NOW).await.expect("location");
 }
 
 async fn item(store: &dyn Store, s: &str) {
-    store.put_sku(&SkuDef { sku: sku(s), title: s.into(), components: vec![] }, NOW).await.expect("sku");
+    store.put_sku(&SkuDef::plain(sku(s), s), NOW).await.expect("sku");
 }
 
 /// Two locations (A first), plain SKUs X and Y.
@@ -233,6 +235,8 @@ async fn bundles_reserve_components(store: Arc<dyn Store>) {
     let s = store.as_ref();
     shop(s).await;
     let kit = SkuDef {
+        tags: vec![],
+        allow_backorder: true,
         sku: sku("KIT"),
         title: "Kit".into(),
         components: vec![
@@ -254,6 +258,8 @@ async fn bundles_reserve_components(store: Arc<dyn Store>) {
     // A bundle holds no stock of its own, and cannot nest.
     assert!(matches!(s.set_stock(&sku("KIT"), &loc("A"), 1, None, "count", NOW).await, Err(StoreError::Invalid(_))));
     let nested = SkuDef {
+        tags: vec![],
+        allow_backorder: true,
         sku: sku("BIG"),
         title: "b".into(),
         components: vec![Component { sku: sku("KIT"), quantity: Quantity::new(1).expect("q") }],

@@ -178,6 +178,8 @@ async fn seed(store: &dyn Store) -> anyhow::Result<()> {
                     can_pickup: p.can_pickup,
                     priority: p.priority,
                     active: true,
+                    lead_time_days: if p.kind == LocationKind::Dropship { 3 } else { 0 },
+                    timezone: if p.region == "CO" { "America/Denver" } else { "America/Los_Angeles" }.into(),
                 },
                 now,
             )
@@ -185,7 +187,15 @@ async fn seed(store: &dyn Store) -> anyhow::Result<()> {
     }
     for (sku, title, _, stock, _) in &PRODUCTS {
         let sku = Sku::parse(sku)?;
-        store.put_sku(&SkuDef { sku: sku.clone(), title: (*title).into(), components: vec![] }, now).await?;
+        let mut def = SkuDef::plain(sku.clone(), *title);
+        if matches!(def.sku.as_str(), "TEE-LOGO-BLK-M" | "MUG-STONE" | "STICKER-PACK" | "SOCKS-WOOL") {
+            def.tags.push("high-volume".into());
+        }
+        if def.sku.as_str().starts_with("TEE-") {
+            def.tags.push("apparel".into());
+        }
+        def.allow_backorder = def.sku.as_str() != "POSTER-VINTAGE";
+        store.put_sku(&def, now).await?;
         for (place, units) in PLACES.iter().zip(stock) {
             if *units > 0 {
                 let safety = if place.kind == LocationKind::Store { Some(1) } else { None };
@@ -197,7 +207,12 @@ async fn seed(store: &dyn Store) -> anyhow::Result<()> {
         .iter()
         .map(|c| Ok(Component { sku: Sku::parse(c)?, quantity: Quantity::new(1)? }))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    store.put_sku(&SkuDef { sku: Sku::parse(BUNDLE.0)?, title: BUNDLE.1.into(), components }, now).await?;
+    store
+        .put_sku(
+            &SkuDef { components, tags: vec!["gift".into()], ..SkuDef::plain(Sku::parse(BUNDLE.0)?, BUNDLE.1) },
+            now,
+        )
+        .await?;
     Ok(())
 }
 

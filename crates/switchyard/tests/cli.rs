@@ -38,6 +38,8 @@ async fn with_location(db: &TestDb) {
         can_pickup: false,
         priority: 1,
         active: true,
+        lead_time_days: 0,
+        timezone: "UTC".into(),
     };
     store.put_location(&l, 0).await.expect("location");
 }

@@ -54,6 +54,7 @@ code_enum!(
     ResolutionAction {
         Retry = "retry",
         OverrideLocation = "override_location",
+        ApproveSplit = "approve_split",
         EditAddress = "edit_address",
         Cancel = "cancel",
         Dismiss = "dismiss",
@@ -101,7 +102,8 @@ impl ExceptionKind {
         use ResolutionAction::*;
         match self {
             Self::AddressInvalid => &[EditAddress, Dismiss, Cancel],
-            Self::Backordered | Self::Unroutable | Self::PickupUnavailable | Self::SplitOverLimit => {
+            Self::SplitOverLimit => &[ApproveSplit, Retry, OverrideLocation, Cancel, Dismiss],
+            Self::Backordered | Self::Unroutable | Self::PickupUnavailable => {
                 &[Retry, OverrideLocation, Cancel, Dismiss]
             }
             Self::PaymentTimeout => &[Cancel, Dismiss],

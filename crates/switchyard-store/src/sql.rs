@@ -19,13 +19,18 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
-use switchyard_core::allocation::{AllocationRequest, CandidateLocation, LineRequest};
+use std::sync::Arc;
+
+use switchyard_core::allocation::{AllocationPlan, AllocationRequest, CandidateLocation, LineRequest};
 use switchyard_core::exception::{escalated, escalation_level};
 use switchyard_core::order::status_after_allocation;
+use switchyard_core::routing::{
+    route, Decision, Destination, Outcome, Policy, RoutingInput, RoutingLine, RoutingLocation,
+};
 use switchyard_core::{
-    address, allocate, Address, Channel, ChannelName, ExceptionKind, ExceptionStatus, ExpiredAction, IllegalTransition,
-    LedgerKind, Location, LocationCode, LocationKind, OrderStatus, PaymentState, Position, Quantity, ResolutionAction,
-    ServiceLevel, ShipTo, Sku, SkuDef, StockDelta,
+    address, allocate, Address, Channel, ChannelName, Currency, ExceptionKind, ExceptionStatus, ExpiredAction,
+    IllegalTransition, LedgerKind, Location, LocationCode, LocationKind, Money, OrderStatus, PaymentState, Position,
+    Quantity, ResolutionAction, ServiceLevel, ShipTo, Sku, SkuDef, StockDelta,
 };
 
 use crate::model::*;
@@ -35,6 +40,7 @@ use crate::{Store, StoreError};
 pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
+    policies: PolicyCache,
 }
 
 impl SqliteStore {
@@ -57,7 +63,7 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(base.read_only(true))
             .await?;
-        Ok(Self { write, read })
+        Ok(Self { write, read, policies: PolicyCache::new() })
     }
 
     const FOR_UPDATE: &'static str = "";
@@ -76,6 +82,7 @@ impl SqliteStore {
 /// The server backend: PostgreSQL, shared by any number of processes.
 pub struct PostgresStore {
     pool: PgPool,
+    policies: PolicyCache,
 }
 
 impl PostgresStore {
@@ -88,7 +95,7 @@ impl PostgresStore {
             .connect_with(opts)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, policies: PolicyCache::new() })
     }
 
     const FOR_UPDATE: &'static str = " FOR UPDATE";
@@ -301,6 +308,68 @@ fn policy_record(r: PolicyRow) -> PolicyRecord {
     }
 }
 
+/// Parsed routing policies by version (versions are immutable, so a cached
+/// parse is never stale), plus the built-in default.
+pub(crate) struct PolicyCache {
+    parsed: std::sync::Mutex<BTreeMap<i64, Arc<Policy>>>,
+    default: Arc<Policy>,
+}
+
+impl PolicyCache {
+    fn new() -> Self {
+        Self { parsed: std::sync::Mutex::new(BTreeMap::new()), default: Arc::new(Policy::default()) }
+    }
+    fn default_policy(&self) -> Arc<Policy> {
+        self.default.clone()
+    }
+    fn get(&self, version: i64) -> Option<Arc<Policy>> {
+        self.parsed.lock().ok()?.get(&version).cloned()
+    }
+    fn put(&self, version: i64, policy: Policy) -> Arc<Policy> {
+        let policy = Arc::new(policy);
+        if let Ok(mut map) = self.parsed.lock() {
+            // Bounded: only the active and shadow versions are ever looked up.
+            if map.len() > 16 {
+                map.clear();
+            }
+            map.insert(version, policy.clone());
+        }
+        policy
+    }
+}
+
+/// What routing needs to know about the order.
+struct OrderFacts<'a> {
+    channel: ChannelName,
+    value: Money,
+    ship_to: &'a ShipTo,
+    service_level: ServiceLevel,
+    pickup_location: Option<&'a LocationCode>,
+}
+
+/// Who decides an allocation.
+#[derive(Clone, Copy)]
+enum Mode<'a> {
+    /// The active routing policy (the shadow policy is recorded beside it).
+    Policy,
+    /// A person's override: the built-in allocator, ignoring the policy's
+    /// rules (never availability), optionally at one location only.
+    Override(Option<&'a LocationCode>),
+}
+
+/// The result of an allocation, in line units.
+struct Routed {
+    /// Units not reserved (backordered or held).
+    unfilled: i64,
+    /// Units waiting for a restock.
+    backordered: i64,
+    /// The exception a held order raises, with the decision's explanation.
+    held: Option<(ExceptionKind, String)>,
+    /// "2 × SKU at LOC" pieces for the timeline.
+    summary: Vec<String>,
+    explanation: Option<String>,
+}
+
 /// A line to allocate: (line_no, sku, units wanted).
 type Want = (i64, Sku, i64);
 
@@ -464,52 +533,71 @@ macro_rules! store_impl {
                 Ok(pos)
             }
 
-            /// Allocates `wants` with the core allocator and reserves the
-            /// plan: the stock rows it reads are locked until commit.
+            /// Decides where `wants` come from and reserves it: the active
+            /// routing policy decides (and the shadow policy, if one runs,
+            /// is recorded beside it), or a human's override uses the
+            /// built-in allocator. The stock rows read are locked until commit.
+            #[allow(clippy::too_many_arguments)]
             async fn allocate_and_reserve(
                 tx: &mut sqlx::Transaction<'static, $db>,
+                policies: &PolicyCache,
                 order_id: &str,
                 wants: &[Want],
-                service_level: ServiceLevel,
-                pickup_location: Option<&LocationCode>,
-                only_location: Option<&LocationCode>,
+                facts: &OrderFacts<'_>,
+                mode: Mode<'_>,
                 now_ms: i64,
-            ) -> Result<(i64, Vec<String>), StoreError> {
+            ) -> Result<Routed, StoreError> {
                 // What each line's unit is made of.
                 let skus: BTreeSet<&str> = wants.iter().map(|w| w.1.as_str()).collect();
                 let skus: Vec<&str> = skus.into_iter().collect();
-                let sql = format!("SELECT sku, is_bundle FROM skus WHERE sku IN ({})", placeholders(1, skus.len()));
-                let mut q = sqlx::query_as::<_, (String, bool)>(&sql);
+                let sql = format!(
+                    "SELECT sku, is_bundle, tags, allow_backorder FROM skus WHERE sku IN ({})",
+                    placeholders(1, skus.len())
+                );
+                let mut q = sqlx::query_as::<_, (String, bool, String, bool)>(&sql);
                 for s in &skus {
                     q = q.bind(*s);
                 }
-                let known: BTreeMap<String, bool> = q.fetch_all(&mut **tx).await?.into_iter().collect();
+                let known: BTreeMap<String, (bool, Vec<String>, bool)> = q
+                    .fetch_all(&mut **tx)
+                    .await?
+                    .into_iter()
+                    .map(|(sku, bundle, tags, backorder)| (sku, (bundle, serde_json::from_str(&tags).unwrap_or_default(), backorder)))
+                    .collect();
                 if let Some(unknown) = skus.iter().find(|s| !known.contains_key(**s)) {
                     return Err(StoreError::UnknownSku((*unknown).to_string()));
                 }
-                let bundles: Vec<&str> = skus.iter().copied().filter(|s| known.get(*s) == Some(&true)).collect();
+                let bundles: Vec<&str> = skus.iter().copied().filter(|s| known.get(*s).is_some_and(|k| k.0)).collect();
                 let mut components: BTreeMap<String, Vec<(Sku, i64)>> = BTreeMap::new();
+                let mut component_tags: BTreeMap<Sku, Vec<String>> = BTreeMap::new();
                 if !bundles.is_empty() {
                     let sql = format!(
-                        "SELECT bundle_sku, component_sku, quantity FROM sku_components WHERE bundle_sku IN ({}) \
-                         ORDER BY bundle_sku, component_sku",
+                        "SELECT c.bundle_sku, c.component_sku, c.quantity, s.tags FROM sku_components c \
+                         JOIN skus s ON s.sku = c.component_sku WHERE c.bundle_sku IN ({}) \
+                         ORDER BY c.bundle_sku, c.component_sku",
                         placeholders(1, bundles.len())
                     );
-                    let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
+                    let mut q = sqlx::query_as::<_, (String, String, i64, String)>(&sql);
                     for s in &bundles {
                         q = q.bind(*s);
                     }
-                    for (b, c, n) in q.fetch_all(&mut **tx).await? {
+                    for (b, c, n, tags) in q.fetch_all(&mut **tx).await? {
                         let c = Sku::parse(&c).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                        component_tags.insert(c.clone(), serde_json::from_str(&tags).unwrap_or_default());
                         components.entry(b).or_default().push((c, n));
                     }
                 }
-                let lines: Vec<LineRequest> = wants
+                let lines: Vec<RoutingLine> = wants
                     .iter()
-                    .map(|(_, sku, qty)| LineRequest {
-                        sku: sku.clone(),
-                        quantity: *qty,
-                        units: components.get(sku.as_str()).cloned().unwrap_or_else(|| vec![(sku.clone(), 1)]),
+                    .map(|(_, sku, qty)| {
+                        let (_, tags, may_backorder) = known.get(sku.as_str()).cloned().unwrap_or_default();
+                        RoutingLine {
+                            sku: sku.clone(),
+                            quantity: *qty,
+                            units: components.get(sku.as_str()).cloned().unwrap_or_else(|| vec![(sku.clone(), 1)]),
+                            tags,
+                            may_backorder,
+                        }
                     })
                     .collect();
 
@@ -532,38 +620,94 @@ macro_rules! store_impl {
                         stock.insert((s, l), Position { on_hand, reserved, safety_stock });
                     }
                 }
-                let locations: Vec<(String, i64, bool, bool, bool)> =
-                    sqlx::query_as("SELECT code, priority, can_ship, can_pickup, active FROM locations")
-                        .fetch_all(&mut **tx)
-                        .await?;
-                for p in [pickup_location, only_location].into_iter().flatten() {
-                    if !locations.iter().any(|l| l.0 == p.as_str()) {
+                let sql = format!("SELECT {LOCATION_COLUMNS} FROM locations");
+                let rows: Vec<LocationRow> = sqlx::query_as(&sql).fetch_all(&mut **tx).await?;
+                let locations: Vec<Location> = rows.into_iter().filter_map(|r| location_from_row(r).ok()).collect();
+                let override_location = match mode {
+                    Mode::Override(only) => only,
+                    Mode::Policy => None,
+                };
+                for p in [facts.pickup_location, override_location].into_iter().flatten() {
+                    if !locations.iter().any(|l| &l.code == p) {
                         return Err(StoreError::UnknownLocation(p.to_string()));
                     }
                 }
-                let locations = locations
-                    .into_iter()
-                    .filter(|l| only_location.is_none_or(|only| only.as_str() == l.0))
-                    .filter_map(|(code, priority, can_ship, can_pickup, active)| {
-                        Some(CandidateLocation {
-                            code: LocationCode::parse(&code).ok()?,
-                            priority: i32::try_from(priority).unwrap_or(i32::MAX),
-                            can_ship,
-                            can_pickup,
-                            active,
-                        })
-                    })
-                    .collect();
-                let request = AllocationRequest {
-                    lines,
-                    service_level,
-                    pickup_location: pickup_location.cloned(),
-                    locations,
-                    stock,
-                };
-                let plan = allocate(&request);
 
-                let mut positions = request.stock.clone();
+                let snapshot = stock.clone();
+                let (plan, routed_by) = match mode {
+                    Mode::Override(only) => {
+                        let request = AllocationRequest {
+                            lines: lines
+                                .iter()
+                                .map(|l| LineRequest { sku: l.sku.clone(), quantity: l.quantity, units: l.units.clone() })
+                                .collect(),
+                            service_level: facts.service_level,
+                            pickup_location: facts.pickup_location.cloned(),
+                            locations: locations
+                                .iter()
+                                .filter(|l| only.is_none_or(|o| o == &l.code))
+                                .map(|l| CandidateLocation {
+                                    code: l.code.clone(),
+                                    priority: l.priority,
+                                    can_ship: l.can_ship,
+                                    can_pickup: l.can_pickup,
+                                    active: l.active,
+                                })
+                                .collect(),
+                            stock,
+                        };
+                        (allocate(&request), None)
+                    }
+                    Mode::Policy => {
+                        let (active, shadow) = Self::policies_in_force(tx, policies).await?;
+                        let needs_counts = !active.1.eligibility.daily_capacity.is_empty()
+                            || shadow.as_ref().is_some_and(|s| !s.1.eligibility.daily_capacity.is_empty());
+                        let counts = if needs_counts { Self::day_counts(tx, &locations, now_ms).await? } else { BTreeMap::new() };
+                        let input = RoutingInput {
+                            lines,
+                            order_value: facts.value,
+                            channel: facts.channel.clone(),
+                            service_level: facts.service_level,
+                            ship_to: Destination {
+                                lat: facts.ship_to.lat,
+                                lon: facts.ship_to.lon,
+                                postal_code: facts.ship_to.postal_code.clone(),
+                                region: facts.ship_to.region.clone(),
+                                country: facts.ship_to.country.clone(),
+                            },
+                            pickup_location: facts.pickup_location.cloned(),
+                            locations: locations
+                                .iter()
+                                .map(|l| RoutingLocation {
+                                    code: l.code.clone(),
+                                    name: l.name.clone(),
+                                    kind: l.kind,
+                                    lat: l.lat,
+                                    lon: l.lon,
+                                    postal_code: l.address.postal_code.clone(),
+                                    region: l.address.region.clone(),
+                                    country: l.address.country.clone(),
+                                    can_ship: l.can_ship,
+                                    can_pickup: l.can_pickup,
+                                    active: l.active,
+                                    priority: l.priority,
+                                    lead_time_days: l.lead_time_days,
+                                    orders_today: counts.get(&l.code).copied().unwrap_or(0),
+                                })
+                                .collect(),
+                            component_tags,
+                            stock,
+                        };
+                        let decision = route(&input, &active.1, now_ms);
+                        Self::record_decision(tx, order_id, active.0, false, &decision, now_ms).await?;
+                        if let Some((version, policy)) = &shadow {
+                            let shadow_decision = route(&input, policy, now_ms);
+                            Self::record_decision(tx, order_id, *version, true, &shadow_decision, now_ms).await?;
+                        }
+                        (decision.plan.clone(), Some(decision))
+                    }
+                };
+                let mut positions = snapshot;
                 for r in &plan.reservations {
                     let key = (r.sku.clone(), r.location.clone());
                     let pos = positions.get(&key).copied().unwrap_or_default();
@@ -613,9 +757,137 @@ macro_rules! store_impl {
                         summary.push(format!("{} × {sku} backordered", line.backordered));
                     }
                 }
-                let backordered = plan.lines.iter().map(|l| l.backordered).sum();
+                let unfilled: i64 = plan.lines.iter().map(|l| l.backordered).sum();
                 Self::outbox_atp(tx, plan.reservations.iter().map(|r| r.sku.as_str()), now_ms).await?;
-                Ok((backordered, summary))
+                Self::count_routed(tx, &locations, &plan, now_ms).await?;
+                let Some(decision) = routed_by else {
+                    return Ok(Routed { unfilled, backordered: unfilled, held: None, summary, explanation: None });
+                };
+                let explanation = decision.explain();
+                let held = match &decision.outcome {
+                    Outcome::Held { exception, .. } => {
+                        let kind = ExceptionKind::parse(exception.as_str()).unwrap_or(ExceptionKind::Unroutable);
+                        Some((kind, explanation.clone()))
+                    }
+                    _ => None,
+                };
+                let backordered = decision.lines.iter().map(|l| l.backordered_units).sum();
+                Ok(Routed { unfilled, backordered, held, summary, explanation: Some(explanation) })
+            }
+
+            /// The active policy (the built-in default when none is) and the
+            /// shadow policy, parsed once per version: versions never change.
+            async fn policies_in_force(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                cache: &PolicyCache,
+            ) -> Result<((Option<i64>, Arc<Policy>), Option<(Option<i64>, Arc<Policy>)>), StoreError> {
+                let rows: Vec<(i64, bool)> = sqlx::query_as(
+                    "SELECT version, is_active FROM routing_policies WHERE is_active = $1 OR is_shadow = $1",
+                )
+                .bind(true)
+                .fetch_all(&mut **tx)
+                .await?;
+                let mut active = (None, cache.default_policy());
+                let mut shadow = None;
+                for (version, is_active) in rows {
+                    let policy = match cache.get(version) {
+                        Some(p) => p,
+                        None => {
+                            let (body,): (String,) = sqlx::query_as("SELECT body FROM routing_policies WHERE version = $1")
+                                .bind(version)
+                                .fetch_one(&mut **tx)
+                                .await?;
+                            match Policy::from_toml(&body) {
+                                Ok(p) => cache.put(version, p),
+                                Err(e) => {
+                                    // Activation validates, so only a hand-edited row gets here.
+                                    tracing::error!(version, error = %e, "stored routing policy does not parse; using the default");
+                                    continue;
+                                }
+                            }
+                        }
+                    };
+                    if is_active {
+                        active = (Some(version), policy);
+                    } else {
+                        shadow = Some((Some(version), policy));
+                    }
+                }
+                Ok((active, shadow))
+            }
+
+            /// Orders routed today (local day) per location.
+            async fn day_counts(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                locations: &[Location],
+                now_ms: i64,
+            ) -> Result<BTreeMap<LocationCode, u32>, StoreError> {
+                let days: BTreeMap<&LocationCode, String> =
+                    locations.iter().map(|l| (&l.code, crate::local_date(&l.timezone, now_ms))).collect();
+                let distinct: BTreeSet<&String> = days.values().collect();
+                let sql = format!(
+                    "SELECT location, day, orders FROM location_day_counts WHERE day IN ({})",
+                    placeholders(1, distinct.len())
+                );
+                let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
+                for d in &distinct {
+                    q = q.bind(d.as_str());
+                }
+                let mut counts = BTreeMap::new();
+                for (location, day, orders) in q.fetch_all(&mut **tx).await? {
+                    if let Some((code, _)) = days.iter().find(|(c, d)| c.as_str() == location && **d == day) {
+                        counts.insert((*code).clone(), u32::try_from(orders).unwrap_or(u32::MAX));
+                    }
+                }
+                Ok(counts)
+            }
+
+            /// Counts the order once at each location it was routed to.
+            async fn count_routed(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                locations: &[Location],
+                plan: &AllocationPlan,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                let used: BTreeSet<&LocationCode> =
+                    plan.lines.iter().flat_map(|l| l.allocations.iter().map(|(c, _)| c)).collect();
+                for code in used {
+                    let tz = locations.iter().find(|l| &l.code == code).map_or("UTC", |l| l.timezone.as_str());
+                    sqlx::query(
+                        "INSERT INTO location_day_counts (location, day, orders) VALUES ($1, $2, 1) \
+                         ON CONFLICT (location, day) DO UPDATE SET orders = location_day_counts.orders + 1",
+                    )
+                    .bind(code.as_str())
+                    .bind(crate::local_date(tz, now_ms))
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn record_decision(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                order_id: &str,
+                version: Option<i64>,
+                shadow: bool,
+                decision: &Decision,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                let trace = serde_json::to_string(decision).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO routing_decisions (order_id, policy_version, shadow, outcome, explanation, trace, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(order_id)
+                .bind(version)
+                .bind(shadow)
+                .bind(decision.outcome.as_str())
+                .bind(decision.explain())
+                .bind(&trace)
+                .bind(now_ms)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
             }
 
             /// Gives back everything an order still holds.
@@ -831,6 +1103,24 @@ macro_rules! store_impl {
                     q = q.bind(st);
                 }
                 Ok(q.fetch_all(self.reader()).await?.into_iter().map(exception_view).collect())
+            }
+
+            /// Channel, value and ship-to of a stored order, for re-routing.
+            async fn order_facts(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: &str,
+            ) -> Result<(ChannelName, Money, ShipTo), StoreError> {
+                let (channel, total, currency, ship_to): (String, i64, String, String) =
+                    sqlx::query_as("SELECT channel, total_minor, currency, ship_to FROM orders WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                let corrupt = |what: &str| StoreError::Invalid(format!("stored order has a bad {what}"));
+                Ok((
+                    ChannelName::parse(&channel).map_err(|_| corrupt("channel"))?,
+                    Money::new(total, Currency::parse(&currency).map_err(|_| corrupt("currency"))?),
+                    serde_json::from_str(&ship_to).map_err(|_| corrupt("ship_to"))?,
+                ))
             }
 
             /// Makes `version` the only active policy (or none).
@@ -1282,17 +1572,17 @@ macro_rules! store_impl {
                     .await?;
                     wants.push((line_no, line.sku.clone(), line.quantity.as_i64()));
                 }
-                let (backordered, summary) = Self::allocate_and_reserve(
-                    &mut tx,
-                    &id,
-                    &wants,
-                    o.service_level,
-                    o.pickup_location.as_ref(),
-                    None,
-                    now_ms,
-                )
-                .await?;
-                let mut status = status_after_allocation(o.payment, backordered > 0);
+                let facts = OrderFacts {
+                    channel: o.channel.clone(),
+                    value: Money::new(o.total_minor, o.currency),
+                    ship_to: &o.ship_to,
+                    service_level: o.service_level,
+                    pickup_location: o.pickup_location.as_ref(),
+                };
+                let routed =
+                    Self::allocate_and_reserve(&mut tx, &self.policies, &id, &wants, &facts, Mode::Policy, now_ms).await?;
+                let summary = &routed.summary;
+                let mut status = status_after_allocation(o.payment, routed.unfilled > 0);
                 let problems = address::check(&o.ship_to);
                 let expires = (o.payment == PaymentState::Pending).then(|| now_ms.saturating_add(ttl_ms));
                 sqlx::query("UPDATE orders SET status = $1, reservation_expires_at = $2 WHERE id = $3")
@@ -1305,23 +1595,34 @@ macro_rules! store_impl {
                 Self::event(&mut tx, &id, now_ms, "received", &format!("Received from {} as {} ({lines} line(s))", o.channel, o.external_id)).await?;
                 let message = if summary.is_empty() { "Nothing could be allocated".to_owned() } else { summary.join("; ") };
                 Self::event(&mut tx, &id, now_ms, "allocated", &message).await?;
+                if let Some(why) = &routed.explanation {
+                    Self::event(&mut tx, &id, now_ms, "routed", why).await?;
+                }
+                let mut hold = false;
                 if !problems.is_empty() {
                     let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
                     Self::open_exception(&mut tx, &id, ExceptionKind::AddressInvalid, &text.join("; "), now_ms).await?;
-                    // The order is kept with its stock, but must not ship.
-                    if status != OrderStatus::PendingPayment {
-                        status = OrderStatus::OnHold;
-                        sqlx::query("UPDATE orders SET status = $1 WHERE id = $2")
-                            .bind(status.as_str())
-                            .bind(&id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                    hold = true;
                 }
-                if backordered > 0 {
-                    let short: Vec<&String> = summary.iter().filter(|s| s.ends_with("backordered")).collect();
-                    let short: Vec<&str> = short.iter().map(|s| s.as_str()).collect();
-                    Self::open_exception(&mut tx, &id, ExceptionKind::Backordered, &format!("No location can fill {}", short.join(", ")), now_ms).await?;
+                if let Some((kind, why)) = &routed.held {
+                    Self::open_exception(&mut tx, &id, *kind, why, now_ms).await?;
+                    hold = true;
+                }
+                if routed.backordered > 0 {
+                    let short: Vec<&str> =
+                        summary.iter().filter(|s| s.ends_with("backordered")).map(|s| s.as_str()).collect();
+                    let what = if short.is_empty() { format!("{} unit(s)", routed.backordered) } else { short.join(", ") };
+                    Self::open_exception(&mut tx, &id, ExceptionKind::Backordered, &format!("No location can fill {what}"), now_ms)
+                        .await?;
+                }
+                // The order is kept with what stock it got, but must not ship.
+                if hold && status != OrderStatus::PendingPayment {
+                    status = OrderStatus::OnHold;
+                    sqlx::query("UPDATE orders SET status = $1 WHERE id = $2")
+                        .bind(status.as_str())
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 Self::event(&mut tx, &id, now_ms, "status", &format!("Status {}", status.as_str())).await?;
                 tx.commit().await?;
@@ -1435,11 +1736,13 @@ macro_rules! store_impl {
                         .filter_map(|(n, s, q)| Some((n, Sku::parse(&s).ok()?, q)))
                         .collect();
                     let pickup = pickup.and_then(|p| LocationCode::parse(&p).ok());
-                    let (left, summary) =
-                        Self::allocate_and_reserve(&mut tx, id, &wants, level, pickup.as_ref(), None, now_ms).await?;
-                    backordered = left;
-                    if !summary.is_empty() {
-                        message = format!("Payment received; allocated again: {}", summary.join("; "));
+                    let (channel, value, ship_to) = Self::order_facts(&mut tx, id).await?;
+                    let facts = OrderFacts { channel, value, ship_to: &ship_to, service_level: level, pickup_location: pickup.as_ref() };
+                    let routed =
+                        Self::allocate_and_reserve(&mut tx, &self.policies, id, &wants, &facts, Mode::Policy, now_ms).await?;
+                    backordered = routed.unfilled;
+                    if !routed.summary.is_empty() {
+                        message = format!("Payment received; allocated again: {}", routed.summary.join("; "));
                     }
                 }
                 Self::close_exceptions(&mut tx, id, Some(ExceptionKind::PaymentTimeout), "paid", "system", "payment received", now_ms).await?;
@@ -1784,7 +2087,7 @@ macro_rules! store_impl {
                 let mut final_status = ExceptionStatus::Resolved;
                 let mut note = r.note.trim().to_owned();
                 match r.action {
-                    ResolutionAction::Retry | ResolutionAction::OverrideLocation => {
+                    ResolutionAction::Retry | ResolutionAction::OverrideLocation | ResolutionAction::ApproveSplit => {
                         if r.action == ResolutionAction::OverrideLocation && r.location.is_none() {
                             return Err(StoreError::Invalid("override_location needs a location".into()));
                         }
@@ -1801,26 +2104,25 @@ macro_rules! store_impl {
                             wants.into_iter().filter_map(|(n, s, q)| Some((n, Sku::parse(&s).ok()?, q))).collect();
                         if !wants.is_empty() {
                             let pickup = pickup.and_then(|p| LocationCode::parse(&p).ok());
-                            let (left, summary) = Self::allocate_and_reserve(
-                                &mut tx,
-                                &order_id,
-                                &wants,
-                                level,
-                                pickup.as_ref(),
-                                r.location.as_ref(),
-                                now_ms,
-                            )
-                            .await?;
+                            let (channel, value, ship_to) = Self::order_facts(&mut tx, &order_id).await?;
+                            let facts =
+                                OrderFacts { channel, value, ship_to: &ship_to, service_level: level, pickup_location: pickup.as_ref() };
+                            let mode = match r.action {
+                                ResolutionAction::OverrideLocation => Mode::Override(r.location.as_ref()),
+                                ResolutionAction::ApproveSplit => Mode::Override(None),
+                                _ => Mode::Policy,
+                            };
+                            let routed =
+                                Self::allocate_and_reserve(&mut tx, &self.policies, &order_id, &wants, &facts, mode, now_ms)
+                                    .await?;
+                            let (left, summary) = (routed.unfilled, routed.summary);
                             let placed: Vec<&String> = summary.iter().filter(|s| !s.ends_with("backordered")).collect();
                             let placed: Vec<&str> = placed.iter().map(|s| s.as_str()).collect();
                             let what = if placed.is_empty() { "nothing more could be allocated".to_owned() } else { format!("allocated {}", placed.join("; ")) };
                             Self::event(&mut tx, &order_id, now_ms, "allocated", &format!("{actor} retried: {what}")).await?;
                             resolved = left == 0;
                             note = if note.is_empty() { what } else { format!("{note} ({what})") };
-                            if resolved && order_status == OrderStatus::Backordered {
-                                let next = order_status.transition(OrderStatus::Accepted)?;
-                                Self::set_status(&mut tx, &order_id, next, now_ms).await?;
-                            }
+
                         }
                     }
                     ResolutionAction::EditAddress => {
@@ -1872,21 +2174,25 @@ macro_rules! store_impl {
                     if r.action == ResolutionAction::Cancel {
                         Self::close_order_exceptions(&mut tx, &order_id, actor, "order cancelled", now_ms).await?;
                     }
-                    // A corrected (or confirmed) address releases the hold.
+                    // With nothing left blocking, a held or backordered order
+                    // moves on (accepted once everything is reserved).
                     let status_now = Self::lock_order(&mut tx, &order_id).await?.0;
-                    if kind == ExceptionKind::AddressInvalid
-                        && status_now == OrderStatus::OnHold
+                    if matches!(status_now, OrderStatus::OnHold | OrderStatus::Backordered)
+                        && kind != ExceptionKind::PaymentTimeout
                         && !Self::blocking_open(&mut tx, &order_id).await?
                     {
-                        let backordered: (i64,) = sqlx::query_as(
+                        let unfilled: (i64,) = sqlx::query_as(
                             "SELECT CAST(COALESCE(SUM(backordered), 0) AS BIGINT) FROM order_lines WHERE order_id = $1",
                         )
                         .bind(&order_id)
                         .fetch_one(&mut *tx)
                         .await?;
-                        let next = status_now.transition(status_after_allocation(payment, backordered.0 > 0))?;
-                        Self::set_status(&mut tx, &order_id, next, now_ms).await?;
-                        Self::event(&mut tx, &order_id, now_ms, "status", &format!("Released from hold; status {}", next.as_str())).await?;
+                        let target = status_after_allocation(payment, unfilled.0 > 0);
+                        if target != status_now {
+                            let next = status_now.transition(target)?;
+                            Self::set_status(&mut tx, &order_id, next, now_ms).await?;
+                            Self::event(&mut tx, &order_id, now_ms, "status", &format!("Released from hold; status {}", next.as_str())).await?;
+                        }
                     }
                 }
                 Self::log_exception(&mut tx, id, actor, r.action.as_str(), &note, now_ms).await?;

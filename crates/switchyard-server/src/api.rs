@@ -13,8 +13,9 @@ use switchyard_core::{
 };
 use switchyard_store::{
     AllocationView, EventView, ExceptionFilter, ExceptionLogView, ExceptionView, LineView, NewLine, NewOrder,
-    NewShipment, OrderFilter, OrderPage, OrderView, Resolution, ShipToView,
+    DecisionView, NewShipment, OrderFilter, OrderPage, OrderView, PolicyRecord, Resolution, ShipToView,
 };
+use switchyard_core::routing::Policy;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -76,6 +77,14 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_order))
         .routes(routes!(pay_order))
         .routes(routes!(ship_order))
+        .routes(routes!(validate_policy))
+        .routes(routes!(save_policy, list_policies))
+        .routes(routes!(get_policy))
+        .routes(routes!(activate_policy))
+        .routes(routes!(rollback_policy))
+        .routes(routes!(active_policy))
+        .routes(routes!(set_shadow))
+        .routes(routes!(preview_route))
         .routes(routes!(list_exceptions))
         .routes(routes!(get_exception))
         .routes(routes!(resolve_exception))
@@ -883,4 +892,266 @@ pub fn parse_resolution(body: ResolveBody) -> Result<Resolution, ApiError> {
         address: body.address.map(ship_to),
         location: body.location.as_deref().map(LocationCode::parse).transpose()?,
     })
+}
+
+// ------------------------------------------------------------------ routing
+
+/// A routing policy, as TOML text or as the same structure in JSON.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyBody {
+    /// The policy as TOML (see the routing module docs for the format).
+    pub toml: Option<String>,
+    /// The policy as JSON.
+    #[schema(value_type = Option<Object>)]
+    pub policy: Option<serde_json::Value>,
+    #[serde(default)]
+    pub note: String,
+    /// Who saves it; logged.
+    #[serde(default)]
+    pub by: String,
+}
+
+/// The largest policy text accepted.
+const MAX_POLICY_BYTES: usize = 256 * 1024;
+
+/// Parses and checks a policy body; returns it with its TOML text.
+pub fn parse_policy(toml: Option<String>, json: Option<serde_json::Value>) -> Result<(Policy, String), ApiError> {
+    match (toml, json) {
+        (Some(text), None) => {
+            if text.len() > MAX_POLICY_BYTES {
+                return Err(ApiError::invalid("invalid_policy", "the policy is larger than 256 KiB"));
+            }
+            let policy = Policy::from_toml(&text)?;
+            Ok((policy, text))
+        }
+        (None, Some(value)) => {
+            let policy: Policy = serde_json::from_value(value)
+                .map_err(|e| ApiError::invalid("invalid_policy", format!("the routing policy is not valid: {e}")))?;
+            policy.check()?;
+            let text = policy
+                .to_toml()
+                .map_err(|e| ApiError::invalid("invalid_policy", format!("the policy cannot be written as TOML: {e}")))?;
+            Ok((policy, text))
+        }
+        _ => Err(ApiError::invalid("invalid_body", "give the policy as exactly one of `toml` or `policy`")),
+    }
+}
+
+/// The locations and SKU tags a policy may refer to.
+async fn known_references(app: &AppState) -> Result<(Vec<LocationCode>, Vec<String>), ApiError> {
+    let locations = app.store.list_locations().await?.into_iter().map(|l| l.code).collect();
+    let mut tags: Vec<String> = app.store.list_skus().await?.into_iter().flat_map(|s| s.tags).collect();
+    tags.sort();
+    tags.dedup();
+    Ok((locations, tags))
+}
+
+/// Validates a policy completely (structure and references), with the TOML
+/// line of every error.
+async fn validate_fully(app: &AppState, policy: &Policy, text: &str) -> Result<(), ApiError> {
+    let (locations, tags) = known_references(app).await?;
+    policy.validate(&locations, &tags).map_err(|e| ApiError::from(e.with_lines_from(text)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyView {
+    #[serde(flatten)]
+    pub record: PolicyRecord,
+    /// The parsed policy as JSON.
+    #[schema(value_type = Object)]
+    pub policy: serde_json::Value,
+}
+
+fn policy_view(record: PolicyRecord) -> PolicyView {
+    let policy = Policy::from_toml(&record.body)
+        .ok()
+        .and_then(|p| serde_json::to_value(p).ok())
+        .unwrap_or(serde_json::Value::Null);
+    PolicyView { record, policy }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidationView {
+    pub valid: bool,
+    #[schema(value_type = Object)]
+    pub policy: serde_json::Value,
+}
+
+/// Check a policy without saving it. Errors name the line and field.
+#[utoipa::path(post, path = "/routing/policies/validate", tag = "routing", request_body = PolicyBody,
+    responses((status = 200, body = ValidationView), (status = 422, body = ErrorBody)))]
+async fn validate_policy(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<PolicyBody>,
+) -> Result<Json<ValidationView>, ApiError> {
+    let (policy, text) = parse_policy(body.toml, body.policy)?;
+    validate_fully(&app, &policy, &text).await?;
+    let policy = serde_json::to_value(&policy).unwrap_or_default();
+    Ok(Json(ValidationView { valid: true, policy }))
+}
+
+/// Save a new policy version (validated; not active until activated).
+#[utoipa::path(post, path = "/routing/policies", tag = "routing", request_body = PolicyBody,
+    responses((status = 201, body = PolicyView), (status = 422, body = ErrorBody)))]
+async fn save_policy(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<PolicyBody>,
+) -> Result<(StatusCode, Json<PolicyView>), ApiError> {
+    let by = actor(&body.by)?;
+    let (policy, text) = parse_policy(body.toml, body.policy)?;
+    validate_fully(&app, &policy, &text).await?;
+    let record = app.store.save_policy(&text, &body.note, &by, now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(policy_view(record))))
+}
+
+fn actor(by: &str) -> Result<String, ApiError> {
+    let by = by.trim();
+    if by.len() > 100 {
+        return Err(ApiError::invalid("invalid_body", "by is longer than 100 characters"));
+    }
+    Ok(if by.is_empty() { "api".to_owned() } else { by.to_owned() })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyList {
+    pub policies: Vec<PolicyRecord>,
+}
+
+/// Saved policy versions, newest first.
+#[utoipa::path(get, path = "/routing/policies", tag = "routing", responses((status = 200, body = PolicyList)))]
+async fn list_policies(State(app): State<AppState>) -> Result<Json<PolicyList>, ApiError> {
+    Ok(Json(PolicyList { policies: app.store.list_policies(100).await? }))
+}
+
+/// One saved policy version.
+#[utoipa::path(get, path = "/routing/policies/{version}", tag = "routing", params(("version" = i64, Path)),
+    responses((status = 200, body = PolicyView), (status = 404, body = ErrorBody)))]
+async fn get_policy(State(app): State<AppState>, ApiPath(version): ApiPath<i64>) -> Result<Json<PolicyView>, ApiError> {
+    let record =
+        app.store.get_policy(version).await?.ok_or_else(|| ApiError::not_found(format!("policy version {version} not found")))?;
+    Ok(Json(policy_view(record)))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActorBody {
+    #[serde(default)]
+    pub by: String,
+}
+
+fn actor_body(bytes: &axum::body::Bytes) -> Result<ActorBody, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ActorBody::default());
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))
+}
+
+/// Make a saved version the active policy. It is validated again against
+/// today's locations and tags: an invalid policy never becomes active.
+#[utoipa::path(post, path = "/routing/policies/{version}/activate", tag = "routing", params(("version" = i64, Path)),
+    request_body(content = Option<ActorBody>),
+    responses((status = 200, body = PolicyView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn activate_policy(
+    State(app): State<AppState>,
+    ApiPath(version): ApiPath<i64>,
+    body: axum::body::Bytes,
+) -> Result<Json<PolicyView>, ApiError> {
+    let by = actor(&actor_body(&body)?.by)?;
+    let record =
+        app.store.get_policy(version).await?.ok_or_else(|| ApiError::not_found(format!("policy version {version} not found")))?;
+    let (policy, text) = parse_policy(Some(record.body.clone()), None)?;
+    validate_fully(&app, &policy, &text).await?;
+    let record = app.store.activate_policy(version, &by, now_ms()).await?;
+    Ok(Json(policy_view(record)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivePolicyView {
+    /// The active version; `null` when the built-in default applies.
+    pub version: Option<i64>,
+    /// The policy in force, as TOML.
+    pub toml: String,
+    /// The version running in shadow, if any.
+    pub shadow_version: Option<i64>,
+}
+
+async fn active_view(app: &AppState) -> Result<ActivePolicyView, ApiError> {
+    let shadow_version = app.store.shadow_policy().await?.map(|p| p.version);
+    Ok(match app.store.active_policy().await? {
+        Some(p) => ActivePolicyView { version: Some(p.version), toml: p.body, shadow_version },
+        None => ActivePolicyView { version: None, toml: Policy::default().to_toml().unwrap_or_default(), shadow_version },
+    })
+}
+
+/// Go back to the previously active policy (or the built-in default).
+#[utoipa::path(post, path = "/routing/rollback", tag = "routing", request_body(content = Option<ActorBody>),
+    responses((status = 200, body = ActivePolicyView), (status = 409, body = ErrorBody)))]
+async fn rollback_policy(State(app): State<AppState>, body: axum::body::Bytes) -> Result<Json<ActivePolicyView>, ApiError> {
+    let by = actor(&actor_body(&body)?.by)?;
+    app.store.rollback_policy(&by, now_ms()).await?;
+    Ok(Json(active_view(&app).await?))
+}
+
+/// The policy in force.
+#[utoipa::path(get, path = "/routing/policy", tag = "routing", responses((status = 200, body = ActivePolicyView)))]
+async fn active_policy(State(app): State<AppState>) -> Result<Json<ActivePolicyView>, ApiError> {
+    Ok(Json(active_view(&app).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShadowBody {
+    /// The version to run in shadow; `null` stops shadowing.
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub by: String,
+}
+
+/// Run a saved version in shadow beside the active one (every order gets
+/// both decisions recorded; only the active one reserves), or stop.
+#[utoipa::path(post, path = "/routing/shadow", tag = "routing", request_body = ShadowBody,
+    responses((status = 200, body = ActivePolicyView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_shadow(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<ShadowBody>,
+) -> Result<Json<ActivePolicyView>, ApiError> {
+    let by = actor(&body.by)?;
+    if let Some(v) = body.version {
+        let record =
+            app.store.get_policy(v).await?.ok_or_else(|| ApiError::not_found(format!("policy version {v} not found")))?;
+        let (policy, text) = parse_policy(Some(record.body), None)?;
+        validate_fully(&app, &policy, &text).await?;
+    }
+    app.store.set_shadow_policy(body.version, &by, now_ms()).await?;
+    Ok(Json(active_view(&app).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewBody {
+    pub order: CreateOrderBody,
+    /// A draft policy as TOML; without one (or `policy`) the active policy.
+    pub toml: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub policy: Option<serde_json::Value>,
+}
+
+/// The decision and its explanation for an order, without reserving
+/// anything; with a draft policy or the active one.
+#[utoipa::path(post, path = "/routing/preview", tag = "routing", request_body = PreviewBody,
+    responses((status = 200, body = DecisionView), (status = 422, body = ErrorBody)))]
+async fn preview_route(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<PreviewBody>,
+) -> Result<Json<DecisionView>, ApiError> {
+    let order = parse_order(body.order)?;
+    let draft = if body.toml.is_some() || body.policy.is_some() {
+        let (policy, text) = parse_policy(body.toml, body.policy)?;
+        validate_fully(&app, &policy, &text).await?;
+        Some(policy)
+    } else {
+        None
+    };
+    Ok(Json(app.store.preview_route(&order, draft.as_ref(), now_ms()).await?))
 }

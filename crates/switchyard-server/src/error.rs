@@ -15,6 +15,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Structured detail (e.g. every error in a routing policy).
+    pub details: Option<serde_json::Value>,
 }
 
 /// The JSON body of every error.
@@ -29,11 +31,15 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
+    /// Structured detail, for some codes (e.g. `invalid_policy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), details: None }
     }
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
@@ -48,7 +54,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message } };
+        let body = ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message, details: self.details } };
         (self.status, Json(body)).into_response()
     }
 }
@@ -135,5 +141,25 @@ impl From<PathRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text())
+    }
+}
+
+impl From<switchyard_core::routing::PolicyErrors> for ApiError {
+    fn from(e: switchyard_core::routing::PolicyErrors) -> Self {
+        let details = e
+            .errors()
+            .iter()
+            .map(|err| {
+                serde_json::json!({
+                    "line": err.line,
+                    "column": err.column,
+                    "field": err.path.to_string(),
+                    "problem": err.problem.to_string(),
+                })
+            })
+            .collect::<Vec<_>>();
+        let mut api = ApiError::invalid("invalid_policy", e.to_string());
+        api.details = Some(serde_json::Value::Array(details));
+        api
     }
 }

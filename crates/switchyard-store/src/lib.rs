@@ -116,6 +116,14 @@ pub trait Store: Send + Sync + 'static {
     /// Runs `version` in shadow beside the active one, or stops shadowing.
     async fn set_shadow_policy(&self, version: Option<i64>, by: &str, now_ms: i64) -> Result<(), StoreError>;
     async fn shadow_policy(&self) -> Result<Option<PolicyRecord>, StoreError>;
+    /// Routes an order without reserving or writing anything, with a draft
+    /// policy or (when `None`) the active one.
+    async fn preview_route(
+        &self,
+        order: &NewOrder,
+        draft: Option<&switchyard_core::routing::Policy>,
+        now_ms: i64,
+    ) -> Result<DecisionView, StoreError>;
     /// The routing decisions recorded for an order, oldest first.
     async fn order_decisions(&self, order_id: &str) -> Result<Vec<DecisionView>, StoreError>;
 

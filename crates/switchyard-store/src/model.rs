@@ -217,6 +217,10 @@ pub struct OrderView {
     /// The timeline; omitted in lists (fetch the order for it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventView>>,
+    /// Every routing decision (and shadow decision) with its explanation;
+    /// omitted in lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing: Option<Vec<DecisionView>>,
     /// When an unpaid order's reservation lapses.
     pub reservation_expires_at: Option<String>,
     pub created_at: String,

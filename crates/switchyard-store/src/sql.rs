@@ -232,6 +232,7 @@ fn assemble(
         lines,
         exceptions,
         events,
+        routing: None,
         reservation_expires_at: row.reservation_expires_at.map(rfc3339),
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
@@ -533,20 +534,18 @@ macro_rules! store_impl {
                 Ok(pos)
             }
 
-            /// Decides where `wants` come from and reserves it: the active
-            /// routing policy decides (and the shadow policy, if one runs,
-            /// is recorded beside it), or a human's override uses the
-            /// built-in allocator. The stock rows read are locked until commit.
-            #[allow(clippy::too_many_arguments)]
-            async fn allocate_and_reserve(
+            /// Reads everything a routing decision needs: the lines' SKUs
+            /// (bundles expanded, tags), the positions they may draw on —
+            /// locked in key order when `lock` — the locations and, when asked,
+            /// today's routed-order counts.
+            async fn build_input(
                 tx: &mut sqlx::Transaction<'static, $db>,
-                policies: &PolicyCache,
-                order_id: &str,
                 wants: &[Want],
                 facts: &OrderFacts<'_>,
-                mode: Mode<'_>,
+                lock: bool,
+                with_counts: bool,
                 now_ms: i64,
-            ) -> Result<Routed, StoreError> {
+            ) -> Result<(RoutingInput, Vec<Location>), StoreError> {
                 // What each line's unit is made of.
                 let skus: BTreeSet<&str> = wants.iter().map(|w| w.1.as_str()).collect();
                 let skus: Vec<&str> = skus.into_iter().collect();
@@ -608,7 +607,7 @@ macro_rules! store_impl {
                     "SELECT sku, location, on_hand, reserved, safety_stock FROM stock WHERE sku IN ({}) \
                      ORDER BY sku, location{}",
                     placeholders(1, unit_skus.len()),
-                    Self::FOR_UPDATE
+                    if lock { Self::FOR_UPDATE } else { "" }
                 );
                 let mut q = sqlx::query_as::<_, (String, String, i64, i64, i64)>(&sql);
                 for s in &unit_skus {
@@ -623,21 +622,98 @@ macro_rules! store_impl {
                 let sql = format!("SELECT {LOCATION_COLUMNS} FROM locations");
                 let rows: Vec<LocationRow> = sqlx::query_as(&sql).fetch_all(&mut **tx).await?;
                 let locations: Vec<Location> = rows.into_iter().filter_map(|r| location_from_row(r).ok()).collect();
-                let override_location = match mode {
-                    Mode::Override(only) => only,
-                    Mode::Policy => None,
-                };
-                for p in [facts.pickup_location, override_location].into_iter().flatten() {
+                if let Some(p) = facts.pickup_location {
                     if !locations.iter().any(|l| &l.code == p) {
                         return Err(StoreError::UnknownLocation(p.to_string()));
                     }
                 }
+                let counts = if with_counts { Self::day_counts(tx, &locations, now_ms).await? } else { BTreeMap::new() };
+                let input = RoutingInput {
+                    lines,
+                    order_value: facts.value,
+                    channel: facts.channel.clone(),
+                    service_level: facts.service_level,
+                    ship_to: Destination {
+                        lat: facts.ship_to.lat,
+                        lon: facts.ship_to.lon,
+                        postal_code: facts.ship_to.postal_code.clone(),
+                        region: facts.ship_to.region.clone(),
+                        country: facts.ship_to.country.clone(),
+                    },
+                    pickup_location: facts.pickup_location.cloned(),
+                    locations: locations
+                        .iter()
+                        .map(|l| RoutingLocation {
+                            code: l.code.clone(),
+                            name: l.name.clone(),
+                            kind: l.kind,
+                            lat: l.lat,
+                            lon: l.lon,
+                            postal_code: l.address.postal_code.clone(),
+                            region: l.address.region.clone(),
+                            country: l.address.country.clone(),
+                            can_ship: l.can_ship,
+                            can_pickup: l.can_pickup,
+                            active: l.active,
+                            priority: l.priority,
+                            lead_time_days: l.lead_time_days,
+                            orders_today: counts.get(&l.code).copied().unwrap_or(0),
+                        })
+                        .collect(),
+                    component_tags,
+                    stock,
+                };
+                Ok((input, locations))
+            }
 
-                let snapshot = stock.clone();
-                let (plan, routed_by) = match mode {
-                    Mode::Override(only) => {
+
+            /// Decides where `wants` come from and reserves it: the active
+            /// routing policy decides (and the shadow policy, if one runs,
+            /// is recorded beside it), or a person's override uses the
+            /// built-in allocator. The stock rows read are locked until commit.
+            #[allow(clippy::too_many_arguments)]
+            async fn allocate_and_reserve(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                policies: &PolicyCache,
+                order_id: &str,
+                wants: &[Want],
+                facts: &OrderFacts<'_>,
+                mode: Mode<'_>,
+                now_ms: i64,
+            ) -> Result<Routed, StoreError> {
+                let policies = match mode {
+                    Mode::Policy => Some(Self::policies_in_force(tx, policies).await?),
+                    Mode::Override(_) => None,
+                };
+                let with_counts = policies.as_ref().is_some_and(|(active, shadow)| {
+                    !active.1.eligibility.daily_capacity.is_empty()
+                        || shadow.as_ref().is_some_and(|s| !s.1.eligibility.daily_capacity.is_empty())
+                });
+                let (input, locations) = Self::build_input(tx, wants, facts, true, with_counts, now_ms).await?;
+                let snapshot = input.stock.clone();
+                let (plan, routed_by) = match (mode, policies) {
+                    (Mode::Policy, Some((active, shadow))) => {
+                        let decision = route(&input, &active.1, now_ms);
+                        Self::record_decision(tx, order_id, active.0, false, &decision, now_ms).await?;
+                        if let Some((version, policy)) = &shadow {
+                            let shadow_decision = route(&input, policy, now_ms);
+                            Self::record_decision(tx, order_id, *version, true, &shadow_decision, now_ms).await?;
+                        }
+                        (decision.plan.clone(), Some(decision))
+                    }
+                    _ => {
+                        let only = match mode {
+                            Mode::Override(o) => o,
+                            Mode::Policy => None,
+                        };
+                        if let Some(o) = only {
+                            if !locations.iter().any(|l| &l.code == o) {
+                                return Err(StoreError::UnknownLocation(o.to_string()));
+                            }
+                        }
                         let request = AllocationRequest {
-                            lines: lines
+                            lines: input
+                                .lines
                                 .iter()
                                 .map(|l| LineRequest { sku: l.sku.clone(), quantity: l.quantity, units: l.units.clone() })
                                 .collect(),
@@ -654,57 +730,9 @@ macro_rules! store_impl {
                                     active: l.active,
                                 })
                                 .collect(),
-                            stock,
+                            stock: input.stock,
                         };
                         (allocate(&request), None)
-                    }
-                    Mode::Policy => {
-                        let (active, shadow) = Self::policies_in_force(tx, policies).await?;
-                        let needs_counts = !active.1.eligibility.daily_capacity.is_empty()
-                            || shadow.as_ref().is_some_and(|s| !s.1.eligibility.daily_capacity.is_empty());
-                        let counts = if needs_counts { Self::day_counts(tx, &locations, now_ms).await? } else { BTreeMap::new() };
-                        let input = RoutingInput {
-                            lines,
-                            order_value: facts.value,
-                            channel: facts.channel.clone(),
-                            service_level: facts.service_level,
-                            ship_to: Destination {
-                                lat: facts.ship_to.lat,
-                                lon: facts.ship_to.lon,
-                                postal_code: facts.ship_to.postal_code.clone(),
-                                region: facts.ship_to.region.clone(),
-                                country: facts.ship_to.country.clone(),
-                            },
-                            pickup_location: facts.pickup_location.cloned(),
-                            locations: locations
-                                .iter()
-                                .map(|l| RoutingLocation {
-                                    code: l.code.clone(),
-                                    name: l.name.clone(),
-                                    kind: l.kind,
-                                    lat: l.lat,
-                                    lon: l.lon,
-                                    postal_code: l.address.postal_code.clone(),
-                                    region: l.address.region.clone(),
-                                    country: l.address.country.clone(),
-                                    can_ship: l.can_ship,
-                                    can_pickup: l.can_pickup,
-                                    active: l.active,
-                                    priority: l.priority,
-                                    lead_time_days: l.lead_time_days,
-                                    orders_today: counts.get(&l.code).copied().unwrap_or(0),
-                                })
-                                .collect(),
-                            component_tags,
-                            stock,
-                        };
-                        let decision = route(&input, &active.1, now_ms);
-                        Self::record_decision(tx, order_id, active.0, false, &decision, now_ms).await?;
-                        if let Some((version, policy)) = &shadow {
-                            let shadow_decision = route(&input, policy, now_ms);
-                            Self::record_decision(tx, order_id, *version, true, &shadow_decision, now_ms).await?;
-                        }
-                        (decision.plan.clone(), Some(decision))
                     }
                 };
                 let mut positions = snapshot;
@@ -1641,7 +1669,9 @@ macro_rules! store_impl {
                         .await?;
                 let events = events.into_iter().map(|(at, kind, message)| EventView { at: rfc3339(at), kind, message }).collect();
                 let exceptions = self.load_exceptions(std::slice::from_ref(&row.id), None).await?;
-                Ok(Some(assemble(row, lines, &allocs, exceptions, Some(events))))
+                let mut view = assemble(row, lines, &allocs, exceptions, Some(events));
+                view.routing = Some(self.order_decisions(id).await?);
+                Ok(Some(view))
             }
 
             async fn list_orders(&self, f: &OrderFilter) -> Result<OrderPage, StoreError> {
@@ -2382,6 +2412,40 @@ macro_rules! store_impl {
                 let sql = format!("SELECT {POLICY_COLUMNS} FROM routing_policies WHERE is_shadow = $1");
                 let row: Option<PolicyRow> = sqlx::query_as(&sql).bind(true).fetch_optional(self.reader()).await?;
                 Ok(row.map(policy_record))
+            }
+
+            async fn preview_route(
+                &self,
+                o: &NewOrder,
+                draft: Option<&Policy>,
+                now_ms: i64,
+            ) -> Result<DecisionView, StoreError> {
+                let mut tx = self.reader().begin().await?;
+                let (version, policy) = match draft {
+                    Some(p) => (None, Arc::new(p.clone())),
+                    None => Self::policies_in_force(&mut tx, &self.policies).await?.0,
+                };
+                let wants: Vec<Want> =
+                    o.lines.iter().enumerate().map(|(i, l)| (i as i64 + 1, l.sku.clone(), l.quantity.as_i64())).collect();
+                let facts = OrderFacts {
+                    channel: o.channel.clone(),
+                    value: Money::new(o.total_minor, o.currency),
+                    ship_to: &o.ship_to,
+                    service_level: o.service_level,
+                    pickup_location: o.pickup_location.as_ref(),
+                };
+                let with_counts = !policy.eligibility.daily_capacity.is_empty();
+                let (input, _) = Self::build_input(&mut tx, &wants, &facts, false, with_counts, now_ms).await?;
+                tx.rollback().await?;
+                let decision = route(&input, &policy, now_ms);
+                Ok(DecisionView {
+                    policy_version: version,
+                    shadow: false,
+                    outcome: decision.outcome.as_str().to_owned(),
+                    explanation: decision.explain(),
+                    trace: serde_json::to_value(&decision).map_err(|e| StoreError::Invalid(e.to_string()))?,
+                    at: rfc3339(now_ms),
+                })
             }
 
             async fn order_decisions(&self, order_id: &str) -> Result<Vec<DecisionView>, StoreError> {

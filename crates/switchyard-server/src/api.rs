@@ -7,15 +7,15 @@ use axum::middleware;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use switchyard_core::routing::Policy;
 use switchyard_core::{
     Address, ChannelName, Component, Currency, ExternalOrderId, Location, LocationCode, LocationKind, Money,
     PaymentState, Quantity, ServiceLevel, ShipTo, Sku, SkuDef,
 };
 use switchyard_store::{
-    AllocationView, EventView, ExceptionFilter, ExceptionLogView, ExceptionView, LineView, NewLine, NewOrder,
-    DecisionView, NewShipment, OrderFilter, OrderPage, OrderView, PolicyRecord, Resolution, ShipToView,
+    AllocationView, DecisionView, EventView, ExceptionFilter, ExceptionLogView, ExceptionView, LineView, NewLine,
+    NewOrder, NewShipment, OrderFilter, OrderPage, OrderView, PolicyRecord, Resolution, ShipToView,
 };
-use switchyard_core::routing::Policy;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -929,9 +929,9 @@ pub fn parse_policy(toml: Option<String>, json: Option<serde_json::Value>) -> Re
             let policy: Policy = serde_json::from_value(value)
                 .map_err(|e| ApiError::invalid("invalid_policy", format!("the routing policy is not valid: {e}")))?;
             policy.check()?;
-            let text = policy
-                .to_toml()
-                .map_err(|e| ApiError::invalid("invalid_policy", format!("the policy cannot be written as TOML: {e}")))?;
+            let text = policy.to_toml().map_err(|e| {
+                ApiError::invalid("invalid_policy", format!("the policy cannot be written as TOML: {e}"))
+            })?;
             Ok((policy, text))
         }
         _ => Err(ApiError::invalid("invalid_body", "give the policy as exactly one of `toml` or `policy`")),
@@ -1028,8 +1028,11 @@ async fn list_policies(State(app): State<AppState>) -> Result<Json<PolicyList>, 
 #[utoipa::path(get, path = "/routing/policies/{version}", tag = "routing", params(("version" = i64, Path)),
     responses((status = 200, body = PolicyView), (status = 404, body = ErrorBody)))]
 async fn get_policy(State(app): State<AppState>, ApiPath(version): ApiPath<i64>) -> Result<Json<PolicyView>, ApiError> {
-    let record =
-        app.store.get_policy(version).await?.ok_or_else(|| ApiError::not_found(format!("policy version {version} not found")))?;
+    let record = app
+        .store
+        .get_policy(version)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("policy version {version} not found")))?;
     Ok(Json(policy_view(record)))
 }
 
@@ -1058,8 +1061,11 @@ async fn activate_policy(
     body: axum::body::Bytes,
 ) -> Result<Json<PolicyView>, ApiError> {
     let by = actor(&actor_body(&body)?.by)?;
-    let record =
-        app.store.get_policy(version).await?.ok_or_else(|| ApiError::not_found(format!("policy version {version} not found")))?;
+    let record = app
+        .store
+        .get_policy(version)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("policy version {version} not found")))?;
     let (policy, text) = parse_policy(Some(record.body.clone()), None)?;
     validate_fully(&app, &policy, &text).await?;
     let record = app.store.activate_policy(version, &by, now_ms()).await?;
@@ -1080,14 +1086,19 @@ async fn active_view(app: &AppState) -> Result<ActivePolicyView, ApiError> {
     let shadow_version = app.store.shadow_policy().await?.map(|p| p.version);
     Ok(match app.store.active_policy().await? {
         Some(p) => ActivePolicyView { version: Some(p.version), toml: p.body, shadow_version },
-        None => ActivePolicyView { version: None, toml: Policy::default().to_toml().unwrap_or_default(), shadow_version },
+        None => {
+            ActivePolicyView { version: None, toml: Policy::default().to_toml().unwrap_or_default(), shadow_version }
+        }
     })
 }
 
 /// Go back to the previously active policy (or the built-in default).
 #[utoipa::path(post, path = "/routing/rollback", tag = "routing", request_body(content = Option<ActorBody>),
     responses((status = 200, body = ActivePolicyView), (status = 409, body = ErrorBody)))]
-async fn rollback_policy(State(app): State<AppState>, body: axum::body::Bytes) -> Result<Json<ActivePolicyView>, ApiError> {
+async fn rollback_policy(
+    State(app): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<ActivePolicyView>, ApiError> {
     let by = actor(&actor_body(&body)?.by)?;
     app.store.rollback_policy(&by, now_ms()).await?;
     Ok(Json(active_view(&app).await?))
@@ -1118,8 +1129,11 @@ async fn set_shadow(
 ) -> Result<Json<ActivePolicyView>, ApiError> {
     let by = actor(&body.by)?;
     if let Some(v) = body.version {
-        let record =
-            app.store.get_policy(v).await?.ok_or_else(|| ApiError::not_found(format!("policy version {v} not found")))?;
+        let record = app
+            .store
+            .get_policy(v)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("policy version {v} not found")))?;
         let (policy, text) = parse_policy(Some(record.body), None)?;
         validate_fully(&app, &policy, &text).await?;
     }

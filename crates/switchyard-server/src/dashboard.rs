@@ -264,6 +264,7 @@ struct OrderPage {
     total: String,
     can_cancel: bool,
     events: Vec<EventView>,
+    decisions: Vec<switchyard_store::DecisionView>,
 }
 
 async fn order_page(
@@ -280,7 +281,8 @@ async fn order_page(
     let can_cancel = OrderStatus::parse(&o.status).is_some_and(|s| s.transition(OrderStatus::Cancelled).is_ok());
     let events =
         o.events.clone().unwrap_or_default().into_iter().map(|e| EventView { at: short_time(&e.at), ..e }).collect();
-    render(OrderPage { nav, total: money(o.total, &o.currency), o, can_cancel, events })
+    let decisions = o.routing.clone().unwrap_or_default();
+    render(OrderPage { nav, decisions, total: money(o.total, &o.currency), o, can_cancel, events })
 }
 
 async fn cancel(

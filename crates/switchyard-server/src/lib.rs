@@ -18,7 +18,7 @@ use axum::Router;
 use switchyard_store::Store;
 use tokio::net::TcpListener;
 
-pub use api::{openapi_document, parse_order, CreateOrderBody, OrderLineBody, ShipToBody};
+pub use api::{openapi_document, parse_order, parse_policy, CreateOrderBody, OrderLineBody, ShipToBody};
 pub use config::{ApiToken, ServerConfig};
 pub use error::ApiError;
 

@@ -137,6 +137,8 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         let timeline = wait_text(&c, Locator::Id("timeline"), "received").await;
         assert!(timeline.contains("received"), "timeline: {timeline}");
         assert!(timeline.contains("2 × GADGET at WH"), "timeline: {timeline}");
+        let routing = c.find(Locator::Id("routing")).await?.text().await?;
+        assert!(routing.contains("built-in default policy"), "routing: {routing}");
         let lines = c.find(Locator::Id("lines")).await?.text().await?;
         assert!(lines.contains("WH"), "allocations: {lines}");
 

@@ -73,7 +73,8 @@ async fn policies_route_orders_and_explain_why(app: TestApp) {
     assert_eq!(location_of(&o), "FLAGSHIP");
     app.post(&format!("/api/v1/orders/{}/cancel", o["id"].as_str().expect("id")), json!({})).await;
 
-    let (s, saved) = app.post("/api/v1/routing/policies", json!({"toml": PROTECT_FLAGSHIP, "note": "protect", "by": "ana"})).await;
+    let (s, saved) =
+        app.post("/api/v1/routing/policies", json!({"toml": PROTECT_FLAGSHIP, "note": "protect", "by": "ana"})).await;
     assert_eq!(s, 201, "{saved}");
     let version = saved["version"].as_i64().expect("version");
     assert_eq!(saved["active"], false);
@@ -109,7 +110,12 @@ async fn policies_route_orders_and_explain_why(app: TestApp) {
     assert_eq!(allocated(&dear), 1);
 
     // Shadow: a draft without protection is recorded beside, reserving nothing.
-    let (s, draft) = app.post("/api/v1/routing/policies", json!({"toml": "[ranking]\nmode = \"lexicographic\"\ncriteria = [{ kind = \"distance\" }]\n"})).await;
+    let (s, draft) = app
+        .post(
+            "/api/v1/routing/policies",
+            json!({"toml": "[ranking]\nmode = \"lexicographic\"\ncriteria = [{ kind = \"distance\" }]\n"}),
+        )
+        .await;
     assert_eq!(s, 201, "{draft}");
     let draft_version = draft["version"].as_i64().expect("version");
     let (s, v) = app.post("/api/v1/routing/shadow", json!({"version": draft_version, "by": "ana"})).await;

@@ -4,6 +4,7 @@
 
 mod bench;
 mod demo;
+mod policy;
 mod settings;
 mod stockfile;
 
@@ -65,6 +66,10 @@ enum Command {
     },
     /// Load generator: concurrent clients post unique orders over HTTP.
     Bench(bench::BenchArgs),
+    /// Routing policies: validate a file, show the one in force, activate a
+    /// file, roll back.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 fn main() -> ExitCode {
@@ -148,6 +153,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export { db, out } => {
             let settings = load(db, None)?;
             stockfile::export(&settings, out.as_deref()).await
+        }
+        Command::Policy(cmd) => {
+            let db = cmd.db().map(str::to_owned);
+            let settings = load(db, None)?;
+            policy::run(cmd, &settings).await
         }
         Command::Bench(args) => {
             let settings = load(args.db.clone(), None)?;

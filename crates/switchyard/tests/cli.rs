@@ -135,7 +135,7 @@ async fn bench_reports_no_oversell_postgres() {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["serve", "demo", "audit", "import", "export", "bench"] {
+    for cmd in ["serve", "demo", "audit", "import", "export", "bench", "policy"] {
         let out = switchyard(&[cmd, "--help"]);
         assert!(out.status.success(), "{cmd}: {}", text(&out));
         assert!(text(&out).contains("Usage"), "{cmd}");
@@ -272,4 +272,46 @@ async fn killed_server_loses_nothing_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_server_loses_nothing_postgres() {
     killed_server_loses_nothing(Backend::Postgres).await;
+}
+
+async fn policy_commands(backend: Backend) {
+    let Some(db) = TestDb::fresh(backend).await else { return };
+    with_location(&db).await;
+    let dir = std::env::temp_dir();
+    let tag = format!("{}-{}", std::process::id(), backend as u8);
+    let bad = dir.join(format!("switchyard-policy-bad-{tag}.toml"));
+    std::fs::write(&bad, "[split]\nstrategy = \"never\"\nmax_shipments = 0\n").expect("write");
+    let out = switchyard(&["policy", "validate", bad.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("line 3") && text(&out).contains("max_shipments"), "{}", text(&out));
+    let unknown = dir.join(format!("switchyard-policy-unknown-{tag}.toml"));
+    std::fs::write(&unknown, "[eligibility]\ndaily_capacity = { NOWHERE = 3 }\n").expect("write");
+    let out = switchyard(&["policy", "validate", unknown.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(0), "structure alone is fine: {}", text(&out));
+    let out = switchyard(&["policy", "activate", unknown.to_str().expect("path"), "--db", &db.url]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("NOWHERE"), "{}", text(&out));
+    let good = dir.join(format!("switchyard-policy-good-{tag}.toml"));
+    std::fs::write(&good, "[eligibility]\ndaily_capacity = { WH = 30 }\n").expect("write");
+    let out = switchyard(&["policy", "activate", good.to_str().expect("path"), "--db", &db.url, "--note", "cap WH"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = switchyard(&["policy", "show", "--db", &db.url]);
+    assert!(text(&out).contains("active policy version 1") && text(&out).contains("WH = 30"), "{}", text(&out));
+    let out = switchyard(&["policy", "rollback", "--db", &db.url]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = switchyard(&["policy", "show", "--db", &db.url]);
+    assert!(text(&out).contains("built-in default"), "{}", text(&out));
+    for f in [bad, unknown, good] {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+#[tokio::test]
+async fn policy_commands_sqlite() {
+    policy_commands(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn policy_commands_postgres() {
+    policy_commands(Backend::Postgres).await;
 }

@@ -77,6 +77,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_order))
         .routes(routes!(pay_order))
         .routes(routes!(ship_order))
+        .routes(routes!(reroute_order))
+        .routes(routes!(reject_allocation))
         .routes(routes!(validate_policy))
         .routes(routes!(save_policy, list_policies))
         .routes(routes!(get_policy))
@@ -1168,4 +1170,64 @@ async fn preview_route(
         None
     };
     Ok(Json(app.store.preview_route(&order, draft.as_ref(), now_ms()).await?))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RerouteBody {
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub by: String,
+}
+
+/// Release the order's unshipped units and route them again with the
+/// active policy (one transaction; an event on the timeline).
+#[utoipa::path(post, path = "/orders/{id}/reroute", tag = "orders", params(("id" = String, Path)),
+    request_body(content = Option<RerouteBody>),
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn reroute_order(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<OrderView>, ApiError> {
+    let body: RerouteBody = if body.iter().all(u8::is_ascii_whitespace) {
+        RerouteBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))?
+    };
+    let by = actor(&body.by)?;
+    Ok(Json(app.store.reroute(&id, None, &by, body.reason.trim(), now_ms()).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectBody {
+    /// The location that cannot fill the line.
+    pub location: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub by: String,
+}
+
+/// A location reports it cannot find line `n`'s item: its units there are
+/// released, its count corrected, and the line re-routed elsewhere.
+#[utoipa::path(post, path = "/orders/{id}/allocations/{n}/reject", tag = "orders",
+    params(("id" = String, Path), ("n" = i64, Path, description = "Line number, from 1")),
+    request_body = RejectBody,
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+async fn reject_allocation(
+    State(app): State<AppState>,
+    ApiPath((id, n)): ApiPath<(String, i64)>,
+    ApiJson(body): ApiJson<RejectBody>,
+) -> Result<Json<OrderView>, ApiError> {
+    let location = LocationCode::parse(&body.location)?;
+    if n < 1 {
+        return Err(ApiError::invalid("invalid_path", "line numbers start at 1"));
+    }
+    let by = actor(&body.by)?;
+    Ok(Json(app.store.reroute(&id, Some((n, &location)), &by, body.reason.trim(), now_ms()).await?))
 }

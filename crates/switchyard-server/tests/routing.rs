@@ -6,7 +6,7 @@ mod common;
 use common::{allocated, TestApp};
 use serde_json::{json, Value};
 
-both!(policies_route_orders_and_explain_why, invalid_policies_never_become_active);
+both!(policies_route_orders_and_explain_why, invalid_policies_never_become_active, stores_reject_and_orders_reroute);
 
 const PROTECT_FLAGSHIP: &str = r#"# Keep 2 bestsellers at the flagship for walk-ins.
 [[protection]]
@@ -172,4 +172,40 @@ async fn invalid_policies_never_become_active(app: TestApp) {
     assert!(policy["version"].is_null(), "saving does not activate");
     let (s, b) = app.post("/api/v1/routing/rollback", json!({})).await;
     assert_eq!(s, 409, "{b}");
+}
+
+async fn stores_reject_and_orders_reroute(app: TestApp) {
+    shop(&app).await;
+    let (_, o) = app.post("/api/v1/orders", portland_order("rj-1", 3800)).await;
+    assert_eq!(location_of(&o), "FLAGSHIP");
+    let id = o["id"].as_str().expect("id").to_owned();
+    let (s, b) = app.post(&format!("/api/v1/orders/{id}/allocations/1/reject"), json!({"location": "WH-RENO"})).await;
+    assert_eq!(s, 409, "{b}");
+    let (s, b) = app.post(&format!("/api/v1/orders/{id}/allocations/0/reject"), json!({"location": "FLAGSHIP"})).await;
+    assert_eq!(s, 422, "{b}");
+    let (s, o) = app
+        .post(
+            &format!("/api/v1/orders/{id}/allocations/1/reject"),
+            json!({"location": "FLAGSHIP", "reason": "not on the shelf", "by": "flagship staff"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{o}");
+    let open: Vec<&Value> = o["lines"][0]["allocations"]
+        .as_array()
+        .expect("allocations")
+        .iter()
+        .filter(|a| a["quantity"].as_i64() > a["released"].as_i64())
+        .collect();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0]["location"], "WH-RENO");
+    assert_eq!(app.position("TEE-RED-M", "FLAGSHIP").await, (1, 0, 1), "the missing unit is counted out");
+    let (s, o) = app.send(reqwest::Method::POST, &format!("/api/v1/orders/{id}/reroute"), None).await;
+    assert_eq!(s, 200, "{o}");
+    assert!(o["events"].as_array().expect("events").iter().filter(|e| e["kind"] == "rerouted").count() >= 2);
+    // A count below what is reserved re-routes instead of failing.
+    let (s, v) = app.put("/api/v1/inventory/TEE-RED-M/WH-RENO", json!({"on_hand": 0})).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, o) = app.get(&format!("/api/v1/orders/{id}")).await;
+    assert_eq!(o["status"], "accepted", "{o}");
+    app.assert_audit_clean().await;
 }

@@ -78,6 +78,20 @@ pub trait Store: Send + Sync + 'static {
     async fn cancel_order(&self, id: &str, reason: &str, now_ms: i64) -> Result<OrderView, StoreError>;
     async fn mark_paid(&self, id: &str, now_ms: i64) -> Result<OrderView, StoreError>;
     async fn ship(&self, id: &str, shipment: &NewShipment, now_ms: i64) -> Result<OrderView, StoreError>;
+    /// Re-routes an order's unshipped units with the active policy, in one
+    /// transaction: everything it holds is released and allocated again.
+    /// With `reject = (line_no, location)`, a store could not find that
+    /// line's item: its units there are released, the location's on_hand is
+    /// corrected down by what is missing (never below other orders'
+    /// reservations), and the item is not taken from there again.
+    async fn reroute(
+        &self,
+        id: &str,
+        reject: Option<(i64, &LocationCode)>,
+        actor: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<OrderView, StoreError>;
     /// Releases the reservations of unpaid orders whose hold expired at or
     /// before `now_ms` (at most `limit`), returning their ids.
     async fn expire_reservations(

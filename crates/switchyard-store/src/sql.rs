@@ -346,6 +346,9 @@ struct OrderFacts<'a> {
     ship_to: &'a ShipTo,
     service_level: ServiceLevel,
     pickup_location: Option<&'a LocationCode>,
+    /// Positions this routing must not draw on (a store could not find the
+    /// item there).
+    avoid: Vec<(Sku, LocationCode)>,
 }
 
 /// Who decides an allocation.
@@ -618,6 +621,9 @@ macro_rules! store_impl {
                     if let (Ok(s), Ok(l)) = (Sku::parse(&s), LocationCode::parse(&l)) {
                         stock.insert((s, l), Position { on_hand, reserved, safety_stock });
                     }
+                }
+                for key in &facts.avoid {
+                    stock.remove(key);
                 }
                 let sql = format!("SELECT {LOCATION_COLUMNS} FROM locations");
                 let rows: Vec<LocationRow> = sqlx::query_as(&sql).fetch_all(&mut **tx).await?;
@@ -1133,6 +1139,160 @@ macro_rules! store_impl {
                 Ok(q.fetch_all(self.reader()).await?.into_iter().map(exception_view).collect())
             }
 
+            /// Releases what an order holds — at one (line, location), or
+            /// everything — and makes those line units unfilled again.
+            /// Returns the units released and (sku, location, units) per key.
+            async fn release_scope(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: &str,
+                status: OrderStatus,
+                scope: Option<(i64, &LocationCode)>,
+                now_ms: i64,
+            ) -> Result<(i64, Vec<(String, String, i64)>), StoreError> {
+                if !status.is_open() || status == OrderStatus::ReadyForPickup {
+                    return Err(StoreError::Invalid(format!("a {} order cannot be re-routed", status.as_str())));
+                }
+                let held: Vec<(i64, String, String, i64)> = sqlx::query_as(
+                    "SELECT line_no, sku, location, held FROM reservations WHERE order_id = $1 AND held > 0 \
+                     ORDER BY sku, location, line_no",
+                )
+                .bind(id)
+                .fetch_all(&mut **tx)
+                .await?;
+                let held: Vec<(i64, String, String, i64)> = match scope {
+                    Some((line, loc)) => held.into_iter().filter(|h| h.0 == line && h.2 == loc.as_str()).collect(),
+                    None => held,
+                };
+                if let Some((line, loc)) = scope {
+                    if held.is_empty() {
+                        return Err(StoreError::Invalid(format!("line {line} holds nothing at {loc}")));
+                    }
+                }
+                let mut released = 0;
+                let mut keys = Vec::new();
+                for (line_no, sku, location, qty) in &held {
+                    let pos = Self::lock_position(tx, sku, location, None).await?.unwrap_or_default();
+                    let d = pos.release(*qty)?;
+                    Self::apply_delta(tx, sku, location, &d, "re-route", Some(id), now_ms).await?;
+                    sqlx::query(
+                        "UPDATE reservations SET held = 0 WHERE order_id = $1 AND line_no = $2 AND sku = $3 AND location = $4",
+                    )
+                    .bind(id)
+                    .bind(*line_no)
+                    .bind(sku.as_str())
+                    .bind(location.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+                    released += qty;
+                    keys.push((sku.clone(), location.clone(), *qty));
+                }
+                let allocs: Vec<(i64, String, i64)> = sqlx::query_as(
+                    "SELECT line_no, location, quantity - shipped - released FROM allocations \
+                     WHERE order_id = $1 AND quantity - shipped - released > 0",
+                )
+                .bind(id)
+                .fetch_all(&mut **tx)
+                .await?;
+                for (line_no, location, open) in allocs {
+                    if scope.is_some_and(|(l, loc)| l != line_no || loc.as_str() != location) {
+                        continue;
+                    }
+                    sqlx::query(
+                        "UPDATE allocations SET released = released + $1 WHERE order_id = $2 AND line_no = $3 AND location = $4",
+                    )
+                    .bind(open)
+                    .bind(id)
+                    .bind(line_no)
+                    .bind(location.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query("UPDATE order_lines SET backordered = backordered + $1 WHERE order_id = $2 AND line_no = $3")
+                        .bind(open)
+                        .bind(id)
+                        .bind(line_no)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Self::outbox_atp(tx, held.iter().map(|h| h.1.as_str()), now_ms).await?;
+                Ok((released, keys))
+            }
+
+            /// Routes an order's unfilled units with the active policy and
+            /// settles its exceptions and status; notes it on the timeline.
+            #[allow(clippy::too_many_arguments)]
+            async fn route_unfilled(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                policies: &PolicyCache,
+                id: &str,
+                order: (OrderStatus, PaymentState, ServiceLevel, Option<String>, Option<i64>),
+                avoid: Vec<(Sku, LocationCode)>,
+                actor: &str,
+                what: &str,
+                reason: &str,
+                released_units: i64,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                let (status, payment, level, pickup, _) = order;
+                let wants: Vec<(i64, String, i64)> = sqlx::query_as(
+                    "SELECT line_no, sku, backordered FROM order_lines WHERE order_id = $1 AND backordered > 0 ORDER BY line_no",
+                )
+                .bind(id)
+                .fetch_all(&mut **tx)
+                .await?;
+                let wants: Vec<Want> = wants.into_iter().filter_map(|(n, s, q)| Some((n, Sku::parse(&s).ok()?, q))).collect();
+                let pickup = pickup.and_then(|p| LocationCode::parse(&p).ok());
+                let (channel, value, ship_to) = Self::order_facts(tx, id).await?;
+                let facts = OrderFacts { channel, value, ship_to: &ship_to, service_level: level, pickup_location: pickup.as_ref(), avoid };
+                let routed = if wants.is_empty() {
+                    Routed { unfilled: 0, backordered: 0, held: None, summary: vec![], explanation: None }
+                } else {
+                    Self::allocate_and_reserve(tx, policies, id, &wants, &facts, Mode::Policy, now_ms).await?
+                };
+                let unfilled: (i64,) =
+                    sqlx::query_as("SELECT CAST(COALESCE(SUM(backordered), 0) AS BIGINT) FROM order_lines WHERE order_id = $1")
+                        .bind(id)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                let placed: Vec<&str> =
+                    routed.summary.iter().filter(|s| !s.ends_with("backordered")).map(|s| s.as_str()).collect();
+                let placed = if placed.is_empty() { "nothing could be allocated".to_owned() } else { format!("now {}", placed.join("; ")) };
+                let why = if reason.is_empty() { String::new() } else { format!(" ({reason})") };
+                Self::event(tx, id, now_ms, "rerouted", &format!("{actor}: {what}{why}; released {released_units} unit(s); {placed}")).await?;
+                if let Some(explanation) = &routed.explanation {
+                    Self::event(tx, id, now_ms, "routed", explanation).await?;
+                }
+                let open: Vec<(String,)> = sqlx::query_as("SELECT kind FROM exceptions WHERE order_id = $1 AND status = 'open'")
+                    .bind(id)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                let is_open = |k: ExceptionKind| open.iter().any(|(o,)| o == k.as_str());
+                if unfilled.0 == 0 {
+                    for k in [ExceptionKind::Backordered, ExceptionKind::Unroutable, ExceptionKind::PickupUnavailable, ExceptionKind::SplitOverLimit] {
+                        Self::close_exceptions(tx, id, Some(k), "rerouted", actor, "every unit is allocated after a re-route", now_ms).await?;
+                    }
+                } else {
+                    if let Some((kind, why)) = &routed.held {
+                        if !is_open(*kind) {
+                            Self::open_exception(tx, id, *kind, why, now_ms).await?;
+                        }
+                    }
+                    if routed.backordered > 0 && !is_open(ExceptionKind::Backordered) {
+                        let msg = format!("{} unit(s) short after a re-route", routed.backordered);
+                        Self::open_exception(tx, id, ExceptionKind::Backordered, &msg, now_ms).await?;
+                    }
+                }
+                let target = match status {
+                    OrderStatus::PendingPayment | OrderStatus::PartiallyShipped => status,
+                    _ if Self::blocking_open(tx, id).await? => OrderStatus::OnHold,
+                    _ => status_after_allocation(payment, unfilled.0 > 0),
+                };
+                if target != status {
+                    let next = status.transition(target)?;
+                    Self::set_status(tx, id, next, now_ms).await?;
+                }
+                Ok(())
+            }
+
             /// Channel, value and ship-to of a stored order, for re-routing.
             async fn order_facts(
                 tx: &mut sqlx::Transaction<'static, $db>,
@@ -1435,7 +1595,51 @@ macro_rules! store_impl {
                 now_ms: i64,
             ) -> Result<Position, StoreError> {
                 let mut tx = self.begin().await?;
+                // A count below what open orders hold takes units back from
+                // the newest of them, which are then re-routed. Their order
+                // rows are locked first (orders before stock, as everywhere).
+                let current: Option<(i64,)> = sqlx::query_as("SELECT reserved FROM stock WHERE sku = $1 AND location = $2")
+                    .bind(sku.as_str())
+                    .bind(location.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let excess = current.map_or(0, |(r,)| r - on_hand.max(0));
+                let mut bumped: Vec<(String, i64)> = Vec::new();
+                if excess > 0 && on_hand >= 0 {
+                    let holders: Vec<(String, i64, i64)> = sqlx::query_as(
+                        "SELECT order_id, line_no, held FROM reservations WHERE sku = $1 AND location = $2 AND held > 0 \
+                         ORDER BY order_id DESC, line_no DESC",
+                    )
+                    .bind(sku.as_str())
+                    .bind(location.as_str())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let mut freed = 0;
+                    for (order_id, line_no, held) in holders {
+                        if freed >= excess {
+                            break;
+                        }
+                        freed += held;
+                        bumped.push((order_id, line_no));
+                    }
+                }
+                let mut orders: Vec<String> = bumped.iter().map(|(o, _)| o.clone()).collect();
+                orders.sort();
+                orders.dedup();
+                let mut locked = BTreeMap::new();
+                for o in &orders {
+                    locked.insert(o.clone(), Self::lock_order(&mut tx, o).await?);
+                }
+                for (order_id, line_no) in &bumped {
+                    let status = locked.get(order_id).map_or(OrderStatus::Cancelled, |o| o.0);
+                    Self::release_scope(&mut tx, order_id, status, Some((*line_no, location)), now_ms).await?;
+                }
                 let pos = Self::set_stock_tx(&mut tx, sku, location, on_hand, safety_stock, reason, now_ms).await?;
+                for o in &orders {
+                    let Some(order) = locked.get(o).cloned() else { continue };
+                    let what = format!("a count of {sku} at {location} found {on_hand}");
+                    Self::route_unfilled(&mut tx, &self.policies, o, order, vec![], "system", &what, reason, 0, now_ms).await?;
+                }
                 Self::outbox_atp(&mut tx, [sku.as_str()], now_ms).await?;
                 tx.commit().await?;
                 Ok(pos)
@@ -1606,6 +1810,7 @@ macro_rules! store_impl {
                     ship_to: &o.ship_to,
                     service_level: o.service_level,
                     pickup_location: o.pickup_location.as_ref(),
+                    avoid: vec![],
                 };
                 let routed =
                     Self::allocate_and_reserve(&mut tx, &self.policies, &id, &wants, &facts, Mode::Policy, now_ms).await?;
@@ -1767,7 +1972,7 @@ macro_rules! store_impl {
                         .collect();
                     let pickup = pickup.and_then(|p| LocationCode::parse(&p).ok());
                     let (channel, value, ship_to) = Self::order_facts(&mut tx, id).await?;
-                    let facts = OrderFacts { channel, value, ship_to: &ship_to, service_level: level, pickup_location: pickup.as_ref() };
+                    let facts = OrderFacts { channel, value, ship_to: &ship_to, service_level: level, pickup_location: pickup.as_ref(), avoid: vec![] };
                     let routed =
                         Self::allocate_and_reserve(&mut tx, &self.policies, id, &wants, &facts, Mode::Policy, now_ms).await?;
                     backordered = routed.unfilled;
@@ -1907,6 +2112,43 @@ macro_rules! store_impl {
                 };
                 Self::event(&mut tx, id, now_ms, "shipped", &format!("Shipped {} from {}{tracking}; status {}", what.join(", "), s.location, next.as_str())).await?;
                 Self::outbox_atp(&mut tx, consume.keys().map(|(sku, _)| sku.as_str()), now_ms).await?;
+                tx.commit().await?;
+                self.must_get(id).await
+            }
+
+            async fn reroute(
+                &self,
+                id: &str,
+                reject: Option<(i64, &LocationCode)>,
+                actor: &str,
+                reason: &str,
+                now_ms: i64,
+            ) -> Result<OrderView, StoreError> {
+                let mut tx = self.begin().await?;
+                let order = Self::lock_order(&mut tx, id).await?;
+                let released = Self::release_scope(&mut tx, id, order.0, reject, now_ms).await?;
+                let mut avoid = Vec::new();
+                if reject.is_some() {
+                    // The store cannot find it: correct the count, as far as
+                    // other orders' reservations allow, and look elsewhere.
+                    for (sku, location, qty) in &released.1 {
+                        let pos = Self::lock_position(&mut tx, sku, location, None).await?.unwrap_or_default();
+                        let missing = (*qty).min(pos.on_hand - pos.reserved);
+                        if missing > 0 {
+                            let d = pos.adjust(-missing)?;
+                            let why = format!("not found at {location} for order {id}: {reason}");
+                            Self::apply_delta(&mut tx, sku, location, &d, &why, Some(id), now_ms).await?;
+                        }
+                        if let (Ok(s), Ok(l)) = (Sku::parse(sku), LocationCode::parse(location)) {
+                            avoid.push((s, l));
+                        }
+                    }
+                }
+                let what = match reject {
+                    Some((line, loc)) => format!("{loc} could not find line {line}'s item"),
+                    None => "re-route requested".to_owned(),
+                };
+                Self::route_unfilled(&mut tx, &self.policies, id, order, avoid, actor, &what, reason, released.0, now_ms).await?;
                 tx.commit().await?;
                 self.must_get(id).await
             }
@@ -2136,7 +2378,7 @@ macro_rules! store_impl {
                             let pickup = pickup.and_then(|p| LocationCode::parse(&p).ok());
                             let (channel, value, ship_to) = Self::order_facts(&mut tx, &order_id).await?;
                             let facts =
-                                OrderFacts { channel, value, ship_to: &ship_to, service_level: level, pickup_location: pickup.as_ref() };
+                                OrderFacts { channel, value, ship_to: &ship_to, service_level: level, pickup_location: pickup.as_ref(), avoid: vec![] };
                             let mode = match r.action {
                                 ResolutionAction::OverrideLocation => Mode::Override(r.location.as_ref()),
                                 ResolutionAction::ApproveSplit => Mode::Override(None),
@@ -2433,6 +2675,7 @@ macro_rules! store_impl {
                     ship_to: &o.ship_to,
                     service_level: o.service_level,
                     pickup_location: o.pickup_location.as_ref(),
+                    avoid: vec![],
                 };
                 let with_counts = !policy.eligibility.daily_capacity.is_empty();
                 let (input, _) = Self::build_input(&mut tx, &wants, &facts, false, with_counts, now_ms).await?;

@@ -46,6 +46,8 @@ both!(
     backorders_are_exceptions_that_retry_and_escalate,
     exception_actions_are_checked_and_logged,
     policy_versions_activate_and_roll_back,
+    rejected_allocations_reroute_elsewhere,
+    counts_below_reserved_reroute_the_newest_orders,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -344,11 +346,6 @@ async fn bad_operations_change_nothing(store: Arc<dyn Store>) {
     assert_eq!(position(s, "X", "A").await, (5, 0, 5));
 
     let (o, _) = s.create_order(&order("ok", &[("X", 2)], PaymentState::Paid), NOW, TTL).await.expect("order");
-    // Counting below what open orders hold is refused.
-    assert!(matches!(
-        s.set_stock(&sku("X"), &loc("A"), 1, None, "c", NOW).await,
-        Err(StoreError::Stock(StockError::BelowReserved { .. }))
-    ));
     // Shipping more than allocated, or from elsewhere, is refused.
     let too_many = NewShipment {
         location: loc("A"),
@@ -608,4 +605,59 @@ async fn policy_versions_activate_and_roll_back(store: Arc<dyn Store>) {
     let listed = s.list_policies(10).await.expect("list");
     assert_eq!(listed.iter().map(|p| p.version).collect::<Vec<_>>(), vec![v2.version, v1.version]);
     assert_eq!(listed[1].body, "# v1\n");
+}
+
+async fn rejected_allocations_reroute_elsewhere(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 3, None, "count", NOW).await.expect("set");
+    s.set_stock(&sku("X"), &loc("B"), 5, None, "count", NOW).await.expect("set");
+    let (o, _) = s.create_order(&order("rr-1", &[("X", 2)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    assert_eq!(o.lines[0].allocations[0].location, "A");
+    // A says it cannot find the item: its units go back, its count drops by
+    // what is missing, and B fills the line.
+    let o = s.reroute(&o.id, Some((1, &loc("A"))), "store A", "shelf empty", NOW + 1).await.expect("reject");
+    assert_eq!(o.status, "accepted");
+    let open: Vec<_> = o.lines[0].allocations.iter().filter(|a| a.quantity - a.shipped - a.released > 0).collect();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].location, "B");
+    assert_eq!(position(s, "X", "A").await, (1, 0, 1));
+    assert_eq!(position(s, "X", "B").await, (5, 2, 3));
+    assert!(o.events.as_ref().is_some_and(|e| e.iter().any(|x| x.kind == "rerouted")));
+    assert_eq!(o.routing.as_ref().map(Vec::len), Some(2), "a decision per routing");
+    // Rejecting what the line does not hold there is refused, changing nothing.
+    assert!(matches!(s.reroute(&o.id, Some((1, &loc("A"))), "x", "", NOW + 2).await, Err(StoreError::Invalid(_))));
+    // A full re-route with nothing better keeps it where it is.
+    let again = s.reroute(&o.id, None, "ops", "check", NOW + 3).await.expect("reroute");
+    assert_eq!(again.status, "accepted");
+    assert_eq!(position(s, "X", "B").await, (5, 2, 3));
+    // Shipped or cancelled orders are not re-routed.
+    s.cancel_order(&o.id, "", NOW + 4).await.expect("cancel");
+    assert!(matches!(s.reroute(&o.id, None, "ops", "", NOW + 5).await, Err(StoreError::Invalid(_))));
+    assert_clean(s).await;
+}
+
+async fn counts_below_reserved_reroute_the_newest_orders(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 4, None, "count", NOW).await.expect("set");
+    s.set_stock(&sku("X"), &loc("B"), 1, None, "count", NOW).await.expect("set");
+    let (old, _) = s.create_order(&order("cc-1", &[("X", 2)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    let (new, _) = s.create_order(&order("cc-2", &[("X", 2)], PaymentState::Paid), NOW + 1, TTL).await.expect("order");
+    assert_eq!(position(s, "X", "A").await, (4, 4, 0));
+    // Only 2 are found at A: the newest order gives its units back and is
+    // re-routed (B has 1; the other is backordered); the older keeps its own.
+    let p = s.set_stock(&sku("X"), &loc("A"), 2, None, "cycle count", NOW + 2).await.expect("count");
+    assert_eq!((p.on_hand, p.reserved), (2, 2));
+    let old = s.get_order(&old.id).await.expect("get").expect("exists");
+    assert_eq!(
+        (old.status.as_str(), old.allocated_units() - old.lines[0].allocations.iter().map(|a| a.released).sum::<i64>()),
+        ("accepted", 2)
+    );
+    let new = s.get_order(&new.id).await.expect("get").expect("exists");
+    assert_eq!(new.status, "backordered");
+    assert_eq!(new.lines[0].backordered, 1);
+    assert_eq!(position(s, "X", "B").await, (1, 1, 0));
+    assert!(new.events.as_ref().is_some_and(|e| e.iter().any(|x| x.kind == "rerouted")));
+    assert_clean(s).await;
 }

@@ -87,6 +87,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(active_policy))
         .routes(routes!(set_shadow))
         .routes(routes!(preview_route))
+        .routes(routes!(preview_recent))
+        .routes(routes!(shadow_report))
         .routes(routes!(list_exceptions))
         .routes(routes!(get_exception))
         .routes(routes!(resolve_exception))
@@ -1230,4 +1232,118 @@ async fn reject_allocation(
     }
     let by = actor(&body.by)?;
     Ok(Json(app.store.reroute(&id, Some((n, &location)), &by, body.reason.trim(), now_ms()).await?))
+}
+
+/// How the shadow policy's decisions differ from the active ones, over the
+/// latest orders that got both.
+#[utoipa::path(get, path = "/routing/shadow/report", tag = "routing",
+    params(("limit" = Option<i64>, Query, description = "Orders, 1–500 (default 100)")),
+    responses((status = 200, body = crate::compare::ComparisonReport)))]
+async fn shadow_report(
+    State(app): State<AppState>,
+    ApiQuery(p): ApiQuery<LimitParams>,
+) -> Result<Json<crate::compare::ComparisonReport>, ApiError> {
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("invalid_query", "limit must be between 1 and 500"));
+    }
+    let pairs = app.store.shadow_pairs(limit).await?;
+    let orders = pairs
+        .into_iter()
+        .map(|p| {
+            crate::compare::compare(p.order_id, p.external_id, &p.active.trace, &p.shadow.trace, p.shadow.explanation)
+        })
+        .collect();
+    Ok(Json(crate::compare::report(orders)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LimitParams {
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRecentBody {
+    pub toml: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub policy: Option<serde_json::Value>,
+    /// How many of the latest orders (default 50, at most 200).
+    pub limit: Option<i64>,
+}
+
+/// Run a draft policy over the latest orders (against today's stock,
+/// reserving nothing) and compare with the decisions they got.
+#[utoipa::path(post, path = "/routing/preview/recent", tag = "routing", request_body = PreviewRecentBody,
+    responses((status = 200, body = crate::compare::ComparisonReport), (status = 422, body = ErrorBody)))]
+async fn preview_recent(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<PreviewRecentBody>,
+) -> Result<Json<crate::compare::ComparisonReport>, ApiError> {
+    let limit = body.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::invalid("invalid_body", "limit must be between 1 and 200"));
+    }
+    let (policy, text) = parse_policy(body.toml, body.policy)?;
+    validate_fully(&app, &policy, &text).await?;
+    Ok(Json(preview_on_recent(&app, &policy, limit).await?))
+}
+
+/// The comparison behind `preview_recent` (shared with the Rules page).
+pub async fn preview_on_recent(
+    app: &AppState,
+    policy: &Policy,
+    limit: i64,
+) -> Result<crate::compare::ComparisonReport, ApiError> {
+    let page = app.store.list_orders(&OrderFilter { limit, ..OrderFilter::default() }).await?;
+    let now = now_ms();
+    let mut orders = Vec::new();
+    for summary in page.orders {
+        let Some(order) = app.store.get_order(&summary.id).await? else { continue };
+        let Some(current) = order.routing.as_ref().and_then(|d| d.iter().find(|d| !d.shadow)).cloned() else {
+            continue;
+        };
+        let Ok(new_order) = parse_order(order_body(&order)) else { continue };
+        let candidate = app.store.preview_route(&new_order, Some(policy), now).await?;
+        orders.push(crate::compare::compare(
+            order.id,
+            order.external_id,
+            &current.trace,
+            &candidate.trace,
+            candidate.explanation,
+        ));
+    }
+    Ok(crate::compare::report(orders))
+}
+
+/// A stored order as the body that would create it again.
+fn order_body(o: &OrderView) -> CreateOrderBody {
+    CreateOrderBody {
+        channel: o.channel.clone(),
+        external_id: o.external_id.clone(),
+        currency: o.currency.clone(),
+        lines: o
+            .lines
+            .iter()
+            .map(|l| OrderLineBody {
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                currency: None,
+            })
+            .collect(),
+        ship_to: ShipToBody {
+            name: o.ship_to.name.clone(),
+            line1: o.ship_to.line1.clone(),
+            city: o.ship_to.city.clone(),
+            region: o.ship_to.region.clone(),
+            postal_code: o.ship_to.postal_code.clone(),
+            country: o.ship_to.country.clone(),
+            lat: o.ship_to.lat,
+            lon: o.ship_to.lon,
+        },
+        service_level: Some(o.service_level.clone()),
+        pickup_location: o.pickup_location.clone(),
+        payment: Some(o.payment.clone()),
+    }
 }

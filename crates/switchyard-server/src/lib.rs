@@ -7,6 +7,7 @@
 
 mod api;
 mod auth;
+mod compare;
 mod config;
 mod dashboard;
 mod error;

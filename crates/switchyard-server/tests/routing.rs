@@ -129,6 +129,22 @@ async fn policies_route_orders_and_explain_why(app: TestApp) {
     assert_eq!(decisions.iter().filter(|d| d["shadow"] == true).count(), 1);
     assert_eq!(location_of(&o), "WH-RENO", "only the active policy reserves");
     assert_eq!(app.position("TEE-RED-M", "FLAGSHIP").await, flagship_before);
+    let (s, report) = app.get("/api/v1/routing/shadow/report").await;
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report["orders_compared"], 1, "{report}");
+    assert_eq!(report["orders_different"], 1, "{report}");
+    let differences = report["orders"][0]["differences"].as_array().expect("differences");
+    assert!(differences.iter().any(|d| d.as_str().is_some_and(|d| d.contains("FLAGSHIP"))), "{report}");
+    let (s, recent) = app
+        .post(
+            "/api/v1/routing/preview/recent",
+            json!({"toml": "[ranking]\nmode = \"lexicographic\"\ncriteria = [{ kind = \"distance\" }]\n", "limit": 50}),
+        )
+        .await;
+    assert_eq!(s, 200, "{recent}");
+    assert!(recent["orders_compared"].as_i64().is_some_and(|n| n >= 3), "{recent}");
+    let (s, b) = app.post("/api/v1/routing/preview/recent", json!({"toml": "[split]\nmax_shipments = 0\n"})).await;
+    assert_eq!(s, 422, "{b}");
     app.post("/api/v1/routing/shadow", json!({"version": null})).await;
 
     // Roll back to the built-in default.

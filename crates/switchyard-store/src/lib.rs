@@ -138,6 +138,9 @@ pub trait Store: Send + Sync + 'static {
         draft: Option<&switchyard_core::routing::Policy>,
         now_ms: i64,
     ) -> Result<DecisionView, StoreError>;
+    /// The latest orders that got a shadow decision, each with the active
+    /// decision it was compared with (newest first).
+    async fn shadow_pairs(&self, limit: i64) -> Result<Vec<ShadowPair>, StoreError>;
     /// The routing decisions recorded for an order, oldest first.
     async fn order_decisions(&self, order_id: &str) -> Result<Vec<DecisionView>, StoreError>;
 

@@ -286,3 +286,12 @@ pub struct DecisionView {
     pub trace: serde_json::Value,
     pub at: String,
 }
+
+/// An order's active decision beside the shadow policy's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShadowPair {
+    pub order_id: String,
+    pub external_id: String,
+    pub active: DecisionView,
+    pub shadow: DecisionView,
+}

@@ -2691,6 +2691,40 @@ macro_rules! store_impl {
                 })
             }
 
+            async fn shadow_pairs(&self, limit: i64) -> Result<Vec<ShadowPair>, StoreError> {
+                type Row = (String, String, Option<i64>, String, String, String, i64, Option<i64>, String, String, String, i64);
+                let rows: Vec<Row> = sqlx::query_as(
+                    "SELECT s.order_id, o.external_id, a.policy_version, a.outcome, a.explanation, a.trace, a.at, \
+                     s.policy_version, s.outcome, s.explanation, s.trace, s.at \
+                     FROM routing_decisions s JOIN orders o ON o.id = s.order_id \
+                     JOIN routing_decisions a ON a.id = (SELECT MAX(x.id) FROM routing_decisions x \
+                       WHERE x.order_id = s.order_id AND x.shadow = $1 AND x.id < s.id) \
+                     WHERE s.shadow = $2 ORDER BY s.id DESC LIMIT $3",
+                )
+                .bind(false)
+                .bind(true)
+                .bind(limit.clamp(1, 500))
+                .fetch_all(self.reader())
+                .await?;
+                let view = |version, outcome, explanation, trace: String, at, shadow| DecisionView {
+                    policy_version: version,
+                    shadow,
+                    outcome,
+                    explanation,
+                    trace: serde_json::from_str(&trace).unwrap_or(serde_json::Value::Null),
+                    at: rfc3339(at),
+                };
+                Ok(rows
+                    .into_iter()
+                    .map(|r| ShadowPair {
+                        order_id: r.0,
+                        external_id: r.1,
+                        active: view(r.2, r.3, r.4, r.5, r.6, false),
+                        shadow: view(r.7, r.8, r.9, r.10, r.11, true),
+                    })
+                    .collect())
+            }
+
             async fn order_decisions(&self, order_id: &str) -> Result<Vec<DecisionView>, StoreError> {
                 let rows: Vec<(Option<i64>, bool, String, String, String, i64)> = sqlx::query_as(
                     "SELECT policy_version, shadow, outcome, explanation, trace, at FROM routing_decisions \

@@ -33,16 +33,23 @@ pub fn routes(state: AppState) -> Router {
         .route("/exceptions", get(exceptions_page))
         .route("/exceptions/{id}", get(exception_page))
         .route("/exceptions/{id}/resolve", post(resolve))
+        .route("/rules", get(crate::rules::rules_page))
+        .route("/rules/settings", post(crate::rules::save_settings))
+        .route("/rules/text", post(crate::rules::save_text))
+        .route("/rules/{version}/activate", post(crate::rules::activate))
+        .route("/rules/{version}/shadow", post(crate::rules::shadow))
+        .route("/rules/shadow/stop", post(crate::rules::shadow_stop))
+        .route("/rules/rollback", post(crate::rules::rollback))
         .route("/static/app.css", get(css))
         .with_state(state)
 }
 
 /// What the layout needs on every page.
-struct Nav {
-    signed_in: bool,
-    section: &'static str,
-    csrf: String,
-    open_exceptions: i64,
+pub(crate) struct Nav {
+    pub(crate) signed_in: bool,
+    pub(crate) section: &'static str,
+    pub(crate) csrf: String,
+    pub(crate) open_exceptions: i64,
 }
 
 impl Nav {
@@ -52,7 +59,7 @@ impl Nav {
 }
 
 /// Checks the session and gathers the layout's counts.
-async fn nav(state: &AppState, headers: &HeaderMap, section: &'static str) -> Result<Nav, PageError> {
+pub(crate) async fn nav(state: &AppState, headers: &HeaderMap, section: &'static str) -> Result<Nav, PageError> {
     signed_in(state, headers)?;
     Ok(Nav {
         signed_in: true,
@@ -63,7 +70,7 @@ async fn nav(state: &AppState, headers: &HeaderMap, section: &'static str) -> Re
 }
 
 /// A page failure: a redirect to sign in, or a plain error page.
-enum PageError {
+pub(crate) enum PageError {
     SignIn,
     Status(StatusCode, String),
 }
@@ -96,14 +103,14 @@ fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
-fn render(t: impl Template) -> Result<Html<String>, PageError> {
+pub(crate) fn render(t: impl Template) -> Result<Html<String>, PageError> {
     t.render().map(Html).map_err(|e| {
         tracing::error!(error = %e, "template failed");
         PageError::Status(StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered".into())
     })
 }
 
-fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(), PageError> {
+pub(crate) fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(), PageError> {
     if has_session(state, headers) {
         Ok(())
     } else {

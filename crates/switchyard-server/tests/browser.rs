@@ -184,6 +184,41 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         let (_, fixed) = app.get(&format!("/api/v1/orders/{}", bad["id"].as_str().unwrap_or_default())).await;
         assert_eq!(fixed["status"], "accepted");
         assert_eq!(fixed["ship_to"]["postal_code"], "97205");
+
+        // The Rules page: everyday settings saved as a draft, previewed,
+        // shadowed and activated; the advanced text view validates.
+        c.goto(&app.url("/rules")).await?;
+        let in_force = wait_text(&c, Locator::Id("in-force"), "built-in default").await;
+        assert!(in_force.contains("built-in default"), "{in_force}");
+        c.find(Locator::Css("select[name=split_strategy]")).await?.select_by_value("above_value").await?;
+        let threshold = c.find(Locator::Id("split_threshold")).await?;
+        threshold.clear().await?;
+        threshold.send_keys("75.00").await?;
+        c.find(Locator::Css("select[name=protect_location_0]")).await?.select_by_value("WH").await?;
+        c.find(Locator::Css("input[name=protect_keep_0]")).await?.send_keys("1").await?;
+        c.find(Locator::Id("save-settings")).await?.click().await?;
+        let message = wait_text(&c, Locator::Id("message"), "Saved as draft v1").await;
+        assert!(message.contains("Saved as draft v1"), "{message}");
+        let (_, saved) = app.get("/api/v1/routing/policies/1").await;
+        assert_eq!(saved["policy"]["split"]["min_order_value"]["minor"], 7500, "{saved}");
+        assert_eq!(saved["policy"]["protection"][0]["keep_units"], 1, "{saved}");
+        c.find(Locator::LinkText("Preview on last 50 orders")).await?.click().await?;
+        let summary = wait_text(&c, Locator::Id("report-summary"), "orders compared").await;
+        assert!(summary.contains("orders compared"), "{summary}");
+        c.find(Locator::Css("button.shadow-start")).await?.click().await?;
+        let message = wait_text(&c, Locator::Id("message"), "shadow").await;
+        assert!(message.contains("runs in shadow"), "{message}");
+        c.find(Locator::Css("button.activate")).await?.click().await?;
+        let message = wait_text(&c, Locator::Id("message"), "active").await;
+        assert!(message.contains("v1 is now active"), "{message}");
+        let (_, policy) = app.get("/api/v1/routing/policy").await;
+        assert_eq!(policy["version"], 1);
+        let text = c.find(Locator::Id("policy-text")).await?;
+        text.clear().await?;
+        text.send_keys("[split]\nmax_shipments = 0\n").await?;
+        c.find(Locator::Id("validate")).await?.click().await?;
+        let error = wait_text(&c, Locator::Id("error"), "line").await;
+        assert!(error.contains("line 2") && error.contains("max_shipments"), "{error}");
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

@@ -113,6 +113,45 @@ const PRODUCTS: [Product; 27] = [
     ("APRON-DENIM", "Denim apron", 4200, [2, 1, 10, 0], 2),
 ];
 
+/// The shop's routing rules, active from the start so every order explains
+/// itself: nearest first, warehouse first for high-volume SKUs, one apparel
+/// unit kept at the flagship for walk-ins, splits only above $75.
+const DEMO_POLICY: &str = r#"# Demo shop routing policy (edit it on the Rules page).
+[eligibility]
+daily_capacity = { FLAGSHIP = 40, EASTSIDE = 25 }
+
+[[eligibility.channels]]
+channel = "wholesale"
+except_locations = ["FLAGSHIP", "EASTSIDE"]
+
+[[protection]]
+locations = ["FLAGSHIP"]
+tag = "apparel"
+keep_units = 1
+
+[protection.release_to]
+min_order_value = { minor = 7500, currency = "USD" }
+service_levels = ["same_day", "pickup"]
+channels = ["pos"]
+
+[ranking]
+mode = "lexicographic"
+criteria = [
+  { kind = "warehouse_first", tag = "high-volume" },
+  { kind = "distance" },
+  { kind = "priority" },
+]
+
+[split]
+strategy = "above_value"
+min_order_value = { minor = 7500, currency = "USD" }
+max_shipments = 2
+
+[fallback]
+chain = ["dropship", "backorder", "hold"]
+backorder_restock_days = 7
+"#;
+
 /// The bundle: a gift set of a mug, a candle and a tote.
 const BUNDLE: (&str, &str, i64) = ("GIFT-SET-HOME", "Home gift set (mug + candle + tote)", 5500);
 
@@ -213,6 +252,12 @@ async fn seed(store: &dyn Store) -> anyhow::Result<()> {
             now,
         )
         .await?;
+    let locations: Vec<LocationCode> = store.list_locations().await?.into_iter().map(|l| l.code).collect();
+    let tags = vec!["apparel".to_owned(), "gift".to_owned(), "high-volume".to_owned()];
+    switchyard_core::routing::Policy::from_toml_validated(DEMO_POLICY, &locations, &tags)
+        .map_err(|e| anyhow::anyhow!("the demo policy is invalid: {e}"))?;
+    let policy = store.save_policy(DEMO_POLICY, "demo shop rules", "demo", now).await?;
+    store.activate_policy(policy.version, "demo", now).await?;
     Ok(())
 }
 

@@ -315,3 +315,64 @@ async fn policy_commands_sqlite() {
 async fn policy_commands_postgres() {
     policy_commands(Backend::Postgres).await;
 }
+
+/// The main job: `switchyard demo` opens a seeded shop whose orders arrive,
+/// get routed by the demo policy and explain themselves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_shop_takes_orders() {
+    use std::io::BufRead;
+    let mut child = Server(
+        Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["demo", "--listen", "127.0.0.1:0", "--orders-per-minute", "1200"])
+            .env("SWITCHYARD_API_TOKEN", "demo-test-token")
+            .env("SWITCHYARD_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start demo"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let url = lines
+        .by_ref()
+        .take(10)
+        .map_while(Result::ok)
+        .find_map(|l| l.trim().strip_prefix("Dashboard:").map(|u| u.trim().trim_end_matches('/').to_owned()))
+        .expect("the demo prints its dashboard URL");
+    let client = reqwest::Client::new();
+    let mut orders = serde_json::Value::Null;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let r = client.get(format!("{url}/api/v1/orders?limit=5")).bearer_auth("demo-test-token").send().await;
+        if let Ok(r) = r {
+            orders = r.json().await.unwrap_or_default();
+            if orders["orders"].as_array().is_some_and(|o| o.len() >= 3) {
+                break;
+            }
+        }
+    }
+    let list = orders["orders"].as_array().expect("orders arrive");
+    assert!(list.len() >= 3, "{orders}");
+    let id = list[0]["id"].as_str().expect("id");
+    let order: serde_json::Value = client
+        .get(format!("{url}/api/v1/orders/{id}"))
+        .bearer_auth("demo-test-token")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(order["routing"][0]["policy_version"], 1, "routed by the demo policy: {order}");
+    assert!(order["routing"][0]["explanation"].as_str().is_some_and(|e| !e.is_empty()));
+    let locations: serde_json::Value = client
+        .get(format!("{url}/api/v1/locations"))
+        .bearer_auth("demo-test-token")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(locations.as_array().map(Vec::len), Some(4));
+}

@@ -50,8 +50,9 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
-/// Every `sweep_interval`: releases expired reservations and escalates
-/// exceptions past their SLA, for as long as the process runs.
+/// Every `sweep_interval`: releases expired reservations, cancels orders held
+/// past the policy's auto-cancel time, and escalates exceptions past their
+/// SLA, for as long as the process runs.
 pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(state.config.sweep_interval_ms.max(10)));
@@ -64,6 +65,11 @@ pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "reservation sweep failed"),
+            }
+            match state.store.auto_cancel_held(now_ms(), 200).await {
+                Ok(ids) if !ids.is_empty() => tracing::info!(count = ids.len(), "auto-cancelled held orders"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "auto-cancel sweep failed"),
             }
             match state.store.escalate_exceptions(now_ms()).await {
                 Ok(raised) if !raised.is_empty() => {

@@ -100,6 +100,9 @@ pub trait Store: Send + Sync + 'static {
         action: ExpiredAction,
         limit: i64,
     ) -> Result<Vec<String>, StoreError>;
+    /// Cancels orders still held when the routing policy's auto-cancel time
+    /// has come (with a notification); returns their ids.
+    async fn auto_cancel_held(&self, now_ms: i64, limit: i64) -> Result<Vec<String>, StoreError>;
     /// Recomputes every position from the ledger and every reservation from
     /// the open orders.
     async fn audit(&self) -> Result<AuditReport, StoreError>;

@@ -799,7 +799,15 @@ macro_rules! store_impl {
                 };
                 let explanation = decision.explain();
                 let held = match &decision.outcome {
-                    Outcome::Held { exception, .. } => {
+                    Outcome::Held { exception, auto_cancel_at_ms, .. } => {
+                        if let Some(at) = auto_cancel_at_ms {
+                            // The sweeper cancels it then, if it is still held.
+                            sqlx::query("UPDATE orders SET auto_cancel_at = $1 WHERE id = $2")
+                                .bind(*at)
+                                .bind(order_id)
+                                .execute(&mut **tx)
+                                .await?;
+                        }
                         let kind = ExceptionKind::parse(exception.as_str()).unwrap_or(ExceptionKind::Unroutable);
                         Some((kind, explanation.clone()))
                     }
@@ -2213,6 +2221,44 @@ macro_rules! store_impl {
                     expired.push(id);
                 }
                 Ok(expired)
+            }
+
+            async fn auto_cancel_held(&self, now_ms: i64, limit: i64) -> Result<Vec<String>, StoreError> {
+                let due: Vec<(String,)> = sqlx::query_as(
+                    "SELECT id FROM orders WHERE auto_cancel_at <= $1 ORDER BY auto_cancel_at LIMIT $2",
+                )
+                .bind(now_ms)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                let mut cancelled = Vec::new();
+                for (id,) in due {
+                    let mut tx = self.begin().await?;
+                    let (status, ..) = Self::lock_order(&mut tx, &id).await?;
+                    let still_held: (i64, i64) = sqlx::query_as(
+                        "SELECT CAST(COALESCE((SELECT SUM(backordered) FROM order_lines WHERE order_id = $1), 0) AS BIGINT), \
+                         CAST((SELECT COUNT(*) FROM exceptions WHERE order_id = $1 AND status = 'open' \
+                         AND kind IN ('unroutable', 'pickup_unavailable', 'split_over_limit')) AS BIGINT)",
+                    )
+                    .bind(&id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    sqlx::query("UPDATE orders SET auto_cancel_at = NULL WHERE id = $1").bind(&id).execute(&mut *tx).await?;
+                    // Resolved meanwhile (allocated, approved, cancelled): nothing to do.
+                    if status != OrderStatus::OnHold || still_held.0 == 0 || still_held.1 == 0 {
+                        tx.commit().await?;
+                        continue;
+                    }
+                    let next = status.transition(OrderStatus::Cancelled)?;
+                    let released = Self::release_all(&mut tx, &id, "auto-cancel", now_ms).await?;
+                    Self::set_status(&mut tx, &id, next, now_ms).await?;
+                    Self::close_order_exceptions(&mut tx, &id, "system", "held too long: cancelled by the routing policy", now_ms).await?;
+                    Self::event(&mut tx, &id, now_ms, "cancelled", &format!("Held past the routing policy's auto-cancel time; cancelled, released {released} unit(s)")).await?;
+                    Self::notify(&mut tx, &id, serde_json::json!({"kind": "order_cancelled", "order_id": id, "reason": "auto_cancel"}), now_ms).await?;
+                    tx.commit().await?;
+                    cancelled.push(id);
+                }
+                Ok(cancelled)
             }
 
             async fn audit(&self) -> Result<AuditReport, StoreError> {

@@ -48,6 +48,7 @@ both!(
     policy_versions_activate_and_roll_back,
     rejected_allocations_reroute_elsewhere,
     counts_below_reserved_reroute_the_newest_orders,
+    held_orders_auto_cancel_when_the_policy_says,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -659,5 +660,26 @@ async fn counts_below_reserved_reroute_the_newest_orders(store: Arc<dyn Store>) 
     assert_eq!(new.lines[0].backordered, 1);
     assert_eq!(position(s, "X", "B").await, (1, 1, 0));
     assert!(new.events.as_ref().is_some_and(|e| e.iter().any(|x| x.kind == "rerouted")));
+    assert_clean(s).await;
+}
+
+async fn held_orders_auto_cancel_when_the_policy_says(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 1, None, "count", NOW).await.expect("set");
+    let policy = "[fallback]\nchain = [\"hold\", \"auto_cancel\"]\nauto_cancel_after_hours = 1\n";
+    let v = s.save_policy(policy, "hold then cancel", "t", NOW).await.expect("save");
+    s.activate_policy(v.version, "t", NOW).await.expect("activate");
+    let (o, _) = s.create_order(&order("ac-1", &[("X", 3)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    assert_eq!(o.status, "on_hold");
+    assert_eq!(o.exceptions.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), vec!["unroutable"]);
+    assert_eq!(position(s, "X", "A").await, (1, 1, 0), "what could be reserved is held meanwhile");
+    assert!(s.auto_cancel_held(NOW + 30 * 60_000, 10).await.expect("sweep").is_empty());
+    assert_eq!(s.auto_cancel_held(NOW + 2 * 3_600_000, 10).await.expect("sweep"), vec![o.id.clone()]);
+    let o = s.get_order(&o.id).await.expect("get").expect("exists");
+    assert_eq!(o.status, "cancelled");
+    assert!(o.exceptions.iter().all(|e| e.status != "open"));
+    assert_eq!(position(s, "X", "A").await, (1, 0, 1));
+    assert!(s.auto_cancel_held(NOW + 3 * 3_600_000, 10).await.expect("sweep").is_empty());
     assert_clean(s).await;
 }

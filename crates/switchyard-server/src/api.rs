@@ -943,7 +943,7 @@ pub fn parse_policy(toml: Option<String>, json: Option<serde_json::Value>) -> Re
 }
 
 /// The locations and SKU tags a policy may refer to.
-async fn known_references(app: &AppState) -> Result<(Vec<LocationCode>, Vec<String>), ApiError> {
+pub(crate) async fn known_references(app: &AppState) -> Result<(Vec<LocationCode>, Vec<String>), ApiError> {
     let locations = app.store.list_locations().await?.into_iter().map(|l| l.code).collect();
     let mut tags: Vec<String> = app.store.list_skus().await?.into_iter().flat_map(|s| s.tags).collect();
     tags.sort();

@@ -15,7 +15,7 @@ use switchyard_core::routing::{Criterion, FallbackStep, Policy, ProtectionRule, 
 use switchyard_core::{Currency, LocationCode, Money, ServiceLevel};
 use switchyard_store::PolicyRecord;
 
-use crate::api::{parse_policy, preview_on_recent};
+use crate::api::{known_references, parse_policy, preview_on_recent};
 use crate::auth::csrf_ok;
 use crate::compare::ComparisonReport;
 use crate::dashboard::{nav, render, signed_in, Nav, PageError};
@@ -361,20 +361,26 @@ fn policy_from_form(base: Policy, f: &HashMap<String, String>) -> Result<Policy,
     Ok(p)
 }
 
-/// Validates and saves policy text as a draft version; the error text
-/// (with line numbers) when it is not valid.
-async fn save_draft(state: &AppState, text: String, note: &str) -> Result<Result<i64, String>, PageError> {
+/// Parses and validates policy text against today's locations and tags:
+/// the policy and its text, or the errors (with line numbers).
+async fn check_text(state: &AppState, text: String) -> Result<Result<(Policy, String), String>, PageError> {
     let (policy, text) = match parse_policy(Some(text), None) {
         Ok(p) => p,
         Err(e) => return Ok(Err(e.message)),
     };
-    let locations: Vec<LocationCode> = state.store.list_locations().await?.into_iter().map(|l| l.code).collect();
-    let mut tags: Vec<String> = state.store.list_skus().await?.into_iter().flat_map(|s| s.tags).collect();
-    tags.sort();
-    tags.dedup();
-    if let Err(e) = policy.validate(&locations, &tags) {
-        return Ok(Err(e.with_lines_from(&text).to_string()));
-    }
+    let (locations, tags) = known_references(state).await.map_err(api_page)?;
+    Ok(match policy.validate(&locations, &tags) {
+        Ok(()) => Ok((policy, text)),
+        Err(e) => Err(e.with_lines_from(&text).to_string()),
+    })
+}
+
+/// Validates and saves policy text as a draft version.
+async fn save_draft(state: &AppState, text: String, note: &str) -> Result<Result<i64, String>, PageError> {
+    let text = match check_text(state, text).await? {
+        Ok((_, text)) => text,
+        Err(e) => return Ok(Err(e)),
+    };
     let record = state.store.save_policy(&text, note, "admin (dashboard)", now_ms()).await?;
     Ok(Ok(record.version))
 }
@@ -427,17 +433,7 @@ pub async fn save_text(
     check_csrf(&state, &headers, Some(&f.csrf))?;
     let nav = nav(&state, &headers, "rules").await?;
     if f.intent == "validate" {
-        let result = match parse_policy(Some(f.toml.clone()), None) {
-            Err(e) => Some(e.message),
-            Ok((policy, text)) => {
-                let locations: Vec<LocationCode> =
-                    state.store.list_locations().await?.into_iter().map(|l| l.code).collect();
-                let mut tags: Vec<String> = state.store.list_skus().await?.into_iter().flat_map(|s| s.tags).collect();
-                tags.sort();
-                tags.dedup();
-                policy.validate(&locations, &tags).err().map(|e| e.with_lines_from(&text).to_string())
-            }
-        };
+        let result = check_text(&state, f.toml.clone()).await?.err();
         let q = RulesQuery {
             message: result.is_none().then(|| "The policy is valid.".to_owned()),
             ..RulesQuery::default()
@@ -472,7 +468,7 @@ pub async fn activate(
         .get_policy(version)
         .await?
         .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, format!("policy v{version} not found")))?;
-    if save_draft_check(&state, &record.body).await?.is_some() {
+    if check_text(&state, record.body).await?.is_err() {
         return Err(PageError::Status(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("v{version} is no longer valid; edit it first"),
@@ -480,19 +476,6 @@ pub async fn activate(
     }
     state.store.activate_policy(version, "admin (dashboard)", now_ms()).await?;
     Ok(Redirect::to(&format!("/rules?message=Policy+v{version}+is+now+active")).into_response())
-}
-
-/// `Some(errors)` when the text does not validate against today's data.
-async fn save_draft_check(state: &AppState, text: &str) -> Result<Option<String>, PageError> {
-    let (policy, text) = match parse_policy(Some(text.to_owned()), None) {
-        Ok(p) => p,
-        Err(e) => return Ok(Some(e.message)),
-    };
-    let locations: Vec<LocationCode> = state.store.list_locations().await?.into_iter().map(|l| l.code).collect();
-    let mut tags: Vec<String> = state.store.list_skus().await?.into_iter().flat_map(|s| s.tags).collect();
-    tags.sort();
-    tags.dedup();
-    Ok(policy.validate(&locations, &tags).err().map(|e| e.with_lines_from(&text).to_string()))
 }
 
 pub async fn shadow(

@@ -1301,6 +1301,29 @@ macro_rules! store_impl {
                 Ok(())
             }
 
+            /// Cancels a locked order: releases what it holds, closes its
+            /// exceptions, notes why on the timeline and queues a notification.
+            async fn cancel_tx(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: &str,
+                status: OrderStatus,
+                message: &str,
+                reason: &str,
+                now_ms: i64,
+            ) -> Result<i64, StoreError> {
+                let next = status.transition(OrderStatus::Cancelled)?;
+                let released = Self::release_all(tx, id, "cancel", now_ms).await?;
+                Self::set_status(tx, id, next, now_ms).await?;
+                sqlx::query("UPDATE orders SET reservation_expires_at = NULL, auto_cancel_at = NULL WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                Self::close_order_exceptions(tx, id, "system", "order cancelled", now_ms).await?;
+                Self::event(tx, id, now_ms, "cancelled", &format!("{message}; released {released} unit(s)")).await?;
+                Self::notify(tx, id, serde_json::json!({"kind": "order_cancelled", "order_id": id, "reason": reason}), now_ms).await?;
+                Ok(released)
+            }
+
             /// Channel, value and ship-to of a stored order, for re-routing.
             async fn order_facts(
                 tx: &mut sqlx::Transaction<'static, $db>,
@@ -1938,16 +1961,8 @@ macro_rules! store_impl {
             async fn cancel_order(&self, id: &str, reason: &str, now_ms: i64) -> Result<OrderView, StoreError> {
                 let mut tx = self.begin().await?;
                 let (status, ..) = Self::lock_order(&mut tx, id).await?;
-                let next = status.transition(OrderStatus::Cancelled)?;
-                let released = Self::release_all(&mut tx, id, "cancel", now_ms).await?;
-                Self::set_status(&mut tx, id, next, now_ms).await?;
-                sqlx::query("UPDATE orders SET reservation_expires_at = NULL WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
                 let why = if reason.is_empty() { String::new() } else { format!(": {reason}") };
-                Self::event(&mut tx, id, now_ms, "cancelled", &format!("Cancelled{why}; released {released} unit(s)")).await?;
-                Self::close_order_exceptions(&mut tx, id, "system", "order cancelled", now_ms).await?;
+                Self::cancel_tx(&mut tx, id, status, &format!("Cancelled{why}"), if reason.is_empty() { "cancelled" } else { reason }, now_ms).await?;
                 tx.commit().await?;
                 self.must_get(id).await
             }
@@ -2249,12 +2264,7 @@ macro_rules! store_impl {
                         tx.commit().await?;
                         continue;
                     }
-                    let next = status.transition(OrderStatus::Cancelled)?;
-                    let released = Self::release_all(&mut tx, &id, "auto-cancel", now_ms).await?;
-                    Self::set_status(&mut tx, &id, next, now_ms).await?;
-                    Self::close_order_exceptions(&mut tx, &id, "system", "held too long: cancelled by the routing policy", now_ms).await?;
-                    Self::event(&mut tx, &id, now_ms, "cancelled", &format!("Held past the routing policy's auto-cancel time; cancelled, released {released} unit(s)")).await?;
-                    Self::notify(&mut tx, &id, serde_json::json!({"kind": "order_cancelled", "order_id": id, "reason": "auto_cancel"}), now_ms).await?;
+                    Self::cancel_tx(&mut tx, &id, status, "Held past the routing policy's auto-cancel time; cancelled", "auto_cancel", now_ms).await?;
                     tx.commit().await?;
                     cancelled.push(id);
                 }
@@ -2460,15 +2470,8 @@ macro_rules! store_impl {
                         Self::event(&mut tx, &order_id, now_ms, "address_updated", &format!("{actor} corrected the address")).await?;
                     }
                     ResolutionAction::Cancel => {
-                        let next = order_status.transition(OrderStatus::Cancelled)?;
-                        let released = Self::release_all(&mut tx, &order_id, "cancel", now_ms).await?;
-                        Self::set_status(&mut tx, &order_id, next, now_ms).await?;
-                        sqlx::query("UPDATE orders SET reservation_expires_at = NULL WHERE id = $1")
-                            .bind(&order_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        Self::event(&mut tx, &order_id, now_ms, "cancelled", &format!("Cancelled by {actor} ({} exception); released {released} unit(s)", kind.as_str())).await?;
-                        Self::notify(&mut tx, &order_id, serde_json::json!({"kind": "order_cancelled", "order_id": order_id, "reason": kind.as_str(), "note": note}), now_ms).await?;
+                        let message = format!("Cancelled by {actor} ({} exception)", kind.as_str());
+                        Self::cancel_tx(&mut tx, &order_id, order_status, &message, kind.as_str(), now_ms).await?;
                     }
                     ResolutionAction::Dismiss => {
                         if note.is_empty() {

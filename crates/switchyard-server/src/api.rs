@@ -832,7 +832,8 @@ async fn get_exception(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveBody {
-    /// `retry`, `override_location`, `edit_address`, `cancel` or `dismiss`.
+    /// `retry`, `override_location`, `approve_split`, `edit_address`,
+    /// `cancel` or `dismiss`.
     pub action: String,
     /// Who acts (a name or role); logged.
     pub by: String,
@@ -878,7 +879,10 @@ async fn resolve_exception(
 /// Parses a resolve request (shared with the dashboard's forms).
 pub fn parse_resolution(body: ResolveBody) -> Result<Resolution, ApiError> {
     let action = switchyard_core::ResolutionAction::parse(&body.action).ok_or_else(|| {
-        ApiError::invalid("invalid_body", "action must be retry, override_location, edit_address, cancel or dismiss")
+        ApiError::invalid(
+            "invalid_body",
+            "action must be retry, override_location, approve_split, edit_address, cancel or dismiss",
+        )
     })?;
     if body.by.trim().is_empty() || body.by.len() > 100 {
         return Err(ApiError::invalid("invalid_body", "by must name who acts (at most 100 characters)"));

@@ -383,6 +383,7 @@ struct ExceptionRowView {
     resolved_by: String,
     can_retry: bool,
     can_edit_address: bool,
+    can_approve_split: bool,
 }
 
 #[derive(Template)]
@@ -421,6 +422,7 @@ async fn exceptions_page(
             age: age(now - e.created_ms),
             can_retry: e.actions.iter().any(|a| a == "retry"),
             can_edit_address: e.actions.iter().any(|a| a == "edit_address"),
+            can_approve_split: e.actions.iter().any(|a| a == "approve_split"),
             resolved_by: e.resolved_by.unwrap_or_default(),
             id: e.id,
             order_id: e.order_id,

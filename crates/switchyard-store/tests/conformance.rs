@@ -49,6 +49,7 @@ both!(
     rejected_allocations_reroute_elsewhere,
     counts_below_reserved_reroute_the_newest_orders,
     held_orders_auto_cancel_when_the_policy_says,
+    a_person_approves_a_split_the_policy_refused,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -681,5 +682,31 @@ async fn held_orders_auto_cancel_when_the_policy_says(store: Arc<dyn Store>) {
     assert!(o.exceptions.iter().all(|e| e.status != "open"));
     assert_eq!(position(s, "X", "A").await, (1, 0, 1));
     assert!(s.auto_cancel_held(NOW + 3 * 3_600_000, 10).await.expect("sweep").is_empty());
+    assert_clean(s).await;
+}
+
+async fn a_person_approves_a_split_the_policy_refused(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 1, None, "count", NOW).await.expect("set");
+    s.set_stock(&sku("X"), &loc("B"), 1, None, "count", NOW).await.expect("set");
+    let v = s.save_policy("[split]\nstrategy = \"never\"\n", "no splits", "t", NOW).await.expect("save");
+    s.activate_policy(v.version, "t", NOW).await.expect("activate");
+    let (o, _) = s.create_order(&order("sp-1", &[("X", 2)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    assert_eq!(o.status, "on_hold");
+    assert_eq!(o.allocated_units(), 1, "the best single location still reserves what it has");
+    let ex = open_exceptions(s).await;
+    assert_eq!(ex.len(), 1, "{ex:?}");
+    assert_eq!(ex[0].kind, "split_over_limit");
+    assert!(ex[0].actions.iter().any(|a| a == "approve_split"));
+    let done = s
+        .resolve_exception(&ex[0].id, &act(ResolutionAction::ApproveSplit, "ship in two"), NOW + 1)
+        .await
+        .expect("approve");
+    assert_eq!(done.status, "resolved");
+    let o = s.get_order(&o.id).await.expect("get").expect("exists");
+    assert_eq!(o.status, "accepted");
+    assert_eq!(o.allocated_units(), 2);
+    assert_eq!((position(s, "X", "A").await.1, position(s, "X", "B").await.1), (1, 1));
     assert_clean(s).await;
 }

@@ -700,12 +700,15 @@ macro_rules! store_impl {
                 let (plan, routed_by) = match (mode, policies) {
                     (Mode::Policy, Some((active, shadow))) => {
                         let decision = route(&input, &active.1, now_ms);
-                        Self::record_decision(tx, order_id, active.0, false, &decision, now_ms).await?;
+                        let explanation = decision.explain();
+                        Self::record_decision(tx, order_id, active.0, false, &decision, &explanation, now_ms).await?;
                         if let Some((version, policy)) = &shadow {
                             let shadow_decision = route(&input, policy, now_ms);
-                            Self::record_decision(tx, order_id, *version, true, &shadow_decision, now_ms).await?;
+                            let shadow_explanation = shadow_decision.explain();
+                            Self::record_decision(tx, order_id, *version, true, &shadow_decision, &shadow_explanation, now_ms)
+                                .await?;
                         }
-                        (decision.plan.clone(), Some(decision))
+                        (decision.plan.clone(), Some((decision, explanation)))
                     }
                     _ => {
                         let only = match mode {
@@ -794,10 +797,9 @@ macro_rules! store_impl {
                 let unfilled: i64 = plan.lines.iter().map(|l| l.backordered).sum();
                 Self::outbox_atp(tx, plan.reservations.iter().map(|r| r.sku.as_str()), now_ms).await?;
                 Self::count_routed(tx, &locations, &plan, now_ms).await?;
-                let Some(decision) = routed_by else {
+                let Some((decision, explanation)) = routed_by else {
                     return Ok(Routed { unfilled, backordered: unfilled, held: None, summary, explanation: None });
                 };
-                let explanation = decision.explain();
                 let held = match &decision.outcome {
                     Outcome::Held { exception, auto_cancel_at_ms, .. } => {
                         if let Some(at) = auto_cancel_at_ms {
@@ -913,6 +915,7 @@ macro_rules! store_impl {
                 version: Option<i64>,
                 shadow: bool,
                 decision: &Decision,
+                explanation: &str,
                 now_ms: i64,
             ) -> Result<(), StoreError> {
                 let trace = serde_json::to_string(decision).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -924,7 +927,7 @@ macro_rules! store_impl {
                 .bind(version)
                 .bind(shadow)
                 .bind(decision.outcome.as_str())
-                .bind(decision.explain())
+                .bind(explanation)
                 .bind(&trace)
                 .bind(now_ms)
                 .execute(&mut **tx)

@@ -50,6 +50,7 @@ both!(
     counts_below_reserved_reroute_the_newest_orders,
     held_orders_auto_cancel_when_the_policy_says,
     a_person_approves_a_split_the_policy_refused,
+    daily_capacity_counts_by_local_day,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -708,5 +709,24 @@ async fn a_person_approves_a_split_the_policy_refused(store: Arc<dyn Store>) {
     assert_eq!(o.status, "accepted");
     assert_eq!(o.allocated_units(), 2);
     assert_eq!((position(s, "X", "A").await.1, position(s, "X", "B").await.1), (1, 1));
+    assert_clean(s).await;
+}
+
+async fn daily_capacity_counts_by_local_day(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    shop(s).await;
+    s.set_stock(&sku("X"), &loc("A"), 10, None, "count", NOW).await.expect("set");
+    s.set_stock(&sku("X"), &loc("B"), 10, None, "count", NOW).await.expect("set");
+    let v = s.save_policy("[eligibility]\ndaily_capacity = { A = 1 }\n", "cap A", "t", NOW).await.expect("save");
+    s.activate_policy(v.version, "t", NOW).await.expect("activate");
+    let at = |o: &switchyard_store::OrderView| o.lines[0].allocations[0].location.clone();
+    let (first, _) = s.create_order(&order("cap-1", &[("X", 1)], PaymentState::Paid), NOW, TTL).await.expect("order");
+    let (second, _) =
+        s.create_order(&order("cap-2", &[("X", 1)], PaymentState::Paid), NOW + 1, TTL).await.expect("order");
+    assert_eq!((at(&first), at(&second)), ("A".to_owned(), "B".to_owned()), "A is full for today");
+    // The next day (UTC here: the locations' time zone) A takes orders again.
+    let (third, _) =
+        s.create_order(&order("cap-3", &[("X", 1)], PaymentState::Paid), NOW + 86_400_000, TTL).await.expect("order");
+    assert_eq!(at(&third), "A");
     assert_clean(s).await;
 }

@@ -456,6 +456,22 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
+/// A saved version must still validate against today's locations and tags
+/// before it runs, actively or in shadow.
+async fn still_valid(state: &AppState, version: i64) -> Result<(), PageError> {
+    let record = state
+        .store
+        .get_policy(version)
+        .await?
+        .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, format!("policy v{version} not found")))?;
+    match check_text(state, record.body).await? {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            Err(PageError::Status(StatusCode::UNPROCESSABLE_ENTITY, format!("v{version} is no longer valid: {e}")))
+        }
+    }
+}
+
 pub async fn activate(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -463,17 +479,7 @@ pub async fn activate(
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
     check_csrf(&state, &headers, Some(&f.csrf))?;
-    let record = state
-        .store
-        .get_policy(version)
-        .await?
-        .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, format!("policy v{version} not found")))?;
-    if check_text(&state, record.body).await?.is_err() {
-        return Err(PageError::Status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("v{version} is no longer valid; edit it first"),
-        ));
-    }
+    still_valid(&state, version).await?;
     state.store.activate_policy(version, "admin (dashboard)", now_ms()).await?;
     Ok(Redirect::to(&format!("/rules?message=Policy+v{version}+is+now+active")).into_response())
 }
@@ -485,6 +491,7 @@ pub async fn shadow(
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
     check_csrf(&state, &headers, Some(&f.csrf))?;
+    still_valid(&state, version).await?;
     state.store.set_shadow_policy(Some(version), "admin (dashboard)", now_ms()).await?;
     Ok(Redirect::to(&format!("/rules?message=v{version}+runs+in+shadow")).into_response())
 }

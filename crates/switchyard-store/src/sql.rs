@@ -1244,13 +1244,7 @@ macro_rules! store_impl {
                 now_ms: i64,
             ) -> Result<(), StoreError> {
                 let (status, payment, level, pickup, _) = order;
-                let wants: Vec<(i64, String, i64)> = sqlx::query_as(
-                    "SELECT line_no, sku, backordered FROM order_lines WHERE order_id = $1 AND backordered > 0 ORDER BY line_no",
-                )
-                .bind(id)
-                .fetch_all(&mut **tx)
-                .await?;
-                let wants: Vec<Want> = wants.into_iter().filter_map(|(n, s, q)| Some((n, Sku::parse(&s).ok()?, q))).collect();
+                let wants = Self::unfilled_wants(tx, id).await?;
                 let pickup = pickup.and_then(|p| LocationCode::parse(&p).ok());
                 let (channel, value, ship_to) = Self::order_facts(tx, id).await?;
                 let facts = OrderFacts { channel, value, ship_to: &ship_to, service_level: level, pickup_location: pickup.as_ref(), avoid };
@@ -1259,11 +1253,7 @@ macro_rules! store_impl {
                 } else {
                     Self::allocate_and_reserve(tx, policies, id, &wants, &facts, Mode::Policy, now_ms).await?
                 };
-                let unfilled: (i64,) =
-                    sqlx::query_as("SELECT CAST(COALESCE(SUM(backordered), 0) AS BIGINT) FROM order_lines WHERE order_id = $1")
-                        .bind(id)
-                        .fetch_one(&mut **tx)
-                        .await?;
+                let unfilled = Self::unfilled_units(tx, id).await?;
                 let placed: Vec<&str> =
                     routed.summary.iter().filter(|s| !s.ends_with("backordered")).map(|s| s.as_str()).collect();
                 let placed = if placed.is_empty() { "nothing could be allocated".to_owned() } else { format!("now {}", placed.join("; ")) };
@@ -1277,7 +1267,7 @@ macro_rules! store_impl {
                     .fetch_all(&mut **tx)
                     .await?;
                 let is_open = |k: ExceptionKind| open.iter().any(|(o,)| o == k.as_str());
-                if unfilled.0 == 0 {
+                if unfilled == 0 {
                     for k in [ExceptionKind::Backordered, ExceptionKind::Unroutable, ExceptionKind::PickupUnavailable, ExceptionKind::SplitOverLimit] {
                         Self::close_exceptions(tx, id, Some(k), "rerouted", actor, "every unit is allocated after a re-route", now_ms).await?;
                     }
@@ -1295,7 +1285,7 @@ macro_rules! store_impl {
                 let target = match status {
                     OrderStatus::PendingPayment | OrderStatus::PartiallyShipped => status,
                     _ if Self::blocking_open(tx, id).await? => OrderStatus::OnHold,
-                    _ => status_after_allocation(payment, unfilled.0 > 0),
+                    _ => status_after_allocation(payment, unfilled > 0),
                 };
                 if target != status {
                     let next = status.transition(target)?;
@@ -1325,6 +1315,27 @@ macro_rules! store_impl {
                 Self::event(tx, id, now_ms, "cancelled", &format!("{message}; released {released} unit(s)")).await?;
                 Self::notify(tx, id, serde_json::json!({"kind": "order_cancelled", "order_id": id, "reason": reason}), now_ms).await?;
                 Ok(released)
+            }
+
+            /// The order's lines with unfilled units, as allocation wants them.
+            async fn unfilled_wants(tx: &mut sqlx::Transaction<'static, $db>, id: &str) -> Result<Vec<Want>, StoreError> {
+                let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+                    "SELECT line_no, sku, backordered FROM order_lines WHERE order_id = $1 AND backordered > 0 ORDER BY line_no",
+                )
+                .bind(id)
+                .fetch_all(&mut **tx)
+                .await?;
+                Ok(rows.into_iter().filter_map(|(n, s, q)| Some((n, Sku::parse(&s).ok()?, q))).collect())
+            }
+
+            /// Line units of the order not reserved anywhere.
+            async fn unfilled_units(tx: &mut sqlx::Transaction<'static, $db>, id: &str) -> Result<i64, StoreError> {
+                let (n,): (i64,) =
+                    sqlx::query_as("SELECT CAST(COALESCE(SUM(backordered), 0) AS BIGINT) FROM order_lines WHERE order_id = $1")
+                        .bind(id)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                Ok(n)
             }
 
             /// Channel, value and ship-to of a stored order, for re-routing.
@@ -1977,25 +1988,10 @@ macro_rules! store_impl {
                     return Err(StoreError::Invalid(format!("order {id} is already paid")));
                 }
                 let mut message = "Payment received".to_owned();
-                let backordered: (i64,) = sqlx::query_as(
-                    "SELECT CAST(COALESCE(SUM(backordered), 0) AS BIGINT) FROM order_lines WHERE order_id = $1",
-                )
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-                let mut backordered = backordered.0;
+                let mut backordered = Self::unfilled_units(&mut tx, id).await?;
                 if status == OrderStatus::OnHold && backordered > 0 {
                     // The hold expired and the stock went back: allocate again.
-                    let wants: Vec<(i64, String, i64)> = sqlx::query_as(
-                        "SELECT line_no, sku, backordered FROM order_lines WHERE order_id = $1 AND backordered > 0 ORDER BY line_no",
-                    )
-                    .bind(id)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let wants: Vec<Want> = wants
-                        .into_iter()
-                        .filter_map(|(n, s, q)| Some((n, Sku::parse(&s).ok()?, q)))
-                        .collect();
+                    let wants = Self::unfilled_wants(&mut tx, id).await?;
                     let pickup = pickup.and_then(|p| LocationCode::parse(&p).ok());
                     let (channel, value, ship_to) = Self::order_facts(&mut tx, id).await?;
                     let facts = OrderFacts { channel, value, ship_to: &ship_to, service_level: level, pickup_location: pickup.as_ref(), avoid: vec![] };
@@ -2425,14 +2421,7 @@ macro_rules! store_impl {
                         if !order_status.is_open() {
                             return Err(StoreError::Invalid(format!("order is {}: nothing to allocate", order_status.as_str())));
                         }
-                        let wants: Vec<(i64, String, i64)> = sqlx::query_as(
-                            "SELECT line_no, sku, backordered FROM order_lines WHERE order_id = $1 AND backordered > 0 ORDER BY line_no",
-                        )
-                        .bind(&order_id)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                        let wants: Vec<Want> =
-                            wants.into_iter().filter_map(|(n, s, q)| Some((n, Sku::parse(&s).ok()?, q))).collect();
+                        let wants = Self::unfilled_wants(&mut tx, &order_id).await?;
                         if !wants.is_empty() {
                             let pickup = pickup.and_then(|p| LocationCode::parse(&p).ok());
                             let (channel, value, ship_to) = Self::order_facts(&mut tx, &order_id).await?;
@@ -2505,13 +2494,8 @@ macro_rules! store_impl {
                         && kind != ExceptionKind::PaymentTimeout
                         && !Self::blocking_open(&mut tx, &order_id).await?
                     {
-                        let unfilled: (i64,) = sqlx::query_as(
-                            "SELECT CAST(COALESCE(SUM(backordered), 0) AS BIGINT) FROM order_lines WHERE order_id = $1",
-                        )
-                        .bind(&order_id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        let target = status_after_allocation(payment, unfilled.0 > 0);
+                        let unfilled = Self::unfilled_units(&mut tx, &order_id).await?;
+                        let target = status_after_allocation(payment, unfilled > 0);
                         if target != status_now {
                             let next = status_now.transition(target)?;
                             Self::set_status(&mut tx, &order_id, next, now_ms).await?;

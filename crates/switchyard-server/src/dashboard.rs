@@ -369,18 +369,10 @@ fn age(ms: i64) -> String {
     }
 }
 
+/// An exception with what the queue page shows beside it.
 struct ExceptionRowView {
-    id: String,
-    order_id: String,
-    external_id: String,
-    kind: String,
-    severity: String,
-    owner_role: String,
-    status: String,
-    message: String,
-    level: i64,
+    ex: ExceptionView,
     age: String,
-    resolved_by: String,
     can_retry: bool,
     can_edit_address: bool,
     can_approve_split: bool,
@@ -423,16 +415,7 @@ async fn exceptions_page(
             can_retry: e.actions.iter().any(|a| a == "retry"),
             can_edit_address: e.actions.iter().any(|a| a == "edit_address"),
             can_approve_split: e.actions.iter().any(|a| a == "approve_split"),
-            resolved_by: e.resolved_by.unwrap_or_default(),
-            id: e.id,
-            order_id: e.order_id,
-            external_id: e.external_id,
-            kind: e.kind,
-            severity: e.severity,
-            owner_role: e.owner_role,
-            status: e.status,
-            message: e.message,
-            level: e.level,
+            ex: e,
         })
         .collect();
     let locations =

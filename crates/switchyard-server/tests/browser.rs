@@ -185,6 +185,25 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         assert_eq!(fixed["status"], "accepted");
         assert_eq!(fixed["ship_to"]["postal_code"], "97205");
 
+        // One-click actions on the queue: dismiss a backorder with a reason.
+        let (s, short) = app
+            .post(
+                "/api/v1/orders",
+                common::order_body("WEB-1003", json!([{"sku": "GADGET", "quantity": 100, "unit_price": 4500}])),
+            )
+            .await;
+        assert_eq!(s, 201);
+        assert_eq!(short["status"], "backordered");
+        c.goto(&app.url("/exceptions")).await?;
+        let queue = wait_text(&c, Locator::Id("exceptions"), "WEB-1003").await;
+        assert!(queue.contains("backordered"), "queue: {queue}");
+        c.find(Locator::Css("input[name=reason]")).await?.send_keys("customer will wait").await?;
+        c.find(Locator::Css("button.dismiss")).await?.click().await?;
+        let queue = wait_text(&c, Locator::Id("exceptions"), "Nothing needs you").await;
+        assert!(queue.contains("Nothing needs you"), "queue after dismiss: {queue}");
+        let (_, dismissed) = app.get("/api/v1/exceptions?status=dismissed").await;
+        assert_eq!(dismissed["exceptions"][0]["note"], "customer will wait", "{dismissed}");
+
         // The Rules page: everyday settings saved as a draft, previewed,
         // shadowed and activated; the advanced text view validates.
         c.goto(&app.url("/rules")).await?;

@@ -12,10 +12,13 @@ pub mod catalog;
 pub mod channel;
 pub mod exception;
 pub mod ids;
+pub mod intake;
 pub mod inventory;
+pub mod lifecycle;
 pub mod location;
 pub mod money;
 pub mod order;
+pub mod outbox;
 pub mod routing;
 pub mod stock;
 
@@ -24,6 +27,10 @@ pub use catalog::{Component, SkuDef};
 pub use channel::Channel;
 pub use exception::{ExceptionKind, ExceptionStatus, OwnerRole, ResolutionAction, Severity};
 pub use ids::{ChannelName, ExternalOrderId, IdError, LocationCode, Quantity, Sku};
+pub use intake::{
+    ImportRow, IntakeError, LineDraft, NewLine, NewOrder, NewShipment, OrderDraft, Resolution, ResolutionDraft,
+    ShipmentDraft,
+};
 pub use location::{Address, Location, LocationKind};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{ExpiredAction, IllegalTransition, OrderStatus, PaymentState, ServiceLevel, ShipTo};

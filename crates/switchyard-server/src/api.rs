@@ -7,14 +7,15 @@ use axum::middleware;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use switchyard_core::intake::{LineDraft, OrderDraft, ResolutionDraft, ShipmentDraft};
 use switchyard_core::routing::Policy;
 use switchyard_core::{
-    Address, ChannelName, Component, Currency, ExternalOrderId, Location, LocationCode, LocationKind, Money,
-    PaymentState, Quantity, ServiceLevel, ShipTo, Sku, SkuDef,
+    Address, ChannelName, Component, Location, LocationCode, LocationKind, Quantity, ShipTo, Sku, SkuDef,
 };
+use switchyard_core::{NewOrder, NewShipment, Resolution};
 use switchyard_store::{
-    AllocationView, DecisionView, EventView, ExceptionFilter, ExceptionLogView, ExceptionView, LineView, NewLine,
-    NewOrder, NewShipment, OrderFilter, OrderPage, OrderView, PolicyRecord, Resolution, ShipToView,
+    AllocationView, DecisionView, EventView, ExceptionFilter, ExceptionLogView, ExceptionView, LineView, OrderFilter,
+    OrderPage, OrderView, PolicyRecord, ShipToView,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
@@ -22,7 +23,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::{auth, now_ms, ApiError, AppState};
+use crate::{auth, ApiError, AppState};
+use switchyard_engine::Code;
 
 /// `Json<T>` whose rejections are [`ApiError`]s.
 #[derive(FromRequest)]
@@ -45,7 +47,9 @@ pub struct ApiQuery<T>(pub T);
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(schemas(ErrorBody, ErrorDetail, AllocationView, EventView, ExceptionView, ExceptionLogView, LineView, ShipToView))
+    components(schemas(
+        ErrorBody, ErrorDetail, AllocationView, EventView, ExceptionView, ExceptionLogView, LineView, ShipToView
+    ))
 )]
 struct ApiDoc;
 
@@ -112,9 +116,9 @@ pub fn routes(state: AppState) -> Router {
 }
 
 async fn healthz(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    app.store.ping().await.map_err(|e| {
+    app.engine.ping().await.map_err(|e| {
         tracing::error!(error = %e, "health check failed");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "database is not answering")
+        ApiError::new(Code::Unavailable, "database is not answering")
     })?;
     Ok(Json(serde_json::json!({ "status": "ok" })))
 }
@@ -198,10 +202,7 @@ fn location_view(l: Location) -> LocationView {
 }
 
 fn check_coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<(), ApiError> {
-    if lat.is_some_and(|v| !(-90.0..=90.0).contains(&v)) || lon.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
-        return Err(ApiError::invalid("invalid_coordinates", "lat must be within ±90 and lon within ±180"));
-    }
-    Ok(())
+    Ok(switchyard_core::intake::check_coordinates(lat, lon)?)
 }
 
 /// Create or replace a location.
@@ -216,16 +217,13 @@ async fn put_location(
 ) -> Result<Json<LocationView>, ApiError> {
     let code = LocationCode::parse(&code)?;
     let kind = LocationKind::parse(&body.kind)
-        .ok_or_else(|| ApiError::invalid("invalid_body", "kind must be store, warehouse or dropship"))?;
+        .ok_or_else(|| ApiError::new(Code::InvalidBody, "kind must be store, warehouse or dropship"))?;
     check_coordinates(body.lat, body.lon)?;
     if !switchyard_store::is_timezone(&body.timezone) {
-        return Err(ApiError::invalid(
-            "invalid_body",
-            format!("timezone {:?} is not an IANA time zone", body.timezone),
-        ));
+        return Err(ApiError::new(Code::InvalidBody, format!("timezone {:?} is not an IANA time zone", body.timezone)));
     }
     if body.name.trim().is_empty() {
-        return Err(ApiError::invalid("invalid_body", "name must not be empty"));
+        return Err(ApiError::new(Code::InvalidBody, "name must not be empty"));
     }
     let location = Location {
         code,
@@ -247,14 +245,14 @@ async fn put_location(
         lead_time_days: body.lead_time_days,
         timezone: body.timezone,
     };
-    app.store.put_location(&location, now_ms()).await?;
+    app.engine.put_location(&location).await?;
     Ok(Json(location_view(location)))
 }
 
 /// List locations in priority order.
 #[utoipa::path(get, path = "/locations", tag = "locations", responses((status = 200, body = Vec<LocationView>)))]
 async fn list_locations(State(app): State<AppState>) -> Result<Json<Vec<LocationView>>, ApiError> {
-    Ok(Json(app.store.list_locations().await?.into_iter().map(location_view).collect()))
+    Ok(Json(app.engine.list_locations().await?.into_iter().map(location_view).collect()))
 }
 
 // ----------------------------------------------------------------- channels
@@ -293,7 +291,7 @@ async fn put_channel(
 ) -> Result<Json<ChannelView>, ApiError> {
     let name = ChannelName::parse(&name)?;
     if body.settings.len() > 100 {
-        return Err(ApiError::invalid("invalid_body", "at most 100 settings"));
+        return Err(ApiError::new(Code::InvalidBody, "at most 100 settings"));
     }
     let channel = switchyard_core::Channel {
         display_name: body.display_name.unwrap_or_else(|| name.to_string()),
@@ -301,14 +299,14 @@ async fn put_channel(
         settings: body.settings,
         active: body.active,
     };
-    app.store.put_channel(&channel, now_ms()).await?;
+    app.engine.put_channel(&channel).await?;
     Ok(Json(channel_view(channel)))
 }
 
 /// List channels, configured or registered by their first order.
 #[utoipa::path(get, path = "/channels", tag = "channels", responses((status = 200, body = Vec<ChannelView>)))]
 async fn list_channels(State(app): State<AppState>) -> Result<Json<Vec<ChannelView>>, ApiError> {
-    Ok(Json(app.store.list_channels().await?.into_iter().map(channel_view).collect()))
+    Ok(Json(app.engine.list_channels().await?.into_iter().map(channel_view).collect()))
 }
 
 // --------------------------------------------------------------------- skus
@@ -372,7 +370,7 @@ async fn put_sku(
     for c in body.components.unwrap_or_default() {
         let component = Component { sku: Sku::parse(&c.sku)?, quantity: Quantity::new(c.quantity)? };
         if components.iter().any(|x: &Component| x.sku == component.sku) {
-            return Err(ApiError::invalid("invalid_body", format!("component {} is listed twice", component.sku)));
+            return Err(ApiError::new(Code::InvalidBody, format!("component {} is listed twice", component.sku)));
         }
         components.push(component);
     }
@@ -381,17 +379,17 @@ async fn put_sku(
         let t = t.trim().to_owned();
         if t.is_empty() || t.len() > 40 || !t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         {
-            return Err(ApiError::invalid("invalid_body", format!("tag {t:?} must be 1–40 letters, digits, - _ or .")));
+            return Err(ApiError::new(Code::InvalidBody, format!("tag {t:?} must be 1–40 letters, digits, - _ or .")));
         }
         if !tags.contains(&t) {
             tags.push(t);
         }
     }
     if tags.len() > 20 {
-        return Err(ApiError::invalid("invalid_body", "at most 20 tags"));
+        return Err(ApiError::new(Code::InvalidBody, "at most 20 tags"));
     }
     let def = SkuDef { sku, title: body.title, components, tags, allow_backorder: body.allow_backorder };
-    app.store.put_sku(&def, now_ms()).await?;
+    app.engine.put_sku(&def).await?;
     Ok(Json(sku_view(def)))
 }
 
@@ -400,7 +398,7 @@ async fn put_sku(
     responses((status = 200, body = SkuView), (status = 404, body = ErrorBody)))]
 async fn get_sku(State(app): State<AppState>, ApiPath(sku): ApiPath<String>) -> Result<Json<SkuView>, ApiError> {
     let sku = Sku::parse(&sku)?;
-    let def = app.store.get_sku(&sku).await?.ok_or_else(|| ApiError::not_found(format!("sku {sku} not found")))?;
+    let def = app.engine.get_sku(&sku).await?.ok_or_else(|| ApiError::not_found(format!("sku {sku} not found")))?;
     Ok(Json(sku_view(def)))
 }
 
@@ -442,7 +440,7 @@ pub struct InventoryView {
 }
 
 async fn inventory_view(app: &AppState, sku: &Sku) -> Result<InventoryView, ApiError> {
-    let positions = app.store.sku_positions(sku).await?;
+    let positions = app.engine.sku_positions(sku).await?;
     let locations: Vec<PositionView> = positions
         .into_iter()
         .map(|(l, p)| PositionView {
@@ -459,7 +457,9 @@ async fn inventory_view(app: &AppState, sku: &Sku) -> Result<InventoryView, ApiE
 /// Set the counted stock of a SKU at a location (a cycle count).
 #[utoipa::path(put, path = "/inventory/{sku}/{location}", tag = "inventory",
     params(("sku" = String, Path), ("location" = String, Path)), request_body = SetStockBody,
-    responses((status = 200, body = InventoryView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = InventoryView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)
+    ))]
 async fn put_inventory(
     State(app): State<AppState>,
     ApiPath((sku, location)): ApiPath<(String, String)>,
@@ -468,14 +468,16 @@ async fn put_inventory(
     let sku = Sku::parse(&sku)?;
     let location = LocationCode::parse(&location)?;
     let reason = body.reason.unwrap_or_else(|| "cycle count".into());
-    app.store.set_stock(&sku, &location, body.on_hand, body.safety_stock, &reason, now_ms()).await?;
+    app.engine.set_stock(&sku, &location, body.on_hand, body.safety_stock, &reason).await?;
     Ok(Json(inventory_view(&app, &sku).await?))
 }
 
 /// Adjust on_hand by a signed delta, with a reason.
 #[utoipa::path(post, path = "/inventory/{sku}/{location}/adjust", tag = "inventory",
     params(("sku" = String, Path), ("location" = String, Path)), request_body = AdjustBody,
-    responses((status = 200, body = InventoryView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = InventoryView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)
+    ))]
 async fn adjust_inventory(
     State(app): State<AppState>,
     ApiPath((sku, location)): ApiPath<(String, String)>,
@@ -484,12 +486,12 @@ async fn adjust_inventory(
     let sku = Sku::parse(&sku)?;
     let location = LocationCode::parse(&location)?;
     if body.delta == 0 {
-        return Err(ApiError::invalid("invalid_quantity", "delta must not be zero"));
+        return Err(ApiError::new(Code::InvalidQuantity, "delta must not be zero"));
     }
     if body.reason.trim().is_empty() {
-        return Err(ApiError::invalid("invalid_body", "reason must not be empty"));
+        return Err(ApiError::new(Code::InvalidBody, "reason must not be empty"));
     }
-    app.store.adjust_stock(&sku, &location, body.delta, &body.reason, now_ms()).await?;
+    app.engine.adjust_stock(&sku, &location, body.delta, &body.reason).await?;
     Ok(Json(inventory_view(&app, &sku).await?))
 }
 
@@ -501,7 +503,7 @@ async fn get_inventory(
     ApiPath(sku): ApiPath<String>,
 ) -> Result<Json<InventoryView>, ApiError> {
     let sku = Sku::parse(&sku)?;
-    if app.store.get_sku(&sku).await?.is_none() {
+    if app.engine.get_sku(&sku).await?.is_none() {
         return Err(ApiError::not_found(format!("sku {sku} not found")));
     }
     Ok(Json(inventory_view(&app, &sku).await?))
@@ -557,74 +559,24 @@ pub struct CreateOrderBody {
     pub payment: Option<String>,
 }
 
-/// The most lines one order may carry.
-pub const MAX_ORDER_LINES: usize = 200;
-
-/// Parses an order body into a validated [`NewOrder`].
+/// Parses an order body into a validated [`NewOrder`] (the core's intake
+/// rules; the server only moves fields).
 pub fn parse_order(body: CreateOrderBody) -> Result<NewOrder, ApiError> {
-    let channel = ChannelName::parse(&body.channel)?;
-    let external_id = ExternalOrderId::parse(&body.external_id)?;
-    let currency = Currency::parse(&body.currency)?;
-    if body.lines.is_empty() {
-        return Err(ApiError::invalid("invalid_body", "an order needs at least one line"));
-    }
-    if body.lines.len() > MAX_ORDER_LINES {
-        return Err(ApiError::invalid("invalid_body", format!("an order may have at most {MAX_ORDER_LINES} lines")));
-    }
-    let mut total = Money::zero(currency);
-    let mut lines = Vec::with_capacity(body.lines.len());
-    for (i, l) in body.lines.into_iter().enumerate() {
-        let n = i + 1;
-        let sku = Sku::parse(&l.sku).map_err(|e| ApiError::invalid("invalid_identifier", format!("line {n}: {e}")))?;
-        let quantity =
-            Quantity::new(l.quantity).map_err(|e| ApiError::invalid("invalid_quantity", format!("line {n}: {e}")))?;
-        if l.unit_price < 0 {
-            return Err(ApiError::invalid("invalid_amount", format!("line {n}: unit_price must not be negative")));
-        }
-        let line_currency = match &l.currency {
-            Some(c) => Currency::parse(c)?,
-            None => currency,
-        };
-        let line_total = Money::new(l.unit_price, line_currency)
-            .checked_mul(quantity.as_i64())
-            .map_err(|e| ApiError::from(e).with_prefix(n))?;
-        total = total.checked_add(line_total).map_err(|e| ApiError::from(e).with_prefix(n))?;
-        lines.push(NewLine { sku, quantity, unit_price: l.unit_price });
-    }
-    let service_level = match body.service_level.as_deref() {
-        None => ServiceLevel::Standard,
-        Some(s) => ServiceLevel::parse(s).ok_or_else(|| {
-            ApiError::invalid("invalid_body", "service_level must be standard, expedited, same_day or pickup")
-        })?,
-    };
-    let pickup_location = body.pickup_location.as_deref().map(LocationCode::parse).transpose()?;
-    if service_level == ServiceLevel::Pickup && pickup_location.is_none() {
-        return Err(ApiError::invalid("invalid_body", "a pickup order needs pickup_location"));
-    }
-    let payment = match body.payment.as_deref() {
-        None => PaymentState::Paid,
-        Some(p) => PaymentState::parse(p)
-            .ok_or_else(|| ApiError::invalid("invalid_body", "payment must be paid or pending"))?,
-    };
-    check_coordinates(body.ship_to.lat, body.ship_to.lon)?;
-    Ok(NewOrder {
-        channel,
-        external_id,
-        currency,
-        lines,
+    let draft = OrderDraft {
+        channel: body.channel,
+        external_id: body.external_id,
+        currency: body.currency,
+        lines: body
+            .lines
+            .into_iter()
+            .map(|l| LineDraft { sku: l.sku, quantity: l.quantity, unit_price: l.unit_price, currency: l.currency })
+            .collect(),
         ship_to: ship_to(body.ship_to),
-        service_level,
-        pickup_location,
-        payment,
-        total_minor: total.minor(),
-    })
-}
-
-impl ApiError {
-    fn with_prefix(mut self, line: usize) -> Self {
-        self.message = format!("line {line}: {}", self.message);
-        self
-    }
+        service_level: body.service_level,
+        pickup_location: body.pickup_location,
+        payment: body.payment,
+    };
+    Ok(NewOrder::parse(draft)?)
 }
 
 /// Take an order: allocate and reserve at once. Idempotent by
@@ -638,7 +590,7 @@ async fn create_order(
     ApiJson(body): ApiJson<CreateOrderBody>,
 ) -> Result<(StatusCode, Json<OrderView>), ApiError> {
     let order = parse_order(body)?;
-    let (view, created) = app.store.create_order(&order, now_ms(), app.config.reservation_ttl_ms()).await?;
+    let (view, created) = app.engine.create_order(&order).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(view)))
 }
@@ -665,22 +617,22 @@ async fn list_orders(
 ) -> Result<Json<OrderPage>, ApiError> {
     if let Some(s) = &p.status {
         if switchyard_core::OrderStatus::parse(s).is_none() {
-            return Err(ApiError::invalid("invalid_query", format!("unknown status {s:?}")));
+            return Err(ApiError::new(Code::InvalidQuery, format!("unknown status {s:?}")));
         }
     }
     let limit = p.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("invalid_query", "limit must be between 1 and 500"));
+        return Err(ApiError::new(Code::InvalidQuery, "limit must be between 1 and 500"));
     }
     let filter = OrderFilter { status: p.status, channel: p.channel, limit, cursor: p.cursor };
-    Ok(Json(app.store.list_orders(&filter).await?))
+    Ok(Json(app.engine.list_orders(&filter).await?))
 }
 
 /// Get an order with its allocations and timeline.
 #[utoipa::path(get, path = "/orders/{id}", tag = "orders", params(("id" = String, Path)),
     responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
 async fn get_order(State(app): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<OrderView>, ApiError> {
-    let order = app.store.get_order(&id).await?.ok_or_else(|| ApiError::not_found(format!("order {id} not found")))?;
+    let order = app.engine.get_order(&id).await?.ok_or_else(|| ApiError::not_found(format!("order {id} not found")))?;
     Ok(Json(order))
 }
 
@@ -702,17 +654,16 @@ async fn cancel_order(
     let body: CancelBody = if body.iter().all(u8::is_ascii_whitespace) {
         CancelBody::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))?
+        serde_json::from_slice(&body).map_err(|e| ApiError::new(Code::InvalidJson, e.to_string()))?
     };
-    Ok(Json(app.store.cancel_order(&id, body.reason.as_deref().unwrap_or(""), now_ms()).await?))
+    Ok(Json(app.engine.cancel_order(&id, body.reason.as_deref().unwrap_or("")).await?))
 }
 
 /// Mark a pending order paid.
 #[utoipa::path(post, path = "/orders/{id}/payment", tag = "orders", params(("id" = String, Path)),
     responses((status = 200, body = OrderView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn pay_order(State(app): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<OrderView>, ApiError> {
-    Ok(Json(app.store.mark_paid(&id, now_ms()).await?))
+    Ok(Json(app.engine.mark_paid(&id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -740,16 +691,13 @@ async fn ship_order(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ShipmentBody>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let location = LocationCode::parse(&body.location)?;
-    if body.lines.is_empty() {
-        return Err(ApiError::invalid("invalid_body", "a shipment needs at least one line"));
-    }
-    let mut lines = Vec::new();
-    for l in body.lines {
-        lines.push((Sku::parse(&l.sku)?, Quantity::new(l.quantity)?));
-    }
-    let shipment = NewShipment { location, lines, carrier: body.carrier, tracking: body.tracking };
-    Ok(Json(app.store.ship(&id, &shipment, now_ms()).await?))
+    let shipment = NewShipment::parse(ShipmentDraft {
+        location: body.location,
+        lines: body.lines.into_iter().map(|l| (l.sku, l.quantity)).collect(),
+        carrier: body.carrier,
+        tracking: body.tracking,
+    })?;
+    Ok(Json(app.engine.ship(&id, &shipment).await?))
 }
 
 // --------------------------------------------------------------- exceptions
@@ -799,21 +747,21 @@ async fn list_exceptions(
         None => Some("open".to_owned()),
         Some("all") => None,
         Some(s) if switchyard_core::ExceptionStatus::parse(s).is_some() => Some(s.to_owned()),
-        Some(s) => return Err(ApiError::invalid("invalid_query", format!("unknown exception status {s:?}"))),
+        Some(s) => return Err(ApiError::new(Code::InvalidQuery, format!("unknown exception status {s:?}"))),
     };
     if let Some(k) = &p.kind {
         if switchyard_core::ExceptionKind::parse(k).is_none() {
-            return Err(ApiError::invalid("invalid_query", format!("unknown exception kind {k:?}")));
+            return Err(ApiError::new(Code::InvalidQuery, format!("unknown exception kind {k:?}")));
         }
     }
     let limit = p.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("invalid_query", "limit must be between 1 and 500"));
+        return Err(ApiError::new(Code::InvalidQuery, "limit must be between 1 and 500"));
     }
     let filter = ExceptionFilter { status, kind: p.kind, order_id: p.order_id, limit };
-    let now = now_ms();
+    let now = app.engine.now_ms();
     let exceptions =
-        app.store.list_exceptions(&filter).await?.into_iter().map(|e| ExceptionItem::new(e, now)).collect();
+        app.engine.list_exceptions(&filter).await?.into_iter().map(|e| ExceptionItem::new(e, now)).collect();
     Ok(Json(ExceptionList { exceptions }))
 }
 
@@ -825,8 +773,8 @@ async fn get_exception(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ExceptionItem>, ApiError> {
     let e =
-        app.store.get_exception(&id).await?.ok_or_else(|| ApiError::not_found(format!("exception {id} not found")))?;
-    Ok(Json(ExceptionItem::new(e, now_ms())))
+        app.engine.get_exception(&id).await?.ok_or_else(|| ApiError::not_found(format!("exception {id} not found")))?;
+    Ok(Json(ExceptionItem::new(e, app.engine.now_ms())))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -872,34 +820,19 @@ async fn resolve_exception(
     ApiJson(body): ApiJson<ResolveBody>,
 ) -> Result<Json<ExceptionItem>, ApiError> {
     let resolution = parse_resolution(body)?;
-    let e = app.store.resolve_exception(&id, &resolution, now_ms()).await?;
-    Ok(Json(ExceptionItem::new(e, now_ms())))
+    let e = app.engine.resolve_exception(&id, &resolution).await?;
+    Ok(Json(ExceptionItem::new(e, app.engine.now_ms())))
 }
 
 /// Parses a resolve request (shared with the dashboard's forms).
 pub fn parse_resolution(body: ResolveBody) -> Result<Resolution, ApiError> {
-    let action = switchyard_core::ResolutionAction::parse(&body.action).ok_or_else(|| {
-        ApiError::invalid(
-            "invalid_body",
-            "action must be retry, override_location, approve_split, edit_address, cancel or dismiss",
-        )
-    })?;
-    if body.by.trim().is_empty() || body.by.len() > 100 {
-        return Err(ApiError::invalid("invalid_body", "by must name who acts (at most 100 characters)"));
-    }
-    if body.reason.len() > 1000 {
-        return Err(ApiError::invalid("invalid_body", "reason is longer than 1000 characters"));
-    }
-    if let Some(a) = &body.address {
-        check_coordinates(a.lat, a.lon)?;
-    }
-    Ok(Resolution {
-        action,
-        actor: body.by,
-        note: body.reason,
+    Ok(Resolution::parse(ResolutionDraft {
+        action: body.action,
+        by: body.by,
+        reason: body.reason,
         address: body.address.map(ship_to),
-        location: body.location.as_deref().map(LocationCode::parse).transpose()?,
-    })
+        location: body.location,
+    })?)
 }
 
 // ------------------------------------------------------------------ routing
@@ -928,28 +861,28 @@ pub fn parse_policy(toml: Option<String>, json: Option<serde_json::Value>) -> Re
     match (toml, json) {
         (Some(text), None) => {
             if text.len() > MAX_POLICY_BYTES {
-                return Err(ApiError::invalid("invalid_policy", "the policy is larger than 256 KiB"));
+                return Err(ApiError::new(Code::InvalidPolicy, "the policy is larger than 256 KiB"));
             }
             let policy = Policy::from_toml(&text)?;
             Ok((policy, text))
         }
         (None, Some(value)) => {
             let policy: Policy = serde_json::from_value(value)
-                .map_err(|e| ApiError::invalid("invalid_policy", format!("the routing policy is not valid: {e}")))?;
+                .map_err(|e| ApiError::new(Code::InvalidPolicy, format!("the routing policy is not valid: {e}")))?;
             policy.check()?;
             let text = policy.to_toml().map_err(|e| {
-                ApiError::invalid("invalid_policy", format!("the policy cannot be written as TOML: {e}"))
+                ApiError::new(Code::InvalidPolicy, format!("the policy cannot be written as TOML: {e}"))
             })?;
             Ok((policy, text))
         }
-        _ => Err(ApiError::invalid("invalid_body", "give the policy as exactly one of `toml` or `policy`")),
+        _ => Err(ApiError::new(Code::InvalidBody, "give the policy as exactly one of `toml` or `policy`")),
     }
 }
 
 /// The locations and SKU tags a policy may refer to.
 pub(crate) async fn known_references(app: &AppState) -> Result<(Vec<LocationCode>, Vec<String>), ApiError> {
-    let locations = app.store.list_locations().await?.into_iter().map(|l| l.code).collect();
-    let mut tags: Vec<String> = app.store.list_skus().await?.into_iter().flat_map(|s| s.tags).collect();
+    let locations = app.engine.list_locations().await?.into_iter().map(|l| l.code).collect();
+    let mut tags: Vec<String> = app.engine.list_skus().await?.into_iter().flat_map(|s| s.tags).collect();
     tags.sort();
     tags.dedup();
     Ok((locations, tags))
@@ -1009,14 +942,14 @@ async fn save_policy(
     let by = actor(&body.by)?;
     let (policy, text) = parse_policy(body.toml, body.policy)?;
     validate_fully(&app, &policy, &text).await?;
-    let record = app.store.save_policy(&text, &body.note, &by, now_ms()).await?;
+    let record = app.engine.save_policy(&text, &body.note, &by).await?;
     Ok((StatusCode::CREATED, Json(policy_view(record))))
 }
 
 fn actor(by: &str) -> Result<String, ApiError> {
     let by = by.trim();
     if by.len() > 100 {
-        return Err(ApiError::invalid("invalid_body", "by is longer than 100 characters"));
+        return Err(ApiError::new(Code::InvalidBody, "by is longer than 100 characters"));
     }
     Ok(if by.is_empty() { "api".to_owned() } else { by.to_owned() })
 }
@@ -1029,7 +962,7 @@ pub struct PolicyList {
 /// Saved policy versions, newest first.
 #[utoipa::path(get, path = "/routing/policies", tag = "routing", responses((status = 200, body = PolicyList)))]
 async fn list_policies(State(app): State<AppState>) -> Result<Json<PolicyList>, ApiError> {
-    Ok(Json(PolicyList { policies: app.store.list_policies(100).await? }))
+    Ok(Json(PolicyList { policies: app.engine.list_policies(100).await? }))
 }
 
 /// One saved policy version.
@@ -1037,7 +970,7 @@ async fn list_policies(State(app): State<AppState>) -> Result<Json<PolicyList>, 
     responses((status = 200, body = PolicyView), (status = 404, body = ErrorBody)))]
 async fn get_policy(State(app): State<AppState>, ApiPath(version): ApiPath<i64>) -> Result<Json<PolicyView>, ApiError> {
     let record = app
-        .store
+        .engine
         .get_policy(version)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("policy version {version} not found")))?;
@@ -1055,7 +988,7 @@ fn actor_body(bytes: &axum::body::Bytes) -> Result<ActorBody, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(ActorBody::default());
     }
-    serde_json::from_slice(bytes).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))
+    serde_json::from_slice(bytes).map_err(|e| ApiError::new(Code::InvalidJson, e.to_string()))
 }
 
 /// Make a saved version the active policy. It is validated again against
@@ -1070,13 +1003,13 @@ async fn activate_policy(
 ) -> Result<Json<PolicyView>, ApiError> {
     let by = actor(&actor_body(&body)?.by)?;
     let record = app
-        .store
+        .engine
         .get_policy(version)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("policy version {version} not found")))?;
     let (policy, text) = parse_policy(Some(record.body.clone()), None)?;
     validate_fully(&app, &policy, &text).await?;
-    let record = app.store.activate_policy(version, &by, now_ms()).await?;
+    let record = app.engine.activate_policy(version, &by).await?;
     Ok(Json(policy_view(record)))
 }
 
@@ -1091,8 +1024,8 @@ pub struct ActivePolicyView {
 }
 
 async fn active_view(app: &AppState) -> Result<ActivePolicyView, ApiError> {
-    let shadow_version = app.store.shadow_policy().await?.map(|p| p.version);
-    Ok(match app.store.active_policy().await? {
+    let shadow_version = app.engine.shadow_policy().await?.map(|p| p.version);
+    Ok(match app.engine.active_policy().await? {
         Some(p) => ActivePolicyView { version: Some(p.version), toml: p.body, shadow_version },
         None => {
             ActivePolicyView { version: None, toml: Policy::default().to_toml().unwrap_or_default(), shadow_version }
@@ -1108,7 +1041,7 @@ async fn rollback_policy(
     body: axum::body::Bytes,
 ) -> Result<Json<ActivePolicyView>, ApiError> {
     let by = actor(&actor_body(&body)?.by)?;
-    app.store.rollback_policy(&by, now_ms()).await?;
+    app.engine.rollback_policy(&by).await?;
     Ok(Json(active_view(&app).await?))
 }
 
@@ -1130,7 +1063,9 @@ pub struct ShadowBody {
 /// Run a saved version in shadow beside the active one (every order gets
 /// both decisions recorded; only the active one reserves), or stop.
 #[utoipa::path(post, path = "/routing/shadow", tag = "routing", request_body = ShadowBody,
-    responses((status = 200, body = ActivePolicyView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = ActivePolicyView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)
+    ))]
 async fn set_shadow(
     State(app): State<AppState>,
     ApiJson(body): ApiJson<ShadowBody>,
@@ -1138,14 +1073,14 @@ async fn set_shadow(
     let by = actor(&body.by)?;
     if let Some(v) = body.version {
         let record = app
-            .store
+            .engine
             .get_policy(v)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("policy version {v} not found")))?;
         let (policy, text) = parse_policy(Some(record.body), None)?;
         validate_fully(&app, &policy, &text).await?;
     }
-    app.store.set_shadow_policy(body.version, &by, now_ms()).await?;
+    app.engine.set_shadow_policy(body.version, &by).await?;
     Ok(Json(active_view(&app).await?))
 }
 
@@ -1175,7 +1110,7 @@ async fn preview_route(
     } else {
         None
     };
-    Ok(Json(app.store.preview_route(&order, draft.as_ref(), now_ms()).await?))
+    Ok(Json(app.engine.preview_route(&order, draft.as_ref()).await?))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -1200,11 +1135,10 @@ async fn reroute_order(
     let body: RerouteBody = if body.iter().all(u8::is_ascii_whitespace) {
         RerouteBody::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))?
+        serde_json::from_slice(&body).map_err(|e| ApiError::new(Code::InvalidJson, e.to_string()))?
     };
     let by = actor(&body.by)?;
-    Ok(Json(app.store.reroute(&id, None, &by, body.reason.trim(), now_ms()).await?))
+    Ok(Json(app.engine.reroute(&id, None, &by, body.reason.trim()).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1232,10 +1166,10 @@ async fn reject_allocation(
 ) -> Result<Json<OrderView>, ApiError> {
     let location = LocationCode::parse(&body.location)?;
     if n < 1 {
-        return Err(ApiError::invalid("invalid_path", "line numbers start at 1"));
+        return Err(ApiError::new(Code::InvalidPath, "line numbers start at 1"));
     }
     let by = actor(&body.by)?;
-    Ok(Json(app.store.reroute(&id, Some((n, &location)), &by, body.reason.trim(), now_ms()).await?))
+    Ok(Json(app.engine.reroute(&id, Some((n, &location)), &by, body.reason.trim()).await?))
 }
 
 /// How the shadow policy's decisions differ from the active ones, over the
@@ -1249,9 +1183,9 @@ async fn shadow_report(
 ) -> Result<Json<crate::compare::ComparisonReport>, ApiError> {
     let limit = p.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("invalid_query", "limit must be between 1 and 500"));
+        return Err(ApiError::new(Code::InvalidQuery, "limit must be between 1 and 500"));
     }
-    let pairs = app.store.shadow_pairs(limit).await?;
+    let pairs = app.engine.shadow_pairs(limit).await?;
     let orders = pairs
         .into_iter()
         .map(|p| {
@@ -1286,7 +1220,7 @@ async fn preview_recent(
 ) -> Result<Json<crate::compare::ComparisonReport>, ApiError> {
     let limit = body.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid("invalid_body", "limit must be between 1 and 200"));
+        return Err(ApiError::new(Code::InvalidBody, "limit must be between 1 and 200"));
     }
     let (policy, text) = parse_policy(body.toml, body.policy)?;
     validate_fully(&app, &policy, &text).await?;
@@ -1299,16 +1233,15 @@ pub async fn preview_on_recent(
     policy: &Policy,
     limit: i64,
 ) -> Result<crate::compare::ComparisonReport, ApiError> {
-    let page = app.store.list_orders(&OrderFilter { limit, ..OrderFilter::default() }).await?;
-    let now = now_ms();
+    let page = app.engine.list_orders(&OrderFilter { limit, ..OrderFilter::default() }).await?;
     let mut orders = Vec::new();
     for summary in page.orders {
-        let Some(order) = app.store.get_order(&summary.id).await? else { continue };
+        let Some(order) = app.engine.get_order(&summary.id).await? else { continue };
         let Some(current) = order.routing.as_ref().and_then(|d| d.iter().find(|d| !d.shadow)).cloned() else {
             continue;
         };
         let Ok(new_order) = parse_order(order_body(&order)) else { continue };
-        let candidate = app.store.preview_route(&new_order, Some(policy), now).await?;
+        let candidate = app.engine.preview_route(&new_order, Some(policy)).await?;
         orders.push(crate::compare::compare(
             order.id,
             order.external_id,

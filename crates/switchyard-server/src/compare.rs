@@ -142,10 +142,16 @@ mod tests {
 
     fn decision(locations: &[(&str, f64)], protected: i64) -> Value {
         json!({
-            "plan": {"lines": [{"allocations": locations.iter().map(|(l, _)| json!({"location": l, "quantity": 1})).collect::<Vec<_>>(), "backordered": 0}]},
+            "plan": {"lines": [{
+                "allocations": locations.iter().map(|(l, _)| json!({"location": l, "quantity": 1})).collect::<Vec<_>>(),
+                "backordered": 0
+            }]},
             "outcome": {"status": "allocated"},
             "trace": {
-                "candidates": locations.iter().map(|(l, d)| json!({"location": l, "distance_km": d, "planned_units": 1})).collect::<Vec<_>>(),
+                "candidates": locations
+                    .iter()
+                    .map(|(l, d)| json!({"location": l, "distance_km": d, "planned_units": 1}))
+                    .collect::<Vec<_>>(),
                 "protection": [{"protected_units_used": protected}]
             }
         })

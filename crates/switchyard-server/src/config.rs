@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use switchyard_core::ExpiredAction;
-
 /// The admin bearer token. Never printed by `Debug`.
 #[derive(Clone)]
 pub struct ApiToken(String);
@@ -27,10 +25,6 @@ impl fmt::Debug for ApiToken {
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub api_token: ApiToken,
-    /// How long an unpaid order holds its stock.
-    pub reservation_ttl_secs: u64,
-    /// What happens to an unpaid order when its hold expires.
-    pub expired_action: ExpiredAction,
     /// How often the sweeper looks for expired holds.
     pub sweep_interval_ms: u64,
     /// Largest request body accepted.
@@ -41,16 +35,6 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     pub fn new(api_token: ApiToken) -> Self {
-        Self {
-            api_token,
-            reservation_ttl_secs: 15 * 60,
-            expired_action: ExpiredAction::Cancel,
-            sweep_interval_ms: 5_000,
-            body_limit_bytes: 1024 * 1024,
-            secure_cookies: false,
-        }
-    }
-    pub fn reservation_ttl_ms(&self) -> i64 {
-        i64::try_from(self.reservation_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+        Self { api_token, sweep_interval_ms: 5_000, body_limit_bytes: 1024 * 1024, secure_cookies: false }
     }
 }

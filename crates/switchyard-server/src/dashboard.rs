@@ -20,7 +20,7 @@ use switchyard_store::{
 
 use crate::api::{parse_resolution, ResolveBody, ShipToBody};
 use crate::auth::{csrf_ok, csrf_token, has_session, session_value, token_matches, SESSION_COOKIE};
-use crate::{now_ms, AppState};
+use crate::AppState;
 
 pub fn routes(state: AppState) -> Router {
     Router::new()
@@ -65,7 +65,7 @@ pub(crate) async fn nav(state: &AppState, headers: &HeaderMap, section: &'static
         signed_in: true,
         section,
         csrf: csrf_token(state),
-        open_exceptions: state.store.open_exception_count().await?,
+        open_exceptions: state.engine.open_exception_count().await?,
     })
 }
 
@@ -79,11 +79,15 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             PageError::SignIn => Redirect::to("/login").into_response(),
-            PageError::Status(code, msg) => (code, Html(format!(
-                "<!doctype html><meta name=viewport content='width=device-width'><link rel=stylesheet href='/static/app.css'>\
-                 <main><p class=error>{}</p><p><a href='/'>Back to orders</a></p></main>",
-                html_escape(&msg)
-            )))
+            PageError::Status(code, msg) => (
+                code,
+                Html(format!(
+                    "<!doctype html><meta name=viewport content='width=device-width'>\
+                     <link rel=stylesheet href='/static/app.css'>\
+                     <main><p class=error>{}</p><p><a href='/'>Back to orders</a></p></main>",
+                    html_escape(&msg)
+                )),
+            )
                 .into_response(),
         }
     }
@@ -95,7 +99,7 @@ where
 {
     fn from(e: E) -> Self {
         let api: crate::ApiError = e.into();
-        PageError::Status(api.status, api.message)
+        PageError::Status(api.status(), api.message)
     }
 }
 
@@ -222,10 +226,10 @@ async fn orders_page(
     let status = q.status.filter(|s| OrderStatus::parse(s).is_some());
     let channel = q.channel.filter(|c| !c.is_empty());
     let filter = OrderFilter { status: status.clone(), channel: channel.clone(), limit: 50, cursor: q.cursor };
-    let page = state.store.list_orders(&filter).await?;
-    let counts = state.store.status_counts().await?;
+    let page = state.engine.list_orders(&filter).await?;
+    let counts = state.engine.status_counts().await?;
     let mut channels: Vec<String> =
-        state.store.list_channels().await?.into_iter().map(|c| c.name.to_string()).collect();
+        state.engine.list_channels().await?.into_iter().map(|c| c.name.to_string()).collect();
     if let Some(c) = &channel {
         if !channels.contains(c) {
             channels.push(c.clone());
@@ -281,7 +285,7 @@ async fn order_page(
 ) -> Result<Html<String>, PageError> {
     let nav = nav(&state, &headers, "orders").await?;
     let o = state
-        .store
+        .engine
         .get_order(&id)
         .await?
         .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, format!("order {id} not found")))?;
@@ -303,7 +307,7 @@ async fn cancel(
         return Err(PageError::Status(StatusCode::FORBIDDEN, "invalid CSRF token; reload the page".into()));
     }
     let reason = if form.reason.trim().is_empty() { "cancelled from the dashboard" } else { form.reason.trim() };
-    state.store.cancel_order(&id, reason, now_ms()).await?;
+    state.engine.cancel_order(&id, reason).await?;
     Ok(Redirect::to(&format!("/orders/{id}")).into_response())
 }
 
@@ -333,10 +337,10 @@ struct InventoryPage {
 
 async fn inventory_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Html<String>, PageError> {
     let nav = nav(&state, &headers, "inventory").await?;
-    let locations: Vec<String> = state.store.list_locations().await?.into_iter().map(|l| l.code.to_string()).collect();
-    let skus = state.store.list_skus().await?;
+    let locations: Vec<String> = state.engine.list_locations().await?.into_iter().map(|l| l.code.to_string()).collect();
+    let skus = state.engine.list_skus().await?;
     let mut positions: BTreeMap<(String, String), switchyard_store::StockRow> = BTreeMap::new();
-    for p in state.store.all_positions().await? {
+    for p in state.engine.all_positions().await? {
         positions.insert((p.sku.clone(), p.location.clone()), p);
     }
     let rows = skus
@@ -404,9 +408,9 @@ async fn exceptions_page(
         limit: 200,
         ..ExceptionFilter::default()
     };
-    let now = now_ms();
+    let now = state.engine.now_ms();
     let items = state
-        .store
+        .engine
         .list_exceptions(&filter)
         .await?
         .into_iter()
@@ -419,7 +423,7 @@ async fn exceptions_page(
         })
         .collect();
     let locations =
-        state.store.list_locations().await?.into_iter().filter(|l| l.active).map(|l| l.code.to_string()).collect();
+        state.engine.list_locations().await?.into_iter().filter(|l| l.active).map(|l| l.code.to_string()).collect();
     let statuses = ["open", "resolved", "dismissed", "all"].into_iter().map(|s| (s, s == shown)).collect();
     render(ExceptionsPage { nav, statuses, items, locations })
 }
@@ -441,12 +445,12 @@ async fn exception_page(
 ) -> Result<Html<String>, PageError> {
     let nav = nav(&state, &headers, "exceptions").await?;
     let e = state
-        .store
+        .engine
         .get_exception(&id)
         .await?
         .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, format!("exception {id} not found")))?;
     let order = state
-        .store
+        .engine
         .get_order(&e.order_id)
         .await?
         .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, "order not found".into()))?;
@@ -457,7 +461,7 @@ async fn exception_page(
         .into_iter()
         .map(|l| ExceptionLogView { at: short_time(&l.at), ..l })
         .collect();
-    render(ExceptionPage { nav, age: age(now_ms() - e.created_ms), ship_to: order.ship_to, log, e })
+    render(ExceptionPage { nav, age: age(state.engine.now_ms() - e.created_ms), ship_to: order.ship_to, log, e })
 }
 
 #[derive(Deserialize)]
@@ -503,7 +507,7 @@ async fn resolve(
         address,
         location: form.location.filter(|l| !l.is_empty()),
     };
-    let resolution = parse_resolution(body).map_err(|e| PageError::Status(e.status, e.message))?;
-    state.store.resolve_exception(&id, &resolution, now_ms()).await?;
+    let resolution = parse_resolution(body).map_err(|e| PageError::Status(e.status(), e.message))?;
+    state.engine.resolve_exception(&id, &resolution).await?;
     Ok(Redirect::to(&back).into_response())
 }

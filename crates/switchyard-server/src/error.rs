@@ -1,19 +1,41 @@
-//! `ApiError`: one place that maps every failure to a stable code and an
-//! HTTP status. Internal details are logged, never returned.
+//! `ApiError`: every failure as a stable [`Code`] plus a message, and the
+//! one table from each code to its HTTP status ([`status`]). Internal
+//! details are logged, never returned.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
-use switchyard_core::{IdError, MoneyError, StockError};
-use switchyard_store::StoreError;
+use switchyard_core::intake::IntakeError;
+use switchyard_engine::{Code, Error};
 use utoipa::ToSchema;
+
+/// The HTTP status of each code: the only place codes meet statuses.
+pub fn status(code: Code) -> StatusCode {
+    use Code::*;
+    match code {
+        Unauthorized => StatusCode::UNAUTHORIZED,
+        Forbidden => StatusCode::FORBIDDEN,
+        NotFound => StatusCode::NOT_FOUND,
+        InvalidJson | InvalidPath | InvalidQuery | BadRequest => StatusCode::BAD_REQUEST,
+        PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        InvalidBody | InvalidIdentifier | InvalidQuantity | InvalidAmount | InvalidCurrency | CurrencyMismatch
+        | AmountOverflow | InvalidCoordinates | UnknownSku | UnknownLocation | AddressInvalid | InvalidPolicy => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        IllegalTransition | ExceedsAllocation | BelowReserved | InsufficientStock | InvalidRequest => {
+            StatusCode::CONFLICT
+        }
+        Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        Unavailable | Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
 
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// Structured detail (e.g. every error in a routing policy).
     pub details: Option<serde_json::Value>,
@@ -38,82 +60,73 @@ pub struct ErrorDetail {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: None }
-    }
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), details: None }
     }
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(Code::NotFound, message)
     }
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid bearer token is required")
+        Self::new(Code::Unauthorized, "a valid bearer token is required")
+    }
+    pub fn status(&self) -> StatusCode {
+        status(self.code)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let status = self.status();
+        let retry = matches!(self.code, Code::Overloaded | Code::Unavailable);
         let body = ErrorBody {
-            error: ErrorDetail { code: self.code.to_owned(), message: self.message, details: self.details },
+            error: ErrorDetail { code: self.code.as_str().to_owned(), message: self.message, details: self.details },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if retry {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound { .. } => ApiError::not_found(e.to_string()),
-            StoreError::UnknownSku(_) => ApiError::invalid("unknown_sku", e.to_string()),
-            StoreError::UnknownLocation(_) => ApiError::invalid("unknown_location", e.to_string()),
-            StoreError::Stock(s) => s.into(),
-            StoreError::Transition(_) => ApiError::new(StatusCode::CONFLICT, "illegal_transition", e.to_string()),
-            StoreError::ExceedsAllocation(_) => {
-                ApiError::new(StatusCode::CONFLICT, "exceeds_allocation", e.to_string())
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        let code = e.code();
+        match (code, e) {
+            (Code::Internal, e) => {
+                tracing::error!(error = %e, "internal error");
+                ApiError::new(Code::Internal, "internal error; see the server log")
             }
-            StoreError::Invalid(_) => ApiError::new(StatusCode::CONFLICT, "invalid_request", e.to_string()),
-            StoreError::InvalidAddress(_) => ApiError::invalid("address_invalid", e.to_string()),
-            StoreError::Row { source, .. } => (*source).into(),
-            StoreError::Database(_) | StoreError::Migrate(_) => {
-                tracing::error!(error = %e, "store failure");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+            (Code::Unavailable, e) => {
+                tracing::error!(error = %e, "database unavailable");
+                ApiError::new(Code::Unavailable, "the database is not answering; retry shortly")
             }
+            (_, Error::Policy(p)) => p.into(),
+            (_, Error::Row { index, source }) => {
+                let inner = ApiError::from(*source);
+                ApiError { message: format!("row {index}: {}", inner.message), ..inner }
+            }
+            (code, e) => ApiError::new(code, e.to_string()),
         }
     }
 }
 
-impl From<StockError> for ApiError {
-    fn from(e: StockError) -> Self {
-        match e {
-            StockError::BelowReserved { .. } => ApiError::new(StatusCode::CONFLICT, "below_reserved", e.to_string()),
-            StockError::Insufficient { .. } | StockError::NotReserved { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "insufficient_stock", e.to_string())
-            }
-            _ => ApiError::invalid("invalid_quantity", e.to_string()),
-        }
+impl From<IntakeError> for ApiError {
+    fn from(e: IntakeError) -> Self {
+        let code = Code::ALL.iter().copied().find(|c| c.as_str() == e.code()).unwrap_or(Code::InvalidBody);
+        ApiError::new(code, e.to_string())
     }
 }
 
-impl From<IdError> for ApiError {
-    fn from(e: IdError) -> Self {
-        match e {
-            IdError::ZeroQuantity | IdError::NegativeQuantity(_) | IdError::QuantityTooLarge(_) => {
-                ApiError::invalid("invalid_quantity", e.to_string())
-            }
-            _ => ApiError::invalid("invalid_identifier", e.to_string()),
-        }
+impl From<switchyard_core::IdError> for ApiError {
+    fn from(e: switchyard_core::IdError) -> Self {
+        Error::from(e).into()
     }
 }
 
-impl From<MoneyError> for ApiError {
-    fn from(e: MoneyError) -> Self {
-        match e {
-            MoneyError::BadCurrency(_) => ApiError::invalid("invalid_currency", e.to_string()),
-            MoneyError::CurrencyMismatch { .. } => ApiError::invalid("currency_mismatch", e.to_string()),
-            MoneyError::Overflow => ApiError::invalid("amount_overflow", e.to_string()),
-            MoneyError::Negative => ApiError::invalid("invalid_amount", e.to_string()),
-        }
+impl From<switchyard_core::MoneyError> for ApiError {
+    fn from(e: switchyard_core::MoneyError) -> Self {
+        Error::from(e).into()
     }
 }
 
@@ -121,28 +134,26 @@ impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         let message = r.body_text();
         match r {
-            JsonRejection::JsonSyntaxError(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", message),
-            JsonRejection::JsonDataError(_) => ApiError::invalid("invalid_body", message),
-            JsonRejection::MissingJsonContentType(_) => {
-                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message)
-            }
+            JsonRejection::JsonSyntaxError(_) => ApiError::new(Code::InvalidJson, message),
+            JsonRejection::JsonDataError(_) => ApiError::new(Code::InvalidBody, message),
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(Code::UnsupportedMediaType, message),
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body is too large")
+                ApiError::new(Code::PayloadTooLarge, "request body is too large")
             }
-            other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", other.body_text()),
+            other => ApiError::new(Code::BadRequest, other.body_text()),
         }
     }
 }
 
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", r.body_text())
+        ApiError::new(Code::InvalidPath, r.body_text())
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text())
+        ApiError::new(Code::InvalidQuery, r.body_text())
     }
 }
 
@@ -160,8 +171,38 @@ impl From<switchyard_core::routing::PolicyErrors> for ApiError {
                 })
             })
             .collect::<Vec<_>>();
-        let mut api = ApiError::invalid("invalid_policy", e.to_string());
+        let mut api = ApiError::new(Code::InvalidPolicy, e.to_string());
         api.details = Some(serde_json::Value::Array(details));
         api
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README lists every code with its status; a code added to the
+    /// enum without a line there (or the other way round) fails here.
+    #[test]
+    fn the_readme_lists_every_error_code_with_its_status() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("<!-- error-codes -->").expect("README has an error-codes table");
+        let end = readme.find("<!-- /error-codes -->").expect("the table is closed");
+        let table = &readme[start..end];
+        let mut listed = std::collections::BTreeMap::new();
+        for line in table.lines().filter(|l| l.starts_with("| `")) {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            listed.insert(cells[1].trim_matches('`').to_owned(), cells[2].parse::<u16>().unwrap_or(0));
+        }
+        for code in Code::ALL {
+            let want = status(*code).as_u16();
+            assert_eq!(
+                listed.remove(code.as_str()),
+                Some(want),
+                "README: `{}` should be listed as {want}",
+                code.as_str()
+            );
+        }
+        assert!(listed.is_empty(), "README lists codes the enum does not have: {listed:?}");
     }
 }

@@ -19,7 +19,7 @@ use crate::api::{known_references, parse_policy, preview_on_recent};
 use crate::auth::csrf_ok;
 use crate::compare::ComparisonReport;
 use crate::dashboard::{nav, render, signed_in, Nav, PageError};
-use crate::{now_ms, ApiError, AppState};
+use crate::{ApiError, AppState};
 
 const CRITERIA: [&str; 5] = ["distance", "priority", "shipping_cost", "stock_depth", "lead_time"];
 const STRATEGIES: [&str; 3] = ["always", "above_value", "never"];
@@ -123,13 +123,13 @@ async fn page(
     error: Option<String>,
     text: Option<String>,
 ) -> Result<Html<String>, PageError> {
-    let active = state.store.active_policy().await?;
-    let shadow = state.store.shadow_policy().await?;
-    let versions = state.store.list_policies(50).await?;
-    let locations: Vec<String> = state.store.list_locations().await?.into_iter().map(|l| l.code.to_string()).collect();
+    let active = state.engine.active_policy().await?;
+    let shadow = state.engine.shadow_policy().await?;
+    let versions = state.engine.list_policies(50).await?;
+    let locations: Vec<String> = state.engine.list_locations().await?.into_iter().map(|l| l.code.to_string()).collect();
     // The form shows the version being edited, else the active policy.
     let base_text = match q.edit {
-        Some(v) => state.store.get_policy(v).await?.map(|p| p.body),
+        Some(v) => state.engine.get_policy(v).await?.map(|p| p.body),
         None => active.as_ref().map(|p| p.body.clone()),
     };
     let policy = base_text.as_deref().and_then(|t| Policy::from_toml(t).ok()).unwrap_or_default();
@@ -179,7 +179,7 @@ async fn page(
         });
     }
     let (report, report_title) = match q.preview {
-        Some(v) => match state.store.get_policy(v).await? {
+        Some(v) => match state.engine.get_policy(v).await? {
             Some(record) => {
                 let (p, _) = parse_policy(Some(record.body), None).map_err(api_page)?;
                 (
@@ -190,7 +190,7 @@ async fn page(
             None => (None, String::new()),
         },
         None if shadow.is_some() => {
-            let pairs = state.store.shadow_pairs(100).await?;
+            let pairs = state.engine.shadow_pairs(100).await?;
             let orders = pairs
                 .into_iter()
                 .map(|p| {
@@ -240,7 +240,7 @@ async fn page(
 }
 
 fn api_page(e: ApiError) -> PageError {
-    PageError::Status(e.status, e.message)
+    PageError::Status(e.status(), e.message)
 }
 
 pub async fn rules_page(
@@ -381,7 +381,7 @@ async fn save_draft(state: &AppState, text: String, note: &str) -> Result<Result
         Ok((_, text)) => text,
         Err(e) => return Ok(Err(e)),
     };
-    let record = state.store.save_policy(&text, note, "admin (dashboard)", now_ms()).await?;
+    let record = state.engine.save_policy(&text, note, "admin (dashboard)").await?;
     Ok(Ok(record.version))
 }
 
@@ -391,7 +391,7 @@ pub async fn save_settings(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     check_csrf(&state, &headers, f.get("csrf"))?;
-    let base = match state.store.active_policy().await? {
+    let base = match state.engine.active_policy().await? {
         Some(p) => Policy::from_toml(&p.body).unwrap_or_default(),
         None => Policy::default(),
     };
@@ -460,7 +460,7 @@ pub struct CsrfOnly {
 /// before it runs, actively or in shadow.
 async fn still_valid(state: &AppState, version: i64) -> Result<(), PageError> {
     let record = state
-        .store
+        .engine
         .get_policy(version)
         .await?
         .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, format!("policy v{version} not found")))?;
@@ -480,7 +480,7 @@ pub async fn activate(
 ) -> Result<Response, PageError> {
     check_csrf(&state, &headers, Some(&f.csrf))?;
     still_valid(&state, version).await?;
-    state.store.activate_policy(version, "admin (dashboard)", now_ms()).await?;
+    state.engine.activate_policy(version, "admin (dashboard)").await?;
     Ok(Redirect::to(&format!("/rules?message=Policy+v{version}+is+now+active")).into_response())
 }
 
@@ -492,7 +492,7 @@ pub async fn shadow(
 ) -> Result<Response, PageError> {
     check_csrf(&state, &headers, Some(&f.csrf))?;
     still_valid(&state, version).await?;
-    state.store.set_shadow_policy(Some(version), "admin (dashboard)", now_ms()).await?;
+    state.engine.set_shadow_policy(Some(version), "admin (dashboard)").await?;
     Ok(Redirect::to(&format!("/rules?message=v{version}+runs+in+shadow")).into_response())
 }
 
@@ -502,7 +502,7 @@ pub async fn shadow_stop(
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
     check_csrf(&state, &headers, Some(&f.csrf))?;
-    state.store.set_shadow_policy(None, "admin (dashboard)", now_ms()).await?;
+    state.engine.set_shadow_policy(None, "admin (dashboard)").await?;
     Ok(Redirect::to("/rules?message=Shadow+stopped").into_response())
 }
 
@@ -512,7 +512,7 @@ pub async fn rollback(
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
     check_csrf(&state, &headers, Some(&f.csrf))?;
-    state.store.rollback_policy("admin (dashboard)", now_ms()).await?;
+    state.engine.rollback_policy("admin (dashboard)").await?;
     Ok(Redirect::to("/rules?message=Rolled+back").into_response())
 }
 

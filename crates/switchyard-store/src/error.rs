@@ -1,35 +1,43 @@
-//! The store's typed errors: the client's mistakes apart from our own.
-
-use switchyard_core::{IllegalTransition, StockError};
+//! The store's errors: only what can go wrong with the database itself.
+//! Whether a request was a client's mistake is the engine's business.
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{what} {key:?} was not found")]
-    NotFound { what: &'static str, key: String },
-    #[error("unknown sku {0:?}")]
-    UnknownSku(String),
-    #[error("unknown location {0:?}")]
-    UnknownLocation(String),
-    #[error(transparent)]
-    Stock(#[from] StockError),
-    #[error(transparent)]
-    Transition(#[from] IllegalTransition),
-    #[error("{0}")]
-    ExceedsAllocation(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("the address is not deliverable: {0}")]
-    InvalidAddress(String),
-    #[error("row {index}: {source}")]
-    Row { index: usize, source: Box<StoreError> },
+    /// A stored value cannot be read as what it must be (a hand-edited row,
+    /// a bug): ours, never the client's.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The database cannot be reached or has no free connection.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    /// A PostgreSQL deadlock or serialization failure: the transaction was
+    /// rolled back and may be retried as a whole.
+    #[error("transaction conflict: {0}")]
+    Retryable(sqlx::Error),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => StoreError::Unavailable(e),
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::ColumnNotFound(_) | sqlx::Error::Decode(_) => {
+                StoreError::Corrupt(e.to_string())
+            }
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40P01" | "40001")) => {
+                StoreError::Retryable(e)
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
 impl StoreError {
-    pub(crate) fn at_row(self, index: usize) -> StoreError {
-        StoreError::Row { index, source: Box::new(self) }
+    /// A `Corrupt` error naming what could not be read.
+    pub fn corrupt(what: impl std::fmt::Display) -> StoreError {
+        StoreError::Corrupt(what.to_string())
     }
 }

@@ -1,54 +1,9 @@
-//! Inputs and read models the store exchanges with the server and CLI.
+//! Read models the store returns to the engine, the server and the CLI.
 
 use serde::{Deserialize, Serialize};
-use switchyard_core::{
-    ChannelName, Currency, ExternalOrderId, LocationCode, PaymentState, Quantity, ServiceLevel, ShipTo, Sku,
-};
 
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
-
-/// An order line as it arrives.
-#[derive(Debug, Clone)]
-pub struct NewLine {
-    pub sku: Sku,
-    pub quantity: Quantity,
-    pub unit_price: i64,
-}
-
-/// A parsed, validated incoming order.
-#[derive(Debug, Clone)]
-pub struct NewOrder {
-    pub channel: ChannelName,
-    pub external_id: ExternalOrderId,
-    pub currency: Currency,
-    pub lines: Vec<NewLine>,
-    pub ship_to: ShipTo,
-    pub service_level: ServiceLevel,
-    pub pickup_location: Option<LocationCode>,
-    pub payment: PaymentState,
-    /// Sum of line totals in minor units (checked by the caller).
-    pub total_minor: i64,
-}
-
-/// A shipment as it arrives.
-#[derive(Debug, Clone)]
-pub struct NewShipment {
-    pub location: LocationCode,
-    pub lines: Vec<(Sku, Quantity)>,
-    pub carrier: Option<String>,
-    pub tracking: Option<String>,
-}
-
-/// One row of a stock import file.
-#[derive(Debug, Clone)]
-pub struct ImportRow {
-    pub sku: Sku,
-    pub title: String,
-    pub location: LocationCode,
-    pub on_hand: i64,
-    pub safety_stock: Option<i64>,
-}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportSummary {
@@ -170,20 +125,6 @@ pub struct ExceptionFilter {
     pub limit: i64,
 }
 
-/// A human's action on an exception.
-#[derive(Debug, Clone)]
-pub struct Resolution {
-    pub action: switchyard_core::ResolutionAction,
-    /// Who acted (free text: a name or a role).
-    pub actor: String,
-    /// Why; required to dismiss.
-    pub note: String,
-    /// The corrected address, for `edit_address`.
-    pub address: Option<ShipTo>,
-    /// The location to allocate from, for `override_location`.
-    pub location: Option<LocationCode>,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ShipToView {
@@ -253,7 +194,10 @@ impl AuditReport {
 
 /// Formats stored milliseconds as RFC 3339 UTC.
 pub fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    // Every stored time was made by the engine's clock; one chrono cannot
+    // represent (±262,000 years) is shown as the raw number, not as 1970.
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(|| format!("{ms}ms"), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
 /// A saved routing policy version.

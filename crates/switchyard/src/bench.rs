@@ -61,21 +61,20 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<ExitCode
         None => {
             let tmp = std::env::temp_dir().join(format!("switchyard-bench-{}.db", std::process::id()));
             let db = args.db.clone().unwrap_or_else(|| tmp.display().to_string());
-            let store = switchyard_store::open(&db).await.with_context(|| format!("opening {db}"))?;
+            let engine = Arc::new(settings.engine_at(&db).await?);
             let token = random_token();
-            let mut config = switchyard_server::ServerConfig::new(switchyard_server::ApiToken::new(token.clone()));
-            config.reservation_ttl_secs = settings.reservation_ttl_secs;
+            let config = switchyard_server::ServerConfig::new(switchyard_server::ApiToken::new(token.clone()));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let addr = listener.local_addr()?;
-            let state = AppState::new(store.clone(), config);
+            let state = AppState::new(engine.clone(), config);
             let server = tokio::spawn(async move { switchyard_server::serve(listener, state).await });
-            println!("bench: built-in server on http://{addr}/ ({} database)", store.backend());
+            println!("bench: built-in server on http://{addr}/ ({} database)", engine.backend());
             (format!("http://{addr}"), token, Some(server), args.db.is_none().then_some(TempFile(tmp)))
         }
     };
     let client =
         reqwest::Client::builder().pool_max_idle_per_host(args.clients).timeout(Duration::from_secs(60)).build()?;
-    let run_id = format!("{:x}", chrono::Utc::now().timestamp_millis());
+    let run_id = format!("{:x}", rand::random::<u32>());
     let skus = setup(&client, &base, &token, &run_id, &args).await?;
 
     let issued = Arc::new(AtomicU64::new(0));

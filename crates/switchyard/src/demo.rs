@@ -10,8 +10,10 @@ use anyhow::Context;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use switchyard_core::{Address, Component, Location, LocationCode, LocationKind, Quantity, Sku, SkuDef};
-use switchyard_server::{now_ms, parse_order, AppState, CreateOrderBody, OrderLineBody, ShipToBody};
-use switchyard_store::{NewShipment, OrderFilter, Store};
+use switchyard_core::{NewShipment, OrderStatus};
+use switchyard_engine::Engine;
+use switchyard_server::{parse_order, AppState, CreateOrderBody, OrderLineBody, ShipToBody};
+use switchyard_store::OrderFilter;
 
 use crate::settings::Settings;
 
@@ -31,7 +33,7 @@ struct Place {
 const PLACES: [Place; 4] = [
     Place {
         code: "FLAGSHIP",
-        name: "Flagship store (Pearl District)",
+        name: "Flagship engine (Pearl District)",
         kind: LocationKind::Store,
         city: "Portland",
         region: "OR",
@@ -43,7 +45,7 @@ const PLACES: [Place; 4] = [
     },
     Place {
         code: "EASTSIDE",
-        name: "Eastside store",
+        name: "Eastside engine",
         kind: LocationKind::Store,
         city: "Portland",
         region: "OR",
@@ -174,8 +176,8 @@ pub async fn run(settings: Settings, orders_per_minute: u32) -> anyhow::Result<(
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     let db = path.display().to_string();
-    let store = switchyard_store::open(&db).await.with_context(|| format!("opening {db}"))?;
-    seed(store.as_ref()).await?;
+    let engine = Arc::new(settings.engine_at(&db).await?);
+    seed(&engine).await?;
     let (config, _) = settings.server_config();
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
@@ -187,41 +189,37 @@ pub async fn run(settings: Settings, orders_per_minute: u32) -> anyhow::Result<(
     println!("  Database:  {db} (SQLite, fresh)");
     println!("  Try:       curl -H 'Authorization: Bearer {}' http://{addr}/api/v1/orders", config.api_token.expose());
     println!("Orders arrive from shopify, amazon, etsy, pos and wholesale. Ctrl-C to stop.");
-    let state = AppState::new(store.clone(), config);
-    let traffic = tokio::spawn(traffic(store.clone(), orders_per_minute.max(1)));
+    let state = AppState::new(engine.clone(), config);
+    let traffic = tokio::spawn(traffic(engine.clone(), orders_per_minute.max(1)));
     let result = switchyard_server::serve(listener, state).await;
     traffic.abort();
     result?;
     Ok(())
 }
 
-async fn seed(store: &dyn Store) -> anyhow::Result<()> {
-    let now = now_ms();
+async fn seed(engine: &Engine) -> anyhow::Result<()> {
     for p in &PLACES {
-        store
-            .put_location(
-                &Location {
-                    code: LocationCode::parse(p.code)?,
-                    name: p.name.into(),
-                    kind: p.kind,
-                    address: Address {
-                        line1: "1 Main St".into(),
-                        city: p.city.into(),
-                        region: p.region.into(),
-                        postal_code: p.postal.into(),
-                        country: "US".into(),
-                    },
-                    lat: Some(p.lat),
-                    lon: Some(p.lon),
-                    can_ship: true,
-                    can_pickup: p.can_pickup,
-                    priority: p.priority,
-                    active: true,
-                    lead_time_days: if p.kind == LocationKind::Dropship { 3 } else { 0 },
-                    timezone: if p.region == "CO" { "America/Denver" } else { "America/Los_Angeles" }.into(),
+        engine
+            .put_location(&Location {
+                code: LocationCode::parse(p.code)?,
+                name: p.name.into(),
+                kind: p.kind,
+                address: Address {
+                    line1: "1 Main St".into(),
+                    city: p.city.into(),
+                    region: p.region.into(),
+                    postal_code: p.postal.into(),
+                    country: "US".into(),
                 },
-                now,
-            )
+                lat: Some(p.lat),
+                lon: Some(p.lon),
+                can_ship: true,
+                can_pickup: p.can_pickup,
+                priority: p.priority,
+                active: true,
+                lead_time_days: if p.kind == LocationKind::Dropship { 3 } else { 0 },
+                timezone: if p.region == "CO" { "America/Denver" } else { "America/Los_Angeles" }.into(),
+            })
             .await?;
     }
     for (sku, title, _, stock, _) in &PRODUCTS {
@@ -234,11 +232,11 @@ async fn seed(store: &dyn Store) -> anyhow::Result<()> {
             def.tags.push("apparel".into());
         }
         def.allow_backorder = def.sku.as_str() != "POSTER-VINTAGE";
-        store.put_sku(&def, now).await?;
+        engine.put_sku(&def).await?;
         for (place, units) in PLACES.iter().zip(stock) {
             if *units > 0 {
                 let safety = if place.kind == LocationKind::Store { Some(1) } else { None };
-                store.set_stock(&sku, &LocationCode::parse(place.code)?, *units, safety, "opening count", now).await?;
+                engine.set_stock(&sku, &LocationCode::parse(place.code)?, *units, safety, "opening count").await?;
             }
         }
     }
@@ -246,18 +244,15 @@ async fn seed(store: &dyn Store) -> anyhow::Result<()> {
         .iter()
         .map(|c| Ok(Component { sku: Sku::parse(c)?, quantity: Quantity::new(1)? }))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    store
-        .put_sku(
-            &SkuDef { components, tags: vec!["gift".into()], ..SkuDef::plain(Sku::parse(BUNDLE.0)?, BUNDLE.1) },
-            now,
-        )
+    engine
+        .put_sku(&SkuDef { components, tags: vec!["gift".into()], ..SkuDef::plain(Sku::parse(BUNDLE.0)?, BUNDLE.1) })
         .await?;
-    let locations: Vec<LocationCode> = store.list_locations().await?.into_iter().map(|l| l.code).collect();
+    let locations: Vec<LocationCode> = engine.list_locations().await?.into_iter().map(|l| l.code).collect();
     let tags = vec!["apparel".to_owned(), "gift".to_owned(), "high-volume".to_owned()];
     switchyard_core::routing::Policy::from_toml_validated(DEMO_POLICY, &locations, &tags)
         .map_err(|e| anyhow::anyhow!("the demo policy is invalid: {e}"))?;
-    let policy = store.save_policy(DEMO_POLICY, "demo shop rules", "demo", now).await?;
-    store.activate_policy(policy.version, "demo", now).await?;
+    let policy = engine.save_policy(DEMO_POLICY, "demo shop rules", "demo").await?;
+    engine.activate_policy(policy.version, "demo").await?;
     Ok(())
 }
 
@@ -327,7 +322,7 @@ fn random_order(rng: &mut StdRng, n: u64) -> CreateOrderBody {
 }
 
 /// The shop's day: orders arrive; staff ship, take payments, cancel, restock.
-async fn traffic(store: Arc<dyn Store>, orders_per_minute: u32) {
+async fn traffic(engine: Arc<Engine>, orders_per_minute: u32) {
     let mut rng = StdRng::from_entropy();
     let mut tick = tokio::time::interval(Duration::from_millis(60_000 / u64::from(orders_per_minute)));
     let mut n = 0u64;
@@ -337,25 +332,28 @@ async fn traffic(store: Arc<dyn Store>, orders_per_minute: u32) {
         // Same path as POST /api/v1/orders.
         match parse_order(random_order(&mut rng, n)) {
             Ok(order) => {
-                if let Err(e) = store.create_order(&order, now_ms(), 15 * 60 * 1000).await {
+                if let Err(e) = engine.create_order(&order).await {
                     tracing::warn!(error = %e, "demo order refused");
                 }
             }
             Err(e) => tracing::warn!(error = %e.message, "demo order invalid"),
         }
-        if let Err(e) = staff(store.as_ref(), &mut rng).await {
+        if let Err(e) = staff(&engine, &mut rng).await {
             tracing::warn!(error = %e, "demo staff action failed");
         }
     }
 }
 
-async fn staff(store: &dyn Store, rng: &mut StdRng) -> anyhow::Result<()> {
-    let now = now_ms();
+async fn staff(engine: &Engine, rng: &mut StdRng) -> anyhow::Result<()> {
     let roll = rng.gen_range(0..10);
     if roll < 5 {
         // Ship the oldest accepted order, location by location.
-        let page = store
-            .list_orders(&OrderFilter { status: Some("accepted".into()), limit: 20, ..Default::default() })
+        let page = engine
+            .list_orders(&OrderFilter {
+                status: Some(OrderStatus::Accepted.as_str().into()),
+                limit: 20,
+                ..Default::default()
+            })
             .await?;
         if let Some(o) = page.orders.last() {
             let mut by_location: std::collections::BTreeMap<String, Vec<(Sku, Quantity)>> = Default::default();
@@ -377,34 +375,41 @@ async fn staff(store: &dyn Store, rng: &mut StdRng) -> anyhow::Result<()> {
                     carrier: Some(if loc.starts_with("WH") { "UPS" } else { "USPS" }.into()),
                     tracking: Some(format!("1Z{:010}", rng.gen_range(0..9_999_999_999u64))),
                 };
-                store.ship(&o.id, &shipment, now).await?;
+                engine.ship(&o.id, &shipment).await?;
             }
         }
     } else if roll < 7 {
-        let page = store
-            .list_orders(&OrderFilter { status: Some("pending_payment".into()), limit: 5, ..Default::default() })
+        let page = engine
+            .list_orders(&OrderFilter {
+                status: Some(OrderStatus::PendingPayment.as_str().into()),
+                limit: 5,
+                ..Default::default()
+            })
             .await?;
         if let Some(o) = page.orders.last() {
-            store.mark_paid(&o.id, now).await?;
+            engine.mark_paid(&o.id).await?;
         }
     } else if roll < 8 && rng.gen_ratio(1, 3) {
-        let page = store
-            .list_orders(&OrderFilter { status: Some("accepted".into()), limit: 10, ..Default::default() })
+        let page = engine
+            .list_orders(&OrderFilter {
+                status: Some(OrderStatus::Accepted.as_str().into()),
+                limit: 10,
+                ..Default::default()
+            })
             .await?;
         if let Some(o) = page.orders.first() {
-            store.cancel_order(&o.id, "customer changed their mind", now).await?;
+            engine.cancel_order(&o.id, "customer changed their mind").await?;
         }
     } else {
         // Restock whatever ran low at the warehouse.
-        for row in store.all_positions().await? {
+        for row in engine.all_positions().await? {
             if row.location == "WH-RENO" && row.available < 5 {
-                store
+                engine
                     .adjust_stock(
                         &Sku::parse(&row.sku)?,
                         &LocationCode::parse(&row.location)?,
                         30,
                         "receipt: weekly delivery",
-                        now,
                     )
                     .await?;
             }

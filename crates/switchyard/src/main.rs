@@ -13,6 +13,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use settings::{Overrides, Settings};
+use std::sync::Arc;
+
+use switchyard_engine::{Config as EngineConfig, Engine, IdGen, SystemClock};
 use switchyard_server::{AppState, ServerConfig};
 
 #[derive(Parser)]
@@ -103,21 +106,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { db, listen } => {
             let settings = load(db, listen)?;
             init_logs(&settings.log);
-            let store =
-                switchyard_store::open(&settings.db).await.with_context(|| format!("opening {}", settings.db))?;
+            let engine = settings.open_engine().await?;
             let (config, generated) = settings.server_config();
             let listener = tokio::net::TcpListener::bind(&settings.listen)
                 .await
                 .with_context(|| format!("listening on {}", settings.listen))?;
             let addr = listener.local_addr()?;
-            println!("Switchyard serving http://{addr}/ (database: {})", store.backend());
+            println!("Switchyard serving http://{addr}/ (database: {})", engine.backend());
             if generated {
                 println!(
                     "API token (generated; set SWITCHYARD_API_TOKEN to choose one): {}",
                     config.api_token.expose()
                 );
             }
-            switchyard_server::serve(listener, AppState::new(store, config)).await?;
+            switchyard_server::serve(listener, AppState::new(Arc::new(engine), config)).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, orders_per_minute } => {
@@ -128,9 +130,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit { db } => {
             let settings = load(db, None)?;
-            let store =
-                switchyard_store::open(&settings.db).await.with_context(|| format!("opening {}", settings.db))?;
-            let report = store.audit().await?;
+            let engine = settings.open_engine().await?;
+            let report = engine.audit().await?;
             println!(
                 "audit: {} positions, {} reservations, {} ledger entries checked",
                 report.positions_checked, report.reservations_checked, report.ledger_entries
@@ -174,11 +175,23 @@ impl Settings {
             _ => (settings::random_token(), true),
         };
         let mut config = ServerConfig::new(switchyard_server::ApiToken::new(token));
-        config.reservation_ttl_secs = self.reservation_ttl_secs;
-        config.expired_action = self.expired_action;
         config.sweep_interval_ms = self.sweep_interval_ms;
         config.body_limit_bytes = self.body_limit_bytes;
         config.secure_cookies = self.secure_cookies;
         (config, generated)
+    }
+
+    /// The engine over the configured database, on the wall clock.
+    pub async fn open_engine(&self) -> anyhow::Result<Engine> {
+        self.engine_at(&self.db).await
+    }
+
+    /// The engine over `db`, on the wall clock, with these settings.
+    pub async fn engine_at(&self, db: &str) -> anyhow::Result<Engine> {
+        let config = EngineConfig {
+            reservation_ttl_ms: i64::try_from(self.reservation_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+            expired_action: self.expired_action,
+        };
+        Engine::open(db, config, Arc::new(SystemClock), IdGen::random()).await.with_context(|| format!("opening {db}"))
     }
 }

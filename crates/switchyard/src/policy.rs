@@ -8,6 +8,8 @@ use anyhow::Context;
 use switchyard_core::routing::Policy;
 use switchyard_core::LocationCode;
 
+use switchyard_engine::Engine;
+
 use crate::settings::Settings;
 
 #[derive(clap::Subcommand, Debug)]
@@ -59,23 +61,22 @@ fn read(file: &PathBuf) -> anyhow::Result<String> {
     std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
 }
 
-async fn references(store: &dyn switchyard_store::Store) -> anyhow::Result<(Vec<LocationCode>, Vec<String>)> {
-    let locations = store.list_locations().await?.into_iter().map(|l| l.code).collect();
-    let mut tags: Vec<String> = store.list_skus().await?.into_iter().flat_map(|s| s.tags).collect();
+async fn references(engine: &Engine) -> anyhow::Result<(Vec<LocationCode>, Vec<String>)> {
+    let locations = engine.list_locations().await?.into_iter().map(|l| l.code).collect();
+    let mut tags: Vec<String> = engine.list_skus().await?.into_iter().flat_map(|s| s.tags).collect();
     tags.sort();
     tags.dedup();
     Ok((locations, tags))
 }
 
 pub async fn run(cmd: PolicyCommand, settings: &Settings) -> anyhow::Result<ExitCode> {
-    let now = chrono::Utc::now().timestamp_millis();
     match cmd {
         PolicyCommand::Validate { file, db } => {
             let text = read(&file)?;
             let result = match db {
                 Some(_) => {
-                    let store = switchyard_store::open(&settings.db).await?;
-                    let (locations, tags) = references(store.as_ref()).await?;
+                    let engine = settings.open_engine().await?;
+                    let (locations, tags) = references(&engine).await?;
                     Policy::from_toml_validated(&text, &locations, &tags)
                 }
                 None => Policy::from_toml(&text),
@@ -92,8 +93,8 @@ pub async fn run(cmd: PolicyCommand, settings: &Settings) -> anyhow::Result<Exit
             }
         }
         PolicyCommand::Show { .. } => {
-            let store = switchyard_store::open(&settings.db).await?;
-            match store.active_policy().await? {
+            let engine = settings.open_engine().await?;
+            match engine.active_policy().await? {
                 Some(p) => {
                     println!(
                         "# active policy version {} ({}), saved by {} at {}",
@@ -106,31 +107,31 @@ pub async fn run(cmd: PolicyCommand, settings: &Settings) -> anyhow::Result<Exit
                     print!("{}", Policy::default().to_toml()?);
                 }
             }
-            if let Some(s) = store.shadow_policy().await? {
+            if let Some(s) = engine.shadow_policy().await? {
                 println!("# version {} runs in shadow", s.version);
             }
             Ok(ExitCode::SUCCESS)
         }
         PolicyCommand::Activate { file, note, by, .. } => {
             let text = read(&file)?;
-            let store = switchyard_store::open(&settings.db).await?;
-            let (locations, tags) = references(store.as_ref()).await?;
+            let engine = settings.open_engine().await?;
+            let (locations, tags) = references(&engine).await?;
             if let Err(e) = Policy::from_toml_validated(&text, &locations, &tags) {
                 eprintln!("{}: {e}", file.display());
                 eprintln!("nothing was saved or activated");
                 return Ok(ExitCode::from(1));
             }
-            let saved = store.save_policy(&text, &note, &by, now).await?;
-            store.activate_policy(saved.version, &by, now).await?;
+            let saved = engine.save_policy(&text, &note, &by).await?;
+            engine.activate_policy(saved.version, &by).await?;
             println!("policy version {} is now active", saved.version);
             Ok(ExitCode::SUCCESS)
         }
         PolicyCommand::Rollback { by, .. } => {
-            let store = switchyard_store::open(&settings.db).await?;
-            match store.rollback_policy(&by, now).await {
+            let engine = settings.open_engine().await?;
+            match engine.rollback_policy(&by).await {
                 Ok(Some(p)) => println!("policy version {} is active again", p.version),
                 Ok(None) => println!("the built-in default policy is in force again"),
-                Err(switchyard_store::StoreError::Invalid(msg)) => {
+                Err(switchyard_engine::Error::Conflict(msg)) => {
                     eprintln!("{msg}");
                     return Ok(ExitCode::from(1));
                 }

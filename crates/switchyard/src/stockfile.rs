@@ -10,8 +10,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use switchyard_core::ImportRow;
 use switchyard_core::{LocationCode, Sku};
-use switchyard_store::{ImportRow, StoreError};
+use switchyard_engine::Error;
 
 use crate::settings::Settings;
 
@@ -74,8 +75,8 @@ pub async fn import(settings: &Settings, file: &Path) -> anyhow::Result<ExitCode
         }
     };
     progress.set_message("applying");
-    let store = switchyard_store::open(&settings.db).await.with_context(|| format!("opening {}", settings.db))?;
-    let result = store.import_stock(&rows, chrono::Utc::now().timestamp_millis()).await;
+    let engine = settings.open_engine().await?;
+    let result = engine.import_stock(&rows).await;
     progress.finish_and_clear();
     match result {
         Ok(summary) => {
@@ -87,7 +88,7 @@ pub async fn import(settings: &Settings, file: &Path) -> anyhow::Result<ExitCode
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(StoreError::Row { index, source }) if !matches!(*source, StoreError::Database(_)) => {
+        Err(Error::Row { index, source }) if !source.is_internal() => {
             eprintln!("{}: line {}: {source}", file.display(), index + 2);
             eprintln!("nothing was imported");
             Ok(ExitCode::from(1))
@@ -97,8 +98,8 @@ pub async fn import(settings: &Settings, file: &Path) -> anyhow::Result<ExitCode
 }
 
 pub async fn export(settings: &Settings, out: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let store = switchyard_store::open(&settings.db).await.with_context(|| format!("opening {}", settings.db))?;
-    let rows = store.all_positions().await?;
+    let engine = settings.open_engine().await?;
+    let rows = engine.all_positions().await?;
     let sink: Box<dyn Write> = match out {
         Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?),
         None => Box::new(std::io::stdout().lock()),

@@ -20,7 +20,11 @@ fn text(o: &Output) -> String {
 }
 
 async fn with_location(db: &TestDb) {
-    let store = switchyard_store::open(&db.url).await.expect("open");
+    let clock = std::sync::Arc::new(switchyard_engine::ManualClock::new(0));
+    let config = switchyard_engine::Config::default();
+    let engine = switchyard_engine::Engine::open(&db.url, config, clock, switchyard_engine::IdGen::seeded(1))
+        .await
+        .expect("open");
     let l = Location {
         code: LocationCode::parse("WH").expect("code"),
         name: "Warehouse".into(),
@@ -41,7 +45,7 @@ async fn with_location(db: &TestDb) {
         lead_time_days: 0,
         timezone: "UTC".into(),
     };
-    store.put_location(&l, 0).await.expect("location");
+    engine.put_location(&l).await.expect("location");
 }
 
 async fn tamper(db: &TestDb, backend: Backend) {
@@ -213,10 +217,18 @@ async fn killed_server_loses_nothing(backend: Backend) {
             let (client, base, acked) = (client.clone(), base.clone(), acked.clone());
             tokio::spawn(async move {
                 for i in 0..500 {
-                    let body = serde_json::json!({"channel": "web", "external_id": format!("k-{c}-{i}"), "currency": "USD",
+                    let body = serde_json::json!({
+                        "channel": "web", "external_id": format!("k-{c}-{i}"), "currency": "USD",
                         "lines": [{"sku": "K1", "quantity": 1, "unit_price": 100}],
-                        "ship_to": {"name": "N", "line1": "L", "city": "C", "postal_code": "1", "country": "US"}});
-                    match client.post(format!("{base}/api/v1/orders")).header("authorization", auth).json(&body).send().await {
+                        "ship_to": {"name": "N", "line1": "L", "city": "C", "postal_code": "1", "country": "US"}
+                    });
+                    match client
+                        .post(format!("{base}/api/v1/orders"))
+                        .header("authorization", auth)
+                        .json(&body)
+                        .send()
+                        .await
+                    {
                         Ok(r) if r.status().as_u16() == 201 => {
                             let v: serde_json::Value = r.json().await.unwrap_or_default();
                             if let Some(id) = v["id"].as_str() {

@@ -363,9 +363,15 @@ fn comparison_text(trace: &Trace, comparison: &SplitComparison) -> String {
     let farther = km((comparison.whole_distance_km - comparison.split_nearest_km).max(0.0));
     let whole = name_of(trace, &comparison.whole_location);
     if comparison.within_tolerance {
-        format!("Preferred over a split whose nearest location is {nearest}: {whole} is only {farther} farther, within the tolerance.")
+        format!(
+            "Preferred over a split whose nearest location is {nearest}: \
+             {whole} is only {farther} farther, within the tolerance."
+        )
     } else {
-        format!("{whole} holds everything but is {farther} farther than {nearest}, beyond the tolerance, so the order is split.")
+        format!(
+            "{whole} holds everything but is {farther} farther than {nearest}, \
+             beyond the tolerance, so the order is split."
+        )
     }
 }
 

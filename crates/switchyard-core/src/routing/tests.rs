@@ -251,7 +251,8 @@ fn protection_rules() {
         ),
         (
             "released to the point of sale",
-            "[[protection]]\nlocations = [\"FLAGSHIP\"]\nsku = \"X\"\nkeep_units = 2\nrelease_to = { channels = [\"pos\"] }\n",
+            "[[protection]]\nlocations = [\"FLAGSHIP\"]\nsku = \"X\"\nkeep_units = 2\n\
+             release_to = { channels = [\"pos\"] }\n",
             "pos",
             1000,
             "FLAGSHIP",
@@ -259,7 +260,8 @@ fn protection_rules() {
         ),
         (
             "not released to another channel",
-            "[[protection]]\nlocations = [\"FLAGSHIP\"]\nsku = \"X\"\nkeep_units = 2\nrelease_to = { channels = [\"pos\"] }\n",
+            "[[protection]]\nlocations = [\"FLAGSHIP\"]\nsku = \"X\"\nkeep_units = 2\n\
+             release_to = { channels = [\"pos\"] }\n",
             "shopify",
             1000,
             "WH-RENO",
@@ -267,7 +269,8 @@ fn protection_rules() {
         ),
         (
             "a threshold in another currency is never met",
-            "[[protection]]\nlocations = [\"FLAGSHIP\"]\nsku = \"X\"\nkeep_units = 2\nrelease_to = { min_order_value = { minor = 100, currency = \"EUR\" } }\n",
+            "[[protection]]\nlocations = [\"FLAGSHIP\"]\nsku = \"X\"\nkeep_units = 2\n\
+             release_to = { min_order_value = { minor = 100, currency = \"EUR\" } }\n",
             "shopify",
             99_999,
             "WH-RENO",
@@ -278,7 +281,8 @@ fn protection_rules() {
         ),
         (
             "a refusing rule binds even when another releases",
-            "[[protection]]\nlocations = [\"FLAGSHIP\"]\nsku = \"X\"\nkeep_units = 3\nrelease_to = { channels = [\"shopify\"] }\n\
+            "[[protection]]\nlocations = [\"FLAGSHIP\"]\nsku = \"X\"\nkeep_units = 3\n\
+             release_to = { channels = [\"shopify\"] }\n\
              [[protection]]\nlocations = [\"FLAGSHIP\"]\nsku = \"X\"\nkeep_units = 2\n",
             "shopify",
             1000,
@@ -447,7 +451,8 @@ fn held_because_the_only_remaining_stock_is_reserved_for_a_bundle() {
     );
     assert_explains(
         &decision,
-        &["Held as unroutable: X ×1: the only remaining stock (2 units) is reserved for bundle KIT-GIFT (line 1) of this order."],
+        &["Held as unroutable: X ×1: the only remaining stock (2 units) is reserved \
+           for bundle KIT-GIFT (line 1) of this order."],
     );
 
     // The same when the stock is held by other open orders' reservations.
@@ -524,19 +529,22 @@ fn eligibility_rules() {
         ),
         (
             "the amazon rule does not touch shopify",
-            "[[eligibility.channels]]\nchannel = \"amazon\"\nonly_locations = [\"WH-RENO\"]\n[ranking]\ncriteria = [{ kind = \"distance\" }]\n",
+            "[[eligibility.channels]]\nchannel = \"amazon\"\nonly_locations = [\"WH-RENO\"]\n\
+             [ranking]\ncriteria = [{ kind = \"distance\" }]\n",
             |_| {},
             &["FLAGSHIP"],
         ),
         (
             "wholesale never from stores",
-            "[[eligibility.channels]]\nchannel = \"wholesale\"\nexcept_locations = [\"FLAGSHIP\", \"STORE-2\"]\n[ranking]\ncriteria = [{ kind = \"distance\" }]\n",
+            "[[eligibility.channels]]\nchannel = \"wholesale\"\nexcept_locations = [\"FLAGSHIP\", \"STORE-2\"]\n\
+             [ranking]\ncriteria = [{ kind = \"distance\" }]\n",
             |input| input.channel = channel("wholesale"),
             &["WH-EAST"],
         ),
         (
             "hazmat tag never from stores",
-            "[[eligibility.skus]]\ntag = \"hazmat\"\nexcept_locations = [\"FLAGSHIP\", \"STORE-2\"]\n[ranking]\ncriteria = [{ kind = \"distance\" }]\n",
+            "[[eligibility.skus]]\ntag = \"hazmat\"\nexcept_locations = [\"FLAGSHIP\", \"STORE-2\"]\n\
+             [ranking]\ncriteria = [{ kind = \"distance\" }]\n",
             |input| input.lines[0].tags.push("hazmat".into()),
             &["WH-EAST"],
         ),
@@ -605,13 +613,15 @@ bands = [{ up_to_km = 1000, cost_minor = 800 }]
         ),
         (
             "weighted: depth outweighs distance",
-            "[ranking]\nmode = \"weighted\"\ncriteria = [{ kind = \"distance\", weight = 1 }, { kind = \"stock_depth\", weight = 3 }]\n",
+            "[ranking]\nmode = \"weighted\"\n\
+             criteria = [{ kind = \"distance\", weight = 1 }, { kind = \"stock_depth\", weight = 3 }]\n",
             |_| {},
             &["WH-RENO"],
         ),
         (
             "weighted: distance outweighs depth",
-            "[ranking]\nmode = \"weighted\"\ncriteria = [{ kind = \"distance\", weight = 3 }, { kind = \"stock_depth\", weight = 1 }]\n",
+            "[ranking]\nmode = \"weighted\"\n\
+             criteria = [{ kind = \"distance\", weight = 3 }, { kind = \"stock_depth\", weight = 1 }]\n",
             |_| {},
             &["WH-EAST"],
         ),
@@ -620,7 +630,8 @@ bands = [{ up_to_km = 1000, cost_minor = 800 }]
 
     // The trace keeps the scores and the explanation names the weighted score.
     let weighted = policy(
-        "[ranking]\nmode = \"weighted\"\ncriteria = [{ kind = \"distance\", weight = 1 }, { kind = \"stock_depth\", weight = 3 }]\n",
+        "[ranking]\nmode = \"weighted\"\n\
+         criteria = [{ kind = \"distance\", weight = 1 }, { kind = \"stock_depth\", weight = 3 }]\n",
     );
     let decision = route(&order(vec![line("X", 1)], 2000, &stock), &weighted, NOW_MS);
     let reno = decision.trace.candidates.iter().find(|c| c.location.as_str() == "WH-RENO").expect("reno");
@@ -707,7 +718,8 @@ fn fallback_chain() {
     let input = || order(vec![backorderable(line("X", 3)), line("Y", 1)], 5000, &[("X", "WH-EAST", 1)]);
     // Backorder what may wait; hold the rest; auto-cancel the held order.
     let chain = policy(
-        "[fallback]\nchain = [\"backorder\", \"hold\", \"auto_cancel\"]\nbackorder_restock_days = 10\nauto_cancel_after_hours = 48\n",
+        "[fallback]\nchain = [\"backorder\", \"hold\", \"auto_cancel\"]\n\
+         backorder_restock_days = 10\nauto_cancel_after_hours = 48\n",
     );
     let decision = route(&input(), &chain, NOW_MS);
     assert_eq!(shipped(&decision), vec![vec![("WH-EAST".into(), 1)], vec![]]);
@@ -1084,7 +1096,10 @@ proptest! {
                 for ((sku, at), units) in &reserved {
                     if at == location && rule_covers(rule, sku, &input) {
                         let available = input.stock.get(&(sku.clone(), at.clone())).map_or(0, Position::available);
-                        prop_assert!(*units <= (available - rule.keep_units).max(0), "protection broken at {at} for {sku}");
+                        prop_assert!(
+                            *units <= (available - rule.keep_units).max(0),
+                            "protection broken at {at} for {sku}"
+                        );
                     }
                 }
             }
@@ -1099,7 +1114,10 @@ proptest! {
             let planned: i64 = decision.plan.lines[i].allocations.iter().map(|(_, n)| n).sum();
             prop_assert_eq!(planned + decision.plan.lines[i].backordered, wanted);
             let outcome = &decision.lines[i];
-            prop_assert_eq!(outcome.reserved_units + outcome.dropship_units + outcome.backordered_units + outcome.held_units, wanted);
+            prop_assert_eq!(
+                outcome.reserved_units + outcome.dropship_units + outcome.backordered_units + outcome.held_units,
+                wanted
+            );
             for (location, n) in &decision.plan.lines[i].allocations {
                 for (unit_sku, per) in &line.units {
                     let held_units: i64 = decision.plan.reservations.iter()
@@ -1139,13 +1157,21 @@ proptest! {
                 };
                 LineRequest { sku: sku(if which == 3 { "KIT" } else { SKUS[which] }), quantity, units }
             }).collect(),
-            service_level: [ServiceLevel::Standard, ServiceLevel::Expedited, ServiceLevel::SameDay, ServiceLevel::Pickup][level],
+            service_level: [
+                ServiceLevel::Standard,
+                ServiceLevel::Expedited,
+                ServiceLevel::SameDay,
+                ServiceLevel::Pickup
+            ][level],
             pickup_location: codes.get(pickup).map(|c| code(c)),
             locations: flags.iter().zip(codes).map(|(&(active, can_ship, can_pickup, priority), c)| CandidateLocation {
                 code: code(c), priority, can_ship, can_pickup, active,
             }).collect(),
             stock: stock.iter().enumerate().map(|(i, &(on_hand, reserved, safety_stock))| {
-                ((sku(SKUS[i % 3]), code(codes[i / 3])), Position { on_hand, reserved: reserved.min(on_hand), safety_stock })
+                (
+                    (sku(SKUS[i % 3]), code(codes[i / 3])),
+                    Position { on_hand, reserved: reserved.min(on_hand), safety_stock }
+                )
             }).collect(),
         };
         prop_assert_eq!(PolicyAllocator::default().allocate(&request), FewestLocations.allocate(&request));

@@ -117,7 +117,10 @@ pub enum PolicyProblem {
     Duplicate { what: String },
     #[error("fallback step `{}` appears more than once: a chain may not loop back to a step", step.as_str())]
     FallbackRepeated { step: FallbackStep },
-    #[error("fallback step `{}` comes after `hold` and would never run (only `auto_cancel` may follow `hold`)", step.as_str())]
+    #[error(
+        "fallback step `{}` comes after `hold` and would never run (only `auto_cancel` may follow `hold`)",
+        step.as_str()
+    )]
     FallbackUnreachable { step: FallbackStep },
     #[error("`auto_cancel` must come directly after `hold`: it cancels held orders")]
     AutoCancelWithoutHold,
@@ -728,7 +731,8 @@ mod tests {
                 "unknown field `colour`",
             ),
             (
-                "[[protection]]\nlocations = [\"FLAGSHIP\"]\nkeep_units = 2\n\n[[protection]]\nlocations = [\"FLAGSHIP\"]\ntag = \"bestseller\"\nkeep_units = -3\n",
+                "[[protection]]\nlocations = [\"FLAGSHIP\"]\nkeep_units = 2\n\n\
+                 [[protection]]\nlocations = [\"FLAGSHIP\"]\ntag = \"bestseller\"\nkeep_units = -3\n",
                 "protection[1].keep_units",
                 8,
                 "must not be negative (got -3)",
@@ -742,10 +746,25 @@ mod tests {
             ("[fallback]\nchain = [\"hold\", \"backorder\"]\n", "fallback.chain[1]", 2, "never run"),
             ("[fallback]\nchain = [\"auto_cancel\"]\n", "fallback.chain[0]", 2, "directly after `hold`"),
             ("[fallback]\nchain = [\"teleport\"]\n", "fallback.chain[0]", 2, "unknown variant `teleport`"),
-            ("[eligibility.daily_capacity]\n\"STORE.1\" = -1\n", "eligibility.daily_capacity.\"STORE.1\"", 2, "negative"),
-            ("[eligibility.max_distance_km]\nsame_day = 10\n", "eligibility.max_distance_km.same_day", 2, "unknown field"),
+            (
+                "[eligibility.daily_capacity]\n\"STORE.1\" = -1\n",
+                "eligibility.daily_capacity.\"STORE.1\"",
+                2,
+                "negative",
+            ),
+            (
+                "[eligibility.max_distance_km]\nsame_day = 10\n",
+                "eligibility.max_distance_km.same_day",
+                2,
+                "unknown field",
+            ),
             ("[distance]\nsame_region_km = nan\n", "distance.same_region_km", 2, "finite"),
-            ("[split]\nmin_order_value = { minor = 7500, currency = \"usd\" }\n", "split.min_order_value.currency", 2, "ISO 4217"),
+            (
+                "[split]\nmin_order_value = { minor = 7500, currency = \"usd\" }\n",
+                "split.min_order_value.currency",
+                2,
+                "ISO 4217",
+            ),
             ("[[eligibility.channels]]\nchannel = \"amazon\"\n", "eligibility.channels[0]", 1, "only_locations"),
             ("this is not toml", "", 1, ""),
         ];
@@ -838,7 +857,8 @@ criteria = [{ kind = "warehouse_first", tag = "high-volume" }, { kind = "distanc
         ));
         let rates = |second: &str| {
             format!(
-                "[[shipping_rates]]\nlocation = \"A\"\nservice_level = \"standard\"\ncurrency = \"USD\"\nbands = [{{ up_to_km = 100, cost_minor = 500 }}, {{ up_to_km = {second}, cost_minor = 900 }}]\n"
+                "[[shipping_rates]]\nlocation = \"A\"\nservice_level = \"standard\"\ncurrency = \"USD\"\n\
+                 bands = [{{ up_to_km = 100, cost_minor = 500 }}, {{ up_to_km = {second}, cost_minor = 900 }}]\n"
             )
         };
         assert!(check(&rates("1000")).is_ok());
@@ -875,7 +895,10 @@ criteria = [{ kind = "warehouse_first", tag = "high-volume" }, { kind = "distanc
 
         #[test]
         fn parsing_mutated_policies_never_panics(
-            edits in proptest::collection::vec((any::<prop::sample::Index>(), 0..4u8, "[\\[\\]{}=\",.#0-9a-z_ \n-]{0,6}"), 1..6)
+            edits in proptest::collection::vec(
+                (any::<prop::sample::Index>(), 0..4u8, "[\\[\\]{}=\",.#0-9a-z_ \n-]{0,6}"),
+                1..6
+            )
         ) {
             let mut text = VALID_POLICY.to_owned();
             for (at, action, fragment) in edits {

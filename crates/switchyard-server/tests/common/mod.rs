@@ -5,17 +5,19 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
+use switchyard_engine::{Config, Engine, IdGen, ManualClock};
 use switchyard_server::{ApiToken, AppState, ServerConfig};
 pub use switchyard_store::testing::Backend;
 use switchyard_store::testing::TestDb;
-use switchyard_store::Store;
 
 pub const TOKEN: &str = "test-token-0123456789";
 
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
-    pub store: Arc<dyn Store>,
+    pub engine: Arc<Engine>,
+    /// The app's clock: tests move it instead of sleeping.
+    pub clock: Arc<ManualClock>,
     _db: TestDb,
 }
 
@@ -39,9 +41,22 @@ macro_rules! both {
     )*};
 }
 
+/// 2026-11-30T12:00:00Z: every test app starts at the same moment.
+pub const START_MS: i64 = 1_796_040_000_000;
+
 pub async fn spawn_app(backend: Backend, tweak: impl FnOnce(&mut ServerConfig)) -> Option<TestApp> {
+    spawn_app_with(backend, tweak, Config::default()).await
+}
+
+/// The real server over a fresh database, with its own engine settings.
+pub async fn spawn_app_with(
+    backend: Backend,
+    tweak: impl FnOnce(&mut ServerConfig),
+    engine: Config,
+) -> Option<TestApp> {
     let db = TestDb::fresh(backend).await?;
-    let store = switchyard_store::open(&db.url).await.expect("open store");
+    let clock = Arc::new(ManualClock::new(START_MS));
+    let store = Arc::new(Engine::open(&db.url, engine, clock.clone(), IdGen::seeded(42)).await.expect("open engine"));
     let mut config = ServerConfig::new(ApiToken::new(TOKEN));
     tweak(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -49,7 +64,7 @@ pub async fn spawn_app(backend: Backend, tweak: impl FnOnce(&mut ServerConfig)) 
     let state = AppState::new(store.clone(), config);
     tokio::spawn(async move { switchyard_server::serve(listener, state).await });
     let client = reqwest::Client::builder().pool_max_idle_per_host(128).build().expect("client");
-    Some(TestApp { base: format!("http://{addr}"), client, store, _db: db })
+    Some(TestApp { base: format!("http://{addr}"), client, engine: store, clock, _db: db })
 }
 
 impl TestApp {
@@ -83,8 +98,10 @@ impl TestApp {
             .put(
                 &format!("/api/v1/locations/{code}"),
                 json!({"name": code, "kind": "warehouse",
-                       "address": {"line1": "1 Dock", "city": "Reno", "region": "NV", "postal_code": "89501", "country": "US"},
-                       "lat": 39.5, "lon": -119.8, "can_ship": true, "can_pickup": true, "priority": priority, "active": true}),
+                       "address": {"line1": "1 Dock", "city": "Reno", "region": "NV", "postal_code": "89501",
+                                   "country": "US"},
+                       "lat": 39.5, "lon": -119.8, "can_ship": true, "can_pickup": true, "priority": priority,
+                       "active": true}),
             )
             .await;
         assert_eq!(s, 200, "{v}");
@@ -120,19 +137,20 @@ impl TestApp {
     }
 
     pub async fn assert_audit_clean(&self) {
-        let report = self.store.audit().await.expect("audit");
+        let report = self.engine.audit().await.expect("audit");
         assert!(report.is_clean(), "audit drift: {:?}", report.drift);
     }
 
     pub async fn ledger_entries(&self) -> i64 {
-        self.store.audit().await.expect("audit").ledger_entries
+        self.engine.audit().await.expect("audit").ledger_entries
     }
 }
 
 pub fn order_body(external_id: &str, lines: Value) -> Value {
     json!({
         "channel": "web", "external_id": external_id, "currency": "USD", "lines": lines,
-        "ship_to": {"name": "Ana", "line1": "1 Oak St", "city": "Portland", "region": "OR", "postal_code": "97205", "country": "US"}
+        "ship_to": {"name": "Ana", "line1": "1 Oak St", "city": "Portland", "region": "OR", "postal_code": "97205",
+                    "country": "US"}
     })
 }
 

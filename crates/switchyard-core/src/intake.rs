@@ -1,0 +1,669 @@
+//! What arrives from outside, parsed: an order, a shipment, a stock import
+//! row, a person's resolution of an exception. Every adapter (the HTTP API,
+//! a channel, a CSV upload) produces these types; the engine takes only
+//! these.
+//!
+//! Adapters copy what they received, unchecked, into a draft
+//! ([`OrderDraft`], [`ShipmentDraft`], [`ResolutionDraft`]) and call
+//! [`NewOrder::parse`], [`NewShipment::parse`] or [`Resolution::parse`], so
+//! every entry point applies the same rules and answers with the same
+//! [`IntakeError`] codes and messages.
+
+use crate::{
+    ChannelName, Currency, ExternalOrderId, IdError, LocationCode, Money, MoneyError, PaymentState, Quantity,
+    ResolutionAction, ServiceLevel, ShipTo, Sku,
+};
+
+/// An order line as it arrives.
+#[derive(Debug, Clone)]
+pub struct NewLine {
+    pub sku: Sku,
+    pub quantity: Quantity,
+    pub unit_price: i64,
+}
+
+/// A parsed, validated incoming order.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub channel: ChannelName,
+    pub external_id: ExternalOrderId,
+    pub currency: Currency,
+    pub lines: Vec<NewLine>,
+    pub ship_to: ShipTo,
+    pub service_level: ServiceLevel,
+    pub pickup_location: Option<LocationCode>,
+    pub payment: PaymentState,
+    /// Sum of line totals in minor units, computed with checked arithmetic
+    /// by [`NewOrder::parse`].
+    pub total_minor: i64,
+}
+
+/// A shipment as it arrives.
+#[derive(Debug, Clone)]
+pub struct NewShipment {
+    pub location: LocationCode,
+    pub lines: Vec<(Sku, Quantity)>,
+    pub carrier: Option<String>,
+    pub tracking: Option<String>,
+}
+
+/// One row of a stock import file.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    pub sku: Sku,
+    pub title: String,
+    pub location: LocationCode,
+    pub on_hand: i64,
+    pub safety_stock: Option<i64>,
+}
+
+/// A human's action on an exception.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub action: ResolutionAction,
+    /// Who acted (free text: a name or a role).
+    pub actor: String,
+    /// Why; required to dismiss.
+    pub note: String,
+    /// The corrected address, for `edit_address`.
+    pub address: Option<ShipTo>,
+    /// The location to allocate from, for `override_location`.
+    pub location: Option<LocationCode>,
+}
+
+/// The most lines one order may carry.
+pub const MAX_ORDER_LINES: usize = 200;
+
+/// The longest `by` (who acts on an exception), in bytes.
+pub const MAX_ACTOR_LEN: usize = 100;
+
+/// The longest `reason` given with a resolution, in bytes.
+pub const MAX_REASON_LEN: usize = 1000;
+
+/// Why an intake was refused. Each variant maps to one stable snake_case
+/// code ([`IntakeError::code`]) that adapters return to callers; `Display`
+/// is the human message, prefixed with `line N: ` where it concerns one
+/// order line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntakeError {
+    /// An identifier or quantity outside any order line.
+    #[error(transparent)]
+    Id(#[from] IdError),
+    /// A currency or amount outside any order line.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    /// An identifier or quantity on order line `line` (1-based). The inner
+    /// error is part of the message, so it is deliberately not a `source`
+    /// (error-chain printers would repeat it).
+    #[error("line {line}: {error}")]
+    LineId { line: usize, error: IdError },
+    /// Money arithmetic on order line `line` (1-based) was refused.
+    #[error("line {line}: {error}")]
+    LineMoney { line: usize, error: MoneyError },
+    #[error("line {line}: unit_price must not be negative")]
+    NegativeUnitPrice { line: usize },
+    #[error("an order needs at least one line")]
+    NoOrderLines,
+    #[error("an order may have at most {MAX_ORDER_LINES} lines")]
+    TooManyOrderLines { count: usize },
+    #[error("service_level must be standard, expedited, same_day or pickup")]
+    UnknownServiceLevel(String),
+    #[error("a pickup order needs pickup_location")]
+    PickupWithoutLocation,
+    #[error("payment must be paid or pending")]
+    UnknownPayment(String),
+    #[error("lat must be within ±90 and lon within ±180")]
+    CoordinatesOutOfRange,
+    #[error("a shipment needs at least one line")]
+    NoShipmentLines,
+    #[error("action must be retry, override_location, approve_split, edit_address, cancel or dismiss")]
+    UnknownAction(String),
+    #[error("by must name who acts (at most {MAX_ACTOR_LEN} characters)")]
+    InvalidActor,
+    #[error("reason is longer than {MAX_REASON_LEN} characters")]
+    ReasonTooLong,
+}
+
+impl IntakeError {
+    /// The stable snake_case code for this failure; the same codes the API
+    /// has always returned, so scripts matching on them keep working.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Id(e) | Self::LineId { error: e, .. } => id_code(e),
+            Self::Money(e) | Self::LineMoney { error: e, .. } => money_code(e),
+            Self::NegativeUnitPrice { .. } => "invalid_amount",
+            Self::CoordinatesOutOfRange => "invalid_coordinates",
+            Self::NoOrderLines
+            | Self::TooManyOrderLines { .. }
+            | Self::UnknownServiceLevel(_)
+            | Self::PickupWithoutLocation
+            | Self::UnknownPayment(_)
+            | Self::NoShipmentLines
+            | Self::UnknownAction(_)
+            | Self::InvalidActor
+            | Self::ReasonTooLong => "invalid_body",
+        }
+    }
+}
+
+fn id_code(e: &IdError) -> &'static str {
+    match e {
+        IdError::ZeroQuantity | IdError::NegativeQuantity(_) | IdError::QuantityTooLarge(_) => "invalid_quantity",
+        IdError::Empty { .. } | IdError::TooLong { .. } | IdError::BadChar { .. } => "invalid_identifier",
+    }
+}
+
+fn money_code(e: &MoneyError) -> &'static str {
+    match e {
+        MoneyError::BadCurrency(_) => "invalid_currency",
+        MoneyError::CurrencyMismatch { .. } => "currency_mismatch",
+        MoneyError::Overflow => "amount_overflow",
+        MoneyError::Negative => "invalid_amount",
+    }
+}
+
+/// Refuses coordinates off the globe (NaN included). Either may be absent.
+pub fn check_coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<(), IntakeError> {
+    if lat.is_some_and(|v| !(-90.0..=90.0).contains(&v)) || lon.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
+        return Err(IntakeError::CoordinatesOutOfRange);
+    }
+    Ok(())
+}
+
+/// An order line as an adapter received it, before any check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineDraft {
+    pub sku: String,
+    pub quantity: i64,
+    /// Minor units of the line's currency.
+    pub unit_price: i64,
+    /// Must equal the order's currency when given.
+    pub currency: Option<String>,
+}
+
+/// An order as an adapter received it, before any check.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderDraft {
+    pub channel: String,
+    pub external_id: String,
+    /// ISO 4217 code of every price on the order.
+    pub currency: String,
+    pub lines: Vec<LineDraft>,
+    pub ship_to: ShipTo,
+    /// `standard` (when absent), `expedited`, `same_day` or `pickup`.
+    pub service_level: Option<String>,
+    /// Required for `pickup`.
+    pub pickup_location: Option<String>,
+    /// `paid` (when absent) or `pending`.
+    pub payment: Option<String>,
+}
+
+/// A shipment as an adapter received it, before any check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShipmentDraft {
+    pub location: String,
+    /// (sku, quantity) pairs.
+    pub lines: Vec<(String, i64)>,
+    pub carrier: Option<String>,
+    pub tracking: Option<String>,
+}
+
+/// A person's resolution of an exception as an adapter received it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResolutionDraft {
+    /// `retry`, `override_location`, `approve_split`, `edit_address`,
+    /// `cancel` or `dismiss`.
+    pub action: String,
+    /// Who acts (a name or role).
+    pub by: String,
+    /// Why; may be empty.
+    pub reason: String,
+    pub address: Option<ShipTo>,
+    pub location: Option<String>,
+}
+
+impl NewOrder {
+    /// Checks an order draft and computes its total. Checks run in a fixed
+    /// order and the first failure is returned, so a given bad order always
+    /// gets the same error.
+    pub fn parse(d: OrderDraft) -> Result<NewOrder, IntakeError> {
+        let channel = ChannelName::parse(&d.channel)?;
+        let external_id = ExternalOrderId::parse(&d.external_id)?;
+        let currency = Currency::parse(&d.currency)?;
+        if d.lines.is_empty() {
+            return Err(IntakeError::NoOrderLines);
+        }
+        if d.lines.len() > MAX_ORDER_LINES {
+            return Err(IntakeError::TooManyOrderLines { count: d.lines.len() });
+        }
+        let mut total = Money::zero(currency);
+        let mut lines = Vec::with_capacity(d.lines.len());
+        for (i, l) in d.lines.into_iter().enumerate() {
+            let line = i + 1;
+            let sku = Sku::parse(&l.sku).map_err(|error| IntakeError::LineId { line, error })?;
+            let quantity = Quantity::new(l.quantity).map_err(|error| IntakeError::LineId { line, error })?;
+            if l.unit_price < 0 {
+                return Err(IntakeError::NegativeUnitPrice { line });
+            }
+            // A malformed line currency is reported without the line prefix,
+            // as the API always has; a well-formed but different one is a
+            // `currency_mismatch` on that line, found by the checked sum.
+            let line_currency = match &l.currency {
+                Some(c) => Currency::parse(c)?,
+                None => currency,
+            };
+            let line_total = Money::new(l.unit_price, line_currency)
+                .checked_mul(quantity.as_i64())
+                .map_err(|error| IntakeError::LineMoney { line, error })?;
+            total = total.checked_add(line_total).map_err(|error| IntakeError::LineMoney { line, error })?;
+            lines.push(NewLine { sku, quantity, unit_price: l.unit_price });
+        }
+        let service_level = match d.service_level {
+            None => ServiceLevel::Standard,
+            Some(s) => ServiceLevel::parse(&s).ok_or(IntakeError::UnknownServiceLevel(s))?,
+        };
+        let pickup_location = d.pickup_location.as_deref().map(LocationCode::parse).transpose()?;
+        if service_level == ServiceLevel::Pickup && pickup_location.is_none() {
+            return Err(IntakeError::PickupWithoutLocation);
+        }
+        let payment = match d.payment {
+            None => PaymentState::Paid,
+            Some(p) => PaymentState::parse(&p).ok_or(IntakeError::UnknownPayment(p))?,
+        };
+        check_coordinates(d.ship_to.lat, d.ship_to.lon)?;
+        Ok(NewOrder {
+            channel,
+            external_id,
+            currency,
+            lines,
+            ship_to: d.ship_to,
+            service_level,
+            pickup_location,
+            payment,
+            total_minor: total.minor(),
+        })
+    }
+}
+
+impl NewShipment {
+    /// Checks a shipment draft. Line errors carry no line prefix (as the API
+    /// has always answered).
+    pub fn parse(d: ShipmentDraft) -> Result<NewShipment, IntakeError> {
+        let location = LocationCode::parse(&d.location)?;
+        if d.lines.is_empty() {
+            return Err(IntakeError::NoShipmentLines);
+        }
+        let mut lines = Vec::with_capacity(d.lines.len());
+        for (sku, quantity) in d.lines {
+            lines.push((Sku::parse(&sku)?, Quantity::new(quantity)?));
+        }
+        Ok(NewShipment { location, lines, carrier: d.carrier, tracking: d.tracking })
+    }
+}
+
+impl Resolution {
+    /// Checks a resolution draft. Whether the action needs an address, a
+    /// location or a reason is decided where the exception is known, not
+    /// here.
+    pub fn parse(d: ResolutionDraft) -> Result<Resolution, IntakeError> {
+        let action = ResolutionAction::parse(&d.action).ok_or(IntakeError::UnknownAction(d.action))?;
+        // Lengths are in bytes, as the API has always measured them.
+        if d.by.trim().is_empty() || d.by.len() > MAX_ACTOR_LEN {
+            return Err(IntakeError::InvalidActor);
+        }
+        if d.reason.len() > MAX_REASON_LEN {
+            return Err(IntakeError::ReasonTooLong);
+        }
+        if let Some(a) = &d.address {
+            check_coordinates(a.lat, a.lon)?;
+        }
+        let location = d.location.as_deref().map(LocationCode::parse).transpose()?;
+        Ok(Resolution { action, actor: d.by, note: d.reason, address: d.address, location })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(sku: &str, quantity: i64, unit_price: i64) -> LineDraft {
+        LineDraft { sku: sku.into(), quantity, unit_price, currency: None }
+    }
+
+    fn ship_to() -> ShipTo {
+        ShipTo {
+            name: "Ada Lovelace".into(),
+            line1: "1 Main St".into(),
+            city: "Springfield".into(),
+            region: "IL".into(),
+            postal_code: "62701".into(),
+            country: "US".into(),
+            lat: Some(39.8),
+            lon: Some(-89.6),
+        }
+    }
+
+    fn order() -> OrderDraft {
+        OrderDraft {
+            channel: "shopify".into(),
+            external_id: "1001".into(),
+            currency: "USD".into(),
+            lines: vec![line("TEE-RED-M", 2, 1500), line("MUG", 3, 999)],
+            ship_to: ship_to(),
+            service_level: None,
+            pickup_location: None,
+            payment: None,
+        }
+    }
+
+    fn shipment() -> ShipmentDraft {
+        ShipmentDraft {
+            location: "FLAGSHIP".into(),
+            lines: vec![("TEE-RED-M".into(), 2)],
+            carrier: Some("ups".into()),
+            tracking: Some("1Z999".into()),
+        }
+    }
+
+    fn resolution() -> ResolutionDraft {
+        ResolutionDraft {
+            action: "override_location".into(),
+            by: "ops-lead".into(),
+            reason: "flagship has it".into(),
+            address: None,
+            location: Some("FLAGSHIP".into()),
+        }
+    }
+
+    /// Applies `edit` to a valid draft, parses it, and expects `code` and
+    /// `message`; the case's `name` is printed on failure.
+    fn check_rejection<D, T: std::fmt::Debug>(
+        name: &str,
+        draft: D,
+        edit: fn(&mut D),
+        parse: fn(D) -> Result<T, IntakeError>,
+        code: &str,
+        message: &str,
+    ) {
+        let mut draft = draft;
+        edit(&mut draft);
+        match parse(draft) {
+            Ok(parsed) => panic!("{name}: accepted as {parsed:?}"),
+            Err(e) => {
+                assert_eq!((e.code(), e.to_string().as_str()), (code, message), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_valid_order_is_parsed_with_its_total() {
+        let o = NewOrder::parse(order()).expect("valid order");
+        assert_eq!(o.channel.as_str(), "shopify");
+        assert_eq!(o.external_id.as_str(), "1001");
+        assert_eq!(o.currency.as_str(), "USD");
+        assert_eq!(o.total_minor, 2 * 1500 + 3 * 999);
+        let lines: Vec<_> = o.lines.iter().map(|l| (l.sku.as_str(), l.quantity.get(), l.unit_price)).collect();
+        assert_eq!(lines, vec![("TEE-RED-M", 2, 1500), ("MUG", 3, 999)]);
+        assert_eq!(o.service_level, ServiceLevel::Standard);
+        assert_eq!(o.payment, PaymentState::Paid);
+        assert_eq!(o.pickup_location, None);
+        assert_eq!(o.ship_to, ship_to());
+    }
+
+    #[test]
+    fn optional_order_fields_are_parsed() {
+        let mut d = order();
+        d.lines[0].currency = Some("USD".into());
+        d.lines[1].unit_price = 0;
+        d.service_level = Some("pickup".into());
+        d.pickup_location = Some(" FLAGSHIP ".into());
+        d.payment = Some("pending".into());
+        d.ship_to.lat = Some(90.0);
+        d.ship_to.lon = Some(-180.0);
+        let o = NewOrder::parse(d).expect("valid order");
+        assert_eq!(o.total_minor, 3000);
+        assert_eq!(o.service_level, ServiceLevel::Pickup);
+        assert_eq!(o.pickup_location.as_ref().map(LocationCode::as_str), Some("FLAGSHIP"));
+        assert_eq!(o.payment, PaymentState::Pending);
+    }
+
+    #[test]
+    fn an_order_may_have_exactly_the_maximum_lines() {
+        let mut d = order();
+        d.lines = vec![line("A", 1, 1); MAX_ORDER_LINES];
+        assert_eq!(NewOrder::parse(d).map(|o| o.total_minor), Ok(200));
+    }
+
+    #[test]
+    fn order_rejections() {
+        type Case = (&'static str, fn(&mut OrderDraft), &'static str, &'static str);
+        let cases: &[Case] = &[
+            ("empty channel", |d| d.channel = " ".into(), "invalid_identifier", "channel must not be empty"),
+            (
+                "bad external id",
+                |d| d.external_id = "a b".into(),
+                "invalid_identifier",
+                "external_id may contain only letters, digits and . _ - : / # (found ' ')",
+            ),
+            (
+                "long external id",
+                |d| d.external_id = "x".repeat(129),
+                "invalid_identifier",
+                "external_id is longer than 128 characters",
+            ),
+            (
+                "bad currency",
+                |d| d.currency = "usd".into(),
+                "invalid_currency",
+                "currency must be a three-letter ISO 4217 code (got \"usd\")",
+            ),
+            ("no lines", |d| d.lines.clear(), "invalid_body", "an order needs at least one line"),
+            (
+                "too many lines",
+                |d| d.lines = vec![line("A", 1, 1); MAX_ORDER_LINES + 1],
+                "invalid_body",
+                "an order may have at most 200 lines",
+            ),
+            ("empty sku", |d| d.lines[1].sku = String::new(), "invalid_identifier", "line 2: sku must not be empty"),
+            ("zero quantity", |d| d.lines[0].quantity = 0, "invalid_quantity", "line 1: quantity must be at least 1"),
+            (
+                "negative quantity",
+                |d| d.lines[1].quantity = -4,
+                "invalid_quantity",
+                "line 2: quantity must not be negative (got -4)",
+            ),
+            (
+                "huge quantity",
+                |d| d.lines[0].quantity = 1_000_001,
+                "invalid_quantity",
+                "line 1: quantity 1000001 is too large (at most 1000000)",
+            ),
+            (
+                "negative price",
+                |d| d.lines[1].unit_price = -1,
+                "invalid_amount",
+                "line 2: unit_price must not be negative",
+            ),
+            // The API never prefixed a malformed line currency; kept as is.
+            (
+                "bad line currency",
+                |d| d.lines[0].currency = Some("eur".into()),
+                "invalid_currency",
+                "currency must be a three-letter ISO 4217 code (got \"eur\")",
+            ),
+            (
+                "other line currency",
+                |d| d.lines[1].currency = Some("EUR".into()),
+                "currency_mismatch",
+                "line 2: cannot combine USD with EUR",
+            ),
+            (
+                "line total overflows",
+                |d| d.lines[0].unit_price = i64::MAX,
+                "amount_overflow",
+                "line 1: amount overflows",
+            ),
+            (
+                "order total overflows",
+                |d| d.lines = vec![line("A", 1, i64::MAX), line("B", 1, 1)],
+                "amount_overflow",
+                "line 2: amount overflows",
+            ),
+            (
+                "unknown service level",
+                |d| d.service_level = Some("overnight".into()),
+                "invalid_body",
+                "service_level must be standard, expedited, same_day or pickup",
+            ),
+            (
+                "bad pickup location",
+                |d| d.pickup_location = Some(String::new()),
+                "invalid_identifier",
+                "location code must not be empty",
+            ),
+            (
+                "pickup without location",
+                |d| d.service_level = Some("pickup".into()),
+                "invalid_body",
+                "a pickup order needs pickup_location",
+            ),
+            ("unknown payment", |d| d.payment = Some("cod".into()), "invalid_body", "payment must be paid or pending"),
+            (
+                "latitude off the globe",
+                |d| d.ship_to.lat = Some(90.5),
+                "invalid_coordinates",
+                "lat must be within ±90 and lon within ±180",
+            ),
+            (
+                "longitude off the globe",
+                |d| d.ship_to.lon = Some(-180.01),
+                "invalid_coordinates",
+                "lat must be within ±90 and lon within ±180",
+            ),
+            (
+                "latitude not a number",
+                |d| d.ship_to.lat = Some(f64::NAN),
+                "invalid_coordinates",
+                "lat must be within ±90 and lon within ±180",
+            ),
+        ];
+        for &(name, edit, code, message) in cases {
+            check_rejection(name, order(), edit, NewOrder::parse, code, message);
+        }
+    }
+
+    #[test]
+    fn the_first_failing_check_wins() {
+        let mut d = order();
+        d.channel = String::new();
+        d.lines.clear();
+        d.payment = Some("cod".into());
+        assert_eq!(NewOrder::parse(d).map_err(|e| e.code()).err(), Some("invalid_identifier"));
+    }
+
+    #[test]
+    fn a_valid_shipment_is_parsed() {
+        let s = NewShipment::parse(shipment()).expect("valid shipment");
+        assert_eq!(s.location.as_str(), "FLAGSHIP");
+        let lines: Vec<_> = s.lines.iter().map(|(sku, q)| (sku.as_str(), q.get())).collect();
+        assert_eq!(lines, vec![("TEE-RED-M", 2)]);
+        assert_eq!((s.carrier.as_deref(), s.tracking.as_deref()), (Some("ups"), Some("1Z999")));
+    }
+
+    #[test]
+    fn shipment_rejections() {
+        type Case = (&'static str, fn(&mut ShipmentDraft), &'static str, &'static str);
+        let cases: &[Case] = &[
+            (
+                "bad location",
+                |d| d.location = "FLAG SHIP".into(),
+                "invalid_identifier",
+                "location code may contain only letters, digits and . _ - : / # (found ' ')",
+            ),
+            ("no lines", |d| d.lines.clear(), "invalid_body", "a shipment needs at least one line"),
+            ("empty sku", |d| d.lines[0].0 = String::new(), "invalid_identifier", "sku must not be empty"),
+            ("zero quantity", |d| d.lines[0].1 = 0, "invalid_quantity", "quantity must be at least 1"),
+            (
+                "negative quantity",
+                |d| d.lines.push(("MUG".into(), -1)),
+                "invalid_quantity",
+                "quantity must not be negative (got -1)",
+            ),
+        ];
+        for &(name, edit, code, message) in cases {
+            check_rejection(name, shipment(), edit, NewShipment::parse, code, message);
+        }
+    }
+
+    #[test]
+    fn a_valid_resolution_is_parsed() {
+        let r = Resolution::parse(resolution()).expect("valid resolution");
+        assert_eq!(r.action, ResolutionAction::OverrideLocation);
+        assert_eq!((r.actor.as_str(), r.note.as_str()), ("ops-lead", "flagship has it"));
+        assert_eq!(r.location.as_ref().map(LocationCode::as_str), Some("FLAGSHIP"));
+
+        let mut d = resolution();
+        d.action = "edit_address".into();
+        d.address = Some(ship_to());
+        d.location = None;
+        d.reason = String::new();
+        d.by = "x".repeat(MAX_ACTOR_LEN);
+        let r = Resolution::parse(d).expect("valid resolution");
+        assert_eq!(r.address, Some(ship_to()));
+        assert_eq!(r.location, None);
+    }
+
+    #[test]
+    fn resolution_rejections() {
+        type Case = (&'static str, fn(&mut ResolutionDraft), &'static str, &'static str);
+        let by = "by must name who acts (at most 100 characters)";
+        let cases: &[Case] = &[
+            (
+                "unknown action",
+                |d| d.action = "escalate".into(),
+                "invalid_body",
+                "action must be retry, override_location, approve_split, edit_address, cancel or dismiss",
+            ),
+            ("blank by", |d| d.by = "  ".into(), "invalid_body", by),
+            ("long by", |d| d.by = "x".repeat(101), "invalid_body", by),
+            // Measured in bytes: 51 two-byte characters are 102 bytes.
+            ("long by in bytes", |d| d.by = "é".repeat(51), "invalid_body", by),
+            ("long reason", |d| d.reason = "x".repeat(1001), "invalid_body", "reason is longer than 1000 characters"),
+            (
+                "address off the globe",
+                |d| d.address = Some(ShipTo { lon: Some(181.0), ..ShipTo::default() }),
+                "invalid_coordinates",
+                "lat must be within ±90 and lon within ±180",
+            ),
+            (
+                "bad location",
+                |d| d.location = Some("x".repeat(33)),
+                "invalid_identifier",
+                "location code is longer than 32 characters",
+            ),
+        ];
+        for &(name, edit, code, message) in cases {
+            check_rejection(name, resolution(), edit, Resolution::parse, code, message);
+        }
+    }
+
+    #[test]
+    fn every_id_and_money_error_keeps_its_api_code() {
+        let cases = [
+            (IntakeError::from(IdError::Empty { what: "sku" }), "invalid_identifier"),
+            (IdError::TooLong { what: "sku", max: 64 }.into(), "invalid_identifier"),
+            (IdError::BadChar { what: "sku", found: ' ' }.into(), "invalid_identifier"),
+            (IdError::ZeroQuantity.into(), "invalid_quantity"),
+            (IdError::NegativeQuantity(-1).into(), "invalid_quantity"),
+            (IdError::QuantityTooLarge(2_000_000).into(), "invalid_quantity"),
+            (MoneyError::BadCurrency("x".into()).into(), "invalid_currency"),
+            (MoneyError::Overflow.into(), "amount_overflow"),
+            (MoneyError::Negative.into(), "invalid_amount"),
+            (IntakeError::LineMoney { line: 3, error: MoneyError::Negative }, "invalid_amount"),
+            (IntakeError::LineId { line: 3, error: IdError::ZeroQuantity }, "invalid_quantity"),
+        ];
+        for (e, code) in cases {
+            assert_eq!(e.code(), code, "{e:?}");
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! The order lifecycle as decisions: given what happened (an order was
+//! taken, re-routed, paid, shipped, released from an exception), which
+//! status it moves to, which exceptions open or close and which timeline
+//! events are written. Pure functions of their inputs; the engine applies
+//! the [`Effects`] in one transaction.
+
+use std::fmt;
+
+use crate::exception::ExceptionKind;
+use crate::order::{status_after_allocation, IllegalTransition, OrderStatus, PaymentState};
+
+/// One piece of an allocation, for the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// `units` of `sku` reserved at `location`.
+    Placed { units: i64, sku: String, location: String },
+    /// `units` of `sku` nothing could fill.
+    Short { units: i64, sku: String },
+}
+
+impl fmt::Display for Placement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Placement::Placed { units, sku, location } => write!(f, "{units} × {sku} at {location}"),
+            Placement::Short { units, sku } => write!(f, "{units} × {sku} backordered"),
+        }
+    }
+}
+
+/// What one allocation achieved, in line units.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routed {
+    /// Units of the order not reserved after it (backordered or held).
+    pub unfilled: i64,
+    /// Units waiting for a restock.
+    pub backordered: i64,
+    /// The exception a held decision raises, with its explanation.
+    pub held: Option<(ExceptionKind, String)>,
+    pub placements: Vec<Placement>,
+    /// The routing decision's explanation (none for a person's override).
+    pub explanation: Option<String>,
+}
+
+impl Routed {
+    fn placed(&self) -> Vec<String> {
+        self.placements.iter().filter(|p| matches!(p, Placement::Placed { .. })).map(ToString::to_string).collect()
+    }
+    fn short(&self) -> Vec<String> {
+        self.placements.iter().filter(|p| matches!(p, Placement::Short { .. })).map(ToString::to_string).collect()
+    }
+}
+
+/// What to write after a decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// The status to set, when it changes.
+    pub status: Option<OrderStatus>,
+    /// Exceptions to open: (kind, message).
+    pub open: Vec<(ExceptionKind, String)>,
+    /// Open exceptions of these kinds to close, with the resolution and note.
+    pub close: Vec<(ExceptionKind, &'static str, String)>,
+    /// Timeline entries: (kind, message).
+    pub events: Vec<(&'static str, String)>,
+}
+
+/// A new order was allocated. `address_problems` are the ship-to checks
+/// that failed. The order keeps the stock it got, but a problem holds it.
+pub fn on_taken(
+    payment: PaymentState,
+    received: String,
+    routed: &Routed,
+    address_problems: &[String],
+) -> (OrderStatus, Effects) {
+    let mut fx = Effects::default();
+    let mut status = status_after_allocation(payment, routed.unfilled > 0);
+    fx.events.push(("received", received));
+    let all: Vec<String> = routed.placements.iter().map(ToString::to_string).collect();
+    let allocated = if all.is_empty() { "Nothing could be allocated".to_owned() } else { all.join("; ") };
+    fx.events.push(("allocated", allocated));
+    if let Some(why) = &routed.explanation {
+        fx.events.push(("routed", why.clone()));
+    }
+    let mut hold = false;
+    if !address_problems.is_empty() {
+        fx.open.push((ExceptionKind::AddressInvalid, address_problems.join("; ")));
+        hold = true;
+    }
+    if let Some((kind, why)) = &routed.held {
+        fx.open.push((*kind, why.clone()));
+        hold = true;
+    }
+    if routed.backordered > 0 {
+        let short = routed.short();
+        let what = if short.is_empty() { format!("{} unit(s)", routed.backordered) } else { short.join(", ") };
+        fx.open.push((ExceptionKind::Backordered, format!("No location can fill {what}")));
+    }
+    if hold && status != OrderStatus::PendingPayment {
+        status = OrderStatus::OnHold;
+    }
+    fx.events.push(("status", format!("Status {}", status.as_str())));
+    (status, fx)
+}
+
+/// The exceptions a full allocation settles.
+const SETTLED_BY_ALLOCATION: [ExceptionKind; 4] = [
+    ExceptionKind::Backordered,
+    ExceptionKind::Unroutable,
+    ExceptionKind::PickupUnavailable,
+    ExceptionKind::SplitOverLimit,
+];
+
+/// Whether any of these open kinds keeps an order from shipping.
+pub fn blocks(open: &[ExceptionKind]) -> bool {
+    open.iter().any(|k| k.blocks_fulfilment())
+}
+
+/// An order's unfilled units were routed again (a re-route, a rejected
+/// allocation, a count that took units back). `open` are its open
+/// exception kinds before; `unfilled` its unfilled units after.
+pub struct Reroute<'a> {
+    pub status: OrderStatus,
+    pub payment: PaymentState,
+    pub open: &'a [ExceptionKind],
+    pub unfilled: i64,
+    pub released_units: i64,
+    /// "`actor`: `what` (`reason`)" on the timeline.
+    pub actor: &'a str,
+    pub what: &'a str,
+    pub reason: &'a str,
+}
+
+pub fn on_rerouted(r: &Reroute<'_>, routed: &Routed) -> Result<Effects, IllegalTransition> {
+    let mut fx = Effects::default();
+    let placed = routed.placed();
+    let placed =
+        if placed.is_empty() { "nothing could be allocated".to_owned() } else { format!("now {}", placed.join("; ")) };
+    let why = if r.reason.is_empty() { String::new() } else { format!(" ({})", r.reason) };
+    let message = format!("{}: {}{why}; released {} unit(s); {placed}", r.actor, r.what, r.released_units);
+    fx.events.push(("rerouted", message));
+    if let Some(explanation) = &routed.explanation {
+        fx.events.push(("routed", explanation.clone()));
+    }
+    let mut open_after: Vec<ExceptionKind> = r.open.to_vec();
+    if r.unfilled == 0 {
+        for k in SETTLED_BY_ALLOCATION {
+            fx.close.push((k, "rerouted", "every unit is allocated after a re-route".to_owned()));
+        }
+        open_after.retain(|k| !SETTLED_BY_ALLOCATION.contains(k));
+    } else {
+        if let Some((kind, why)) = &routed.held {
+            if !r.open.contains(kind) {
+                fx.open.push((*kind, why.clone()));
+                open_after.push(*kind);
+            }
+        }
+        if routed.backordered > 0 && !r.open.contains(&ExceptionKind::Backordered) {
+            let msg = format!("{} unit(s) short after a re-route", routed.backordered);
+            fx.open.push((ExceptionKind::Backordered, msg));
+            open_after.push(ExceptionKind::Backordered);
+        }
+    }
+    let target = match r.status {
+        OrderStatus::PendingPayment | OrderStatus::PartiallyShipped => r.status,
+        _ if blocks(&open_after) => OrderStatus::OnHold,
+        _ => status_after_allocation(r.payment, r.unfilled > 0),
+    };
+    if target != r.status {
+        fx.status = Some(r.status.transition(target)?);
+    }
+    Ok(fx)
+}
+
+/// Payment arrived. `open` are the open exception kinds (a payment timeout
+/// among them closes now); `unfilled` the units still unfilled after any
+/// re-allocation; `reallocated` what that re-allocation placed.
+pub fn on_paid(
+    status: OrderStatus,
+    open: &[ExceptionKind],
+    unfilled: i64,
+    reallocated: &[Placement],
+) -> Result<Effects, IllegalTransition> {
+    let mut fx = Effects::default();
+    fx.close.push((ExceptionKind::PaymentTimeout, "paid", "payment received".to_owned()));
+    let still_open: Vec<ExceptionKind> = open.iter().copied().filter(|k| *k != ExceptionKind::PaymentTimeout).collect();
+    let target = if blocks(&still_open) {
+        OrderStatus::OnHold
+    } else {
+        status_after_allocation(PaymentState::Paid, unfilled > 0)
+    };
+    let next = if target == status { status } else { status.transition(target)? };
+    fx.status = Some(next);
+    let message = if reallocated.is_empty() {
+        "Payment received".to_owned()
+    } else {
+        let all: Vec<String> = reallocated.iter().map(ToString::to_string).collect();
+        format!("Payment received; allocated again: {}", all.join("; "))
+    };
+    fx.events.push(("paid", message));
+    Ok(fx)
+}
+
+/// The status after a shipment: shipped when nothing is left open or
+/// unfilled, partially shipped otherwise.
+pub fn after_shipment(status: OrderStatus, open_units: i64, unfilled: i64) -> Result<OrderStatus, IllegalTransition> {
+    let target = if open_units == 0 && unfilled == 0 { OrderStatus::Shipped } else { OrderStatus::PartiallyShipped };
+    status.transition(target)
+}
+
+/// After an exception is resolved: a held or backordered order with nothing
+/// left blocking moves on (accepted once everything is reserved). A payment
+/// timeout is settled only by paying.
+pub fn after_resolution(
+    status: OrderStatus,
+    payment: PaymentState,
+    resolved: ExceptionKind,
+    open: &[ExceptionKind],
+    unfilled: i64,
+) -> Result<Option<OrderStatus>, IllegalTransition> {
+    if !matches!(status, OrderStatus::OnHold | OrderStatus::Backordered)
+        || resolved == ExceptionKind::PaymentTimeout
+        || blocks(open)
+    {
+        return Ok(None);
+    }
+    let target = status_after_allocation(payment, unfilled > 0);
+    if target == status {
+        return Ok(None);
+    }
+    status.transition(target).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ExceptionKind::*;
+
+    fn placed(units: i64) -> Placement {
+        Placement::Placed { units, sku: "TEE".into(), location: "WH".into() }
+    }
+
+    #[test]
+    fn a_taken_order_with_a_bad_address_is_held_with_its_stock() {
+        let routed = Routed { placements: vec![placed(2)], ..Routed::default() };
+        let (status, fx) = on_taken(PaymentState::Paid, "Received".into(), &routed, &["postal code".into()]);
+        assert_eq!(status, OrderStatus::OnHold);
+        assert_eq!(fx.open, vec![(AddressInvalid, "postal code".to_owned())]);
+        assert_eq!(fx.events[1], ("allocated", "2 × TEE at WH".to_owned()));
+        assert_eq!(fx.events.last(), Some(&("status", "Status on_hold".to_owned())));
+    }
+
+    #[test]
+    fn a_short_order_is_backordered_and_says_what_is_short() {
+        let routed = Routed {
+            unfilled: 3,
+            backordered: 3,
+            placements: vec![Placement::Short { units: 3, sku: "MUG".into() }],
+            ..Routed::default()
+        };
+        let (status, fx) = on_taken(PaymentState::Paid, "r".into(), &routed, &[]);
+        assert_eq!(status, OrderStatus::Backordered);
+        assert_eq!(fx.open, vec![(Backordered, "No location can fill 3 × MUG backordered".to_owned())]);
+        let (pending, _) = on_taken(PaymentState::Pending, "r".into(), &routed, &["x".into()]);
+        assert_eq!(pending, OrderStatus::PendingPayment, "an unpaid order keeps waiting for payment");
+    }
+
+    #[test]
+    fn a_reroute_that_fills_everything_closes_shortage_exceptions_and_accepts() {
+        let r = Reroute {
+            status: OrderStatus::Backordered,
+            payment: PaymentState::Paid,
+            open: &[Backordered],
+            unfilled: 0,
+            released_units: 1,
+            actor: "ops",
+            what: "re-route requested",
+            reason: "",
+        };
+        let fx = on_rerouted(&r, &Routed { placements: vec![placed(1)], ..Routed::default() }).expect("legal");
+        assert_eq!(fx.status, Some(OrderStatus::Accepted));
+        assert_eq!(fx.close.len(), 4);
+        assert_eq!(fx.events[0].1, "ops: re-route requested; released 1 unit(s); now 1 × TEE at WH");
+    }
+
+    #[test]
+    fn a_reroute_that_leaves_a_held_order_blocked_keeps_it_on_hold() {
+        let r = Reroute {
+            status: OrderStatus::Accepted,
+            payment: PaymentState::Paid,
+            open: &[],
+            unfilled: 2,
+            released_units: 2,
+            actor: "system",
+            what: "count",
+            reason: "damaged",
+        };
+        let routed = Routed { unfilled: 2, held: Some((Unroutable, "no store".into())), ..Routed::default() };
+        let fx = on_rerouted(&r, &routed).expect("legal");
+        assert_eq!(fx.open, vec![(Unroutable, "no store".to_owned())]);
+        assert_eq!(fx.status, Some(OrderStatus::OnHold));
+    }
+
+    #[test]
+    fn paying_closes_the_timeout_and_a_shipment_finishes_the_order() {
+        let fx = on_paid(OrderStatus::OnHold, &[PaymentTimeout], 0, &[placed(1)]).expect("legal");
+        assert_eq!(fx.status, Some(OrderStatus::Accepted));
+        assert_eq!(fx.events[0].1, "Payment received; allocated again: 1 × TEE at WH");
+        assert_eq!(after_shipment(OrderStatus::Accepted, 0, 0), Ok(OrderStatus::Shipped));
+        assert_eq!(after_shipment(OrderStatus::Accepted, 1, 0), Ok(OrderStatus::PartiallyShipped));
+        assert!(after_shipment(OrderStatus::Cancelled, 0, 0).is_err());
+    }
+
+    #[test]
+    fn resolving_the_last_blocker_releases_a_hold() {
+        let next = after_resolution(OrderStatus::OnHold, PaymentState::Paid, AddressInvalid, &[], 0);
+        assert_eq!(next, Ok(Some(OrderStatus::Accepted)));
+        let blocked = after_resolution(OrderStatus::OnHold, PaymentState::Paid, Backordered, &[AddressInvalid], 0);
+        assert_eq!(blocked, Ok(None));
+        let timeout = after_resolution(OrderStatus::OnHold, PaymentState::Pending, PaymentTimeout, &[], 0);
+        assert_eq!(timeout, Ok(None));
+    }
+}

@@ -1,0 +1,175 @@
+//! The engine's errors and the one list of stable error codes.
+//!
+//! Every failure a client can see has a [`Code`]: a stable `snake_case`
+//! string that scripts match on. The server maps each code to its HTTP
+//! status in one table (`switchyard_server::error::status`), and the
+//! README's list of codes is checked against [`Code::ALL`] by a test.
+
+use switchyard_core::routing::PolicyErrors;
+use switchyard_core::{IdError, IllegalTransition, MoneyError, StockError};
+use switchyard_store::StoreError;
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal,)+) => {
+        /// A stable error code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code { $($variant),+ }
+
+        impl Code {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code),+ }
+            }
+        }
+    };
+}
+
+codes! {
+    // The request itself.
+    Unauthorized = "unauthorized",
+    Forbidden = "forbidden",
+    NotFound = "not_found",
+    InvalidJson = "invalid_json",
+    InvalidPath = "invalid_path",
+    InvalidQuery = "invalid_query",
+    BadRequest = "bad_request",
+    PayloadTooLarge = "payload_too_large",
+    UnsupportedMediaType = "unsupported_media_type",
+    // What it asks for.
+    InvalidBody = "invalid_body",
+    InvalidIdentifier = "invalid_identifier",
+    InvalidQuantity = "invalid_quantity",
+    InvalidAmount = "invalid_amount",
+    InvalidCurrency = "invalid_currency",
+    CurrencyMismatch = "currency_mismatch",
+    AmountOverflow = "amount_overflow",
+    InvalidCoordinates = "invalid_coordinates",
+    UnknownSku = "unknown_sku",
+    UnknownLocation = "unknown_location",
+    AddressInvalid = "address_invalid",
+    InvalidPolicy = "invalid_policy",
+    // The state it meets.
+    IllegalTransition = "illegal_transition",
+    ExceedsAllocation = "exceeds_allocation",
+    BelowReserved = "below_reserved",
+    InsufficientStock = "insufficient_stock",
+    InvalidRequest = "invalid_request",
+    // Ours.
+    Internal = "internal",
+    Unavailable = "unavailable",
+    Overloaded = "overloaded",
+}
+
+/// Why a use case did not happen. Nothing it would have written was kept.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{what} {key:?} was not found")]
+    NotFound { what: &'static str, key: String },
+    #[error("unknown sku {0:?}")]
+    UnknownSku(String),
+    #[error("unknown location {0:?}")]
+    UnknownLocation(String),
+    #[error(transparent)]
+    Stock(#[from] StockError),
+    #[error(transparent)]
+    Transition(#[from] IllegalTransition),
+    #[error("{0}")]
+    ExceedsAllocation(String),
+    /// The request does not fit the current state (already paid, nothing to
+    /// roll back, ...).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request itself is malformed in a way only the engine can see.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the address is not deliverable: {0}")]
+    InvalidAddress(String),
+    #[error(transparent)]
+    Policy(#[from] PolicyErrors),
+    #[error(transparent)]
+    Id(#[from] IdError),
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    #[error("row {index}: {source}")]
+    Row { index: usize, source: Box<Error> },
+    /// The write queue is full; the client should retry shortly.
+    #[error("the server is busy; retry shortly")]
+    Overloaded,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Error {
+    /// The stable code a client sees.
+    pub fn code(&self) -> Code {
+        match self {
+            Error::NotFound { .. } => Code::NotFound,
+            Error::UnknownSku(_) => Code::UnknownSku,
+            Error::UnknownLocation(_) => Code::UnknownLocation,
+            Error::Stock(s) => match s {
+                StockError::BelowReserved { .. } => Code::BelowReserved,
+                StockError::Insufficient { .. } | StockError::NotReserved { .. } => Code::InsufficientStock,
+                _ => Code::InvalidQuantity,
+            },
+            Error::Transition(_) => Code::IllegalTransition,
+            Error::ExceedsAllocation(_) => Code::ExceedsAllocation,
+            Error::Conflict(_) => Code::InvalidRequest,
+            Error::Invalid(_) => Code::InvalidBody,
+            Error::InvalidAddress(_) => Code::AddressInvalid,
+            Error::Policy(_) => Code::InvalidPolicy,
+            Error::Id(e) => match e {
+                IdError::ZeroQuantity | IdError::NegativeQuantity(_) | IdError::QuantityTooLarge(_) => {
+                    Code::InvalidQuantity
+                }
+                _ => Code::InvalidIdentifier,
+            },
+            Error::Money(e) => match e {
+                MoneyError::BadCurrency(_) => Code::InvalidCurrency,
+                MoneyError::CurrencyMismatch { .. } => Code::CurrencyMismatch,
+                MoneyError::Overflow => Code::AmountOverflow,
+                MoneyError::Negative => Code::InvalidAmount,
+            },
+            Error::Row { source, .. } => source.code(),
+            Error::Overloaded => Code::Overloaded,
+            Error::Store(StoreError::Unavailable(_)) => Code::Unavailable,
+            Error::Store(_) => Code::Internal,
+        }
+    }
+
+    /// Whether the failure is ours (its detail is logged, never shown).
+    pub fn is_internal(&self) -> bool {
+        matches!(self.code(), Code::Internal)
+    }
+
+    pub(crate) fn at_row(self, index: usize) -> Error {
+        Error::Row { index, source: Box::new(self) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in Code::ALL {
+            let s = c.as_str();
+            assert!(s.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'), "{s}");
+            assert!(seen.insert(s), "{s} twice");
+        }
+    }
+
+    #[test]
+    fn corrupt_data_is_ours_and_an_absent_database_is_unavailable() {
+        assert_eq!(Error::Store(StoreError::corrupt("bad")).code(), Code::Internal);
+        assert_eq!(Error::Store(StoreError::Unavailable(sqlx_timeout())).code(), Code::Unavailable);
+        assert_eq!(Error::Conflict("x".into()).at_row(3).code(), Code::InvalidRequest);
+    }
+
+    fn sqlx_timeout() -> switchyard_store::SqlxError {
+        switchyard_store::SqlxError::PoolTimedOut
+    }
+}

@@ -1,0 +1,277 @@
+//! The order use cases: take, pay, ship, cancel, and the sweeper's expiry
+//! of unpaid holds and auto-cancel of orders held too long. Each runs
+//! inside one transaction its caller opened: the order row is locked
+//! first, then stock rows in (sku, location) order.
+
+use std::collections::BTreeMap;
+
+use switchyard_core::lifecycle::{self, Placement};
+use switchyard_core::outbox::Message;
+use switchyard_core::{
+    address, ExceptionKind, ExpiredAction, IllegalTransition, NewOrder, NewShipment, OrderStatus, PaymentState,
+};
+use switchyard_store::{catalog, orders, stock, Tx};
+
+use crate::allocate::{allocate_and_reserve, Facts, Mode, Want};
+use crate::exceptions;
+use crate::{Ctx, Error};
+
+/// How a take went: the order's id, and whether it is new (false: the same
+/// channel and external id were seen before; nothing was written).
+pub(crate) struct Taken {
+    pub id: String,
+    pub created: bool,
+}
+
+/// Takes an order: claims (channel, external_id), allocates and reserves,
+/// checks the address, opens exceptions, sets the status.
+pub(crate) async fn take(tx: &mut Tx, ctx: &Ctx, o: &NewOrder, now_ms: i64) -> Result<Taken, Error> {
+    let id = ctx.ids.next(now_ms);
+    // Claim first: a duplicate stops here, before it touches any stock row.
+    if !orders::claim(tx, &id, o, OrderStatus::Accepted, now_ms).await? {
+        let existing = switchyard_store::views::find_order_id(tx, o.channel.as_str(), o.external_id.as_str())
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "order", key: format!("{}/{}", o.channel, o.external_id) })?;
+        return Ok(Taken { id: existing, created: false });
+    }
+    // An order from a channel nobody configured registers it.
+    catalog::register_channel(tx, &o.channel, now_ms).await?;
+    let mut wants = Vec::with_capacity(o.lines.len());
+    for (i, line) in o.lines.iter().enumerate() {
+        let line_no = i as i64 + 1;
+        orders::insert_line(tx, &id, line_no, &line.sku, line.quantity.as_i64(), line.unit_price).await?;
+        wants.push(Want { line_no, sku: line.sku.clone(), units: line.quantity.as_i64() });
+    }
+    let facts = Facts {
+        channel: o.channel.clone(),
+        value: switchyard_core::Money::new(o.total_minor, o.currency),
+        ship_to: &o.ship_to,
+        service_level: o.service_level,
+        pickup_location: o.pickup_location.as_ref(),
+        avoid: vec![],
+    };
+    let routed = allocate_and_reserve(tx, ctx, &id, &wants, &facts, Mode::Policy, now_ms).await?;
+    let problems: Vec<String> = address::check(&o.ship_to).iter().map(ToString::to_string).collect();
+    let received = format!("Received from {} as {} ({} line(s))", o.channel, o.external_id, o.lines.len());
+    let (status, fx) = lifecycle::on_taken(o.payment, received, &routed, &problems);
+    let expires = (o.payment == PaymentState::Pending).then(|| now_ms.saturating_add(ctx.config.reservation_ttl_ms));
+    orders::set_status(tx, &id, status, now_ms).await?;
+    orders::set_expiry(tx, &id, expires).await?;
+    exceptions::apply(tx, ctx, &id, &fx, now_ms).await?;
+    Ok(Taken { id, created: true })
+}
+
+/// The order's lines with unfilled units, as allocation wants them.
+pub(crate) async fn unfilled_wants(tx: &mut Tx, id: &str) -> Result<Vec<Want>, Error> {
+    Ok(orders::unfilled_lines(tx, id)
+        .await?
+        .into_iter()
+        .map(|(line_no, sku, units)| Want { line_no, sku, units })
+        .collect())
+}
+
+fn not_found(id: &str) -> Error {
+    Error::NotFound { what: "order", key: id.to_owned() }
+}
+
+/// Marks a pending order paid; an order whose hold lapsed is allocated again.
+pub(crate) async fn pay(tx: &mut Tx, ctx: &Ctx, id: &str, now_ms: i64) -> Result<(), Error> {
+    let order = orders::lock(tx, id).await?.ok_or_else(|| not_found(id))?;
+    if order.payment == PaymentState::Paid {
+        return Err(Error::Conflict(format!("order {id} is already paid")));
+    }
+    let mut unfilled = orders::unfilled_units(tx, id).await?;
+    let mut again: Vec<Placement> = vec![];
+    if order.status == OrderStatus::OnHold && unfilled > 0 {
+        // The hold expired and the stock went back: allocate again.
+        let wants = unfilled_wants(tx, id).await?;
+        let of = orders::facts(tx, id).await?;
+        let facts = Facts::of_order(&of, &order, vec![]);
+        let routed = allocate_and_reserve(tx, ctx, id, &wants, &facts, Mode::Policy, now_ms).await?;
+        unfilled = routed.unfilled;
+        again = routed.placements;
+    }
+    let open = exceptions::open_kinds(tx, id).await?;
+    let fx = lifecycle::on_paid(order.status, &open, unfilled, &again)?;
+    exceptions::apply(tx, ctx, id, &fx, now_ms).await?;
+    orders::set_payment(tx, id, PaymentState::Paid).await?;
+    orders::set_expiry(tx, id, None).await?;
+    if let Some(next) = fx.status {
+        orders::set_status(tx, id, next, now_ms).await?;
+    }
+    Ok(())
+}
+
+/// Cancels an order (any open status).
+pub(crate) async fn cancel(tx: &mut Tx, ctx: &Ctx, id: &str, reason: &str, now_ms: i64) -> Result<(), Error> {
+    let order = orders::lock(tx, id).await?.ok_or_else(|| not_found(id))?;
+    let why = if reason.is_empty() { String::new() } else { format!(": {reason}") };
+    let code = if reason.is_empty() { "cancelled" } else { reason };
+    cancel_locked(tx, ctx, id, order.status, &format!("Cancelled{why}"), code, now_ms).await?;
+    Ok(())
+}
+
+/// Cancels a locked order: releases what it holds, closes its exceptions,
+/// notes why on the timeline and queues a notification. Returns the units
+/// released.
+pub(crate) async fn cancel_locked(
+    tx: &mut Tx,
+    _ctx: &Ctx,
+    id: &str,
+    status: OrderStatus,
+    message: &str,
+    reason: &str,
+    now_ms: i64,
+) -> Result<i64, Error> {
+    let next = status.transition(OrderStatus::Cancelled)?;
+    let released = release_all(tx, id, "cancel", now_ms).await?;
+    orders::set_status(tx, id, next, now_ms).await?;
+    orders::set_expiry(tx, id, None).await?;
+    orders::set_auto_cancel(tx, id, None).await?;
+    exceptions::close(tx, id, None, "cancel", "system", "order cancelled", now_ms).await?;
+    orders::event(tx, id, now_ms, "cancelled", &format!("{message}; released {released} unit(s)")).await?;
+    let m = Message::OrderCancelled { order_id: id.to_owned(), reason: reason.to_owned() };
+    switchyard_store::outbox::enqueue(tx, &m, now_ms).await?;
+    Ok(released)
+}
+
+/// Gives back everything an order still holds; returns the units.
+pub(crate) async fn release_all(tx: &mut Tx, id: &str, reason: &str, now_ms: i64) -> Result<i64, Error> {
+    let held = orders::held(tx, id).await?;
+    let mut released = 0;
+    for h in &held {
+        let pos = stock::lock_existing(tx, &h.sku, &h.location).await?;
+        let d = pos.release(h.units)?;
+        stock::apply_delta(tx, &h.sku, &h.location, &d, reason, Some(id), now_ms).await?;
+        orders::reduce_reservation(tx, id, h, h.units).await?;
+        released += h.units;
+    }
+    orders::release_all_allocations(tx, id).await?;
+    crate::outbox::atp_changed(tx, held.iter().map(|h| h.sku.as_str()), now_ms).await?;
+    Ok(released)
+}
+
+/// Ships line units from one location: consumes their reservations.
+pub(crate) async fn ship(tx: &mut Tx, ctx: &Ctx, id: &str, s: &NewShipment, now_ms: i64) -> Result<(), Error> {
+    let order = orders::lock(tx, id).await?.ok_or_else(|| not_found(id))?;
+    if !order.status.can_ship() {
+        return Err(IllegalTransition { from: order.status, to: OrderStatus::Shipped }.into());
+    }
+    if !catalog::location_exists(tx, &s.location).await? {
+        return Err(Error::UnknownLocation(s.location.to_string()));
+    }
+    let loc = s.location.as_str();
+    let takes = shipment_takes(orders::open_at(tx, id, loc).await?, s)?;
+    // The reservations behind those units, consumed in key order.
+    let mut consume: BTreeMap<(String, i64), i64> = BTreeMap::new();
+    for (line_no, take) in &takes {
+        for (sku, per_unit) in orders::reservation_parts(tx, id, *line_no, loc).await? {
+            *consume.entry((sku, *line_no)).or_default() += take * per_unit;
+        }
+        orders::ship_allocation(tx, id, *line_no, loc, *take).await?;
+    }
+    for ((sku, line_no), units) in &consume {
+        let pos = stock::lock_existing(tx, sku, loc).await?;
+        let d = pos.ship(*units)?;
+        stock::apply_delta(tx, sku, loc, &d, "shipment", Some(id), now_ms).await?;
+        let h = orders::Held { line_no: *line_no, sku: sku.clone(), location: loc.to_owned(), units: *units };
+        orders::reduce_reservation(tx, id, &h, *units).await?;
+    }
+    let open_units = orders::open_units(tx, id).await?;
+    let unfilled = orders::unfilled_units(tx, id).await?;
+    let next = lifecycle::after_shipment(order.status, open_units, unfilled)?;
+    orders::set_status(tx, id, next, now_ms).await?;
+    orders::insert_shipment(tx, &ctx.ids.next(now_ms), id, s, now_ms).await?;
+    let what: Vec<String> = s.lines.iter().map(|(sku, q)| format!("{} × {sku}", q.get())).collect();
+    let tracking = match (&s.carrier, &s.tracking) {
+        (Some(c), Some(t)) => format!(" via {c} ({t})"),
+        (Some(c), None) => format!(" via {c}"),
+        (None, Some(t)) => format!(" (tracking {t})"),
+        (None, None) => String::new(),
+    };
+    let message = format!("Shipped {} from {}{tracking}; status {}", what.join(", "), s.location, next.as_str());
+    orders::event(tx, id, now_ms, "shipped", &message).await?;
+    crate::outbox::atp_changed(tx, consume.keys().map(|(sku, _)| sku.as_str()), now_ms).await?;
+    Ok(())
+}
+
+/// Matches a shipment's lines to the open allocated units at its location:
+/// (line_no, units) per line touched.
+fn shipment_takes(mut open: Vec<(i64, String, i64)>, s: &NewShipment) -> Result<Vec<(i64, i64)>, Error> {
+    let mut takes = Vec::new();
+    for (sku, qty) in &s.lines {
+        let mut left = qty.as_i64();
+        for (line_no, line_sku, units) in open.iter_mut() {
+            if line_sku == sku.as_str() && *units > 0 && left > 0 {
+                let take = left.min(*units);
+                *units -= take;
+                left -= take;
+                takes.push((*line_no, take));
+            }
+        }
+        if left > 0 {
+            return Err(Error::ExceedsAllocation(format!(
+                "cannot ship {} × {sku} from {}: {} more than is allocated there and not yet shipped",
+                qty.get(),
+                s.location,
+                left
+            )));
+        }
+    }
+    Ok(takes)
+}
+
+/// Releases an unpaid order whose hold lapsed; false when it was paid or
+/// cancelled meanwhile (nothing changes).
+pub(crate) async fn expire(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    id: &str,
+    action: ExpiredAction,
+    now_ms: i64,
+) -> Result<bool, Error> {
+    let order = orders::lock(tx, id).await?.ok_or_else(|| not_found(id))?;
+    if order.status != OrderStatus::PendingPayment
+        || order.payment != PaymentState::Pending
+        || order.reservation_expires_at.is_none_or(|e| e > now_ms)
+    {
+        return Ok(false);
+    }
+    let next = order.status.transition(action.status())?;
+    let released = release_all(tx, id, "reservation expired", now_ms).await?;
+    if action == ExpiredAction::Hold {
+        orders::unfill_unshipped(tx, id).await?;
+    }
+    orders::set_expiry(tx, id, None).await?;
+    orders::set_status(tx, id, next, now_ms).await?;
+    if action == ExpiredAction::Hold {
+        let why = "Payment did not arrive in time; stock released; paying re-allocates";
+        exceptions::open(tx, ctx, id, ExceptionKind::PaymentTimeout, why, now_ms).await?;
+    } else {
+        exceptions::close(tx, id, None, "cancel", "system", "payment timed out; order cancelled", now_ms).await?;
+        let m = Message::OrderCancelled { order_id: id.to_owned(), reason: "payment_timeout".to_owned() };
+        switchyard_store::outbox::enqueue(tx, &m, now_ms).await?;
+    }
+    let message = format!("Payment did not arrive in time; released {released} unit(s); status {}", next.as_str());
+    orders::event(tx, id, now_ms, "reservation_expired", &message).await?;
+    Ok(true)
+}
+
+/// The exception kinds that hold an order for a person to decide.
+const HOLD_KINDS: [ExceptionKind; 3] =
+    [ExceptionKind::Unroutable, ExceptionKind::PickupUnavailable, ExceptionKind::SplitOverLimit];
+
+/// Cancels an order still held when its auto-cancel time came; false when
+/// it was settled meanwhile (allocated, approved, cancelled).
+pub(crate) async fn auto_cancel(tx: &mut Tx, ctx: &Ctx, id: &str, now_ms: i64) -> Result<bool, Error> {
+    let order = orders::lock(tx, id).await?.ok_or_else(|| not_found(id))?;
+    let unfilled = orders::unfilled_units(tx, id).await?;
+    let holding = exceptions::open_kinds(tx, id).await?.iter().any(|k| HOLD_KINDS.contains(k));
+    orders::set_auto_cancel(tx, id, None).await?;
+    if order.status != OrderStatus::OnHold || unfilled == 0 || !holding {
+        return Ok(false);
+    }
+    let message = "Held past the routing policy's auto-cancel time; cancelled";
+    cancel_locked(tx, ctx, id, order.status, message, "auto_cancel", now_ms).await?;
+    Ok(true)
+}

@@ -1,0 +1,212 @@
+//! Background work: the sweeper (expired unpaid holds, auto-cancel of
+//! orders held too long, exception escalation, outbox retention) and the
+//! outbox consumers' claim / acknowledge / fail cycle. Every step takes the
+//! time from the injected clock, so tests advance a `ManualClock` and call
+//! [`Engine::sweep`] instead of sleeping.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchyard_store::outbox;
+
+use crate::outbox::RetryPolicy;
+use crate::{exceptions, orders, Backlog, Claimed, Engine, Error};
+
+/// How many orders one sweep handles of each kind.
+const SWEEP_LIMIT: i64 = 500;
+/// Delivered outbox rows are kept this long (for debugging), then deleted.
+const OUTBOX_RETENTION_MS: i64 = 7 * 24 * 3_600_000;
+
+/// What one sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sweep {
+    pub expired: Vec<String>,
+    pub auto_cancelled: Vec<String>,
+    pub escalated: Vec<(String, i64)>,
+    pub outbox_purged: u64,
+}
+
+impl Engine {
+    /// Releases the stock of unpaid orders whose hold lapsed (each its own
+    /// transaction); returns their ids.
+    pub async fn expire_reservations(&self, limit: i64) -> Result<Vec<String>, Error> {
+        let now = self.now_ms();
+        let mut tx = self.read().await?;
+        let due =
+            switchyard_store::orders::expired_holds(&mut tx, switchyard_core::OrderStatus::PendingPayment, now, limit)
+                .await?;
+        tx.rollback().await?;
+        let action = self.ctx.config.expired_action;
+        let mut done = Vec::new();
+        for id in due {
+            let changed = self
+                .retrying(|| async {
+                    let mut tx = self.write().await?;
+                    let changed = orders::expire(&mut tx, &self.ctx, &id, action, now).await?;
+                    tx.commit().await?;
+                    Ok(changed)
+                })
+                .await?;
+            if changed {
+                done.push(id);
+            }
+        }
+        Ok(done)
+    }
+
+    /// Cancels orders still held when the routing policy's auto-cancel time
+    /// came (with a notification); returns their ids.
+    pub async fn auto_cancel_held(&self, limit: i64) -> Result<Vec<String>, Error> {
+        let now = self.now_ms();
+        let mut tx = self.read().await?;
+        let due = switchyard_store::orders::auto_cancel_due(&mut tx, now, limit).await?;
+        tx.rollback().await?;
+        let mut done = Vec::new();
+        for id in due {
+            let changed = self
+                .retrying(|| async {
+                    let mut tx = self.write().await?;
+                    let changed = orders::auto_cancel(&mut tx, &self.ctx, &id, now).await?;
+                    tx.commit().await?;
+                    Ok(changed)
+                })
+                .await?;
+            if changed {
+                done.push(id);
+            }
+        }
+        Ok(done)
+    }
+
+    /// Raises open exceptions past their SLA one level each, with a
+    /// notification; returns (exception id, new level).
+    pub async fn escalate_exceptions(&self) -> Result<Vec<(String, i64)>, Error> {
+        let now = self.now_ms();
+        let mut tx = self.read().await?;
+        let open = switchyard_store::exceptions::open(&mut tx, 1000).await?;
+        tx.rollback().await?;
+        let mut raised = Vec::new();
+        for e in open {
+            let Some(level) = exceptions::due_level(&e, now) else { continue };
+            let changed = self
+                .retrying(|| async {
+                    let mut tx = self.write().await?;
+                    let changed = exceptions::escalate_one(&mut tx, &e, level, now).await?;
+                    tx.commit().await?;
+                    Ok(changed)
+                })
+                .await?;
+            if changed {
+                raised.push((e.id.clone(), level));
+            }
+        }
+        Ok(raised)
+    }
+
+    /// One pass of every background job, at the injected time.
+    pub async fn sweep(&self) -> Result<Sweep, Error> {
+        Ok(Sweep {
+            expired: self.expire_reservations(SWEEP_LIMIT).await?,
+            auto_cancelled: self.auto_cancel_held(SWEEP_LIMIT).await?,
+            escalated: self.escalate_exceptions().await?,
+            outbox_purged: self.purge_outbox(self.now_ms().saturating_sub(OUTBOX_RETENTION_MS)).await?,
+        })
+    }
+
+    /// Runs [`Engine::sweep`] every `interval` until the runtime stops.
+    pub fn spawn_sweeper(self: Arc<Self>, interval: Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match self.sweep().await {
+                    Ok(s) => {
+                        if !(s.expired.is_empty() && s.auto_cancelled.is_empty() && s.escalated.is_empty()) {
+                            tracing::info!(
+                                expired = s.expired.len(),
+                                auto_cancelled = s.auto_cancelled.len(),
+                                escalated = s.escalated.len(),
+                                "sweep"
+                            );
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "sweep failed"),
+                }
+            }
+        })
+    }
+
+    // ------------------------------------------------------------- outbox
+
+    /// Claims up to `limit` due messages of `topic` ("atp_changed",
+    /// "notification") for `consumer`, leased for `lease_ms`. Older unsent
+    /// stock levels that a newer one replaces are dropped first.
+    pub async fn claim_outbox(
+        &self,
+        topic: &str,
+        consumer: &str,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<Claimed>, Error> {
+        let now = self.now_ms();
+        self.retrying(|| async {
+            let mut tx = self.write().await?;
+            outbox::supersede(&mut tx, topic, now).await?;
+            let claimed = outbox::claim(&mut tx, topic, consumer, limit.clamp(1, 1000), now, lease_ms).await?;
+            tx.commit().await?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    /// Acknowledges a delivered message; false when the lease was lost.
+    pub async fn ack_outbox(&self, id: i64, consumer: &str) -> Result<bool, Error> {
+        let now = self.now_ms();
+        self.retrying(|| async {
+            let mut tx = self.write().await?;
+            let ok = outbox::ack(&mut tx, id, consumer, now).await?;
+            tx.commit().await?;
+            Ok(ok)
+        })
+        .await
+    }
+
+    /// Records a failed delivery of a claimed message: retried later per
+    /// `policy`, or dead-lettered once it has been tried too often. Returns
+    /// when it will be tried again (`None`: dead).
+    pub async fn fail_outbox(
+        &self,
+        claimed: &Claimed,
+        consumer: &str,
+        error: &str,
+        policy: &RetryPolicy,
+    ) -> Result<Option<i64>, Error> {
+        let now = self.now_ms();
+        let retry_at = policy.next_attempt(claimed.attempts, now);
+        self.retrying(|| async {
+            let mut tx = self.write().await?;
+            outbox::fail(&mut tx, claimed.id, consumer, error, retry_at, now).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
+        Ok(retry_at)
+    }
+
+    /// Deletes delivered messages older than `before_ms`.
+    pub async fn purge_outbox(&self, before_ms: i64) -> Result<u64, Error> {
+        let mut tx = self.write().await?;
+        let n = outbox::purge_delivered(&mut tx, before_ms, 10_000).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Messages pending, delivered and dead.
+    pub async fn outbox_backlog(&self) -> Result<Backlog, Error> {
+        let mut tx = self.read().await?;
+        let b = outbox::backlog(&mut tx).await?;
+        tx.rollback().await?;
+        Ok(b)
+    }
+}

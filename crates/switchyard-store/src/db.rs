@@ -1,0 +1,307 @@
+//! The one way SQL reaches a database: [`Db`] (the connections), [`Tx`] (a
+//! transaction on either backend), [`Value`] (a bound parameter) and [`Row`]
+//! (a result row read through typed getters).
+//!
+//! Every statement in this crate is written once, with `$1`-style
+//! parameters, which both SQLite and PostgreSQL accept. What differs between
+//! the backends is here and only here: how a writing transaction begins (one
+//! SQLite writer with `BEGIN IMMEDIATE`; a PostgreSQL pool with row locks)
+//! and the row-lock suffix ([`Tx::for_update`]).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Row as _, Sqlite, SqlitePool};
+
+use crate::StoreError;
+
+/// A bound parameter. Nulls are typed, because PostgreSQL infers parameter
+/// types from them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    I64(Option<i64>),
+    F64(Option<f64>),
+    Text(Option<String>),
+    Bool(bool),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::I64(Some(v))
+    }
+}
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        Value::I64(v)
+    }
+}
+impl From<Option<f64>> for Value {
+    fn from(v: Option<f64>) -> Self {
+        Value::F64(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(Some(v.to_owned()))
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(Some(v))
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(Some(v.clone()))
+    }
+}
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Self {
+        Value::Text(v.map(str::to_owned))
+    }
+}
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        Value::Text(v)
+    }
+}
+
+/// `args![a, b, c]`: a parameter list for [`Tx::execute`] and friends.
+#[macro_export]
+macro_rules! args {
+    ($($v:expr),* $(,)?) => { &[$($crate::db::Value::from($v)),*][..] };
+}
+
+/// `$start, $start+1, ...` for an IN list of `n` values.
+pub fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The database: a SQLite file (one writer connection, a read pool) or a
+/// PostgreSQL pool.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    Postgres(PgPool),
+}
+
+impl Db {
+    /// Opens what a `--db` value names: a `postgres://` URL or a SQLite file
+    /// path (created if missing). Migrations are applied.
+    pub async fn open(db: &str) -> Result<Db, StoreError> {
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            Self::postgres(db).await
+        } else {
+            Self::sqlite(db).await
+        }
+    }
+
+    async fn sqlite(path: &str) -> Result<Db, StoreError> {
+        let path = path.strip_prefix("sqlite://").unwrap_or(path);
+        let base = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(base.clone().create_if_missing(true))
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(base.read_only(true))
+            .await?;
+        Ok(Db::Sqlite { write, read })
+    }
+
+    async fn postgres(url: &str) -> Result<Db, StoreError> {
+        let opts = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite { .. } => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// A writing transaction. On SQLite it holds the write lock from the
+    /// start (`BEGIN IMMEDIATE`), so no statement inside meets `SQLITE_BUSY`.
+    pub async fn write(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A reading transaction; it never waits on the writer.
+    pub async fn read(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A consistent read-only snapshot of the whole database (the audit).
+    pub async fn snapshot(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
+            Db::Postgres(pool) => {
+                Tx::Postgres(pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)
+            }
+        })
+    }
+
+    /// Succeeds when the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite { read, .. } => sqlx::query("SELECT 1").execute(read).await.map(|_| ())?,
+            Db::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+}
+
+/// An open transaction. Dropped without [`Tx::commit`], it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+fn bind_sqlite<'q>(mut q: SqliteQuery<'q>, args: &'q [Value]) -> SqliteQuery<'q> {
+    for v in args {
+        q = match v {
+            Value::I64(x) => q.bind(*x),
+            Value::F64(x) => q.bind(*x),
+            Value::Text(x) => q.bind(x.as_deref()),
+            Value::Bool(x) => q.bind(*x),
+        };
+    }
+    q
+}
+
+fn bind_pg<'q>(mut q: PgQuery<'q>, args: &'q [Value]) -> PgQuery<'q> {
+    for v in args {
+        q = match v {
+            Value::I64(x) => q.bind(*x),
+            Value::F64(x) => q.bind(*x),
+            Value::Text(x) => q.bind(x.as_deref()),
+            Value::Bool(x) => q.bind(*x),
+        };
+    }
+    q
+}
+
+impl Tx {
+    /// `" FOR UPDATE"` on PostgreSQL (row locks); nothing on SQLite, whose
+    /// single writer already excludes every other writer.
+    pub fn for_update(&self) -> &'static str {
+        match self {
+            Tx::Sqlite(_) => "",
+            Tx::Postgres(_) => " FOR UPDATE",
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Tx::Postgres(_))
+    }
+
+    /// Runs a statement; returns the rows it changed.
+    pub async fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => bind_sqlite(sqlx::query(sql), args).execute(&mut **tx).await?.rows_affected(),
+            Tx::Postgres(tx) => bind_pg(sqlx::query(sql), args).execute(&mut **tx).await?.rows_affected(),
+        })
+    }
+
+    /// Every row of a query.
+    pub async fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_sqlite(sqlx::query(sql), args).fetch_all(&mut **tx).await?.into_iter().map(Row::Sqlite).collect()
+            }
+            Tx::Postgres(tx) => {
+                bind_pg(sqlx::query(sql), args).fetch_all(&mut **tx).await?.into_iter().map(Row::Postgres).collect()
+            }
+        })
+    }
+
+    /// The first row, if any.
+    pub async fn query_opt(&mut self, sql: &str, args: &[Value]) -> Result<Option<Row>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => bind_sqlite(sqlx::query(sql), args).fetch_optional(&mut **tx).await?.map(Row::Sqlite),
+            Tx::Postgres(tx) => bind_pg(sqlx::query(sql), args).fetch_optional(&mut **tx).await?.map(Row::Postgres),
+        })
+    }
+
+    /// Exactly one row (an aggregate, say); none is corrupt data.
+    pub async fn query_one(&mut self, sql: &str, args: &[Value]) -> Result<Row, StoreError> {
+        self.query_opt(sql, args).await?.ok_or_else(|| StoreError::Corrupt(format!("no row from {sql:?}")))
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+/// A result row. Getters name the column index and fail with
+/// [`StoreError::Corrupt`] when the stored value has another type — never a
+/// panic on what the database holds.
+pub enum Row {
+    Sqlite(SqliteRow),
+    Postgres(PgRow),
+}
+
+macro_rules! getter {
+    ($name:ident, $t:ty) => {
+        pub fn $name(&self, i: usize) -> Result<$t, StoreError> {
+            let r = match self {
+                Row::Sqlite(r) => r.try_get::<$t, usize>(i),
+                Row::Postgres(r) => r.try_get::<$t, usize>(i),
+            };
+            r.map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+        }
+    };
+}
+
+impl Row {
+    getter!(i64, i64);
+    getter!(opt_i64, Option<i64>);
+    getter!(string, String);
+    getter!(opt_string, Option<String>);
+    getter!(bool, bool);
+    getter!(opt_f64, Option<f64>);
+}

@@ -1,0 +1,435 @@
+//! Orders and what hangs off them: lines, allocations (line units placed at
+//! a location), reservations (component units held in a position), the
+//! timeline (`order_events`) and shipments.
+//!
+//! Primitives only: which status an order moves to, and when, is decided by
+//! the engine with the core's state machine.
+
+use switchyard_core::{
+    ChannelName, Currency, LocationCode, Money, NewOrder, NewShipment, OrderStatus, PaymentState, ServiceLevel, ShipTo,
+    Sku,
+};
+
+use crate::db::{Row, Tx};
+use crate::{args, StoreError};
+
+/// The fields of an order row that a change needs, read under its lock.
+#[derive(Debug, Clone)]
+pub struct LockedOrder {
+    pub status: OrderStatus,
+    pub payment: PaymentState,
+    pub service_level: ServiceLevel,
+    pub pickup_location: Option<LocationCode>,
+    pub reservation_expires_at: Option<i64>,
+}
+
+/// Channel, value and ship-to of a stored order: what routing needs.
+#[derive(Debug, Clone)]
+pub struct OrderFacts {
+    pub channel: ChannelName,
+    pub value: Money,
+    pub ship_to: ShipTo,
+}
+
+/// Units of one order line held at one position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub line_no: i64,
+    pub sku: String,
+    pub location: String,
+    pub units: i64,
+}
+
+fn parse_status(raw: &str) -> Result<OrderStatus, StoreError> {
+    OrderStatus::parse(raw).ok_or_else(|| StoreError::corrupt(format!("order status {raw:?}")))
+}
+
+/// Inserts the order unless `(channel, external_id)` exists; returns whether
+/// it was inserted. Runs before any stock row is touched, so a duplicate
+/// delivery never reserves twice.
+pub async fn claim(tx: &mut Tx, id: &str, o: &NewOrder, status: OrderStatus, now_ms: i64) -> Result<bool, StoreError> {
+    let ship_to = serde_json::to_string(&o.ship_to).map_err(StoreError::corrupt)?;
+    let n = tx
+        .execute(
+            "INSERT INTO orders (id, channel, external_id, status, currency, total_minor, payment, \
+             service_level, pickup_location, ship_to, reservation_expires_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $11) \
+             ON CONFLICT (channel, external_id) DO NOTHING",
+            args![
+                id,
+                o.channel.as_str(),
+                o.external_id.as_str(),
+                status.as_str(),
+                o.currency.as_str(),
+                o.total_minor,
+                o.payment.as_str(),
+                o.service_level.as_str(),
+                o.pickup_location.as_ref().map(|p| p.as_str()),
+                ship_to,
+                now_ms
+            ],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Adds a line with all its units unfilled (allocation fills them).
+pub async fn insert_line(
+    tx: &mut Tx,
+    id: &str,
+    line_no: i64,
+    sku: &Sku,
+    quantity: i64,
+    unit_price: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, backordered) \
+         VALUES ($1, $2, $3, $4, $5, $4)",
+        args![id, line_no, sku.as_str(), quantity, unit_price],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Locks the order row (first, before any stock row) and reads it.
+pub async fn lock(tx: &mut Tx, id: &str) -> Result<Option<LockedOrder>, StoreError> {
+    let sql = format!(
+        "SELECT status, payment, service_level, pickup_location, reservation_expires_at FROM orders WHERE id = $1{}",
+        tx.for_update()
+    );
+    let Some(r) = tx.query_opt(&sql, args![id]).await? else { return Ok(None) };
+    let payment = r.string(1)?;
+    let level = r.string(2)?;
+    let pickup = r.opt_string(3)?;
+    Ok(Some(LockedOrder {
+        status: parse_status(&r.string(0)?)?,
+        payment: PaymentState::parse(&payment).ok_or_else(|| StoreError::corrupt(format!("payment {payment:?}")))?,
+        service_level: ServiceLevel::parse(&level)
+            .ok_or_else(|| StoreError::corrupt(format!("service level {level:?}")))?,
+        pickup_location: pickup.map(|p| LocationCode::parse(&p).map_err(StoreError::corrupt)).transpose()?,
+        reservation_expires_at: r.opt_i64(4)?,
+    }))
+}
+
+/// Channel, value and ship-to of an order.
+pub async fn facts(tx: &mut Tx, id: &str) -> Result<OrderFacts, StoreError> {
+    let r = tx.query_one("SELECT channel, total_minor, currency, ship_to FROM orders WHERE id = $1", args![id]).await?;
+    Ok(OrderFacts {
+        channel: ChannelName::parse(&r.string(0)?).map_err(StoreError::corrupt)?,
+        value: Money::new(r.i64(1)?, Currency::parse(&r.string(2)?).map_err(StoreError::corrupt)?),
+        ship_to: serde_json::from_str(&r.string(3)?).map_err(StoreError::corrupt)?,
+    })
+}
+
+pub async fn set_status(tx: &mut Tx, id: &str, status: OrderStatus, now_ms: i64) -> Result<(), StoreError> {
+    tx.execute("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3", args![status.as_str(), now_ms, id])
+        .await?;
+    Ok(())
+}
+
+/// When an unpaid order's hold lapses (`None`: it does not).
+pub async fn set_expiry(tx: &mut Tx, id: &str, expires_at: Option<i64>) -> Result<(), StoreError> {
+    tx.execute("UPDATE orders SET reservation_expires_at = $1 WHERE id = $2", args![expires_at, id]).await?;
+    Ok(())
+}
+
+/// When the sweeper cancels the order if it is still held (`None`: never).
+pub async fn set_auto_cancel(tx: &mut Tx, id: &str, at: Option<i64>) -> Result<(), StoreError> {
+    tx.execute("UPDATE orders SET auto_cancel_at = $1 WHERE id = $2", args![at, id]).await?;
+    Ok(())
+}
+
+pub async fn set_payment(tx: &mut Tx, id: &str, payment: PaymentState) -> Result<(), StoreError> {
+    tx.execute("UPDATE orders SET payment = $1 WHERE id = $2", args![payment.as_str(), id]).await?;
+    Ok(())
+}
+
+/// Appends an entry to the order's timeline.
+pub async fn event(tx: &mut Tx, id: &str, now_ms: i64, kind: &str, message: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO order_events (order_id, at, kind, message) VALUES ($1, $2, $3, $4)",
+        args![id, now_ms, kind, message],
+    )
+    .await?;
+    Ok(())
+}
+
+fn held_row(r: &Row) -> Result<Held, StoreError> {
+    Ok(Held { line_no: r.i64(0)?, sku: r.string(1)?, location: r.string(2)?, units: r.i64(3)? })
+}
+
+/// What the order still holds, in (sku, location) order: the lock order.
+pub async fn held(tx: &mut Tx, id: &str) -> Result<Vec<Held>, StoreError> {
+    tx.query(
+        "SELECT line_no, sku, location, held FROM reservations WHERE order_id = $1 AND held > 0 \
+         ORDER BY sku, location, line_no",
+        args![id],
+    )
+    .await?
+    .iter()
+    .map(held_row)
+    .collect()
+}
+
+/// Adds units to a line's reservation at a position.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_reservation(
+    tx: &mut Tx,
+    id: &str,
+    line_no: i64,
+    sku: &str,
+    location: &str,
+    per_unit: i64,
+    units: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO reservations (order_id, line_no, sku, location, per_unit, held) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id, line_no, sku, location) \
+         DO UPDATE SET held = reservations.held + excluded.held",
+        args![id, line_no, sku, location, per_unit, units],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Takes `units` off a line's reservation at a position (released or shipped).
+pub async fn reduce_reservation(tx: &mut Tx, id: &str, h: &Held, units: i64) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE reservations SET held = held - $1 WHERE order_id = $2 AND line_no = $3 AND sku = $4 AND location = $5",
+        args![units, id, h.line_no, h.sku.as_str(), h.location.as_str()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Adds line units placed at a location.
+pub async fn add_allocation(tx: &mut Tx, id: &str, line_no: i64, location: &str, units: i64) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO allocations (order_id, line_no, location, quantity, shipped, released) \
+         VALUES ($1, $2, $3, $4, 0, 0) ON CONFLICT (order_id, line_no, location) \
+         DO UPDATE SET quantity = allocations.quantity + excluded.quantity",
+        args![id, line_no, location, units],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Marks every unshipped allocated unit of the order released.
+pub async fn release_all_allocations(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
+    tx.execute("UPDATE allocations SET released = quantity - shipped WHERE order_id = $1", args![id]).await?;
+    Ok(())
+}
+
+/// (line_no, location, open units) of allocations with units neither shipped
+/// nor released.
+pub async fn open_allocations(tx: &mut Tx, id: &str) -> Result<Vec<(i64, String, i64)>, StoreError> {
+    tx.query(
+        "SELECT line_no, location, quantity - shipped - released FROM allocations \
+         WHERE order_id = $1 AND quantity - shipped - released > 0 ORDER BY line_no, location",
+        args![id],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.i64(0)?, r.string(1)?, r.i64(2)?)))
+    .collect()
+}
+
+/// Releases `units` of a line's allocation at a location.
+pub async fn release_allocation(
+    tx: &mut Tx,
+    id: &str,
+    line_no: i64,
+    location: &str,
+    units: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE allocations SET released = released + $1 WHERE order_id = $2 AND line_no = $3 AND location = $4",
+        args![units, id, line_no, location],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records `units` of a line's allocation at a location as shipped.
+pub async fn ship_allocation(
+    tx: &mut Tx,
+    id: &str,
+    line_no: i64,
+    location: &str,
+    units: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE allocations SET shipped = shipped + $1 WHERE order_id = $2 AND line_no = $3 AND location = $4",
+        args![units, id, line_no, location],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Changes a line's unfilled units by `delta`.
+pub async fn add_unfilled(tx: &mut Tx, id: &str, line_no: i64, delta: i64) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE order_lines SET backordered = backordered + $1 WHERE order_id = $2 AND line_no = $3",
+        args![delta, id, line_no],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets a line's unfilled units.
+pub async fn set_unfilled(tx: &mut Tx, id: &str, line_no: i64, units: i64) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE order_lines SET backordered = $1 WHERE order_id = $2 AND line_no = $3",
+        args![units, id, line_no],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Makes every unshipped unit of the order unfilled again (its hold
+/// lapsed and the stock went back).
+pub async fn unfill_unshipped(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE order_lines SET backordered = quantity - COALESCE((SELECT SUM(a.shipped) FROM allocations a \
+         WHERE a.order_id = order_lines.order_id AND a.line_no = order_lines.line_no), 0) WHERE order_id = $1",
+        args![id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// (line_no, sku, unfilled units) of the lines that have any.
+pub async fn unfilled_lines(tx: &mut Tx, id: &str) -> Result<Vec<(i64, Sku, i64)>, StoreError> {
+    tx.query(
+        "SELECT line_no, sku, backordered FROM order_lines WHERE order_id = $1 AND backordered > 0 ORDER BY line_no",
+        args![id],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.i64(0)?, Sku::parse(&r.string(1)?).map_err(StoreError::corrupt)?, r.i64(2)?)))
+    .collect()
+}
+
+/// Line units of the order not allocated anywhere.
+pub async fn unfilled_units(tx: &mut Tx, id: &str) -> Result<i64, StoreError> {
+    tx.query_one("SELECT CAST(COALESCE(SUM(backordered), 0) AS BIGINT) FROM order_lines WHERE order_id = $1", args![id])
+        .await?
+        .i64(0)
+}
+
+/// Allocated units neither shipped nor released, over the whole order.
+pub async fn open_units(tx: &mut Tx, id: &str) -> Result<i64, StoreError> {
+    tx.query_one(
+        "SELECT CAST(COALESCE(SUM(quantity - shipped - released), 0) AS BIGINT) FROM allocations WHERE order_id = $1",
+        args![id],
+    )
+    .await?
+    .i64(0)
+}
+
+/// (line_no, sku, open units) of the order's allocations at one location.
+pub async fn open_at(tx: &mut Tx, id: &str, location: &str) -> Result<Vec<(i64, String, i64)>, StoreError> {
+    tx.query(
+        "SELECT l.line_no, l.sku, a.quantity - a.shipped - a.released FROM order_lines l \
+         JOIN allocations a ON a.order_id = l.order_id AND a.line_no = l.line_no \
+         WHERE l.order_id = $1 AND a.location = $2 ORDER BY l.line_no",
+        args![id, location],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.i64(0)?, r.string(1)?, r.i64(2)?)))
+    .collect()
+}
+
+/// (sku, units per line unit) reserved for a line at a location.
+pub async fn reservation_parts(
+    tx: &mut Tx,
+    id: &str,
+    line_no: i64,
+    location: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    tx.query(
+        "SELECT sku, per_unit FROM reservations WHERE order_id = $1 AND line_no = $2 AND location = $3 ORDER BY sku",
+        args![id, line_no, location],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.string(0)?, r.i64(1)?)))
+    .collect()
+}
+
+/// Records a shipment.
+pub async fn insert_shipment(
+    tx: &mut Tx,
+    shipment_id: &str,
+    id: &str,
+    s: &NewShipment,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let lines: Vec<serde_json::Value> =
+        s.lines.iter().map(|(sku, q)| serde_json::json!({"sku": sku, "quantity": q.get()})).collect();
+    let lines = serde_json::Value::Array(lines).to_string();
+    tx.execute(
+        "INSERT INTO shipments (id, order_id, location, carrier, tracking, lines, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        args![shipment_id, id, s.location.as_str(), s.carrier.as_deref(), s.tracking.as_deref(), lines, now_ms],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Orders in `status` whose hold lapsed at or before `now_ms`, soonest first.
+pub async fn expired_holds(
+    tx: &mut Tx,
+    status: OrderStatus,
+    now_ms: i64,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    tx.query(
+        "SELECT id FROM orders WHERE status = $1 AND reservation_expires_at <= $2 \
+         ORDER BY reservation_expires_at, id LIMIT $3",
+        args![status.as_str(), now_ms, limit],
+    )
+    .await?
+    .iter()
+    .map(|r| r.string(0))
+    .collect()
+}
+
+/// Orders whose auto-cancel time has come, soonest first.
+pub async fn auto_cancel_due(tx: &mut Tx, now_ms: i64, limit: i64) -> Result<Vec<String>, StoreError> {
+    tx.query(
+        "SELECT id FROM orders WHERE auto_cancel_at <= $1 ORDER BY auto_cancel_at, id LIMIT $2",
+        args![now_ms, limit],
+    )
+    .await?
+    .iter()
+    .map(|r| r.string(0))
+    .collect()
+}
+
+/// (order_id, line_no, units) holding a position, newest order first (by
+/// the injected time the order was taken, then its id).
+pub async fn holders_newest_first(
+    tx: &mut Tx,
+    sku: &str,
+    location: &str,
+) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    tx.query(
+        "SELECT r.order_id, r.line_no, r.held FROM reservations r JOIN orders o ON o.id = r.order_id \
+         WHERE r.sku = $1 AND r.location = $2 AND r.held > 0 \
+         ORDER BY o.created_at DESC, r.order_id DESC, r.line_no DESC",
+        args![sku, location],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.string(0)?, r.i64(1)?, r.i64(2)?)))
+    .collect()
+}
+
+/// Replaces the order's ship-to address.
+pub async fn set_ship_to(tx: &mut Tx, order_id: &str, ship_to_json: &str, now_ms: i64) -> Result<(), StoreError> {
+    tx.execute("UPDATE orders SET ship_to = $1, updated_at = $2 WHERE id = $3", args![ship_to_json, now_ms, order_id])
+        .await?;
+    Ok(())
+}

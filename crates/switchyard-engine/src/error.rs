@@ -133,7 +133,7 @@ impl Error {
             },
             Error::Row { source, .. } => source.code(),
             Error::Overloaded => Code::Overloaded,
-            Error::Store(StoreError::Unavailable(_)) => Code::Unavailable,
+            Error::Store(StoreError::Unavailable(_) | StoreError::CommitFailed(_)) => Code::Unavailable,
             Error::Store(_) => Code::Internal,
         }
     }

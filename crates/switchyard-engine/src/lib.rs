@@ -30,9 +30,11 @@ mod policy_cache;
 mod reads;
 mod reroute;
 mod workers;
+mod writer;
 
-use std::future::Future;
 use std::sync::Arc;
+
+use futures::future::BoxFuture;
 
 pub use clock::{Clock, IdGen, ManualClock, SystemClock};
 pub use error::{Code, Error};
@@ -46,18 +48,28 @@ use switchyard_core::{
 };
 use switchyard_store::{Db, DecisionView, ExceptionView, ImportSummary, OrderView, PolicyRecord, Tx};
 
-/// How the engine treats unpaid orders.
+/// How the engine treats unpaid orders, and how it writes.
 #[derive(Debug, Clone, Copy)]
 pub struct Config {
     /// How long an unpaid order holds its stock.
     pub reservation_ttl_ms: i64,
     /// What happens when that time runs out.
     pub expired_action: ExpiredAction,
+    /// Commands that may wait for the writer; more are refused at once
+    /// ([`Error::Overloaded`], 503 with `Retry-After`).
+    pub write_queue: usize,
+    /// The most commands one commit carries.
+    pub max_batch: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { reservation_ttl_ms: 15 * 60 * 1000, expired_action: ExpiredAction::Cancel }
+        Self {
+            reservation_ttl_ms: 15 * 60 * 1000,
+            expired_action: ExpiredAction::Cancel,
+            write_queue: 4096,
+            max_batch: 256,
+        }
     }
 }
 
@@ -72,7 +84,8 @@ pub(crate) struct Ctx {
 pub struct Engine {
     db: Db,
     clock: Arc<dyn Clock>,
-    ctx: Ctx,
+    ctx: Arc<Ctx>,
+    writer: writer::Writer,
 }
 
 /// A PostgreSQL deadlock victim is retried this many times before the
@@ -80,13 +93,13 @@ pub struct Engine {
 const MAX_RETRIES: usize = 3;
 
 impl Engine {
-    /// Opens the database a `--db` value names (migrations applied).
+    /// Opens the database a `--db` value names (migrations applied) and
+    /// starts its writer. Call it inside a Tokio runtime.
     pub async fn open(db: &str, config: Config, clock: Arc<dyn Clock>, ids: IdGen) -> Result<Engine, Error> {
-        Ok(Self::new(Db::open(db).await?, config, clock, ids))
-    }
-
-    pub fn new(db: Db, config: Config, clock: Arc<dyn Clock>, ids: IdGen) -> Engine {
-        Engine { db, clock, ctx: Ctx { ids, policies: Default::default(), config } }
+        let db = Db::open(db).await?;
+        let ctx = Arc::new(Ctx { ids, policies: Default::default(), config });
+        let writer = writer::Writer::start(&db, ctx.clone(), config.write_queue, config.max_batch)?;
+        Ok(Engine { db, clock, ctx, writer })
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -108,16 +121,16 @@ impl Engine {
         Ok(self.db.ping().await?)
     }
 
-    /// Runs `attempt` (which opens, fills and commits its own transaction),
-    /// again when the database chose it as a deadlock victim.
-    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
+    /// Runs a use case through the writer (group commit) and returns its
+    /// result once committed; a PostgreSQL deadlock victim is run again.
+    async fn run<T, F>(&self, f: F) -> Result<T, Error>
     where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut Tx, &'a Ctx) -> BoxFuture<'a, Result<T, Error>> + Clone + Send + 'static,
     {
         let mut tries = 0;
         loop {
-            match attempt().await {
+            match self.writer.submit(f.clone()).await {
                 Err(Error::Store(StoreError::Retryable(e))) if tries < MAX_RETRIES => {
                     tries += 1;
                     tracing::warn!(error = %e, tries, "transaction conflict; retrying");
@@ -127,10 +140,6 @@ impl Engine {
         }
     }
 
-    async fn write(&self) -> Result<Tx, Error> {
-        Ok(self.db.write().await?)
-    }
-
     async fn read(&self) -> Result<Tx, Error> {
         Ok(self.db.read().await?)
     }
@@ -138,34 +147,19 @@ impl Engine {
     // ------------------------------------------------------------ catalog
 
     pub async fn put_location(&self, l: &Location) -> Result<(), Error> {
-        let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            catalog::put_location(&mut tx, l, now).await?;
-            Ok(tx.commit().await?)
-        })
-        .await
+        let (now, l) = (self.now_ms(), l.clone());
+        self.run(move |tx, _| Box::pin(async move { catalog::put_location(tx, &l, now).await })).await
     }
 
     pub async fn put_channel(&self, c: &Channel) -> Result<(), Error> {
-        let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            catalog::put_channel(&mut tx, c, now).await?;
-            Ok(tx.commit().await?)
-        })
-        .await
+        let (now, c) = (self.now_ms(), c.clone());
+        self.run(move |tx, _| Box::pin(async move { catalog::put_channel(tx, &c, now).await })).await
     }
 
     /// Creates or replaces a SKU (see the bundle rules in `catalog`).
     pub async fn put_sku(&self, def: &SkuDef) -> Result<(), Error> {
-        let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            catalog::put_sku(&mut tx, def, now).await?;
-            Ok(tx.commit().await?)
-        })
-        .await
+        let (now, def) = (self.now_ms(), def.clone());
+        self.run(move |tx, _| Box::pin(async move { catalog::put_sku(tx, &def, now).await })).await
     }
 
     // -------------------------------------------------------------- stock
@@ -181,12 +175,9 @@ impl Engine {
         safety_stock: Option<i64>,
         reason: &str,
     ) -> Result<Position, Error> {
-        let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            let p = reroute::count(&mut tx, &self.ctx, sku, location, on_hand, safety_stock, reason, now).await?;
-            tx.commit().await?;
-            Ok(p)
+        let (now, sku, location, reason) = (self.now_ms(), sku.clone(), location.clone(), reason.to_owned());
+        self.run(move |tx, ctx| {
+            Box::pin(async move { reroute::count(tx, ctx, &sku, &location, on_hand, safety_stock, &reason, now).await })
         })
         .await
     }
@@ -199,26 +190,15 @@ impl Engine {
         delta: i64,
         reason: &str,
     ) -> Result<Position, Error> {
-        let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            let p = reroute::adjust(&mut tx, sku, location, delta, reason, now).await?;
-            tx.commit().await?;
-            Ok(p)
-        })
-        .await
+        let (now, sku, location, reason) = (self.now_ms(), sku.clone(), location.clone(), reason.to_owned());
+        self.run(move |tx, _| Box::pin(async move { reroute::adjust(tx, &sku, &location, delta, &reason, now).await }))
+            .await
     }
 
     /// SKUs and counts from a file, all in one transaction.
     pub async fn import_stock(&self, rows: &[ImportRow]) -> Result<ImportSummary, Error> {
-        let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            let s = reroute::import(&mut tx, rows, now).await?;
-            tx.commit().await?;
-            Ok(s)
-        })
-        .await
+        let (now, rows) = (self.now_ms(), Arc::new(rows.to_vec()));
+        self.run(move |tx, _| Box::pin(async move { reroute::import(tx, &rows, now).await })).await
     }
 
     // ------------------------------------------------------------- orders
@@ -227,52 +207,26 @@ impl Engine {
     /// the order and whether it was created (false: the same channel and
     /// external id were seen before, and that order is returned unchanged).
     pub async fn create_order(&self, o: &NewOrder) -> Result<(OrderView, bool), Error> {
-        let now = self.now_ms();
-        let taken = self
-            .retrying(|| async {
-                let mut tx = self.write().await?;
-                let t = orders::take(&mut tx, &self.ctx, o, now).await?;
-                if t.created {
-                    tx.commit().await?;
-                } else {
-                    tx.rollback().await?;
-                }
-                Ok(t)
-            })
-            .await?;
+        let (now, o) = (self.now_ms(), Arc::new(o.clone()));
+        let taken = self.run(move |tx, ctx| Box::pin(async move { orders::take(tx, ctx, &o, now).await })).await?;
         Ok((self.must_get(&taken.id).await?, taken.created))
     }
 
     pub async fn cancel_order(&self, id: &str, reason: &str) -> Result<OrderView, Error> {
-        let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            orders::cancel(&mut tx, &self.ctx, id, reason, now).await?;
-            Ok(tx.commit().await?)
-        })
-        .await?;
+        let (now, i, reason) = (self.now_ms(), id.to_owned(), reason.to_owned());
+        self.run(move |tx, ctx| Box::pin(async move { orders::cancel(tx, ctx, &i, &reason, now).await })).await?;
         self.must_get(id).await
     }
 
     pub async fn mark_paid(&self, id: &str) -> Result<OrderView, Error> {
-        let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            orders::pay(&mut tx, &self.ctx, id, now).await?;
-            Ok(tx.commit().await?)
-        })
-        .await?;
+        let (now, i) = (self.now_ms(), id.to_owned());
+        self.run(move |tx, ctx| Box::pin(async move { orders::pay(tx, ctx, &i, now).await })).await?;
         self.must_get(id).await
     }
 
     pub async fn ship(&self, id: &str, s: &NewShipment) -> Result<OrderView, Error> {
-        let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            orders::ship(&mut tx, &self.ctx, id, s, now).await?;
-            Ok(tx.commit().await?)
-        })
-        .await?;
+        let (now, i, s) = (self.now_ms(), id.to_owned(), Arc::new(s.clone()));
+        self.run(move |tx, ctx| Box::pin(async move { orders::ship(tx, ctx, &i, &s, now).await })).await?;
         self.must_get(id).await
     }
 
@@ -285,11 +239,13 @@ impl Engine {
         actor: &str,
         reason: &str,
     ) -> Result<OrderView, Error> {
-        let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            reroute::reroute(&mut tx, &self.ctx, id, reject, actor, reason, now).await?;
-            Ok(tx.commit().await?)
+        let (now, i, actor, reason) = (self.now_ms(), id.to_owned(), actor.to_owned(), reason.to_owned());
+        let reject = reject.map(|(line, loc)| (line, loc.clone()));
+        self.run(move |tx, ctx| {
+            Box::pin(async move {
+                let reject = reject.as_ref().map(|(line, loc)| (*line, loc));
+                reroute::reroute(tx, ctx, &i, reject, &actor, &reason, now).await
+            })
         })
         .await?;
         self.must_get(id).await
@@ -299,13 +255,8 @@ impl Engine {
 
     /// Carries out a person's action on an open exception and logs it.
     pub async fn resolve_exception(&self, id: &str, r: &Resolution) -> Result<ExceptionView, Error> {
-        let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            exceptions::resolve(&mut tx, &self.ctx, id, r, now).await?;
-            Ok(tx.commit().await?)
-        })
-        .await?;
+        let (now, i, r) = (self.now_ms(), id.to_owned(), Arc::new(r.clone()));
+        self.run(move |tx, ctx| Box::pin(async move { exceptions::resolve(tx, ctx, &i, &r, now).await })).await?;
         self.get_exception(id).await?.ok_or_else(|| Error::NotFound { what: "exception", key: id.to_owned() })
     }
 
@@ -313,42 +264,24 @@ impl Engine {
 
     /// Saves a policy text (validated) as a new, inactive version.
     pub async fn save_policy(&self, body: &str, note: &str, by: &str) -> Result<PolicyRecord, Error> {
-        let now = self.now_ms();
-        let version = self
-            .retrying(|| async {
-                let mut tx = self.write().await?;
-                let v = policies::save(&mut tx, body, note, by, now).await?;
-                tx.commit().await?;
-                Ok(v)
-            })
-            .await?;
+        let (now, body, note, by) = (self.now_ms(), body.to_owned(), note.to_owned(), by.to_owned());
+        let version =
+            self.run(move |tx, _| Box::pin(async move { policies::save(tx, &body, &note, &by, now).await })).await?;
         self.must_get_policy(version).await
     }
 
     /// Makes a saved version the active policy (validated again first).
     pub async fn activate_policy(&self, version: i64, by: &str) -> Result<PolicyRecord, Error> {
-        let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            policies::activate(&mut tx, version, by, now).await?;
-            Ok(tx.commit().await?)
-        })
-        .await?;
+        let (now, by) = (self.now_ms(), by.to_owned());
+        self.run(move |tx, _| Box::pin(async move { policies::activate(tx, version, &by, now).await })).await?;
         self.must_get_policy(version).await
     }
 
     /// Goes back to the version active before the current one (`None`: the
     /// built-in default).
     pub async fn rollback_policy(&self, by: &str) -> Result<Option<PolicyRecord>, Error> {
-        let now = self.now_ms();
-        let previous = self
-            .retrying(|| async {
-                let mut tx = self.write().await?;
-                let v = policies::rollback(&mut tx, by, now).await?;
-                tx.commit().await?;
-                Ok(v)
-            })
-            .await?;
+        let (now, by) = (self.now_ms(), by.to_owned());
+        let previous = self.run(move |tx, _| Box::pin(async move { policies::rollback(tx, &by, now).await })).await?;
         match previous {
             Some(v) => Ok(Some(self.must_get_policy(v).await?)),
             None => Ok(None),
@@ -357,13 +290,8 @@ impl Engine {
 
     /// Runs a version in shadow beside the active one, or stops shadowing.
     pub async fn set_shadow_policy(&self, version: Option<i64>, by: &str) -> Result<(), Error> {
-        let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            policies::shadow(&mut tx, version, by, now).await?;
-            Ok(tx.commit().await?)
-        })
-        .await
+        let (now, by) = (self.now_ms(), by.to_owned());
+        self.run(move |tx, _| Box::pin(async move { policies::shadow(tx, version, &by, now).await })).await
     }
 
     /// Routes an order without reserving or writing anything.

@@ -39,13 +39,9 @@ impl Engine {
         let action = self.ctx.config.expired_action;
         let mut done = Vec::new();
         for id in due {
+            let i = id.clone();
             let changed = self
-                .retrying(|| async {
-                    let mut tx = self.write().await?;
-                    let changed = orders::expire(&mut tx, &self.ctx, &id, action, now).await?;
-                    tx.commit().await?;
-                    Ok(changed)
-                })
+                .run(move |tx, ctx| Box::pin(async move { orders::expire(tx, ctx, &i, action, now).await }))
                 .await?;
             if changed {
                 done.push(id);
@@ -63,14 +59,9 @@ impl Engine {
         tx.rollback().await?;
         let mut done = Vec::new();
         for id in due {
-            let changed = self
-                .retrying(|| async {
-                    let mut tx = self.write().await?;
-                    let changed = orders::auto_cancel(&mut tx, &self.ctx, &id, now).await?;
-                    tx.commit().await?;
-                    Ok(changed)
-                })
-                .await?;
+            let i = id.clone();
+            let changed =
+                self.run(move |tx, ctx| Box::pin(async move { orders::auto_cancel(tx, ctx, &i, now).await })).await?;
             if changed {
                 done.push(id);
             }
@@ -88,13 +79,9 @@ impl Engine {
         let mut raised = Vec::new();
         for e in open {
             let Some(level) = exceptions::due_level(&e, now) else { continue };
+            let ex = Arc::new(e.clone());
             let changed = self
-                .retrying(|| async {
-                    let mut tx = self.write().await?;
-                    let changed = exceptions::escalate_one(&mut tx, &e, level, now).await?;
-                    tx.commit().await?;
-                    Ok(changed)
-                })
+                .run(move |tx, _| Box::pin(async move { exceptions::escalate_one(tx, &ex, level, now).await }))
                 .await?;
             if changed {
                 raised.push((e.id.clone(), level));
@@ -150,12 +137,12 @@ impl Engine {
         lease_ms: i64,
     ) -> Result<Vec<Claimed>, Error> {
         let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            outbox::supersede(&mut tx, topic, now).await?;
-            let claimed = outbox::claim(&mut tx, topic, consumer, limit.clamp(1, 1000), now, lease_ms).await?;
-            tx.commit().await?;
-            Ok(claimed)
+        let (topic, consumer, limit) = (topic.to_owned(), consumer.to_owned(), limit.clamp(1, 1000));
+        self.run(move |tx, _| {
+            Box::pin(async move {
+                outbox::supersede(tx, &topic, now).await?;
+                Ok(outbox::claim(tx, &topic, &consumer, limit, now, lease_ms).await?)
+            })
         })
         .await
     }
@@ -163,13 +150,8 @@ impl Engine {
     /// Acknowledges a delivered message; false when the lease was lost.
     pub async fn ack_outbox(&self, id: i64, consumer: &str) -> Result<bool, Error> {
         let now = self.now_ms();
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            let ok = outbox::ack(&mut tx, id, consumer, now).await?;
-            tx.commit().await?;
-            Ok(ok)
-        })
-        .await
+        let consumer = consumer.to_owned();
+        self.run(move |tx, _| Box::pin(async move { Ok(outbox::ack(tx, id, &consumer, now).await?) })).await
     }
 
     /// Records a failed delivery of a claimed message: retried later per
@@ -184,11 +166,9 @@ impl Engine {
     ) -> Result<Option<i64>, Error> {
         let now = self.now_ms();
         let retry_at = policy.next_attempt(claimed.attempts, now);
-        self.retrying(|| async {
-            let mut tx = self.write().await?;
-            outbox::fail(&mut tx, claimed.id, consumer, error, retry_at, now).await?;
-            tx.commit().await?;
-            Ok(())
+        let (id, consumer, error) = (claimed.id, consumer.to_owned(), error.to_owned());
+        self.run(move |tx, _| {
+            Box::pin(async move { Ok(outbox::fail(tx, id, &consumer, &error, retry_at, now).await.map(|_| ())?) })
         })
         .await?;
         Ok(retry_at)
@@ -196,10 +176,7 @@ impl Engine {
 
     /// Deletes delivered messages older than `before_ms`.
     pub async fn purge_outbox(&self, before_ms: i64) -> Result<u64, Error> {
-        let mut tx = self.write().await?;
-        let n = outbox::purge_delivered(&mut tx, before_ms, 10_000).await?;
-        tx.commit().await?;
-        Ok(n)
+        self.run(move |tx, _| Box::pin(async move { Ok(outbox::purge_delivered(tx, before_ms, 10_000).await?) })).await
     }
 
     /// Messages pending, delivered and dead.

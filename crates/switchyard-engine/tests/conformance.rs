@@ -75,7 +75,7 @@ impl T {
     /// Another engine over the same database and clock, treating lapsed
     /// unpaid holds with `action`.
     async fn with_expired_action(&self, action: ExpiredAction) -> Engine {
-        let config = Config { reservation_ttl_ms: TTL_MS, expired_action: action };
+        let config = Config { reservation_ttl_ms: TTL_MS, expired_action: action, ..Config::default() };
         Engine::open(&self.url, config, self.clock.clone(), IdGen::seeded(8)).await.expect("open engine")
     }
 }
@@ -89,7 +89,7 @@ impl std::ops::Deref for T {
 
 async fn open(db: &TestDb) -> T {
     let clock = Arc::new(ManualClock::new(NOW));
-    let config = Config { reservation_ttl_ms: TTL_MS, expired_action: ExpiredAction::Cancel };
+    let config = Config { reservation_ttl_ms: TTL_MS, expired_action: ExpiredAction::Cancel, ..Config::default() };
     let e = Engine::open(&db.url, config, clock.clone(), IdGen::seeded(7)).await.expect("open engine");
     T { e: Arc::new(e), clock, url: db.url.clone() }
 }

@@ -11,7 +11,6 @@ mod compare;
 mod config;
 mod dashboard;
 mod error;
-mod rules;
 
 use std::sync::Arc;
 use std::time::Duration;

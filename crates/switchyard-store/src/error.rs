@@ -16,6 +16,13 @@ pub enum StoreError {
     Retryable(sqlx::Error),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// An error from the SQLite writer's connection.
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+    /// A write batch could not be committed (or its transaction failed):
+    /// nothing of it was written; the request may be retried.
+    #[error("the write was not committed: {0}")]
+    CommitFailed(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -31,6 +38,17 @@ impl From<sqlx::Error> for StoreError {
                 StoreError::Retryable(e)
             }
             _ => StoreError::Database(e),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::FromSqlConversionFailure(..) => {
+                StoreError::Corrupt(e.to_string())
+            }
+            _ => StoreError::Sqlite(e),
         }
     }
 }

@@ -36,6 +36,8 @@ pub mod views;
 pub use db::{Db, Row, Tx, Value};
 pub use error::StoreError;
 pub use model::*;
+/// The SQLite writer's own connection (see [`Db::sqlite_writer`]).
+pub use rusqlite::Connection as WriterConnection;
 /// The driver's error type, for callers that classify store failures.
 pub use sqlx::Error as SqlxError;
 

@@ -191,6 +191,8 @@ impl Settings {
         let config = EngineConfig {
             reservation_ttl_ms: i64::try_from(self.reservation_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
             expired_action: self.expired_action,
+            write_queue: self.write_queue,
+            max_batch: self.max_batch,
         };
         Engine::open(db, config, Arc::new(SystemClock), IdGen::random()).await.with_context(|| format!("opening {db}"))
     }

@@ -24,6 +24,10 @@ pub struct Settings {
     pub sweep_interval_ms: u64,
     pub body_limit_bytes: usize,
     pub secure_cookies: bool,
+    /// Writes that may wait for the writer before new ones get 503.
+    pub write_queue: usize,
+    /// The most writes one commit carries.
+    pub max_batch: usize,
     /// tracing filter, e.g. `info` or `switchyard=debug`.
     pub log: String,
 }
@@ -39,6 +43,8 @@ impl Default for Settings {
             sweep_interval_ms: 5_000,
             body_limit_bytes: 1024 * 1024,
             secure_cookies: false,
+            write_queue: 4096,
+            max_batch: 256,
             log: "info".into(),
         }
     }
@@ -55,7 +61,7 @@ pub struct Overrides {
 
 /// The settings the environment may set (other `SWITCHYARD_*` variables,
 /// such as the test suite's, are not settings).
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 11] = [
     "db",
     "listen",
     "api_token",
@@ -64,6 +70,8 @@ const KEYS: [&str; 9] = [
     "sweep_interval_ms",
     "body_limit_bytes",
     "secure_cookies",
+    "write_queue",
+    "max_batch",
     "log",
 ];
 
@@ -81,6 +89,8 @@ impl Settings {
             .context("invalid configuration")?;
         anyhow::ensure!(settings.reservation_ttl_secs > 0, "reservation_ttl_secs must be positive");
         anyhow::ensure!(settings.body_limit_bytes >= 1024, "body_limit_bytes must be at least 1024");
+        anyhow::ensure!(settings.write_queue >= 1, "write_queue must be at least 1");
+        anyhow::ensure!((1..=10_000).contains(&settings.max_batch), "max_batch must be between 1 and 10000");
         Ok(settings)
     }
 }

@@ -17,6 +17,8 @@ use sqlx::{PgPool, Postgres, Row as _, Sqlite, SqlitePool};
 
 use crate::StoreError;
 
+mod lite;
+
 /// A bound parameter. Nulls are typed, because PostgreSQL infers parameter
 /// types from them.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,11 +86,12 @@ pub fn placeholders(start: usize, n: usize) -> String {
     (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
-/// The database: a SQLite file (one writer connection, a read pool) or a
-/// PostgreSQL pool.
+/// The database: a SQLite file (reads from a pool; writes from the one
+/// connection [`Db::sqlite_writer`] opens, owned by the engine's writer
+/// thread) or a PostgreSQL pool.
 #[derive(Clone)]
 pub enum Db {
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    Sqlite { path: String, read: SqlitePool },
     Postgres(PgPool),
 }
 
@@ -110,18 +113,21 @@ impl Db {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let write = SqlitePoolOptions::new()
+        // Migrations on a connection of their own, closed before the writer
+        // opens: the file has one writer at a time.
+        let migrate = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(base.clone().create_if_missing(true))
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&migrate).await?;
+        migrate.close().await;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(base.read_only(true))
             .await?;
-        Ok(Db::Sqlite { write, read })
+        Ok(Db::Sqlite { path: path.to_owned(), read })
     }
 
     async fn postgres(url: &str) -> Result<Db, StoreError> {
@@ -143,13 +149,25 @@ impl Db {
         }
     }
 
-    /// A writing transaction. On SQLite it holds the write lock from the
-    /// start (`BEGIN IMMEDIATE`), so no statement inside meets `SQLITE_BUSY`.
+    /// The SQLite file's one writing connection (WAL, `synchronous=FULL`:
+    /// a commit is on disk before it returns). `None` on PostgreSQL, whose
+    /// writers take pool connections ([`Db::write`]).
+    pub fn sqlite_writer(&self) -> Result<Option<rusqlite::Connection>, StoreError> {
+        let Db::Sqlite { path, .. } = self else { return Ok(None) };
+        let conn = rusqlite::Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        conn.set_prepared_statement_cache_capacity(256);
+        Ok(Some(conn))
+    }
+
+    /// A writing transaction from the PostgreSQL pool. (SQLite writes go
+    /// through [`Tx::begin_sqlite`] on the writer's own connection.)
     pub async fn write(&self) -> Result<Tx, StoreError> {
-        Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
+        match self {
+            Db::Sqlite { .. } => Err(StoreError::corrupt("SQLite writes go through the writer connection")),
+            Db::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
+        }
     }
 
     /// A reading transaction; it never waits on the writer.
@@ -180,10 +198,13 @@ impl Db {
     }
 }
 
-/// An open transaction. Dropped without [`Tx::commit`], it rolls back.
+/// An open transaction. Dropped without [`Tx::commit`], it rolls back
+/// (the SQLite writer's rolls back when the connection is handed back).
 pub enum Tx {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     Postgres(sqlx::Transaction<'static, Postgres>),
+    /// The SQLite writer's connection, inside `BEGIN IMMEDIATE`.
+    Writer(Box<rusqlite::Connection>),
 }
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
@@ -218,9 +239,46 @@ impl Tx {
     /// single writer already excludes every other writer.
     pub fn for_update(&self) -> &'static str {
         match self {
-            Tx::Sqlite(_) => "",
+            Tx::Sqlite(_) | Tx::Writer(_) => "",
             Tx::Postgres(_) => " FOR UPDATE",
         }
+    }
+
+    /// Starts a write transaction on the SQLite writer's connection. It
+    /// holds the write lock from the start (`BEGIN IMMEDIATE`), so no
+    /// statement inside meets `SQLITE_BUSY`.
+    pub fn begin_sqlite(conn: rusqlite::Connection) -> Result<Tx, Box<(rusqlite::Connection, StoreError)>> {
+        match conn.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => Ok(Tx::Writer(Box::new(conn))),
+            Err(e) => Err(Box::new((conn, e.into()))),
+        }
+    }
+
+    /// Commits the writer's transaction and hands its connection back
+    /// (rolled back if the commit failed).
+    pub fn finish_sqlite(self, commit: bool) -> (Option<rusqlite::Connection>, Result<(), StoreError>) {
+        let Tx::Writer(conn) = self else { return (None, Err(StoreError::corrupt("not the SQLite writer"))) };
+        let result = conn.execute_batch(if commit { "COMMIT" } else { "ROLLBACK" }).map_err(StoreError::from);
+        if result.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        (Some(*conn), result)
+    }
+
+    /// Marks a point to roll back to: one command of a batch.
+    pub async fn savepoint(&mut self) -> Result<(), StoreError> {
+        self.execute("SAVEPOINT command", &[]).await.map(|_| ())
+    }
+
+    /// Keeps what the command wrote since [`Tx::savepoint`].
+    pub async fn release(&mut self) -> Result<(), StoreError> {
+        self.execute("RELEASE SAVEPOINT command", &[]).await.map(|_| ())
+    }
+
+    /// Undoes what the command wrote since [`Tx::savepoint`].
+    pub async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        self.execute("ROLLBACK TO SAVEPOINT command", &[]).await?;
+        self.release().await
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -230,6 +288,7 @@ impl Tx {
     /// Runs a statement; returns the rows it changed.
     pub async fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
         Ok(match self {
+            Tx::Writer(conn) => lite::execute(conn, sql, args)?,
             Tx::Sqlite(tx) => bind_sqlite(sqlx::query(sql), args).execute(&mut **tx).await?.rows_affected(),
             Tx::Postgres(tx) => bind_pg(sqlx::query(sql), args).execute(&mut **tx).await?.rows_affected(),
         })
@@ -238,6 +297,7 @@ impl Tx {
     /// Every row of a query.
     pub async fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
         Ok(match self {
+            Tx::Writer(conn) => lite::query(conn, sql, args, usize::MAX)?.into_iter().map(Row::Writer).collect(),
             Tx::Sqlite(tx) => {
                 bind_sqlite(sqlx::query(sql), args).fetch_all(&mut **tx).await?.into_iter().map(Row::Sqlite).collect()
             }
@@ -250,6 +310,7 @@ impl Tx {
     /// The first row, if any.
     pub async fn query_opt(&mut self, sql: &str, args: &[Value]) -> Result<Option<Row>, StoreError> {
         Ok(match self {
+            Tx::Writer(conn) => lite::query(conn, sql, args, 1)?.into_iter().next().map(Row::Writer),
             Tx::Sqlite(tx) => bind_sqlite(sqlx::query(sql), args).fetch_optional(&mut **tx).await?.map(Row::Sqlite),
             Tx::Postgres(tx) => bind_pg(sqlx::query(sql), args).fetch_optional(&mut **tx).await?.map(Row::Postgres),
         })
@@ -264,6 +325,7 @@ impl Tx {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
+            w @ Tx::Writer(_) => w.finish_sqlite(true).1?,
         }
         Ok(())
     }
@@ -272,6 +334,7 @@ impl Tx {
         match self {
             Tx::Sqlite(tx) => tx.rollback().await?,
             Tx::Postgres(tx) => tx.rollback().await?,
+            w @ Tx::Writer(_) => w.finish_sqlite(false).1?,
         }
         Ok(())
     }
@@ -283,14 +346,16 @@ impl Tx {
 pub enum Row {
     Sqlite(SqliteRow),
     Postgres(PgRow),
+    Writer(Vec<rusqlite::types::Value>),
 }
 
 macro_rules! getter {
-    ($name:ident, $t:ty) => {
+    ($name:ident, $t:ty, $lite:path) => {
         pub fn $name(&self, i: usize) -> Result<$t, StoreError> {
             let r = match self {
                 Row::Sqlite(r) => r.try_get::<$t, usize>(i),
                 Row::Postgres(r) => r.try_get::<$t, usize>(i),
+                Row::Writer(values) => return $lite(values.get(i), i),
             };
             r.map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
         }
@@ -298,10 +363,10 @@ macro_rules! getter {
 }
 
 impl Row {
-    getter!(i64, i64);
-    getter!(opt_i64, Option<i64>);
-    getter!(string, String);
-    getter!(opt_string, Option<String>);
-    getter!(bool, bool);
-    getter!(opt_f64, Option<f64>);
+    getter!(i64, i64, lite::i64);
+    getter!(opt_i64, Option<i64>, lite::opt_i64);
+    getter!(string, String, lite::string);
+    getter!(opt_string, Option<String>, lite::opt_string);
+    getter!(bool, bool, lite::bool);
+    getter!(opt_f64, Option<f64>, lite::opt_f64);
 }

@@ -10,16 +10,28 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
 use serde::Deserialize;
 use switchyard_core::routing::{Criterion, FallbackStep, Policy, ProtectionRule, ReleaseConditions, SplitStrategy};
 use switchyard_core::{Currency, LocationCode, Money, ServiceLevel};
 use switchyard_store::PolicyRecord;
 
+use super::page::{api_page, check_csrf, nav, render, CsrfForm, Nav, PageError};
 use crate::api::{known_references, parse_policy, preview_on_recent};
-use crate::auth::csrf_ok;
-use crate::compare::ComparisonReport;
-use crate::dashboard::{nav, render, signed_in, Nav, PageError};
-use crate::{ApiError, AppState};
+use crate::compare::{self, ComparisonReport};
+use crate::AppState;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/rules", get(rules_page))
+        .route("/rules/settings", post(save_settings))
+        .route("/rules/text", post(save_text))
+        .route("/rules/{version}/activate", post(activate))
+        .route("/rules/{version}/shadow", post(shadow))
+        .route("/rules/shadow/stop", post(shadow_stop))
+        .route("/rules/rollback", post(rollback))
+}
 
 const CRITERIA: [&str; 5] = ["distance", "priority", "shipping_cost", "stock_depth", "lead_time"];
 const STRATEGIES: [&str; 3] = ["always", "above_value", "never"];
@@ -60,7 +72,7 @@ struct RulesPage {
 }
 
 #[derive(Deserialize, Default)]
-pub struct RulesQuery {
+struct RulesQuery {
     saved: Option<i64>,
     edit: Option<i64>,
     preview: Option<i64>,
@@ -194,16 +206,10 @@ async fn page(
             let orders = pairs
                 .into_iter()
                 .map(|p| {
-                    crate::compare::compare(
-                        p.order_id,
-                        p.external_id,
-                        &p.active.trace,
-                        &p.shadow.trace,
-                        p.shadow.explanation,
-                    )
+                    compare::compare(p.order_id, p.external_id, &p.active.trace, &p.shadow.trace, p.shadow.explanation)
                 })
                 .collect();
-            (Some(crate::compare::report(orders)), "Shadow report: where the shadow version would differ".to_owned())
+            (Some(compare::report(orders)), "Shadow report: where the shadow version would differ".to_owned())
         }
         None => (None, String::new()),
     };
@@ -239,25 +245,13 @@ async fn page(
     })
 }
 
-fn api_page(e: ApiError) -> PageError {
-    PageError::Status(e.status(), e.message)
-}
-
-pub async fn rules_page(
+async fn rules_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<RulesQuery>,
 ) -> Result<Html<String>, PageError> {
     let nav = nav(&state, &headers, "rules").await?;
     page(&state, nav, q, None, None).await
-}
-
-fn check_csrf(state: &AppState, headers: &HeaderMap, csrf: Option<&String>) -> Result<(), PageError> {
-    signed_in(state, headers)?;
-    if !csrf.is_some_and(|c| csrf_ok(state, c)) {
-        return Err(PageError::Status(StatusCode::FORBIDDEN, "invalid CSRF token; reload the page".into()));
-    }
-    Ok(())
 }
 
 /// Builds a policy from the settings form on top of the active policy.
@@ -385,12 +379,12 @@ async fn save_draft(state: &AppState, text: String, note: &str) -> Result<Result
     Ok(Ok(record.version))
 }
 
-pub async fn save_settings(
+async fn save_settings(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, f.get("csrf"))?;
+    check_csrf(&state, &headers, f.get("csrf").map(String::as_str))?;
     let base = match state.engine.active_policy().await? {
         Some(p) => Policy::from_toml(&p.body).unwrap_or_default(),
         None => Policy::default(),
@@ -417,7 +411,7 @@ pub async fn save_settings(
 }
 
 #[derive(Deserialize)]
-pub struct TextForm {
+struct TextForm {
     csrf: String,
     toml: String,
     #[serde(default)]
@@ -425,12 +419,12 @@ pub struct TextForm {
     intent: String,
 }
 
-pub async fn save_text(
+async fn save_text(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(f): Form<TextForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(&f.csrf))?;
+    check_csrf(&state, &headers, Some(f.csrf.as_str()))?;
     let nav = nav(&state, &headers, "rules").await?;
     if f.intent == "validate" {
         let result = check_text(&state, f.toml.clone()).await?.err();
@@ -451,11 +445,6 @@ pub async fn save_text(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// A saved version must still validate against today's locations and tags
 /// before it runs, actively or in shadow.
 async fn still_valid(state: &AppState, version: i64) -> Result<(), PageError> {
@@ -472,46 +461,46 @@ async fn still_valid(state: &AppState, version: i64) -> Result<(), PageError> {
     }
 }
 
-pub async fn activate(
+async fn activate(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(version): Path<i64>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(&f.csrf))?;
+    check_csrf(&state, &headers, Some(f.csrf.as_str()))?;
     still_valid(&state, version).await?;
     state.engine.activate_policy(version, "admin (dashboard)").await?;
     Ok(Redirect::to(&format!("/rules?message=Policy+v{version}+is+now+active")).into_response())
 }
 
-pub async fn shadow(
+async fn shadow(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(version): Path<i64>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(&f.csrf))?;
+    check_csrf(&state, &headers, Some(f.csrf.as_str()))?;
     still_valid(&state, version).await?;
     state.engine.set_shadow_policy(Some(version), "admin (dashboard)").await?;
     Ok(Redirect::to(&format!("/rules?message=v{version}+runs+in+shadow")).into_response())
 }
 
-pub async fn shadow_stop(
+async fn shadow_stop(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(&f.csrf))?;
+    check_csrf(&state, &headers, Some(f.csrf.as_str()))?;
     state.engine.set_shadow_policy(None, "admin (dashboard)").await?;
     Ok(Redirect::to("/rules?message=Shadow+stopped").into_response())
 }
 
-pub async fn rollback(
+async fn rollback(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(&f.csrf))?;
+    check_csrf(&state, &headers, Some(f.csrf.as_str()))?;
     state.engine.rollback_policy("admin (dashboard)").await?;
     Ok(Redirect::to("/rules?message=Rolled+back").into_response())
 }

@@ -1,0 +1,199 @@
+//! Group commit: one writer per process takes commands from a bounded
+//! queue, runs as many as are waiting (up to `max_batch`) in ONE
+//! transaction, each inside its own savepoint — a command that fails is
+//! rolled back alone and fails only its own request — commits once, and
+//! only then answers every request of the batch. Nothing is acknowledged
+//! before its commit is durable.
+//!
+//! SQLite: the writer is a thread that owns the file's one writing
+//! connection (rusqlite), so a batch runs where the connection lives, with
+//! no thread hop per statement. PostgreSQL: a task on a pool connection;
+//! several processes each run their own writer on one database, and row
+//! locks (taken in key order inside each command) keep them apart.
+//!
+//! The writer, not the request, owns the transaction: a client that
+//! disconnects mid-request cannot leave it half-done.
+
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use switchyard_store::{Db, StoreError, Tx, WriterConnection};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{Ctx, Error};
+
+type Output = Box<dyn Any + Send>;
+type Run = Box<dyn for<'a> FnOnce(&'a mut Tx, &'a Ctx) -> BoxFuture<'a, Result<Output, Error>> + Send>;
+
+/// One command: what to run, and where its answer goes.
+struct Job {
+    run: Run,
+    reply: oneshot::Sender<Result<Output, Error>>,
+}
+
+/// The sending side of the writer's queue.
+pub(crate) struct Writer {
+    queue: mpsc::Sender<Job>,
+}
+
+/// Results of a batch whose commands ran, waiting for the commit.
+type Ran = Vec<(oneshot::Sender<Result<Output, Error>>, Result<Output, Error>)>;
+
+impl Writer {
+    /// Starts the writer for `db`.
+    pub(crate) fn start(db: &Db, ctx: Arc<Ctx>, queue: usize, max_batch: usize) -> Result<Writer, Error> {
+        let (tx, rx) = mpsc::channel(queue.max(1));
+        let max_batch = max_batch.max(1);
+        match db.sqlite_writer()? {
+            Some(conn) => {
+                std::thread::Builder::new()
+                    .name("switchyard-writer".into())
+                    .spawn(move || sqlite_loop(conn, ctx, rx, max_batch))
+                    .map_err(|e| StoreError::corrupt(format!("cannot start the writer thread: {e}")))?;
+            }
+            None => {
+                tokio::spawn(postgres_loop(db.clone(), ctx, rx, max_batch));
+            }
+        }
+        Ok(Writer { queue: tx })
+    }
+
+    /// Runs `f` in the next batch and returns its result once the batch is
+    /// committed. A full queue is refused at once ([`Error::Overloaded`]).
+    pub(crate) async fn submit<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut Tx, &'a Ctx) -> BoxFuture<'a, Result<T, Error>> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let run: Run =
+            Box::new(move |tx, ctx| Box::pin(async move { f(tx, ctx).await.map(|t| Box::new(t) as Output) }));
+        self.queue.try_send(Job { run, reply }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => Error::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => stopped(),
+        })?;
+        let out = answer.await.map_err(|_| stopped())??;
+        out.downcast::<T>().map(|b| *b).map_err(|_| Error::Store(StoreError::corrupt("writer answered another type")))
+    }
+}
+
+fn stopped() -> Error {
+    Error::Store(StoreError::CommitFailed("the writer has stopped".into()))
+}
+
+/// Takes the first waiting job (blocking until there is one) and as many
+/// more as are queued, up to `max`.
+fn gather(first: Job, rx: &mut mpsc::Receiver<Job>, max: usize) -> Vec<Job> {
+    let mut jobs = vec![first];
+    while jobs.len() < max {
+        match rx.try_recv() {
+            Ok(j) => jobs.push(j),
+            Err(_) => break,
+        }
+    }
+    jobs
+}
+
+/// Runs each job in its own savepoint. `Err` is a failure of the
+/// transaction itself: nothing of the batch may be committed.
+async fn run_batch(tx: &mut Tx, ctx: &Ctx, jobs: Vec<Job>) -> (Ran, Result<(), StoreError>) {
+    let mut ran: Ran = Vec::with_capacity(jobs.len());
+    let mut jobs = jobs.into_iter();
+    for job in jobs.by_ref() {
+        if let Err(e) = tx.savepoint().await {
+            ran.push((job.reply, Err(batch_failed(&e))));
+            for rest in jobs {
+                ran.push((rest.reply, Err(batch_failed(&e))));
+            }
+            return (ran, Err(e));
+        }
+        let result = match AssertUnwindSafe((job.run)(tx, ctx)).catch_unwind().await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Store(StoreError::corrupt("a command panicked; it was rolled back"))),
+        };
+        let closed = if result.is_ok() { tx.release().await } else { tx.rollback_to_savepoint().await };
+        ran.push((job.reply, result));
+        if let Err(e) = closed {
+            for rest in jobs {
+                ran.push((rest.reply, Err(batch_failed(&e))));
+            }
+            return (ran, Err(e));
+        }
+    }
+    (ran, Ok(()))
+}
+
+fn batch_failed(e: &StoreError) -> Error {
+    Error::Store(StoreError::CommitFailed(e.to_string()))
+}
+
+/// Answers every request of a batch: its own result if the batch
+/// committed, the commit's failure otherwise.
+fn answer(ran: Ran, committed: Result<(), StoreError>) {
+    match committed {
+        Ok(()) => {
+            for (reply, result) in ran {
+                let _ = reply.send(result);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, commands = ran.len(), "batch not committed");
+            for (reply, _) in ran {
+                let _ = reply.send(Err(batch_failed(&e)));
+            }
+        }
+    }
+}
+
+fn sqlite_loop(conn: WriterConnection, ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+    let rt = match tokio::runtime::Builder::new_current_thread().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "the writer cannot start a runtime");
+            return;
+        }
+    };
+    let mut conn = Some(conn);
+    while let Some(first) = rx.blocking_recv() {
+        let jobs = gather(first, &mut rx, max_batch);
+        let Some(c) = conn.take() else { break };
+        let mut tx = match Tx::begin_sqlite(c) {
+            Ok(tx) => tx,
+            Err(failed) => {
+                let (c, e) = *failed;
+                conn = Some(c);
+                answer(jobs.into_iter().map(|j| (j.reply, Err(batch_failed(&e)))).collect(), Err(e));
+                continue;
+            }
+        };
+        let (ran, ok) = rt.block_on(run_batch(&mut tx, &ctx, jobs));
+        let (c, committed) = tx.finish_sqlite(ok.is_ok());
+        conn = c;
+        answer(ran, ok.and(committed));
+    }
+}
+
+async fn postgres_loop(db: Db, ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+    while let Some(first) = rx.recv().await {
+        let jobs = gather(first, &mut rx, max_batch);
+        let mut tx = match db.write().await {
+            Ok(tx) => tx,
+            Err(e) => {
+                answer(jobs.into_iter().map(|j| (j.reply, Err(batch_failed(&e)))).collect(), Err(e));
+                continue;
+            }
+        };
+        let (ran, ok) = run_batch(&mut tx, &ctx, jobs).await;
+        let committed = match ok {
+            Ok(()) => tx.commit().await,
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        };
+        answer(ran, committed);
+    }
+}

@@ -239,7 +239,7 @@ pub(crate) async fn allocate_and_reserve(
         }
     };
     let placements = reserve(tx, order_id, wants, &plan, snapshot, now_ms).await?;
-    count_routed(tx, &locations, &plan, now_ms).await?;
+    count_routed(tx, order_id, &locations, &plan, now_ms).await?;
     let unfilled: i64 = plan.lines.iter().map(|l| l.backordered).sum();
     let Some((decision, explanation)) = decided else {
         return Ok(Routed { unfilled, backordered: unfilled, held: None, placements, explanation: None });
@@ -336,11 +336,20 @@ async fn reserve(
 }
 
 /// Counts the order once at each location it was routed to (daily capacity).
-async fn count_routed(tx: &mut Tx, locations: &[Location], plan: &AllocationPlan, now_ms: i64) -> Result<(), Error> {
+/// The counter is sharded by the order's id, so concurrent orders to one
+/// location rarely wait on each other's row lock (PostgreSQL).
+async fn count_routed(
+    tx: &mut Tx,
+    order_id: &str,
+    locations: &[Location],
+    plan: &AllocationPlan,
+    now_ms: i64,
+) -> Result<(), Error> {
     let used: BTreeSet<&LocationCode> = plan.lines.iter().flat_map(|l| l.allocations.iter().map(|(c, _)| c)).collect();
+    let shard = order_id.bytes().fold(0_i64, |h, b| (h * 31 + i64::from(b)) % 1_000_003);
     for code in used {
         let tz = locations.iter().find(|l| &l.code == code).map_or("UTC", |l| l.timezone.as_str());
-        routing::count_routed(tx, code.as_str(), &switchyard_store::local_date(tz, now_ms)).await?;
+        routing::count_routed(tx, code.as_str(), &switchyard_store::local_date(tz, now_ms), shard).await?;
     }
     Ok(())
 }

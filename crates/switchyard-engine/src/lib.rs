@@ -58,8 +58,10 @@ pub struct Config {
     /// Commands that may wait for the writer; more are refused at once
     /// ([`Error::Overloaded`], 503 with `Retry-After`).
     pub write_queue: usize,
-    /// The most commands one commit carries.
+    /// The most commands one SQLite commit carries.
     pub max_batch: usize,
+    /// PostgreSQL: commands run at once, each on its own connection.
+    pub pg_writers: usize,
 }
 
 impl Default for Config {
@@ -69,6 +71,7 @@ impl Default for Config {
             expired_action: ExpiredAction::Cancel,
             write_queue: 4096,
             max_batch: 256,
+            pg_writers: 12,
         }
     }
 }
@@ -98,7 +101,7 @@ impl Engine {
     pub async fn open(db: &str, config: Config, clock: Arc<dyn Clock>, ids: IdGen) -> Result<Engine, Error> {
         let db = Db::open(db).await?;
         let ctx = Arc::new(Ctx { ids, policies: Default::default(), config });
-        let writer = writer::Writer::start(&db, ctx.clone(), config.write_queue, config.max_batch)?;
+        let writer = writer::Writer::start(&db, ctx.clone())?;
         Ok(Engine { db, clock, ctx, writer })
     }
 

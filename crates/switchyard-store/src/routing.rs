@@ -119,18 +119,25 @@ pub async fn day_counts(tx: &mut Tx, days: &[&str]) -> Result<Vec<(String, Strin
     if days.is_empty() {
         return Ok(vec![]);
     }
-    let sql =
-        format!("SELECT location, day, orders FROM location_day_counts WHERE day IN ({})", placeholders(1, days.len()));
+    let sql = format!(
+        "SELECT location, day, CAST(SUM(orders) AS BIGINT) FROM location_day_shards WHERE day IN ({}) \
+             GROUP BY location, day",
+        placeholders(1, days.len())
+    );
     let params: Vec<Value> = days.iter().map(|d| Value::from(*d)).collect();
     tx.query(&sql, &params).await?.iter().map(|r| Ok((r.string(0)?, r.string(1)?, r.i64(2)?))).collect()
 }
 
-/// Counts one more order routed to `location` on local day `day`.
-pub async fn count_routed(tx: &mut Tx, location: &str, day: &str) -> Result<(), StoreError> {
+/// The shards a location's daily count is split over (see migration 0008).
+pub const DAY_COUNT_SHARDS: i64 = 16;
+
+/// Counts one more order routed to `location` on local day `day`, in
+/// `shard` (0..DAY_COUNT_SHARDS; spread orders over them).
+pub async fn count_routed(tx: &mut Tx, location: &str, day: &str, shard: i64) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO location_day_counts (location, day, orders) VALUES ($1, $2, 1) \
-         ON CONFLICT (location, day) DO UPDATE SET orders = location_day_counts.orders + 1",
-        args![location, day],
+        "INSERT INTO location_day_shards (location, day, shard, orders) VALUES ($1, $2, $3, 1) \
+         ON CONFLICT (location, day, shard) DO UPDATE SET orders = location_day_shards.orders + 1",
+        args![location, day, shard.rem_euclid(DAY_COUNT_SHARDS)],
     )
     .await?;
     Ok(())

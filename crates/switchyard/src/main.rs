@@ -193,6 +193,7 @@ impl Settings {
             expired_action: self.expired_action,
             write_queue: self.write_queue,
             max_batch: self.max_batch,
+            pg_writers: self.pg_writers,
         };
         Engine::open(db, config, Arc::new(SystemClock), IdGen::random()).await.with_context(|| format!("opening {db}"))
     }

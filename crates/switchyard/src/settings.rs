@@ -26,8 +26,10 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Writes that may wait for the writer before new ones get 503.
     pub write_queue: usize,
-    /// The most writes one commit carries.
+    /// The most writes one SQLite commit carries.
     pub max_batch: usize,
+    /// PostgreSQL: writes run at once, each on its own connection.
+    pub pg_writers: usize,
     /// tracing filter, e.g. `info` or `switchyard=debug`.
     pub log: String,
 }
@@ -45,6 +47,7 @@ impl Default for Settings {
             secure_cookies: false,
             write_queue: 4096,
             max_batch: 256,
+            pg_writers: 12,
             log: "info".into(),
         }
     }
@@ -61,7 +64,7 @@ pub struct Overrides {
 
 /// The settings the environment may set (other `SWITCHYARD_*` variables,
 /// such as the test suite's, are not settings).
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 12] = [
     "db",
     "listen",
     "api_token",
@@ -72,6 +75,7 @@ const KEYS: [&str; 11] = [
     "secure_cookies",
     "write_queue",
     "max_batch",
+    "pg_writers",
     "log",
 ];
 
@@ -91,6 +95,7 @@ impl Settings {
         anyhow::ensure!(settings.body_limit_bytes >= 1024, "body_limit_bytes must be at least 1024");
         anyhow::ensure!(settings.write_queue >= 1, "write_queue must be at least 1");
         anyhow::ensure!((1..=10_000).contains(&settings.max_batch), "max_batch must be between 1 and 10000");
+        anyhow::ensure!((1..=20).contains(&settings.pg_writers), "pg_writers must be between 1 and 20");
         Ok(settings)
     }
 }

@@ -133,7 +133,7 @@ impl Db {
     async fn postgres(url: &str) -> Result<Db, StoreError> {
         let opts = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(24)
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(opts)
             .await?;

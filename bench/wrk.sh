@@ -28,13 +28,13 @@ case "$backend" in
     db="postgres://postgres@127.0.0.1:5432/$name" ;;
   *) echo "backend: sqlite or postgres"; exit 2 ;;
 esac
-SWITCHYARD_LOG=warn "$bin" serve --db "$db" --listen "127.0.0.1:$port" > "$tmp/serve.log" 2>&1 &
+SWITCHYARD_LOG="${SWITCHYARD_LOG:-warn}" "$bin" serve --db "$db" --listen "127.0.0.1:$port" > "$tmp/serve.log" 2>&1 &
 server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
   [ "$backend" = postgres ] && psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $name" || true
-  rm -rf "$tmp"
+  [ -n "${KEEP_LOG:-}" ] && cp "$tmp/serve.log" "$KEEP_LOG"; rm -rf "$tmp"
 }
 trap cleanup EXIT
 base="http://127.0.0.1:$port"

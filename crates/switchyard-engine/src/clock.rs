@@ -46,6 +46,20 @@ impl Clock for ManualClock {
     }
 }
 
+/// Measures elapsed time for logs and metrics (monotonic; never used in
+/// a decision).
+#[derive(Debug, Clone, Copy)]
+pub struct Stopwatch(std::time::Instant);
+
+impl Stopwatch {
+    pub fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+    pub fn micros(&self) -> u128 {
+        self.0.elapsed().as_micros()
+    }
+}
+
 /// Mints UUIDv7 identifiers from the injected time: 48 bits of
 /// milliseconds, a 12-bit sequence that keeps ids minted within one
 /// millisecond in order (and carries into the next millisecond when it runs

@@ -207,12 +207,24 @@ impl Engine {
     // ------------------------------------------------------------- orders
 
     /// Takes an order: allocates and reserves in one transaction. Returns
-    /// the order and whether it was created (false: the same channel and
-    /// external id were seen before, and that order is returned unchanged).
+    /// the order (without its routing decisions: `get_order` has them; the
+    /// timeline explains each) and whether it was created (false: the same
+    /// channel and external id were seen before, and that order is returned
+    /// unchanged).
     pub async fn create_order(&self, o: &NewOrder) -> Result<(OrderView, bool), Error> {
         let (now, o) = (self.now_ms(), Arc::new(o.clone()));
-        let taken = self.run(move |tx, ctx| Box::pin(async move { orders::take(tx, ctx, &o, now).await })).await?;
-        Ok((self.must_get(&taken.id).await?, taken.created))
+        self.run(move |tx, ctx| {
+            Box::pin(async move {
+                let taken = orders::take(tx, ctx, &o, now).await?;
+                // Read back inside the write transaction, where the writer's
+                // connection lives: no second trip through the read pool.
+                let view = switchyard_store::views::get_order_brief(tx, &taken.id)
+                    .await?
+                    .ok_or_else(|| Error::NotFound { what: "order", key: taken.id.clone() })?;
+                Ok((view, taken.created))
+            })
+        })
+        .await
     }
 
     pub async fn cancel_order(&self, id: &str, reason: &str) -> Result<OrderView, Error> {

@@ -34,15 +34,22 @@ const POLICY_COLUMNS: &str = "version, body, note, created_by, created_at, is_ac
 /// One order with everything: lines, allocations, timeline, all its
 /// exceptions and every routing decision.
 pub async fn get_order(tx: &mut Tx, id: &str) -> Result<Option<OrderView>, StoreError> {
+    let Some(mut view) = get_order_brief(tx, id).await? else { return Ok(None) };
+    view.routing = Some(order_decisions(tx, id).await?);
+    Ok(Some(view))
+}
+
+/// An order with its lines, exceptions and timeline, but not its routing
+/// decisions (their traces are the bulk of an order's data; the timeline
+/// carries each decision's explanation).
+pub async fn get_order_brief(tx: &mut Tx, id: &str) -> Result<Option<OrderView>, StoreError> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
     let Some(row) = tx.query_opt(&sql, args![id]).await? else { return Ok(None) };
     let ids = [id.to_owned()];
     let lines = load_lines(tx, &ids).await?.into_values().flatten().collect();
     let exceptions = load_exceptions(tx, &ids, None).await?;
     let events = order_events(tx, id).await?;
-    let mut view = assemble(&row, lines, exceptions, Some(events))?;
-    view.routing = Some(order_decisions(tx, id).await?);
-    Ok(Some(view))
+    Ok(Some(assemble(&row, lines, exceptions, Some(events))?))
 }
 
 /// A page of orders, newest first, with their open exceptions (no timeline,

@@ -187,101 +187,135 @@ async fn start_server(db: &TestDb) -> (Server, String) {
     panic!("serve did not come up");
 }
 
-/// Kill -9 the server in the middle of a stream of orders: after a restart,
-/// every acknowledged order is there and the audit finds no drift.
+/// Kill -9 the server while 32 clients post orders as fast as they can, so
+/// the kill lands in the middle of a batch (SQLite: a group commit of many
+/// orders; PostgreSQL: a dozen transactions at once). After a restart,
+/// every order a client was told about (201) is there, whole, and the audit
+/// finds no drift.
 async fn killed_server_loses_nothing(backend: Backend) {
+    use std::sync::{Arc, Mutex};
     let Some(db) = TestDb::fresh(backend).await else { return };
+    let started = std::time::Instant::now();
     with_location(&db).await;
+    // 50 SKUs with plenty of stock: every order gets its unit.
+    let csv = std::env::temp_dir().join(format!("switchyard-kill-{}-{}.csv", std::process::id(), backend as u8));
+    let rows: String = (0..50).map(|i| format!("S{i:02},Item {i},WH,100000\n")).collect();
+    std::fs::write(&csv, format!("sku,title,location,on_hand\n{rows}")).expect("write");
+    let out = switchyard(&["import", "--db", &db.url, csv.to_str().expect("path")]);
+    let _ = std::fs::remove_file(&csv);
+    assert!(out.status.success(), "{}", text(&out));
+
     let (mut server, base) = start_server(&db).await;
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .expect("client");
     let auth = "Bearer kill-test-token";
-    let r = client
-        .put(format!("{base}/api/v1/skus/K1"))
-        .header("authorization", auth)
-        .json(&serde_json::json!({"title": "K"}))
-        .send()
-        .await
-        .expect("sku");
-    assert!(r.status().is_success());
-    let r = client
-        .put(format!("{base}/api/v1/inventory/K1/WH"))
-        .header("authorization", auth)
-        .json(&serde_json::json!({"on_hand": 150}))
-        .send()
-        .await
-        .expect("stock");
-    assert!(r.status().is_success());
-    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let tasks: Vec<_> = (0..16)
+    // External ids answered 201, and anything else that was not a 201.
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let unexpected = Arc::new(Mutex::new(Vec::<String>::new()));
+    let tasks: Vec<_> = (0..32)
         .map(|c| {
-            let (client, base, acked) = (client.clone(), base.clone(), acked.clone());
+            let (client, base, acked, unexpected) = (client.clone(), base.clone(), acked.clone(), unexpected.clone());
             tokio::spawn(async move {
-                for i in 0..500 {
+                for i in 0.. {
+                    let ext = format!("k-{c}-{i}");
                     let body = serde_json::json!({
-                        "channel": "web", "external_id": format!("k-{c}-{i}"), "currency": "USD",
-                        "lines": [{"sku": "K1", "quantity": 1, "unit_price": 100}],
-                        "ship_to": {"name": "N", "line1": "L", "city": "C", "postal_code": "1", "country": "US"}
+                        "channel": "web", "external_id": ext, "currency": "USD",
+                        "lines": [{"sku": format!("S{:02}", (c + i * 7) % 50), "quantity": 1, "unit_price": 100}],
+                        "ship_to": {"name": "Ana", "line1": "1 Oak St", "city": "Portland", "region": "OR",
+                                    "postal_code": "97205", "country": "US"}
                     });
-                    match client
-                        .post(format!("{base}/api/v1/orders"))
-                        .header("authorization", auth)
-                        .json(&body)
-                        .send()
-                        .await
-                    {
-                        Ok(r) if r.status().as_u16() == 201 => {
-                            let v: serde_json::Value = r.json().await.unwrap_or_default();
-                            if let Some(id) = v["id"].as_str() {
-                                acked.lock().expect("lock").push(id.to_owned());
-                            }
+                    let sent =
+                        client.post(format!("{base}/api/v1/orders")).header("authorization", auth).json(&body).send();
+                    match sent.await {
+                        // The status line is the acknowledgement: record it before
+                        // reading the body, which the kill may cut off.
+                        Ok(r) if r.status().as_u16() == 201 => acked.lock().expect("lock").push(ext),
+                        Ok(r) => {
+                            let status = r.status();
+                            let text = r.text().await.unwrap_or_default();
+                            unexpected.lock().expect("lock").push(format!("{ext}: {status} {text}"));
                         }
-                        Ok(r) => panic!("unexpected status {}", r.status()),
-                        Err(_) => return, // the server is gone
+                        Err(_) => return i, // the server is gone
                     }
                 }
+                unreachable!()
             })
         })
         .collect();
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    let _ = server.0.kill();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let _ = server.0.kill(); // SIGKILL
     let _ = server.0.wait();
+    let mut cut_off = 0;
     for t in tasks {
-        t.await.expect("client task");
+        let sent = t.await.expect("client task");
+        cut_off += usize::from(sent > 0);
     }
+    let unexpected = unexpected.lock().expect("lock").clone();
+    assert!(unexpected.is_empty(), "every order before the kill answered 201: {unexpected:#?}");
     let acked = acked.lock().expect("lock").clone();
-    assert!(!acked.is_empty(), "some orders were acknowledged before the kill");
+    assert!(acked.len() >= 32, "the server was under load when killed: only {} acknowledged", acked.len());
+    assert_eq!(cut_off, 32, "every client was still posting when the server died");
     let out = switchyard(&["audit", "--db", &db.url]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 
     let (_server, base) = start_server(&db).await;
-    for id in &acked {
-        let r =
-            client.get(format!("{base}/api/v1/orders/{id}")).header("authorization", auth).send().await.expect("get");
-        assert_eq!(r.status().as_u16(), 200, "acknowledged order {id} survived the kill");
+    let mut orders: Vec<serde_json::Value> = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page: serde_json::Value = client
+            .get(format!("{base}/api/v1/orders?limit=500{cursor}"))
+            .header("authorization", auth)
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        orders.extend(page["orders"].as_array().expect("orders").iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
     }
-    let inv: serde_json::Value = client
-        .get(format!("{base}/api/v1/inventory/K1"))
-        .header("authorization", auth)
-        .send()
-        .await
-        .expect("inv")
-        .json()
-        .await
-        .expect("json");
-    let reserved = inv["locations"][0]["reserved"].as_i64().expect("reserved");
-    assert!(
-        reserved >= acked.len().min(150) as i64 && reserved <= 150,
-        "reserved {reserved} for {} acknowledged",
-        acked.len()
+    let stored: std::collections::BTreeSet<&str> =
+        orders.iter().map(|o| o["external_id"].as_str().expect("external_id")).collect();
+    assert_eq!(stored.len(), orders.len(), "one order per external id");
+    let lost: Vec<&String> = acked.iter().filter(|e| !stored.contains(e.as_str())).collect();
+    assert!(lost.is_empty(), "{} of {} acknowledged orders lost in the kill: {lost:?}", lost.len(), acked.len());
+    let partial: Vec<String> = orders
+        .iter()
+        .filter(|o| o["lines"][0]["allocations"][0]["quantity"] != 1 || o["status"] != "accepted")
+        .map(|o| o.to_string())
+        .collect();
+    assert!(partial.is_empty(), "every stored order is whole: {partial:?}");
+    // Every stored order, acknowledged or not, holds exactly its one unit.
+    let out = switchyard(&["export", "--db", &db.url]);
+    assert!(out.status.success(), "{}", text(&out));
+    let reserved: i64 = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).and_then(|r| r.parse::<i64>().ok()).expect("reserved column"))
+        .sum();
+    assert_eq!(reserved, orders.len() as i64, "units reserved = orders stored");
+    let out = switchyard(&["audit", "--db", &db.url]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    println!(
+        "{backend:?}: {} acknowledged before the kill, {} stored; {:?}",
+        acked.len(),
+        orders.len(),
+        started.elapsed()
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killed_server_loses_nothing_sqlite() {
     killed_server_loses_nothing(Backend::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killed_server_loses_nothing_postgres() {
     killed_server_loses_nothing(Backend::Postgres).await;
 }

@@ -68,6 +68,11 @@ pub async fn spawn_app_with(
 }
 
 impl TestApp {
+    /// What the app's engine was opened with (`--db`).
+    pub fn db_url(&self) -> &str {
+        &self._db.url
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -156,8 +156,26 @@ impl Db {
         let Db::Sqlite { path, .. } = self else { return Ok(None) };
         let conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        // temp_store = MEMORY: each command's savepoint copies the pages it
+        // changes to a sub-journal; in a temporary file that was a pwrite per page.
+        // wal_autocheckpoint = 10000: checkpoints are the checkpointer's job
+        // (`Db::sqlite_checkpointer`); this is only the backstop if it stops.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+             PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;",
+        )?;
         conn.set_prepared_statement_cache_capacity(256);
+        Ok(Some(conn))
+    }
+
+    /// A connection for copying the WAL back into the database file
+    /// (`PRAGMA wal_checkpoint(PASSIVE)`) beside the writer, so the writer
+    /// never stalls on a checkpoint's writes and fsync. `None` on PostgreSQL.
+    pub fn sqlite_checkpointer(&self) -> Result<Option<rusqlite::Connection>, StoreError> {
+        let Db::Sqlite { path, .. } = self else { return Ok(None) };
+        let conn = rusqlite::Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.execute_batch("PRAGMA synchronous = FULL;")?;
         Ok(Some(conn))
     }
 

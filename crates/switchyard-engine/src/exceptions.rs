@@ -59,9 +59,7 @@ pub(crate) async fn apply(tx: &mut Tx, ctx: &Ctx, order_id: &str, fx: &Effects, 
     for (kind, message) in &fx.open {
         open(tx, ctx, order_id, *kind, message, now_ms).await?;
     }
-    for (kind, message) in &fx.events {
-        orders::event(tx, order_id, now_ms, kind, message).await?;
-    }
+    orders::events(tx, order_id, now_ms, &fx.events).await?;
     Ok(())
 }
 

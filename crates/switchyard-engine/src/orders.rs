@@ -55,8 +55,7 @@ pub(crate) async fn take(tx: &mut Tx, ctx: &Ctx, o: &NewOrder, now_ms: i64) -> R
     let received = format!("Received from {} as {} ({} line(s))", o.channel, o.external_id, o.lines.len());
     let (status, fx) = lifecycle::on_taken(o.payment, received, &routed, &problems);
     let expires = (o.payment == PaymentState::Pending).then(|| now_ms.saturating_add(ctx.config.reservation_ttl_ms));
-    orders::set_status(tx, &id, status, now_ms).await?;
-    orders::set_expiry(tx, &id, expires).await?;
+    orders::settle(tx, &id, status, expires, now_ms).await?;
     exceptions::apply(tx, ctx, &id, &fx, now_ms).await?;
     Ok(Taken { id, created: true })
 }

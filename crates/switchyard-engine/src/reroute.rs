@@ -102,9 +102,7 @@ pub(crate) async fn route_unfilled(
     for (kind, message) in &fx.open {
         exceptions::open(tx, ctx, id, *kind, message, now_ms).await?;
     }
-    for (kind, message) in &fx.events {
-        orders::event(tx, id, now_ms, kind, message).await?;
-    }
+    orders::events(tx, id, now_ms, &fx.events).await?;
     if let Some(next) = fx.status {
         orders::set_status(tx, id, next, now_ms).await?;
     }

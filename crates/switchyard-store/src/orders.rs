@@ -10,7 +10,7 @@ use switchyard_core::{
     Sku,
 };
 
-use crate::db::{Row, Tx};
+use crate::db::{Row, Tx, Value};
 use crate::{args, StoreError};
 
 /// The fields of an order row that a change needs, read under its lock.
@@ -149,6 +149,39 @@ pub async fn event(tx: &mut Tx, id: &str, now_ms: i64, kind: &str, message: &str
     tx.execute(
         "INSERT INTO order_events (order_id, at, kind, message) VALUES ($1, $2, $3, $4)",
         args![id, now_ms, kind, message],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Appends several entries to the order's timeline in one statement, in
+/// order.
+pub async fn events(tx: &mut Tx, id: &str, now_ms: i64, entries: &[(&str, String)]) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..entries.len()).map(|i| format!("($1, $2, ${}, ${})", 3 + 2 * i, 4 + 2 * i)).collect();
+    let sql = format!("INSERT INTO order_events (order_id, at, kind, message) VALUES {}", rows.join(", "));
+    let mut params = vec![Value::from(id), Value::from(now_ms)];
+    for (kind, message) in entries {
+        params.push(Value::from(*kind));
+        params.push(Value::from(message.as_str()));
+    }
+    tx.execute(&sql, &params).await?;
+    Ok(())
+}
+
+/// Sets a new order's status and unpaid-hold expiry at once.
+pub async fn settle(
+    tx: &mut Tx,
+    id: &str,
+    status: OrderStatus,
+    expires_at: Option<i64>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE orders SET status = $1, reservation_expires_at = $2, updated_at = $3 WHERE id = $4",
+        args![status.as_str(), expires_at, now_ms, id],
     )
     .await?;
     Ok(())

@@ -2,8 +2,9 @@
 //!
 //! N clients post unique orders over HTTP for a fixed count or duration,
 //! optionally all for one hot SKU with little stock; the report gives
-//! orders/s, latency percentiles, errors, and an oversell check read back
-//! from the inventory API at the end.
+//! orders/s, latency percentiles, errors, an oversell check read back
+//! from the inventory API at the end and — when bench starts the server
+//! itself, as a child process — the server's own CPU time per order.
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::{json, Value};
-use switchyard_server::AppState;
 
 use crate::settings::{random_token, Settings};
 
@@ -61,15 +61,10 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<ExitCode
         None => {
             let tmp = std::env::temp_dir().join(format!("switchyard-bench-{}.db", std::process::id()));
             let db = args.db.clone().unwrap_or_else(|| tmp.display().to_string());
-            let engine = Arc::new(settings.engine_at(&db).await?);
             let token = random_token();
-            let config = switchyard_server::ServerConfig::new(switchyard_server::ApiToken::new(token.clone()));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let addr = listener.local_addr()?;
-            let state = AppState::new(engine.clone(), config);
-            let server = tokio::spawn(async move { switchyard_server::serve(listener, state).await });
-            println!("bench: built-in server on http://{addr}/ ({} database)", engine.backend());
-            (format!("http://{addr}"), token, Some(server), args.db.is_none().then_some(TempFile(tmp)))
+            let server = Server::spawn(&db, &token, &settings).await?;
+            println!("bench: server process {} on {} (database {db})", server.pid(), server.base);
+            (server.base.clone(), token, Some(server), args.db.is_none().then_some(TempFile(tmp)))
         }
     };
     let client =
@@ -78,6 +73,7 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<ExitCode
     let skus = setup(&client, &base, &token, &run_id, &args).await?;
 
     let issued = Arc::new(AtomicU64::new(0));
+    let cpu_before = _server.as_ref().and_then(Server::cpu_secs);
     let started = Instant::now();
     let deadline = args.duration_secs.map(|s| started + Duration::from_secs(s));
     let mut tasks = Vec::new();
@@ -128,9 +124,75 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<ExitCode
         outcomes.extend(t.await?);
     }
     let elapsed = started.elapsed();
+    let cpu_after = _server.as_ref().and_then(Server::cpu_secs);
     let oversold = check_oversell(&client, &base, &token, &skus, &args, &outcomes).await?;
     let code = report(&outcomes, elapsed, oversold, &args);
+    if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
+        let cpu = after - before;
+        println!(
+            "server CPU: {cpu:.2} s ({:.0}% of one core), {:.0} us per order (the load ran in this process)",
+            100.0 * cpu / elapsed.as_secs_f64().max(1e-9),
+            1e6 * cpu / (outcomes.len().max(1) as f64)
+        );
+    }
     Ok(code)
+}
+
+/// `switchyard serve` as a child process: the load comes from this
+/// process, so the server's CPU time is its own (read from /proc).
+struct Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Server {
+    async fn spawn(db: &str, token: &str, settings: &Settings) -> anyhow::Result<Server> {
+        use std::io::BufRead;
+        let exe = std::env::current_exe().context("locating the switchyard binary")?;
+        let mut child = std::process::Command::new(exe)
+            .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            .env("SWITCHYARD_API_TOKEN", token)
+            .env("SWITCHYARD_LOG", "warn")
+            .env("SWITCHYARD_WRITE_QUEUE", settings.write_queue.to_string())
+            .env("SWITCHYARD_MAX_BATCH", settings.max_batch.to_string())
+            .env("SWITCHYARD_PG_WRITERS", settings.pg_writers.to_string())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .context("starting switchyard serve")?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let mut server = Server { child, base: String::new() };
+        // The first line names the address: "Switchyard serving http://ADDR/ (...)".
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            std::io::BufReader::new(stdout).read_line(&mut line).map(|_| line)
+        })
+        .await??;
+        let addr = line.split_whitespace().find(|w| w.starts_with("http://")).context("server did not start")?;
+        server.base = addr.trim_end_matches('/').to_owned();
+        Ok(server)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// CPU seconds the server process has used (user + system), on Linux.
+    fn cpu_secs(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).ok()?;
+        // Fields after the parenthesised command name; utime and stime are
+        // the 14th and 15th fields of the whole line, in clock ticks (100/s).
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+        Some(ticks / 100.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 struct TempFile(std::path::PathBuf);

@@ -1,6 +1,8 @@
 -- wrk script: every request posts a NEW order (unique external id) for one
 -- unit of one of 1,000 SKUs; every 10th order asks for the hot SKU instead,
--- which has only 100 units. Used by bench/wrk.sh.
+-- which has only 100 units. Used by bench/wrk.sh. BENCH_SKU_PREFIX,
+-- BENCH_SKU_DIGITS, BENCH_SKUS and BENCH_HOT_EVERY (0: no hot SKU) point it
+-- at another catalogue (e.g. K000000..K099999 stocked at 10 locations).
 local threads = {}
 local next_id = 0
 
@@ -13,6 +15,10 @@ end
 function init(args)
   token = os.getenv("SWITCHYARD_API_TOKEN") or ""
   run = os.getenv("BENCH_RUN") or "r"
+  prefix = os.getenv("BENCH_SKU_PREFIX") or "S"
+  digits = tonumber(os.getenv("BENCH_SKU_DIGITS") or "4")
+  skus = tonumber(os.getenv("BENCH_SKUS") or "1000")
+  hot_every = tonumber(os.getenv("BENCH_HOT_EVERY") or "10")
   n = 0
   responses = {}
 end
@@ -20,10 +26,10 @@ end
 request = function()
   n = n + 1
   local sku
-  if n % 10 == 0 then
+  if hot_every > 0 and n % hot_every == 0 then
     sku = "HOT"
   else
-    sku = string.format("S%04d", (n * 7919 + tid * 104729) % 1000)
+    sku = string.format("%s%0" .. digits .. "d", prefix, (n * 7919 + tid * 104729) % skus)
   end
   local body = string.format(
     '{"channel":"web","external_id":"%s-%d-%d","currency":"USD",' ..

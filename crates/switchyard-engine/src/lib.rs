@@ -198,9 +198,10 @@ impl Engine {
             .await
     }
 
-    /// SKUs and counts from a file, all in one transaction.
-    pub async fn import_stock(&self, rows: &[ImportRow]) -> Result<ImportSummary, Error> {
-        let (now, rows) = (self.now_ms(), Arc::new(rows.to_vec()));
+    /// SKUs and counts from a file, all in one transaction. Takes the rows
+    /// (a million rows are a few hundred MB: they are not copied).
+    pub async fn import_stock(&self, rows: Vec<ImportRow>) -> Result<ImportSummary, Error> {
+        let (now, rows) = (self.now_ms(), Arc::new(rows));
         self.run(move |tx, _| Box::pin(async move { reroute::import(tx, &rows, now).await })).await
     }
 

@@ -422,12 +422,12 @@ async fn import_is_all_or_nothing(t: T) {
         ImportRow { sku: sku("NEW1"), title: "New 1".into(), location: loc("A"), on_hand: 4, safety_stock: Some(1) },
         ImportRow { sku: sku("NEW2"), title: "New 2".into(), location: loc("MISSING"), on_hand: 4, safety_stock: None },
     ];
-    match t.import_stock(&rows).await {
+    match t.import_stock(rows.clone()).await {
         Err(Error::Row { index: 1, source }) => assert!(matches!(*source, Error::UnknownLocation(_))),
         other => panic!("expected a row error, got {other:?}"),
     }
     assert!(t.get_sku(&sku("NEW1")).await.expect("get").is_none(), "nothing half-applied");
-    let summary = t.import_stock(&rows[..1]).await.expect("import");
+    let summary = t.import_stock(rows[..1].to_vec()).await.expect("import");
     assert_eq!((summary.skus_created, summary.positions_set), (1, 1));
     assert_eq!(position(&t, "NEW1", "A").await, (4, 0, 3));
     assert_clean(&t).await;

@@ -76,15 +76,14 @@ pub async fn import(settings: &Settings, file: &Path) -> anyhow::Result<ExitCode
     };
     progress.set_message("applying");
     let engine = settings.open_engine().await?;
-    let result = engine.import_stock(&rows).await;
+    let count = rows.len();
+    let result = engine.import_stock(rows).await;
     progress.finish_and_clear();
     match result {
         Ok(summary) => {
             println!(
                 "imported {} row(s): {} new SKU(s), {} position(s) set",
-                rows.len(),
-                summary.skus_created,
-                summary.positions_set
+                count, summary.skus_created, summary.positions_set
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -3,7 +3,7 @@
 //! adjustments of a position — a count below what is reserved takes units
 //! back from the newest orders and routes them again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use switchyard_core::lifecycle::{self, Reroute, Routed};
 use switchyard_core::{ImportRow, LedgerKind, LocationCode, OrderStatus, Position, Sku};
@@ -55,6 +55,26 @@ pub(crate) async fn release_scope(
     }
     crate::outbox::atp_changed(tx, held.iter().map(|h| h.sku.as_str()), now_ms).await?;
     Ok(out)
+}
+
+/// Locks, in (sku, location) order, every position the orders' lines (and
+/// `extra` SKUs) could draw on — right after their order rows and before
+/// anything is released, so no lock is taken out of order later (a
+/// PostgreSQL deadlock with order intake otherwise).
+async fn lock_positions_of(tx: &mut Tx, order_ids: &[String], extra: &[&str]) -> Result<(), Error> {
+    let mut skus: BTreeSet<String> = orders::line_skus(tx, order_ids).await?.into_iter().collect();
+    skus.extend(extra.iter().map(|s| (*s).to_owned()));
+    let listed: Vec<&str> = skus.iter().map(String::as_str).collect();
+    let facts = catalog::sku_facts(tx, &listed).await?;
+    let bundle_skus: Vec<&str> =
+        listed.iter().copied().filter(|s| facts.get(*s).is_some_and(|f| f.is_bundle)).collect();
+    let mut units: BTreeSet<String> = listed.iter().map(|s| (*s).to_owned()).collect();
+    for c in catalog::components_of(tx, &bundle_skus).await? {
+        units.insert(c.component.to_string());
+    }
+    let units: Vec<&str> = units.iter().map(String::as_str).collect();
+    stock::positions_of(tx, &units, true).await?;
+    Ok(())
 }
 
 /// Why units are being routed again, for the timeline.
@@ -123,6 +143,7 @@ pub(crate) async fn reroute(
     now_ms: i64,
 ) -> Result<(), Error> {
     let order = orders::lock(tx, id).await?.ok_or_else(|| Error::NotFound { what: "order", key: id.to_owned() })?;
+    lock_positions_of(tx, &[id.to_owned()], &[]).await?;
     let released = release_scope(tx, id, order.status, reject, now_ms).await?;
     let mut avoid = Vec::new();
     if reject.is_some() {
@@ -208,10 +229,18 @@ pub(crate) async fn count(
     reason: &str,
     now_ms: i64,
 ) -> Result<Position, Error> {
-    let reserved = stock::reserved_now(tx, sku.as_str(), location.as_str()).await?;
-    let excess = reserved.map_or(0, |r| r - on_hand.max(0));
-    let mut bumped: Vec<(String, i64)> = Vec::new();
-    if excess > 0 && on_hand >= 0 {
+    let mut locked = BTreeMap::new();
+    // Round 1 reads what is reserved without a lock, locks the newest
+    // holders' order rows and then (in key order) every position they and
+    // the count touch. A later round runs only if orders reserved more in
+    // between: the position is locked by then, so that reading is final.
+    for _round in 0..4 {
+        let reserved = stock::reserved_now(tx, sku.as_str(), location.as_str()).await?.unwrap_or(0);
+        let excess = reserved - on_hand.max(0);
+        if excess <= 0 || on_hand < 0 {
+            break;
+        }
+        let mut bumped: Vec<(String, i64)> = Vec::new();
         let mut freed = 0;
         for (order_id, line_no, held) in orders::holders_newest_first(tx, sku.as_str(), location.as_str()).await? {
             if freed >= excess {
@@ -220,19 +249,19 @@ pub(crate) async fn count(
             freed += held;
             bumped.push((order_id, line_no));
         }
-    }
-    let mut ids: Vec<String> = bumped.iter().map(|(o, _)| o.clone()).collect();
-    ids.sort();
-    ids.dedup();
-    let mut locked = BTreeMap::new();
-    for o in &ids {
-        if let Some(order) = orders::lock(tx, o).await? {
-            locked.insert(o.clone(), order);
+        let mut ids: Vec<String> = bumped.iter().map(|(o, _)| o.clone()).filter(|o| !locked.contains_key(o)).collect();
+        ids.sort();
+        ids.dedup();
+        for o in &ids {
+            if let Some(order) = orders::lock(tx, o).await? {
+                locked.insert(o.clone(), order);
+            }
         }
-    }
-    for (order_id, line_no) in &bumped {
-        let status = locked.get(order_id).map_or(OrderStatus::Cancelled, |o| o.status);
-        release_scope(tx, order_id, status, Some((*line_no, location)), now_ms).await?;
+        lock_positions_of(tx, &ids, &[sku.as_str()]).await?;
+        for (order_id, line_no) in &bumped {
+            let status = locked.get(order_id).map_or(OrderStatus::Cancelled, |o| o.status);
+            release_scope(tx, order_id, status, Some((*line_no, location)), now_ms).await?;
+        }
     }
     let pos = set_position(tx, sku, location, on_hand, safety_stock, reason, now_ms).await?;
     let what = format!("a count of {sku} at {location} found {on_hand}");

@@ -391,6 +391,19 @@ pub async fn reservation_parts(
     .collect()
 }
 
+/// The distinct SKUs on the lines of these orders.
+pub async fn line_skus(tx: &mut Tx, ids: &[String]) -> Result<Vec<String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT DISTINCT sku FROM order_lines WHERE order_id IN ({}) ORDER BY sku",
+        crate::db::placeholders(1, ids.len())
+    );
+    let params: Vec<Value> = ids.iter().map(Value::from).collect();
+    tx.query(&sql, &params).await?.iter().map(|r| r.string(0)).collect()
+}
+
 /// Records a shipment.
 pub async fn insert_shipment(
     tx: &mut Tx,

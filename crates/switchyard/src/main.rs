@@ -106,7 +106,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { db, listen } => {
             let settings = load(db, listen)?;
             init_logs(&settings.log);
-            let engine = settings.open_engine().await?;
+            // serve creates the database (with its migrations) when it is new.
+            let engine = settings.engine_at(&settings.db).await?;
             let (config, generated) = settings.server_config();
             let listener = tokio::net::TcpListener::bind(&settings.listen)
                 .await
@@ -181,8 +182,12 @@ impl Settings {
         (config, generated)
     }
 
-    /// The engine over the configured database, on the wall clock.
+    /// The engine over the configured database, which must exist (only
+    /// `serve` and `demo` create one), on the wall clock.
     pub async fn open_engine(&self) -> anyhow::Result<Engine> {
+        let is_url = self.db.starts_with("postgres://") || self.db.starts_with("postgresql://");
+        let path = self.db.strip_prefix("sqlite://").unwrap_or(&self.db);
+        anyhow::ensure!(is_url || std::path::Path::new(path).exists(), "no such database: {path}");
         self.engine_at(&self.db).await
     }
 

@@ -156,6 +156,20 @@ fn a_bad_config_file_is_a_clear_error() {
     let _ = std::fs::remove_file(path);
 }
 
+/// Regression (issue 7): `audit --db <missing>` created an empty database
+/// and reported it clean. Every command but serve and demo refuses.
+#[test]
+fn commands_refuse_a_database_that_does_not_exist() {
+    let path = std::env::temp_dir().join(format!("switchyard-missing-{}.db", std::process::id()));
+    let db = path.to_str().expect("path");
+    for args in [vec!["audit", "--db", db], vec!["export", "--db", db], vec!["policy", "show", "--db", db]] {
+        let out = switchyard(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains("no such database"), "{args:?}: {}", text(&out));
+        assert!(!path.exists(), "{args:?} created {db}");
+    }
+}
+
 struct Server(std::process::Child);
 
 impl Drop for Server {

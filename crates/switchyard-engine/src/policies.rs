@@ -25,8 +25,20 @@ pub(crate) async fn activate(tx: &mut Tx, version: i64, by: &str, now_ms: i64) -
         .await?
         .ok_or_else(|| Error::NotFound { what: "policy", key: version.to_string() })?;
     Policy::from_toml(&body)?;
+    stop_shadowing(tx, version, by, now_ms).await?;
     routing::set_active(tx, Some(version), now_ms).await?;
     routing::log_policy(tx, Some(version), "activate", by, now_ms).await?;
+    Ok(())
+}
+
+/// A version that becomes active stops running in shadow: one version is
+/// never both.
+async fn stop_shadowing(tx: &mut Tx, version: i64, by: &str, now_ms: i64) -> Result<(), Error> {
+    let shadowed = routing::in_force(tx).await?.iter().any(|(v, active)| *v == version && !active);
+    if shadowed {
+        routing::set_shadow(tx, None).await?;
+        routing::log_policy(tx, None, "shadow_stop", by, now_ms).await?;
+    }
     Ok(())
 }
 
@@ -41,6 +53,7 @@ pub(crate) async fn rollback(tx: &mut Tx, by: &str, now_ms: i64) -> Result<Optio
     }
     let previous = history.get(1).copied().flatten();
     if let Some(v) = previous {
+        stop_shadowing(tx, v, by, now_ms).await?;
         let body = routing::lock_policy_body(tx, v)
             .await?
             .ok_or_else(|| Error::NotFound { what: "policy", key: v.to_string() })?;
@@ -58,6 +71,9 @@ pub(crate) async fn shadow(tx: &mut Tx, version: Option<i64>, by: &str, now_ms: 
             .await?
             .ok_or_else(|| Error::NotFound { what: "policy", key: v.to_string() })?;
         Policy::from_toml(&body)?;
+        if routing::in_force(tx).await?.iter().any(|(active, is_active)| *active == v && *is_active) {
+            return Err(Error::Conflict(format!("version {v} is the active policy; it cannot also run in shadow")));
+        }
     }
     if !routing::set_shadow(tx, version).await? {
         return Err(Error::NotFound { what: "policy", key: version.map_or_else(String::new, |v| v.to_string()) });

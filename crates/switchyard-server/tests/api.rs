@@ -524,3 +524,16 @@ async fn exception_queue_over_http(app: TestApp) {
     assert_error(s, &b, 404, "not_found");
     app.assert_audit_clean().await;
 }
+
+/// Regression (issue 7): a location with priority -5 was accepted.
+#[tokio::test]
+async fn a_negative_location_priority_is_refused() {
+    let app = common::spawn_app(common::Backend::Sqlite, |_| {}).await.expect("app");
+    let body = json!({"name": "Back room", "kind": "store",
+        "address": {"line1": "1 Main", "city": "Reno", "region": "NV", "postal_code": "89501", "country": "US"},
+        "can_ship": true, "priority": -5});
+    let (s, b) = app.put("/api/v1/locations/BACK", body).await;
+    assert_error(s, &b, 422, "invalid_body");
+    let (_, list) = app.get("/api/v1/locations").await;
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "nothing was stored: {list}");
+}

@@ -113,6 +113,9 @@ async fn put_location(
     if body.name.trim().is_empty() {
         return Err(ApiError::new(Code::InvalidBody, "name must not be empty"));
     }
+    if body.priority < 0 {
+        return Err(ApiError::new(Code::InvalidBody, "priority must be 0 or more (lower is tried first)"));
+    }
     let location = Location {
         code,
         name: body.name,

@@ -143,6 +143,11 @@ pub(crate) async fn reroute(
     now_ms: i64,
 ) -> Result<(), Error> {
     let order = orders::lock(tx, id).await?.ok_or_else(|| Error::NotFound { what: "order", key: id.to_owned() })?;
+    if let Some((line, _)) = reject {
+        if !orders::has_line(tx, id, line).await? {
+            return Err(Error::NotFound { what: "order line", key: format!("{id}/{line}") });
+        }
+    }
     lock_positions_of(tx, &[id.to_owned()], &[]).await?;
     let released = release_scope(tx, id, order.status, reject, now_ms).await?;
     let mut avoid = Vec::new();

@@ -199,6 +199,9 @@ async fn stores_reject_and_orders_reroute(app: TestApp) {
     let id = o["id"].as_str().expect("id").to_owned();
     let (s, b) = app.post(&format!("/api/v1/orders/{id}/allocations/1/reject"), json!({"location": "WH-RENO"})).await;
     assert_eq!(s, 409, "{b}");
+    // Regression (issue 7): a line past the last one is not found (was 409).
+    let (s, b) = app.post(&format!("/api/v1/orders/{id}/allocations/9/reject"), json!({"location": "WH-RENO"})).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (404, Some("not_found")), "{b}");
     let (s, b) = app.post(&format!("/api/v1/orders/{id}/allocations/0/reject"), json!({"location": "FLAGSHIP"})).await;
     assert_eq!((s, b["error"]["code"].as_str()), (400, Some("invalid_path")), "{b}");
     let (s, o) = app

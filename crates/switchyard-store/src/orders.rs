@@ -391,6 +391,14 @@ pub async fn reservation_parts(
     .collect()
 }
 
+/// Whether the order has a line with this number.
+pub async fn has_line(tx: &mut Tx, id: &str, line_no: i64) -> Result<bool, StoreError> {
+    Ok(tx
+        .query_opt("SELECT 1 FROM order_lines WHERE order_id = $1 AND line_no = $2", args![id, line_no])
+        .await?
+        .is_some())
+}
+
 /// The distinct SKUs on the lines of these orders.
 pub async fn line_skus(tx: &mut Tx, ids: &[String]) -> Result<Vec<String>, StoreError> {
     if ids.is_empty() {

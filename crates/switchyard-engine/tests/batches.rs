@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use switchyard_core::{
-    Address, ChannelName, Currency, ExternalOrderId, Location, LocationCode, LocationKind, NewLine, NewOrder,
-    PaymentState, Quantity, ServiceLevel, ShipTo, Sku, SkuDef,
+    ChannelName, Currency, ExternalOrderId, NewLine, NewOrder, PaymentState, Quantity, ServiceLevel, ShipTo, Sku,
+    SkuDef,
 };
 use switchyard_engine::{Config, Engine, Error, IdGen, ManualClock};
 use switchyard_store::testing::{Backend, TestDb};
@@ -24,26 +24,7 @@ async fn engine(db: &TestDb) -> Arc<Engine> {
 }
 
 async fn shop(e: &Engine) {
-    let l = Location {
-        code: LocationCode::parse("WH").expect("code"),
-        name: "WH".into(),
-        kind: LocationKind::Warehouse,
-        address: Address {
-            line1: "1".into(),
-            city: "Reno".into(),
-            region: "NV".into(),
-            postal_code: "89501".into(),
-            country: "US".into(),
-        },
-        lat: None,
-        lon: None,
-        can_ship: true,
-        can_pickup: false,
-        priority: 1,
-        active: true,
-        lead_time_days: 0,
-        timezone: "UTC".into(),
-    };
+    let l = switchyard_store::testing::warehouse("WH", 1);
     e.put_location(&l).await.expect("location");
     e.put_sku(&SkuDef::plain(Sku::parse("X").expect("sku"), "X")).await.expect("sku");
     e.set_stock(&Sku::parse("X").expect("sku"), &l.code, 1000, None, "count").await.expect("count");

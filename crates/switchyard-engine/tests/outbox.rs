@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use switchyard_core::outbox::Message;
-use switchyard_core::{Address, Location, LocationCode, LocationKind, Sku, SkuDef};
+use switchyard_core::{LocationCode, Sku, SkuDef};
 use switchyard_engine::{Config, Engine, IdGen, ManualClock, RetryPolicy};
 use switchyard_store::testing::{Backend, TestDb};
 
@@ -19,26 +19,7 @@ async fn engine(db: &TestDb, clock: Arc<ManualClock>, seed: u64) -> Arc<Engine> 
 }
 
 async fn shop(e: &Engine, skus: &[&str]) {
-    let l = Location {
-        code: LocationCode::parse("WH").expect("code"),
-        name: "WH".into(),
-        kind: LocationKind::Warehouse,
-        address: Address {
-            line1: "1".into(),
-            city: "Reno".into(),
-            region: "NV".into(),
-            postal_code: "89501".into(),
-            country: "US".into(),
-        },
-        lat: None,
-        lon: None,
-        can_ship: true,
-        can_pickup: false,
-        priority: 1,
-        active: true,
-        lead_time_days: 0,
-        timezone: "UTC".into(),
-    };
+    let l = switchyard_store::testing::warehouse("WH", 1);
     e.put_location(&l).await.expect("location");
     for s in skus {
         e.put_sku(&SkuDef::plain(Sku::parse(s).expect("sku"), *s)).await.expect("sku");

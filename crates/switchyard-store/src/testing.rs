@@ -95,3 +95,28 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// A shipping warehouse in Reno (no pickup, no coordinates, UTC), the
+/// location most tests need.
+pub fn warehouse(code: &str, priority: i32) -> switchyard_core::Location {
+    switchyard_core::Location {
+        code: switchyard_core::LocationCode::parse(code).unwrap_or_else(|e| panic!("test location {code:?}: {e}")),
+        name: code.into(),
+        kind: switchyard_core::LocationKind::Warehouse,
+        address: switchyard_core::Address {
+            line1: "1".into(),
+            city: "Reno".into(),
+            region: "NV".into(),
+            postal_code: "89501".into(),
+            country: "US".into(),
+        },
+        lat: None,
+        lon: None,
+        can_ship: true,
+        can_pickup: false,
+        priority,
+        active: true,
+        lead_time_days: 0,
+        timezone: "UTC".into(),
+    }
+}

@@ -4,7 +4,6 @@
 use std::process::{Command, Output};
 
 use sqlx::Connection;
-use switchyard_core::{Address, Location, LocationCode, LocationKind};
 use switchyard_store::testing::{Backend, TestDb};
 
 fn switchyard(args: &[&str]) -> Output {
@@ -25,26 +24,7 @@ async fn with_location(db: &TestDb) {
     let engine = switchyard_engine::Engine::open(&db.url, config, clock, switchyard_engine::IdGen::seeded(1))
         .await
         .expect("open");
-    let l = Location {
-        code: LocationCode::parse("WH").expect("code"),
-        name: "Warehouse".into(),
-        kind: LocationKind::Warehouse,
-        address: Address {
-            line1: "1".into(),
-            city: "Reno".into(),
-            region: "NV".into(),
-            postal_code: "89501".into(),
-            country: "US".into(),
-        },
-        lat: None,
-        lon: None,
-        can_ship: true,
-        can_pickup: false,
-        priority: 1,
-        active: true,
-        lead_time_days: 0,
-        timezone: "UTC".into(),
-    };
+    let l = switchyard_store::testing::warehouse("WH", 1);
     engine.put_location(&l).await.expect("location");
 }
 

@@ -17,7 +17,7 @@ conns="${3:-64}"
 bin="${SWITCHYARD_BIN:-${CARGO_TARGET_DIR:-target}/release/switchyard}"
 [ -x "$bin" ] || cargo build --release -p switchyard
 port=$((20000 + RANDOM % 20000))
-export SWITCHYARD_API_TOKEN="bench-$RANDOM$RANDOM"
+export SWITCHYARD_API_TOKEN="bench-token-$RANDOM$RANDOM$RANDOM"
 export BENCH_RUN="r$RANDOM"
 tmp="$(mktemp -d)"
 case "$backend" in

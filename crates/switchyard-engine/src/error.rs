@@ -35,8 +35,11 @@ codes! {
     InvalidPath = "invalid_path",
     InvalidQuery = "invalid_query",
     BadRequest = "bad_request",
+    MethodNotAllowed = "method_not_allowed",
     PayloadTooLarge = "payload_too_large",
     UnsupportedMediaType = "unsupported_media_type",
+    TooManyRequests = "too_many_requests",
+    RequestTimeout = "request_timeout",
     // What it asks for.
     InvalidBody = "invalid_body",
     InvalidIdentifier = "invalid_identifier",

@@ -16,6 +16,7 @@
 //! | `policies` | save, activate, roll back, shadow, preview |
 //! | `catalog` | locations, SKUs and bundles, channels |
 //! | `outbox` | stock-level messages, consumers' claim/ack/retry |
+//! | `sessions` | dashboard sign-in sessions |
 //! | `workers` | the sweeper |
 
 mod allocate;
@@ -29,6 +30,7 @@ mod policies;
 mod policy_cache;
 mod reads;
 mod reroute;
+mod sessions;
 mod workers;
 mod writer;
 
@@ -39,7 +41,9 @@ use futures::future::BoxFuture;
 pub use clock::{Clock, IdGen, ManualClock, SystemClock};
 pub use error::{Code, Error};
 pub use outbox::RetryPolicy;
+pub use sessions::NewSession;
 pub use switchyard_store::outbox::{Backlog, Claimed};
+pub use switchyard_store::sessions::SessionRecord;
 pub use switchyard_store::StoreError;
 
 use switchyard_core::routing::Policy;

@@ -1,5 +1,6 @@
 //! Background work: the sweeper (expired unpaid holds, auto-cancel of
-//! orders held too long, exception escalation, outbox retention) and the
+//! orders held too long, exception escalation, outbox retention, expired
+//! sessions) and the
 //! outbox consumers' claim / acknowledge / fail cycle. Every step takes the
 //! time from the injected clock, so tests advance a `ManualClock` and call
 //! [`Engine::sweep`] instead of sleeping.
@@ -24,6 +25,7 @@ pub struct Sweep {
     pub auto_cancelled: Vec<String>,
     pub escalated: Vec<(String, i64)>,
     pub outbox_purged: u64,
+    pub sessions_purged: u64,
 }
 
 impl Engine {
@@ -97,6 +99,7 @@ impl Engine {
             auto_cancelled: self.auto_cancel_held(SWEEP_LIMIT).await?,
             escalated: self.escalate_exceptions().await?,
             outbox_purged: self.purge_outbox(self.now_ms().saturating_sub(OUTBOX_RETENTION_MS)).await?,
+            sessions_purged: self.purge_sessions().await?,
         })
     }
 

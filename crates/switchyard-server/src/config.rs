@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+/// The shortest admin token accepted.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
 /// The admin bearer token. Never printed by `Debug`.
 #[derive(Clone)]
 pub struct ApiToken(String);
@@ -10,6 +13,22 @@ pub struct ApiToken(String);
 impl ApiToken {
     pub fn new(raw: impl Into<String>) -> Self {
         Self(raw.into())
+    }
+
+    /// A token chosen by the operator: at least [`MIN_TOKEN_CHARS`]
+    /// characters, no surrounding whitespace. The error never repeats it.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.trim() != raw {
+            return Err("the API token must not start or end with whitespace".into());
+        }
+        let n = raw.chars().count();
+        if n < MIN_TOKEN_CHARS {
+            return Err(format!(
+                "the API token is too short ({n} characters): use at least {MIN_TOKEN_CHARS}, \
+                 e.g. the output of `openssl rand -hex 32`"
+            ));
+        }
+        Ok(Self(raw.to_owned()))
     }
     pub fn expose(&self) -> &str {
         &self.0
@@ -31,10 +50,34 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
     /// Mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// How long a dashboard sign-in lasts.
+    pub session_ttl_secs: u64,
+    /// Wrong tokens (API or sign-in) one client address may present per
+    /// window before it gets 429 for the rest of the window.
+    pub max_auth_failures: u32,
+    pub auth_failure_window_secs: u64,
+    /// Open connections at most; more are closed as they arrive.
+    pub max_connections: usize,
+    /// A connection must send a request's headers within this time, and
+    /// an idle keep-alive connection is closed after it.
+    pub header_timeout_secs: u64,
+    /// A request (its body and the answer) must finish within this time.
+    pub request_timeout_secs: u64,
 }
 
 impl ServerConfig {
     pub fn new(api_token: ApiToken) -> Self {
-        Self { api_token, sweep_interval_ms: 5_000, body_limit_bytes: 1024 * 1024, secure_cookies: false }
+        Self {
+            api_token,
+            sweep_interval_ms: 5_000,
+            body_limit_bytes: 1024 * 1024,
+            secure_cookies: false,
+            session_ttl_secs: 7 * 24 * 3600,
+            max_auth_failures: 10,
+            auth_failure_window_secs: 60,
+            max_connections: 4096,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! one table from each code to its HTTP status ([`status`]). Internal
 //! details are logged, never returned.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -19,8 +19,11 @@ pub fn status(code: Code) -> StatusCode {
         Forbidden => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         InvalidJson | InvalidPath | InvalidQuery | BadRequest => StatusCode::BAD_REQUEST,
+        MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         InvalidBody | InvalidIdentifier | InvalidQuantity | InvalidAmount | InvalidCurrency | CurrencyMismatch
         | AmountOverflow | InvalidCoordinates | UnknownSku | UnknownLocation | AddressInvalid | InvalidPolicy => {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -39,6 +42,8 @@ pub struct ApiError {
     pub message: String,
     /// Structured detail (e.g. every error in a routing policy).
     pub details: Option<serde_json::Value>,
+    /// Seconds for `Retry-After`, when the client should come back later.
+    pub retry_after: Option<u64>,
 }
 
 /// The JSON body of every error.
@@ -61,7 +66,7 @@ pub struct ErrorDetail {
 
 impl ApiError {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: None }
+        Self { code, message: message.into(), details: None, retry_after: None }
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(Code::NotFound, message)
@@ -77,13 +82,16 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let retry = matches!(self.code, Code::Overloaded | Code::Unavailable);
+        let retry = match self.code {
+            Code::Overloaded | Code::Unavailable => Some(self.retry_after.unwrap_or(1)),
+            _ => self.retry_after,
+        };
         let body = ErrorBody {
             error: ErrorDetail { code: self.code.as_str().to_owned(), message: self.message, details: self.details },
         };
         let mut response = (status, Json(body)).into_response();
-        if retry {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        if let Some(secs) = retry {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -141,6 +149,26 @@ impl From<JsonRejection> for ApiError {
                 ApiError::new(Code::PayloadTooLarge, "request body is too large")
             }
             other => ApiError::new(Code::BadRequest, other.body_text()),
+        }
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(Code::PayloadTooLarge, "request body is too large")
+        } else {
+            ApiError::new(Code::BadRequest, r.body_text())
+        }
+    }
+}
+
+impl From<FormRejection> for ApiError {
+    fn from(r: FormRejection) -> Self {
+        match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(Code::PayloadTooLarge, "the form is too large"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(Code::UnsupportedMediaType, r.body_text()),
+            _ => ApiError::new(Code::BadRequest, r.body_text()),
         }
     }
 }

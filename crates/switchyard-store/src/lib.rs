@@ -15,6 +15,7 @@
 //! | [`orders`] | orders, lines, allocations, reservations, events, shipments |
 //! | [`routing`] | policy versions, decisions, per-day location counts |
 //! | [`exceptions`] | the exception queue and its log |
+//! | [`sessions`] | dashboard sessions |
 //! | [`outbox`] | messages for channels and the notifier |
 //! | [`views`] | read models for the API and dashboard |
 //! | [`audit`] | the ledger replay |
@@ -28,6 +29,7 @@ mod model;
 pub mod orders;
 pub mod outbox;
 pub mod routing;
+pub mod sessions;
 pub mod stock;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -178,7 +178,7 @@ pub async fn run(settings: Settings, orders_per_minute: u32) -> anyhow::Result<(
     let db = path.display().to_string();
     let engine = Arc::new(settings.engine_at(&db).await?);
     seed(&engine).await?;
-    let (config, _) = settings.server_config();
+    let (config, _) = settings.server_config()?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("listening on {} (choose another with --listen)", settings.listen))?;

@@ -108,7 +108,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logs(&settings.log);
             // serve creates the database (with its migrations) when it is new.
             let engine = settings.engine_at(&settings.db).await?;
-            let (config, generated) = settings.server_config();
+            let (config, generated) = settings.server_config()?;
             let listener = tokio::net::TcpListener::bind(&settings.listen)
                 .await
                 .with_context(|| format!("listening on {}", settings.listen))?;
@@ -170,16 +170,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Builds the server config, noting whether the token was generated.
 impl Settings {
-    fn server_config(&self) -> (ServerConfig, bool) {
+    /// The server's settings; a token that is set must be at least
+    /// [`switchyard_server::MIN_TOKEN_CHARS`] characters (the error never
+    /// repeats it).
+    pub fn server_config(&self) -> anyhow::Result<(ServerConfig, bool)> {
         let (token, generated) = match &self.api_token {
-            Some(t) if !t.is_empty() => (t.clone(), false),
-            _ => (settings::random_token(), true),
+            Some(t) if !t.is_empty() => (
+                switchyard_server::ApiToken::parse(t).map_err(|e| anyhow::anyhow!("SWITCHYARD_API_TOKEN: {e}"))?,
+                false,
+            ),
+            _ => (switchyard_server::ApiToken::new(settings::random_token()), true),
         };
-        let mut config = ServerConfig::new(switchyard_server::ApiToken::new(token));
+        let mut config = ServerConfig::new(token);
         config.sweep_interval_ms = self.sweep_interval_ms;
         config.body_limit_bytes = self.body_limit_bytes;
         config.secure_cookies = self.secure_cookies;
-        (config, generated)
+        config.session_ttl_secs = self.session_ttl_secs;
+        config.max_auth_failures = self.max_auth_failures;
+        config.auth_failure_window_secs = self.auth_failure_window_secs;
+        config.max_connections = self.max_connections;
+        config.header_timeout_secs = self.header_timeout_secs;
+        config.request_timeout_secs = self.request_timeout_secs;
+        Ok((config, generated))
     }
 
     /// The engine over the configured database, which must exist (only

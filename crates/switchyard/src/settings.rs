@@ -16,14 +16,28 @@ pub struct Settings {
     /// SQLite file path or postgres:// URL.
     pub db: String,
     pub listen: String,
-    /// The admin token; generated and printed at start when unset.
-    #[serde(skip_serializing)]
+    /// The admin token; generated and printed at start when unset. Always
+    /// a string: `SWITCHYARD_API_TOKEN` is read as is (never parsed as a
+    /// number), and an error about it never repeats it.
+    #[serde(default, skip_serializing, deserialize_with = "token_string")]
     pub api_token: Option<String>,
     pub reservation_ttl_secs: u64,
     pub expired_action: ExpiredAction,
     pub sweep_interval_ms: u64,
     pub body_limit_bytes: usize,
     pub secure_cookies: bool,
+    /// How long a dashboard sign-in lasts.
+    pub session_ttl_secs: u64,
+    /// Wrong tokens one client address may present per window before 429.
+    pub max_auth_failures: u32,
+    pub auth_failure_window_secs: u64,
+    /// Open connections at most; more are closed on arrival.
+    pub max_connections: usize,
+    /// Time to send a request's headers; also how long an idle keep-alive
+    /// connection stays open.
+    pub header_timeout_secs: u64,
+    /// Time limit of one request.
+    pub request_timeout_secs: u64,
     /// Writes that may wait for the writer before new ones get 503.
     pub write_queue: usize,
     /// The most writes one SQLite commit carries.
@@ -45,6 +59,12 @@ impl Default for Settings {
             sweep_interval_ms: 5_000,
             body_limit_bytes: 1024 * 1024,
             secure_cookies: false,
+            session_ttl_secs: 7 * 24 * 3600,
+            max_auth_failures: 10,
+            auth_failure_window_secs: 60,
+            max_connections: 4096,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
             write_queue: 4096,
             max_batch: 256,
             pg_writers: 12,
@@ -64,15 +84,20 @@ pub struct Overrides {
 
 /// The settings the environment may set (other `SWITCHYARD_*` variables,
 /// such as the test suite's, are not settings).
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 17] = [
     "db",
     "listen",
-    "api_token",
     "reservation_ttl_secs",
     "expired_action",
     "sweep_interval_ms",
     "body_limit_bytes",
     "secure_cookies",
+    "session_ttl_secs",
+    "max_auth_failures",
+    "auth_failure_window_secs",
+    "max_connections",
+    "header_timeout_secs",
+    "request_timeout_secs",
     "write_queue",
     "max_batch",
     "pg_writers",
@@ -86,18 +111,68 @@ impl Settings {
             anyhow::ensure!(file.exists(), "config file {} does not exist", file.display());
             fig = fig.merge(Toml::file(file));
         }
-        let settings: Settings = fig
+        let mut settings: Settings = fig
             .merge(Env::prefixed("SWITCHYARD_").only(&KEYS))
             .merge(Serialized::defaults(flags))
             .extract()
             .context("invalid configuration")?;
+        // The token is read raw: figment would turn "12345678901234567" into
+        // a number (and an error message that prints it).
+        match std::env::var("SWITCHYARD_API_TOKEN") {
+            Ok(token) => settings.api_token = Some(token),
+            Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("SWITCHYARD_API_TOKEN is not valid UTF-8"),
+            Err(std::env::VarError::NotPresent) => {}
+        }
         anyhow::ensure!(settings.reservation_ttl_secs > 0, "reservation_ttl_secs must be positive");
         anyhow::ensure!(settings.body_limit_bytes >= 1024, "body_limit_bytes must be at least 1024");
         anyhow::ensure!(settings.write_queue >= 1, "write_queue must be at least 1");
         anyhow::ensure!((1..=10_000).contains(&settings.max_batch), "max_batch must be between 1 and 10000");
         anyhow::ensure!((1..=20).contains(&settings.pg_writers), "pg_writers must be between 1 and 20");
+        anyhow::ensure!(settings.max_connections >= 1, "max_connections must be at least 1");
+        anyhow::ensure!(settings.header_timeout_secs >= 1, "header_timeout_secs must be at least 1");
+        anyhow::ensure!(settings.request_timeout_secs >= 1, "request_timeout_secs must be at least 1");
+        anyhow::ensure!(settings.max_auth_failures >= 1, "max_auth_failures must be at least 1");
+        anyhow::ensure!(settings.auth_failure_window_secs >= 1, "auth_failure_window_secs must be at least 1");
+        anyhow::ensure!(settings.session_ttl_secs >= 60, "session_ttl_secs must be at least 60");
         Ok(settings)
     }
+}
+
+/// `api_token` from a file must be a quoted string; the error for anything
+/// else names the setting, never the value.
+fn token_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a quoted string")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: serde::Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(E::custom("api_token must be a quoted string"))
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(E::custom("api_token must be a quoted string"))
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(E::custom("api_token must be a quoted string"))
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(E::custom("api_token must be a quoted string"))
+        }
+    }
+    d.deserialize_option(V)
 }
 
 /// 32 random bytes, hex-encoded.

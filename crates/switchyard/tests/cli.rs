@@ -164,7 +164,7 @@ async fn start_server(db: &TestDb) -> (Server, String) {
     let server = Server(
         Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .args(["serve", "--db", &db.url, "--listen", &format!("127.0.0.1:{port}")])
-            .env("SWITCHYARD_API_TOKEN", "kill-test-token")
+            .env("SWITCHYARD_API_TOKEN", "kill-test-token-0123456789")
             .env("SWITCHYARD_LOG", "warn")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -205,7 +205,7 @@ async fn killed_server_loses_nothing(backend: Backend) {
         .timeout(std::time::Duration::from_secs(10))
         .build()
         .expect("client");
-    let auth = "Bearer kill-test-token";
+    let auth = "Bearer kill-test-token-0123456789";
     // External ids answered 201, and anything else that was not a 201.
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
     let unexpected = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -364,7 +364,7 @@ async fn the_demo_shop_takes_orders() {
     let mut child = Server(
         Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .args(["demo", "--listen", "127.0.0.1:0", "--orders-per-minute", "1200"])
-            .env("SWITCHYARD_API_TOKEN", "demo-test-token")
+            .env("SWITCHYARD_API_TOKEN", "demo-test-token-0123456789")
             .env("SWITCHYARD_LOG", "warn")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -383,7 +383,8 @@ async fn the_demo_shop_takes_orders() {
     let mut orders = serde_json::Value::Null;
     for _ in 0..100 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        let r = client.get(format!("{url}/api/v1/orders?limit=5")).bearer_auth("demo-test-token").send().await;
+        let r =
+            client.get(format!("{url}/api/v1/orders?limit=5")).bearer_auth("demo-test-token-0123456789").send().await;
         if let Ok(r) = r {
             orders = r.json().await.unwrap_or_default();
             if orders["orders"].as_array().is_some_and(|o| o.len() >= 3) {
@@ -396,7 +397,7 @@ async fn the_demo_shop_takes_orders() {
     let id = list[0]["id"].as_str().expect("id");
     let order: serde_json::Value = client
         .get(format!("{url}/api/v1/orders/{id}"))
-        .bearer_auth("demo-test-token")
+        .bearer_auth("demo-test-token-0123456789")
         .send()
         .await
         .expect("get")
@@ -407,7 +408,7 @@ async fn the_demo_shop_takes_orders() {
     assert!(order["routing"][0]["explanation"].as_str().is_some_and(|e| !e.is_empty()));
     let locations: serde_json::Value = client
         .get(format!("{url}/api/v1/locations"))
-        .bearer_auth("demo-test-token")
+        .bearer_auth("demo-test-token-0123456789")
         .send()
         .await
         .expect("get")

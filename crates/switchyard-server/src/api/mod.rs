@@ -47,6 +47,17 @@ pub struct ApiJson<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
+/// A raw body whose rejections (too large, cut off) are [`ApiError`]s.
+pub struct ApiBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        Ok(ApiBytes(axum::body::Bytes::from_request(req, state).await?))
+    }
+}
+
 /// `Query<T>` whose rejections are [`ApiError`]s.
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
@@ -101,6 +112,9 @@ pub fn routes(state: AppState) -> Router {
     let api = api
         .route("/openapi.json", get(move || async move { Json(doc) }))
         .fallback(|| async { ApiError::not_found("no such API route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(Code::MethodNotAllowed, "this route does not take that method")
+        })
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_bearer))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit_bytes));
     Router::new().nest("/api/v1", api).route("/healthz", get(healthz)).with_state(state)

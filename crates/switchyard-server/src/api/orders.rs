@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{actor, optional_json, parse_order, ApiJson, ApiPath, ApiQuery, CreateOrderBody};
+use super::{actor, optional_json, parse_order, ApiBytes, ApiJson, ApiPath, ApiQuery, CreateOrderBody};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -99,7 +99,7 @@ pub struct CancelBody {
 async fn cancel_order(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
-    body: axum::body::Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Json<OrderView>, ApiError> {
     let body: CancelBody = optional_json(&body)?;
     Ok(Json(app.engine.cancel_order(&id, body.reason.as_deref().unwrap_or("")).await?))
@@ -163,7 +163,7 @@ pub struct RerouteBody {
 async fn reroute_order(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
-    body: axum::body::Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Json<OrderView>, ApiError> {
     let body: RerouteBody = optional_json(&body)?;
     let by = actor(&body.by)?;

@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    actor, optional_json, parse_order, ApiJson, ApiPath, ApiQuery, CreateOrderBody, OrderLineBody, ShipToBody,
+    actor, optional_json, parse_order, ApiBytes, ApiJson, ApiPath, ApiQuery, CreateOrderBody, OrderLineBody, ShipToBody,
 };
 use crate::compare::{compare, report, ComparisonReport};
 use crate::error::ErrorBody;
@@ -188,7 +188,7 @@ pub struct ActorBody {
 async fn activate_policy(
     State(app): State<AppState>,
     ApiPath(version): ApiPath<i64>,
-    body: axum::body::Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Json<PolicyView>, ApiError> {
     let by = actor(&optional_json::<ActorBody>(&body)?.by)?;
     let record = saved_policy(&app, version).await?;
@@ -223,7 +223,7 @@ async fn active_view(app: &AppState) -> Result<ActivePolicyView, ApiError> {
     responses((status = 200, body = ActivePolicyView), (status = 409, body = ErrorBody)))]
 async fn rollback_policy(
     State(app): State<AppState>,
-    body: axum::body::Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Json<ActivePolicyView>, ApiError> {
     let by = actor(&optional_json::<ActorBody>(&body)?.by)?;
     app.engine.rollback_policy(&by).await?;

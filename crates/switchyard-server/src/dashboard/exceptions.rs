@@ -3,7 +3,7 @@
 //! goes through the API's resolve parser.
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -11,7 +11,7 @@ use axum::Router;
 use serde::Deserialize;
 use switchyard_store::{ExceptionFilter, ExceptionLogView, ExceptionView, ShipToView};
 
-use super::page::{api_page, check_csrf, nav, render, short_time, Nav, PageError};
+use super::page::{api_page, check_csrf, nav, render, short_time, Nav, PageError, PageForm, PagePath, PageQuery};
 use crate::api::{parse_resolution, ResolveBody, ShipToBody};
 use crate::AppState;
 
@@ -51,6 +51,7 @@ struct ExceptionsPage {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ExceptionsQuery {
     status: Option<String>,
 }
@@ -58,10 +59,17 @@ struct ExceptionsQuery {
 async fn exceptions_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<ExceptionsQuery>,
+    PageQuery(q): PageQuery<ExceptionsQuery>,
 ) -> Result<Html<String>, PageError> {
     let nav = nav(&state, &headers, "exceptions").await?;
-    let shown = q.status.as_deref().filter(|s| matches!(*s, "resolved" | "dismissed" | "all")).unwrap_or("open");
+    let shown = match q.status.as_deref() {
+        None | Some("") => "open",
+        Some(s @ ("open" | "resolved" | "dismissed" | "all")) => s,
+        Some(s) => {
+            let problem = format!("{s:?} is not one of open, resolved, dismissed, all");
+            return Err(PageError::Status(StatusCode::BAD_REQUEST, problem));
+        }
+    };
     let filter = ExceptionFilter {
         status: (shown != "all").then(|| shown.to_owned()),
         limit: 200,
@@ -100,7 +108,7 @@ struct ExceptionPage {
 async fn exception_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> Result<Html<String>, PageError> {
     let nav = nav(&state, &headers, "exceptions").await?;
     let e = state
@@ -141,10 +149,10 @@ struct ResolveForm {
 async fn resolve(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<ResolveForm>,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm<ResolveForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(form.csrf.as_str()))?;
+    check_csrf(&state, &headers, Some(form.csrf.as_str())).await?;
     let address = form.line1.is_some().then(|| ShipToBody {
         name: form.name.unwrap_or_default(),
         line1: form.line1.unwrap_or_default(),

@@ -13,16 +13,16 @@ mod page;
 mod rules;
 
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use crate::auth::{csrf_ok, has_session, session_value, token_matches, SESSION_COOKIE};
+use crate::auth::{self, token_matches};
 use crate::AppState;
-use page::{render, CsrfForm, Nav, PageError};
+use page::{render, CsrfForm, Nav, PageError, PageForm};
 
 pub fn routes(state: AppState) -> Router {
     Router::new()
@@ -33,6 +33,7 @@ pub fn routes(state: AppState) -> Router {
         .merge(inventory::routes())
         .merge(exceptions::routes())
         .merge(rules::routes())
+        .fallback(page::not_found)
         .with_state(state)
 }
 
@@ -59,23 +60,43 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
-    if !token_matches(&state, form.token.trim()) {
-        let page = render(LoginPage { nav: Nav::anonymous(), error: Some("That token is not right.".into()) });
-        return (StatusCode::UNAUTHORIZED, page).into_response();
+async fn login(
+    State(state): State<AppState>,
+    auth::ClientIp(ip): auth::ClientIp,
+    PageForm(form): PageForm<LoginForm>,
+) -> Response {
+    let now = state.engine.now_ms();
+    let refuse = |status: StatusCode, error: String| {
+        let page = render(LoginPage { nav: Nav::anonymous(), error: Some(error) });
+        (status, page).into_response()
+    };
+    if let Some(wait) = state.failures.blocked(ip, now) {
+        let mut r = refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many failed sign-ins from your address. Try again in {wait} seconds."),
+        );
+        r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
+        return r;
     }
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000{secure}",
-        session_value(&state)
-    );
-    ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
+    if !token_matches(&state, form.token.trim()) {
+        state.failures.record(ip, now);
+        return refuse(StatusCode::UNAUTHORIZED, "That token is not right.".into());
+    }
+    match auth::open_session(&state).await {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
+        Err(e) => page::api_page(e).into_response(),
+    }
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    if !has_session(&state, &headers) || !csrf_ok(&state, &form.csrf) {
-        return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
+/// Signs out: the session is deleted on the server, so the old cookie is
+/// worthless even if it was copied.
+async fn logout(State(state): State<AppState>, headers: HeaderMap, PageForm(form): PageForm<CsrfForm>) -> Response {
+    let session = match page::check_csrf(&state, &headers, Some(form.csrf.as_str())).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = auth::close_session(&state, &session).await {
+        return page::api_page(e).into_response();
     }
-    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-    ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
+    ([(header::SET_COOKIE, auth::cleared_cookie())], Redirect::to("/login")).into_response()
 }

@@ -2,7 +2,7 @@
 //! with its allocations, routing decisions and timeline, and cancelling it.
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use switchyard_core::{Currency, Money, OrderStatus};
 use switchyard_store::{DecisionView, EventView, OrderFilter, OrderView};
 
-use super::page::{check_csrf, nav, render, short_time, Nav, PageError};
+use super::page::{check_csrf, nav, render, short_time, Nav, PageError, PageForm, PagePath, PageQuery};
 use crate::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -44,6 +44,7 @@ struct OrdersPage {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct OrdersQuery {
     status: Option<String>,
     channel: Option<String>,
@@ -59,10 +60,13 @@ fn money(minor: i64, currency: &str) -> String {
 async fn orders_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<OrdersQuery>,
+    PageQuery(q): PageQuery<OrdersQuery>,
 ) -> Result<Html<String>, PageError> {
     let nav = nav(&state, &headers, "orders").await?;
-    let status = q.status.filter(|s| OrderStatus::parse(s).is_some());
+    let status = q.status.filter(|s| !s.is_empty());
+    if let Some(s) = status.as_deref().filter(|s| OrderStatus::parse(s).is_none()) {
+        return Err(PageError::Status(StatusCode::BAD_REQUEST, format!("{s:?} is not an order status")));
+    }
     let channel = q.channel.filter(|c| !c.is_empty());
     let filter = OrderFilter { status: status.clone(), channel: channel.clone(), limit: 50, cursor: q.cursor };
     let page = state.engine.list_orders(&filter).await?;
@@ -120,7 +124,7 @@ struct OrderPage {
 async fn order_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> Result<Html<String>, PageError> {
     let nav = nav(&state, &headers, "orders").await?;
     let o = state
@@ -145,10 +149,10 @@ struct CancelForm {
 async fn cancel(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<CancelForm>,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm<CancelForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(form.csrf.as_str()))?;
+    check_csrf(&state, &headers, Some(form.csrf.as_str())).await?;
     let reason = if form.reason.trim().is_empty() { "cancelled from the dashboard" } else { form.reason.trim() };
     state.engine.cancel_order(&id, reason).await?;
     Ok(Redirect::to(&format!("/orders/{id}")).into_response())

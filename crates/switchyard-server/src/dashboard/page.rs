@@ -3,12 +3,28 @@
 //! The page modules import from here and never from each other.
 
 use askama::Template;
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::auth::{csrf_ok, csrf_token, has_session};
+use crate::auth::{self, Session};
 use crate::{ApiError, AppState};
+
+/// `Query<T>` whose rejections are styled error pages (400).
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(PageError))]
+pub(crate) struct PageQuery<T>(pub T);
+
+/// `Path<T>` whose rejections are styled error pages (400).
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(PageError))]
+pub(crate) struct PagePath<T>(pub T);
+
+/// `Form<T>` whose rejections are styled error pages.
+#[derive(FromRequest)]
+#[from_request(via(axum::extract::Form), rejection(PageError))]
+pub(crate) struct PageForm<T>(pub T);
 
 /// What the layout needs on every page.
 pub(crate) struct Nav {
@@ -26,16 +42,26 @@ impl Nav {
 
 /// Checks the session and gathers the layout's counts.
 pub(crate) async fn nav(state: &AppState, headers: &HeaderMap, section: &'static str) -> Result<Nav, PageError> {
-    signed_in(state, headers)?;
+    let session = signed_in(state, headers).await?;
     Ok(Nav {
         signed_in: true,
         section,
-        csrf: csrf_token(state),
+        csrf: session.csrf().to_owned(),
         open_exceptions: state.engine.open_exception_count().await?,
     })
 }
 
-/// A page failure: a redirect to sign in, or a plain error page.
+/// The error page: the layout, what went wrong, and a way back.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    nav: Nav,
+    status: u16,
+    title: &'static str,
+    message: String,
+}
+
+/// A page failure: a redirect to sign in, or the error page.
 pub(crate) enum PageError {
     SignIn,
     Status(StatusCode, String),
@@ -45,16 +71,21 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             PageError::SignIn => Redirect::to("/login").into_response(),
-            PageError::Status(code, msg) => (
-                code,
-                Html(format!(
-                    "<!doctype html><meta name=viewport content='width=device-width'>\
-                     <link rel=stylesheet href='/static/app.css'>\
-                     <main><p class=error>{}</p><p><a href='/'>Back to orders</a></p></main>",
-                    html_escape(&msg)
-                )),
-            )
-                .into_response(),
+            PageError::Status(code, message) => {
+                let page = ErrorPage {
+                    nav: Nav::anonymous(),
+                    status: code.as_u16(),
+                    title: code.canonical_reason().unwrap_or("Error"),
+                    message,
+                };
+                match page.render() {
+                    Ok(html) => (code, Html(html)).into_response(),
+                    Err(e) => {
+                        tracing::error!(error = %e, "error page failed");
+                        (code, "error").into_response()
+                    }
+                }
+            }
         }
     }
 }
@@ -74,10 +105,6 @@ pub(crate) fn api_page(e: ApiError) -> PageError {
     PageError::Status(e.status(), e.message)
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
 pub(crate) fn render(t: impl Template) -> Result<Html<String>, PageError> {
     t.render().map(Html).map_err(|e| {
         tracing::error!(error = %e, "template failed");
@@ -85,21 +112,27 @@ pub(crate) fn render(t: impl Template) -> Result<Html<String>, PageError> {
     })
 }
 
-pub(crate) fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(), PageError> {
-    if has_session(state, headers) {
-        Ok(())
-    } else {
-        Err(PageError::SignIn)
-    }
+/// The request's live session, or a redirect to sign in.
+pub(crate) async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, PageError> {
+    auth::session(state, headers).await.map_err(api_page)?.ok_or(PageError::SignIn)
 }
 
 /// A form that changes something: signed in, and the session's CSRF token.
-pub(crate) fn check_csrf(state: &AppState, headers: &HeaderMap, csrf: Option<&str>) -> Result<(), PageError> {
-    signed_in(state, headers)?;
-    if !csrf.is_some_and(|c| csrf_ok(state, c)) {
+pub(crate) async fn check_csrf(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: Option<&str>,
+) -> Result<Session, PageError> {
+    let session = signed_in(state, headers).await?;
+    if !csrf.is_some_and(|c| session.csrf_ok(c)) {
         return Err(PageError::Status(StatusCode::FORBIDDEN, "invalid CSRF token; reload the page".into()));
     }
-    Ok(())
+    Ok(session)
+}
+
+/// Any dashboard path that does not exist.
+pub(crate) async fn not_found() -> PageError {
+    PageError::Status(StatusCode::NOT_FOUND, "There is no such page.".into())
 }
 
 /// A form that carries nothing but its CSRF token.

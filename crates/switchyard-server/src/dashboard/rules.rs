@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,7 +17,7 @@ use switchyard_core::routing::{Criterion, FallbackStep, Policy, ProtectionRule, 
 use switchyard_core::{Currency, LocationCode, Money, ServiceLevel};
 use switchyard_store::PolicyRecord;
 
-use super::page::{api_page, check_csrf, nav, render, CsrfForm, Nav, PageError};
+use super::page::{api_page, check_csrf, nav, render, CsrfForm, Nav, PageError, PageForm, PagePath, PageQuery};
 use crate::api::{known_references, parse_policy, preview_on_recent};
 use crate::compare::{self, ComparisonReport};
 use crate::AppState;
@@ -72,11 +72,40 @@ struct RulesPage {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct RulesQuery {
     saved: Option<i64>,
     edit: Option<i64>,
     preview: Option<i64>,
+    /// What the redirect after an action reports; the text is ours, so a
+    /// link cannot put words on the page.
+    done: Option<Done>,
+    /// The version `done` is about.
+    v: Option<i64>,
+    /// Set by the page itself (never from the URL).
+    #[serde(skip)]
     message: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum Done {
+    Activated,
+    Shadow,
+    ShadowStopped,
+    RolledBack,
+}
+
+impl Done {
+    fn message(self, v: Option<i64>) -> String {
+        let v = v.map(|v| format!("v{v}")).unwrap_or_else(|| "The version".into());
+        match self {
+            Done::Activated => format!("Policy {v} is now active."),
+            Done::Shadow => format!("{v} runs in shadow."),
+            Done::ShadowStopped => "Shadow stopped.".into(),
+            Done::RolledBack => "Rolled back to the previous version.".into(),
+        }
+    }
 }
 
 /// "75.00" in `currency` → minor units.
@@ -141,7 +170,7 @@ async fn page(
     let locations: Vec<String> = state.engine.list_locations().await?.into_iter().map(|l| l.code.to_string()).collect();
     // The form shows the version being edited, else the active policy.
     let base_text = match q.edit {
-        Some(v) => state.engine.get_policy(v).await?.map(|p| p.body),
+        Some(v) => Some(state.engine.get_policy(v).await?.ok_or_else(|| no_version(v))?.body),
         None => active.as_ref().map(|p| p.body.clone()),
     };
     let policy = base_text.as_deref().and_then(|t| Policy::from_toml(t).ok()).unwrap_or_default();
@@ -199,7 +228,7 @@ async fn page(
                     format!("Preview of v{v} on the last 50 orders"),
                 )
             }
-            None => (None, String::new()),
+            None => return Err(no_version(v)),
         },
         None if shadow.is_some() => {
             let pairs = state.engine.shadow_pairs(100).await?;
@@ -213,8 +242,10 @@ async fn page(
         }
         None => (None, String::new()),
     };
-    let message =
-        q.message.or(q.saved.map(|v| format!("Saved as draft v{v}. Preview it, run it in shadow, or activate it.")));
+    let message = q
+        .message
+        .or(q.done.map(|d| d.message(q.v)))
+        .or(q.saved.map(|v| format!("Saved as draft v{v}. Preview it, run it in shadow, or activate it.")));
     render(RulesPage {
         nav,
         active_version: active.map(|p| p.version),
@@ -245,10 +276,14 @@ async fn page(
     })
 }
 
+fn no_version(v: i64) -> PageError {
+    PageError::Status(StatusCode::NOT_FOUND, format!("there is no policy version {v}"))
+}
+
 async fn rules_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<RulesQuery>,
+    PageQuery(q): PageQuery<RulesQuery>,
 ) -> Result<Html<String>, PageError> {
     let nav = nav(&state, &headers, "rules").await?;
     page(&state, nav, q, None, None).await
@@ -382,9 +417,9 @@ async fn save_draft(state: &AppState, text: String, note: &str) -> Result<Result
 async fn save_settings(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm(f): PageForm<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, f.get("csrf").map(String::as_str))?;
+    check_csrf(&state, &headers, f.get("csrf").map(String::as_str)).await?;
     let base = match state.engine.active_policy().await? {
         Some(p) => Policy::from_toml(&p.body).unwrap_or_default(),
         None => Policy::default(),
@@ -422,9 +457,9 @@ struct TextForm {
 async fn save_text(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<TextForm>,
+    PageForm(f): PageForm<TextForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(f.csrf.as_str()))?;
+    check_csrf(&state, &headers, Some(f.csrf.as_str())).await?;
     let nav = nav(&state, &headers, "rules").await?;
     if f.intent == "validate" {
         let result = check_text(&state, f.toml.clone()).await?.err();
@@ -464,45 +499,45 @@ async fn still_valid(state: &AppState, version: i64) -> Result<(), PageError> {
 async fn activate(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(version): Path<i64>,
-    Form(f): Form<CsrfForm>,
+    PagePath(version): PagePath<i64>,
+    PageForm(f): PageForm<CsrfForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(f.csrf.as_str()))?;
+    check_csrf(&state, &headers, Some(f.csrf.as_str())).await?;
     still_valid(&state, version).await?;
     state.engine.activate_policy(version, "admin (dashboard)").await?;
-    Ok(Redirect::to(&format!("/rules?message=Policy+v{version}+is+now+active")).into_response())
+    Ok(Redirect::to(&format!("/rules?done=activated&v={version}")).into_response())
 }
 
 async fn shadow(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(version): Path<i64>,
-    Form(f): Form<CsrfForm>,
+    PagePath(version): PagePath<i64>,
+    PageForm(f): PageForm<CsrfForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(f.csrf.as_str()))?;
+    check_csrf(&state, &headers, Some(f.csrf.as_str())).await?;
     still_valid(&state, version).await?;
     state.engine.set_shadow_policy(Some(version), "admin (dashboard)").await?;
-    Ok(Redirect::to(&format!("/rules?message=v{version}+runs+in+shadow")).into_response())
+    Ok(Redirect::to(&format!("/rules?done=shadow&v={version}")).into_response())
 }
 
 async fn shadow_stop(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    PageForm(f): PageForm<CsrfForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(f.csrf.as_str()))?;
+    check_csrf(&state, &headers, Some(f.csrf.as_str())).await?;
     state.engine.set_shadow_policy(None, "admin (dashboard)").await?;
-    Ok(Redirect::to("/rules?message=Shadow+stopped").into_response())
+    Ok(Redirect::to("/rules?done=shadow_stopped").into_response())
 }
 
 async fn rollback(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    PageForm(f): PageForm<CsrfForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(f.csrf.as_str()))?;
+    check_csrf(&state, &headers, Some(f.csrf.as_str())).await?;
     state.engine.rollback_policy("admin (dashboard)").await?;
-    Ok(Redirect::to("/rules?message=Rolled+back").into_response())
+    Ok(Redirect::to("/rules?done=rolled_back").into_response())
 }
 
 #[cfg(test)]

@@ -416,3 +416,90 @@ async fn the_demo_shop_takes_orders() {
         .expect("json");
     assert_eq!(locations.as_array().map(Vec::len), Some(4));
 }
+
+/// Starts `switchyard demo` with its temporary directory set to `tmp`;
+/// returns the process once its dashboard URL is printed, with that URL and
+/// a thread reading the rest of its output (the pipe must stay open: the
+/// demo prints more).
+fn start_demo(tmp: &std::path::Path) -> (Server, String, std::thread::JoinHandle<String>) {
+    use std::io::BufRead;
+    let mut child = Server(
+        Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["demo", "--listen", "127.0.0.1:0", "--orders-per-minute", "1200"])
+            .env("SWITCHYARD_API_TOKEN", "demo-test-token")
+            .env("SWITCHYARD_LOG", "warn")
+            .env("TMPDIR", tmp)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start demo"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let url = lines
+        .by_ref()
+        .take(10)
+        .map_while(Result::ok)
+        .find_map(|l| l.trim().strip_prefix("Dashboard:").map(|u| u.trim().trim_end_matches('/').to_owned()))
+        .expect("the demo prints its dashboard URL");
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
+    (child, url, rest)
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").map_while(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        }
+        out.push(path);
+    }
+    out
+}
+
+/// Regression (issue 7): `demo` left about 5 MB of database files in the
+/// temporary directory after it exited. Stopped by Ctrl-C (SIGINT) or by
+/// SIGTERM, it leaves nothing behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_leaves_no_files_in_the_temporary_directory() {
+    for signal in ["INT", "TERM"] {
+        let tmp = std::env::temp_dir().join(format!("switchyard-demo-test-{}-{signal}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).expect("tmp");
+        let (mut demo, url, output) = start_demo(&tmp);
+        // Wait for orders, so the database and its WAL have been written.
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            let r = client.get(format!("{url}/api/v1/orders?limit=3")).bearer_auth("demo-test-token").send().await;
+            let v: serde_json::Value = match r {
+                Ok(r) => r.json().await.unwrap_or_default(),
+                Err(_) => serde_json::Value::Null,
+            };
+            if v["orders"].as_array().is_some_and(|o| o.len() >= 3) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(!files_under(&tmp).is_empty(), "the demo keeps its database under TMPDIR");
+        let pid = demo.0.id().to_string();
+        let sent = Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("kill");
+        assert!(sent.success());
+        let mut status = None;
+        for _ in 0..100 {
+            if let Some(s) = demo.0.try_wait().expect("wait") {
+                status = Some(s);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let status = status.unwrap_or_else(|| panic!("the demo did not stop on SIG{signal}"));
+        let output = output.join().expect("output");
+        assert!(status.success(), "SIG{signal}: {status}\n{output}");
+        let left = files_under(&tmp);
+        assert!(left.is_empty(), "SIG{signal} left {left:?}");
+        assert!(output.contains("its database was removed"), "SIG{signal}: {output}");
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+}

@@ -503,3 +503,74 @@ async fn the_demo_leaves_no_files_in_the_temporary_directory() {
         let _ = std::fs::remove_dir_all(&tmp);
     }
 }
+
+/// A stand-in server for bench: setup requests (PUT, GET) succeed; of the
+/// orders posted, the first of every two gets its connection dropped, the
+/// second a 401.
+async fn refusing_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let posted = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let posted = posted.clone();
+            tokio::spawn(async move {
+                // Read the whole request (head and body): closing a socket
+                // with unread data resets it before the client reads.
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                let complete = |r: &[u8]| {
+                    let Some(end) = r.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+                    let head = String::from_utf8_lossy(&r[..end]).to_ascii_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    r.len() >= end + 4 + length
+                };
+                while !complete(&request) {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let reply: &[u8] = if request.starts_with(b"POST /api/v1/orders") {
+                    if posted.fetch_add(1, std::sync::atomic::Ordering::SeqCst).is_multiple_of(2) {
+                        return; // dropped: no answer
+                    }
+                    b"HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\
+                      connection: close\r\n\r\n{}"
+                } else {
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\
+                      connection: close\r\n\r\n{}"
+                };
+                let _ = socket.write_all(reply).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Regression (issue 7): `switchyard bench` counted connection errors as
+/// orders (2,431 orders/s beside 11,432 errors). Only acknowledged orders
+/// count; errors are reported apart, by kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_counts_only_acknowledged_orders_and_reports_errors_apart() {
+    let url = refusing_server().await;
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["bench", "--url", &url, "--token", "t", "--clients", "4", "--orders", "40"])
+            .output()
+            .expect("run bench")
+    })
+    .await
+    .expect("join");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "errors fail the run: {t}");
+    assert!(t.contains("40 orders sent") && t.contains(", 0 acknowledged"), "{t}");
+    assert!(t.contains("orders/s: 0.0\n"), "{t}");
+    assert!(t.contains("errors: 40 (20 connection errors, 20 refused with 3xx/4xx, 0 server errors)"), "{t}");
+}

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::ChannelName;
+use crate::intake::{IntakeError, MAX_SETTINGS};
+use crate::text::{checked, TextRule};
 
 /// A channel (shopify, amazon, pos, ...). Orders may arrive from a channel
 /// before anyone configures it; it is then registered with default settings.
@@ -21,5 +23,70 @@ pub struct Channel {
 impl Channel {
     pub fn new(name: ChannelName) -> Self {
         Self { display_name: name.to_string(), name, settings: BTreeMap::new(), active: true }
+    }
+}
+
+/// A channel's configuration as an adapter received it, before any check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelDraft {
+    pub name: String,
+    /// The name itself when absent.
+    pub display_name: Option<String>,
+    pub settings: BTreeMap<String, String>,
+    pub active: bool,
+}
+
+impl Channel {
+    /// Checks a channel draft: its name (kept in lower case), display name
+    /// and settings (at most 100; keys one line, values free text).
+    pub fn parse(d: ChannelDraft) -> Result<Channel, IntakeError> {
+        let name = ChannelName::parse(&d.name)?;
+        let display_name = match d.display_name {
+            Some(n) => checked("display_name", n, TextRule::NAME)?,
+            None => name.to_string(),
+        };
+        if d.settings.len() > MAX_SETTINGS {
+            return Err(IntakeError::TooManySettings);
+        }
+        let mut settings = BTreeMap::new();
+        for (k, v) in d.settings {
+            settings.insert(
+                checked("settings key", k, TextRule::SETTING_KEY)?,
+                checked("settings value", v, TextRule::SETTING_VALUE)?,
+            );
+        }
+        Ok(Channel { name, display_name, settings, active: d.active })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_draft_is_parsed_with_its_name_in_lower_case() {
+        let c = Channel::parse(ChannelDraft { name: "Shopify".into(), active: true, ..ChannelDraft::default() })
+            .expect("valid");
+        assert_eq!((c.name.as_str(), c.display_name.as_str()), ("shopify", "shopify"));
+    }
+
+    #[test]
+    fn channel_rejections() {
+        let base = || ChannelDraft { name: "shopify".into(), active: true, ..ChannelDraft::default() };
+        let nul = ChannelDraft { display_name: Some("Shop\u{0}".into()), ..base() };
+        let e = Channel::parse(nul).expect_err("nul");
+        assert_eq!(
+            (e.code(), e.to_string().as_str()),
+            ("invalid_body", "display_name must not contain control characters such as NUL (found U+0000)")
+        );
+        let long = ChannelDraft { display_name: Some("x".repeat(101)), ..base() };
+        assert_eq!(
+            Channel::parse(long).map_err(|e| e.to_string()),
+            Err("display_name is longer than 100 characters".into())
+        );
+        let blank_key = ChannelDraft { settings: [(" ".to_owned(), "1".to_owned())].into(), ..base() };
+        assert_eq!(Channel::parse(blank_key).map_err(|e| e.to_string()), Err("settings key must not be empty".into()));
+        let many = ChannelDraft { settings: (0..101).map(|i| (format!("k{i}"), String::new())).collect(), ..base() };
+        assert_eq!(Channel::parse(many).map_err(|e| e.to_string()), Err("at most 100 settings".into()));
     }
 }

@@ -36,19 +36,30 @@ fn check_code(what: &'static str, raw: &str, max: usize) -> Result<(), IdError> 
     Ok(())
 }
 
+/// How a code's spelling is settled once it passed [`check_code`].
+fn as_given(raw: &str) -> String {
+    raw.to_owned()
+}
+
+/// Channel names are case-insensitive: `Shopify` and `shopify` are one
+/// channel, stored in lower case.
+fn lower_case(raw: &str) -> String {
+    raw.to_ascii_lowercase()
+}
+
 macro_rules! code_newtype {
-    ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr, $canonical:path) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {
-            /// Parses and validates the raw text.
+            /// Parses the raw text: trimmed, checked, in its canonical spelling.
             pub fn parse(raw: &str) -> Result<Self, IdError> {
                 let raw = raw.trim();
                 check_code($what, raw, $max)?;
-                Ok(Self(raw.to_owned()))
+                Ok(Self($canonical(raw)))
             }
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -71,20 +82,23 @@ macro_rules! code_newtype {
 }
 
 code_newtype!(
-    /// A stock-keeping unit code, e.g. `TEE-RED-M`.
-    Sku, "sku", 64
+    /// A stock-keeping unit code, e.g. `TEE-RED-M`. Case-sensitive, as the
+    /// shop's catalogue spells it.
+    Sku, "sku", 64, as_given
 );
 code_newtype!(
-    /// A stock location's short code, e.g. `FLAGSHIP`.
-    LocationCode, "location code", 32
+    /// A stock location's short code, e.g. `FLAGSHIP`. Case-sensitive.
+    LocationCode, "location code", 32, as_given
 );
 code_newtype!(
-    /// A sales channel's name, e.g. `shopify`.
-    ChannelName, "channel", 32
+    /// A sales channel's name, e.g. `shopify`; case-insensitive, kept in
+    /// lower case (`Shopify` parses as `shopify`).
+    ChannelName, "channel", 32, lower_case
 );
 code_newtype!(
     /// The order id the channel gave the order; unique per channel.
-    ExternalOrderId, "external_id", 128
+    /// Case-sensitive: channels' ids are opaque.
+    ExternalOrderId, "external_id", 128, as_given
 );
 
 /// A strictly positive count of units on an order line or shipment.
@@ -131,6 +145,15 @@ mod tests {
         assert_eq!(Sku::parse(""), Err(IdError::Empty { what: "sku" }));
         assert!(matches!(Sku::parse("a b"), Err(IdError::BadChar { found: ' ', .. })));
         assert!(matches!(LocationCode::parse(&"x".repeat(33)), Err(IdError::TooLong { .. })));
+    }
+
+    /// Regression (issue 7): `"Shopify"` and `"shopify"` were two channels.
+    #[test]
+    fn channel_names_are_case_insensitive_and_kept_in_lower_case() {
+        assert_eq!(ChannelName::parse(" Shopify ").map(|c| c.to_string()), Ok("shopify".into()));
+        assert_eq!(ChannelName::parse("SHOPIFY"), ChannelName::parse("shopify"));
+        assert_eq!(Sku::parse("tee-m").map(|s| s.to_string()), Ok("tee-m".into()), "SKUs keep their case");
+        assert_ne!(LocationCode::parse("wh"), LocationCode::parse("WH"), "location codes keep their case");
     }
 
     #[test]

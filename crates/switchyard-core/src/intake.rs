@@ -9,6 +9,7 @@
 //! every entry point applies the same rules and answers with the same
 //! [`IntakeError`] codes and messages.
 
+use crate::text::{checked, TextError, TextRule};
 use crate::{
     ChannelName, Currency, ExternalOrderId, IdError, LocationCode, Money, MoneyError, PaymentState, Quantity,
     ResolutionAction, ServiceLevel, ShipTo, Sku,
@@ -74,11 +75,20 @@ pub struct Resolution {
 /// The most lines one order may carry.
 pub const MAX_ORDER_LINES: usize = 200;
 
-/// The longest `by` (who acts on an exception), in bytes.
-pub const MAX_ACTOR_LEN: usize = 100;
+/// The most components one bundle may have.
+pub const MAX_COMPONENTS: usize = 50;
 
-/// The longest `reason` given with a resolution, in bytes.
-pub const MAX_REASON_LEN: usize = 1000;
+/// The most tags one SKU may carry.
+pub const MAX_TAGS: usize = 20;
+
+/// The longest tag, in characters.
+pub const MAX_TAG_CHARS: usize = 40;
+
+/// The most settings one channel may have.
+pub const MAX_SETTINGS: usize = 100;
+
+/// The largest page a list answers (`limit`).
+pub const MAX_PAGE_LIMIT: i64 = 500;
 
 /// Why an intake was refused. Each variant maps to one stable snake_case
 /// code ([`IntakeError::code`]) that adapters return to callers; `Display`
@@ -118,10 +128,29 @@ pub enum IntakeError {
     NoShipmentLines,
     #[error("action must be retry, override_location, approve_split, edit_address, cancel or dismiss")]
     UnknownAction(String),
-    #[error("by must name who acts (at most {MAX_ACTOR_LEN} characters)")]
-    InvalidActor,
-    #[error("reason is longer than {MAX_REASON_LEN} characters")]
-    ReasonTooLong,
+    /// A text field (title, name, reason, ...) has a control character, is
+    /// too long, or is blank where it is required.
+    #[error(transparent)]
+    Text(#[from] TextError),
+    #[error("component {0} is listed twice")]
+    DuplicateComponent(Sku),
+    #[error("a bundle may have at most {MAX_COMPONENTS} components")]
+    TooManyComponents,
+    #[error("tag {0:?} must be 1–{MAX_TAG_CHARS} letters, digits, - _ or .")]
+    BadTag(String),
+    #[error("at most {MAX_TAGS} tags")]
+    TooManyTags,
+    #[error("kind must be store, warehouse or dropship")]
+    UnknownLocationKind(String),
+    #[error("priority must be 0 or more (lower is tried first)")]
+    NegativePriority,
+    #[error("at most {MAX_SETTINGS} settings")]
+    TooManySettings,
+    /// A list's `cursor` is not one this server handed out.
+    #[error("cursor is not a next_cursor this server gave")]
+    BadCursor(String),
+    #[error("limit must be between 1 and {max}")]
+    LimitOutOfRange { max: i64 },
 }
 
 impl IntakeError {
@@ -140,8 +169,15 @@ impl IntakeError {
             | Self::UnknownPayment(_)
             | Self::NoShipmentLines
             | Self::UnknownAction(_)
-            | Self::InvalidActor
-            | Self::ReasonTooLong => "invalid_body",
+            | Self::Text(_)
+            | Self::DuplicateComponent(_)
+            | Self::TooManyComponents
+            | Self::BadTag(_)
+            | Self::TooManyTags
+            | Self::UnknownLocationKind(_)
+            | Self::NegativePriority
+            | Self::TooManySettings => "invalid_body",
+            Self::BadCursor(_) | Self::LimitOutOfRange { .. } => "invalid_query",
         }
     }
 }
@@ -168,6 +204,59 @@ pub fn check_coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<(), Intak
         return Err(IntakeError::CoordinatesOutOfRange);
     }
     Ok(())
+}
+
+/// Field names of an order's ship-to address, as messages name them.
+const SHIP_TO_FIELDS: [&str; 6] =
+    ["ship_to.name", "ship_to.line1", "ship_to.city", "ship_to.region", "ship_to.postal_code", "ship_to.country"];
+
+/// Field names of a corrected address (a resolution's `address`).
+const ADDRESS_FIELDS: [&str; 6] =
+    ["address.name", "address.line1", "address.city", "address.region", "address.postal_code", "address.country"];
+
+/// Checks every text field of an address; `names` are the field names for
+/// messages, in the order name, line1, city, region, postal_code, country.
+fn parse_ship_to(names: [&'static str; 6], a: ShipTo) -> Result<ShipTo, IntakeError> {
+    let [name, line1, city, region, postal_code, country] = names;
+    Ok(ShipTo {
+        name: checked(name, a.name, TextRule::NAME)?,
+        line1: checked(line1, a.line1, TextRule::ADDRESS)?,
+        city: checked(city, a.city, TextRule::ADDRESS)?,
+        region: checked(region, a.region, TextRule::ADDRESS)?,
+        postal_code: checked(postal_code, a.postal_code, TextRule::ADDRESS)?,
+        country: checked(country, a.country, TextRule::ADDRESS)?,
+        lat: a.lat,
+        lon: a.lon,
+    })
+}
+
+/// A page size from a query (`limit`): `default` when absent, else 1 to
+/// [`MAX_PAGE_LIMIT`] (or a smaller `max`).
+pub fn page_limit(raw: Option<i64>, default: i64, max: i64) -> Result<i64, IntakeError> {
+    let max = max.min(MAX_PAGE_LIMIT);
+    match raw {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(IntakeError::LimitOutOfRange { max }),
+    }
+}
+
+/// A list's `cursor`: the `next_cursor` of the previous page, which is an
+/// order id (a UUID in its lower-case hyphenated form). Anything else is
+/// refused rather than read as "from the start".
+pub fn page_cursor(raw: Option<String>) -> Result<Option<String>, IntakeError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let b = raw.as_bytes();
+    let uuid_like = b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
+        });
+    if uuid_like {
+        Ok(Some(raw))
+    } else {
+        Err(IntakeError::BadCursor(raw))
+    }
 }
 
 /// An order line as an adapter received it, before any check.
@@ -271,17 +360,38 @@ impl NewOrder {
             Some(p) => PaymentState::parse(&p).ok_or(IntakeError::UnknownPayment(p))?,
         };
         check_coordinates(d.ship_to.lat, d.ship_to.lon)?;
+        let ship_to = parse_ship_to(SHIP_TO_FIELDS, d.ship_to)?;
         Ok(NewOrder {
             channel,
             external_id,
             currency,
             lines,
-            ship_to: d.ship_to,
+            ship_to,
             service_level,
             pickup_location,
             payment,
             total_minor: total.minor(),
         })
+    }
+}
+
+impl ImportRow {
+    /// Checks one row of a stock import (numbers already read by the
+    /// adapter): the codes, and the title (the SKU code when blank).
+    pub fn parse(
+        sku: &str,
+        title: Option<String>,
+        location: &str,
+        on_hand: i64,
+        safety_stock: Option<i64>,
+    ) -> Result<ImportRow, IntakeError> {
+        let sku = Sku::parse(sku)?;
+        let location = LocationCode::parse(location)?;
+        let title = match title.filter(|t| !t.trim().is_empty()) {
+            Some(t) => checked("title", t, TextRule::TITLE)?,
+            None => sku.to_string(),
+        };
+        Ok(ImportRow { sku, title, location, on_hand, safety_stock })
     }
 }
 
@@ -297,7 +407,9 @@ impl NewShipment {
         for (sku, quantity) in d.lines {
             lines.push((Sku::parse(&sku)?, Quantity::new(quantity)?));
         }
-        Ok(NewShipment { location, lines, carrier: d.carrier, tracking: d.tracking })
+        let carrier = d.carrier.map(|c| checked("carrier", c, TextRule::CARRIER)).transpose()?;
+        let tracking = d.tracking.map(|t| checked("tracking", t, TextRule::CARRIER)).transpose()?;
+        Ok(NewShipment { location, lines, carrier, tracking })
     }
 }
 
@@ -307,18 +419,14 @@ impl Resolution {
     /// here.
     pub fn parse(d: ResolutionDraft) -> Result<Resolution, IntakeError> {
         let action = ResolutionAction::parse(&d.action).ok_or(IntakeError::UnknownAction(d.action))?;
-        // Lengths are in bytes, as the API has always measured them.
-        if d.by.trim().is_empty() || d.by.len() > MAX_ACTOR_LEN {
-            return Err(IntakeError::InvalidActor);
-        }
-        if d.reason.len() > MAX_REASON_LEN {
-            return Err(IntakeError::ReasonTooLong);
-        }
+        let actor = checked("by", d.by, TextRule::NAME.required())?;
+        let note = checked("reason", d.reason, TextRule::REASON)?;
         if let Some(a) = &d.address {
             check_coordinates(a.lat, a.lon)?;
         }
+        let address = d.address.map(|a| parse_ship_to(ADDRESS_FIELDS, a)).transpose()?;
         let location = d.location.as_deref().map(LocationCode::parse).transpose()?;
-        Ok(Resolution { action, actor: d.by, note: d.reason, address: d.address, location })
+        Ok(Resolution { action, actor, note, address, location })
     }
 }
 
@@ -529,6 +637,24 @@ mod tests {
             ),
             ("unknown payment", |d| d.payment = Some("cod".into()), "invalid_body", "payment must be paid or pending"),
             (
+                "nul in the ship-to name",
+                |d| d.ship_to.name = "Ada\u{0}".into(),
+                "invalid_body",
+                "ship_to.name must not contain control characters such as NUL (found U+0000)",
+            ),
+            (
+                "long address line",
+                |d| d.ship_to.line1 = "x".repeat(201),
+                "invalid_body",
+                "ship_to.line1 is longer than 200 characters",
+            ),
+            (
+                "not an iso currency",
+                |d| d.currency = "ABC".into(),
+                "invalid_currency",
+                "currency must be a three-letter ISO 4217 code (got \"ABC\")",
+            ),
+            (
                 "latitude off the globe",
                 |d| d.ship_to.lat = Some(90.5),
                 "invalid_coordinates",
@@ -549,6 +675,27 @@ mod tests {
         ];
         for &(name, edit, code, message) in cases {
             check_rejection(name, order(), edit, NewOrder::parse, code, message);
+        }
+    }
+
+    #[test]
+    fn page_limits_and_cursors_are_parsed() {
+        assert_eq!(page_limit(None, 50, MAX_PAGE_LIMIT), Ok(50));
+        assert_eq!(page_limit(Some(500), 50, MAX_PAGE_LIMIT), Ok(500));
+        for bad in [0, -1, 501] {
+            let e = page_limit(Some(bad), 50, MAX_PAGE_LIMIT).expect_err("out of range");
+            assert_eq!((e.code(), e.to_string().as_str()), ("invalid_query", "limit must be between 1 and 500"));
+        }
+        assert_eq!(
+            page_limit(Some(201), 50, 200).map_err(|e| e.to_string()),
+            Err("limit must be between 1 and 200".into())
+        );
+        let id = "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+        assert_eq!(page_cursor(Some(id.into())), Ok(Some(id.into())));
+        assert_eq!(page_cursor(None), Ok(None));
+        for bad in ["garbage", "", "0199A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B", "0199a1b2c3d47e5f8a9b0c1d2e3f4a5b0000"] {
+            let e = page_cursor(Some(bad.into())).expect_err(bad);
+            assert_eq!(e.code(), "invalid_query", "{bad}");
         }
     }
 
@@ -589,6 +736,18 @@ mod tests {
                 "invalid_quantity",
                 "quantity must not be negative (got -1)",
             ),
+            (
+                "nul in the carrier",
+                |d| d.carrier = Some("UP\u{0}S".into()),
+                "invalid_body",
+                "carrier must not contain control characters such as NUL (found U+0000)",
+            ),
+            (
+                "long tracking",
+                |d| d.tracking = Some("1".repeat(101)),
+                "invalid_body",
+                "tracking is longer than 100 characters",
+            ),
         ];
         for &(name, edit, code, message) in cases {
             check_rejection(name, shipment(), edit, NewShipment::parse, code, message);
@@ -607,7 +766,7 @@ mod tests {
         d.address = Some(ship_to());
         d.location = None;
         d.reason = String::new();
-        d.by = "x".repeat(MAX_ACTOR_LEN);
+        d.by = "é".repeat(crate::text::MAX_NAME_CHARS);
         let r = Resolution::parse(d).expect("valid resolution");
         assert_eq!(r.address, Some(ship_to()));
         assert_eq!(r.location, None);
@@ -616,7 +775,7 @@ mod tests {
     #[test]
     fn resolution_rejections() {
         type Case = (&'static str, fn(&mut ResolutionDraft), &'static str, &'static str);
-        let by = "by must name who acts (at most 100 characters)";
+        let by = "by is longer than 100 characters";
         let cases: &[Case] = &[
             (
                 "unknown action",
@@ -624,11 +783,29 @@ mod tests {
                 "invalid_body",
                 "action must be retry, override_location, approve_split, edit_address, cancel or dismiss",
             ),
-            ("blank by", |d| d.by = "  ".into(), "invalid_body", by),
+            ("blank by", |d| d.by = "  ".into(), "invalid_body", "by must not be empty"),
             ("long by", |d| d.by = "x".repeat(101), "invalid_body", by),
-            // Measured in bytes: 51 two-byte characters are 102 bytes.
-            ("long by in bytes", |d| d.by = "é".repeat(51), "invalid_body", by),
+            // Measured in characters: 101 two-byte characters.
+            ("long by in characters", |d| d.by = "é".repeat(101), "invalid_body", by),
             ("long reason", |d| d.reason = "x".repeat(1001), "invalid_body", "reason is longer than 1000 characters"),
+            (
+                "nul in by",
+                |d| d.by = "ana\u{0}".into(),
+                "invalid_body",
+                "by must not contain control characters such as NUL (found U+0000)",
+            ),
+            (
+                "nul in reason",
+                |d| d.reason = "\u{0}".into(),
+                "invalid_body",
+                "reason must not contain control characters such as NUL (found U+0000)",
+            ),
+            (
+                "nul in the corrected address",
+                |d| d.address = Some(ShipTo { city: "Port\u{0}land".into(), ..ShipTo::default() }),
+                "invalid_body",
+                "address.city must not contain control characters such as NUL (found U+0000)",
+            ),
             (
                 "address off the globe",
                 |d| d.address = Some(ShipTo { lon: Some(181.0), ..ShipTo::default() }),

@@ -21,17 +21,19 @@ pub mod order;
 pub mod outbox;
 pub mod routing;
 pub mod stock;
+pub mod text;
 
 pub use allocation::{allocate, AllocationPlan, AllocationRequest, Allocator, FewestLocations};
-pub use catalog::{Component, SkuDef};
-pub use channel::Channel;
+pub use catalog::{Component, SkuDef, SkuDraft};
+pub use channel::{Channel, ChannelDraft};
 pub use exception::{ExceptionKind, ExceptionStatus, OwnerRole, ResolutionAction, Severity};
 pub use ids::{ChannelName, ExternalOrderId, IdError, LocationCode, Quantity, Sku};
 pub use intake::{
     ImportRow, IntakeError, LineDraft, NewLine, NewOrder, NewShipment, OrderDraft, Resolution, ResolutionDraft,
     ShipmentDraft,
 };
-pub use location::{Address, Location, LocationKind};
+pub use location::{Address, Location, LocationDraft, LocationKind};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{ExpiredAction, IllegalTransition, OrderStatus, PaymentState, ServiceLevel, ShipTo};
 pub use stock::{LedgerKind, Position, StockDelta, StockError};
+pub use text::{Text, TextError, TextRule};

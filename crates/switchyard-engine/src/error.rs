@@ -6,7 +6,7 @@
 //! README's list of codes is checked against [`Code::ALL`] by a test.
 
 use switchyard_core::routing::PolicyErrors;
-use switchyard_core::{IdError, IllegalTransition, MoneyError, StockError};
+use switchyard_core::{IdError, IllegalTransition, IntakeError, MoneyError, StockError, TextError};
 use switchyard_store::StoreError;
 
 macro_rules! codes {
@@ -59,6 +59,7 @@ codes! {
     BelowReserved = "below_reserved",
     InsufficientStock = "insufficient_stock",
     InvalidRequest = "invalid_request",
+    ChannelInactive = "channel_inactive",
     // Ours.
     Internal = "internal",
     Unavailable = "unavailable",
@@ -95,6 +96,13 @@ pub enum Error {
     Id(#[from] IdError),
     #[error(transparent)]
     Money(#[from] MoneyError),
+    /// Input the core's intake refused (a text field, a draft), found at
+    /// the engine's door.
+    #[error(transparent)]
+    Intake(#[from] IntakeError),
+    /// The order's channel is switched off: it takes no new orders.
+    #[error("channel {0} is inactive and takes no new orders")]
+    ChannelInactive(String),
     #[error("row {index}: {source}")]
     Row { index: usize, source: Box<Error> },
     /// The write queue is full; the client should retry shortly.
@@ -102,6 +110,12 @@ pub enum Error {
     Overloaded,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<TextError> for Error {
+    fn from(e: TextError) -> Self {
+        Error::Intake(e.into())
+    }
 }
 
 impl Error {
@@ -134,6 +148,8 @@ impl Error {
                 MoneyError::Overflow => Code::AmountOverflow,
                 MoneyError::Negative => Code::InvalidAmount,
             },
+            Error::Intake(e) => Code::ALL.iter().copied().find(|c| c.as_str() == e.code()).unwrap_or(Code::InvalidBody),
+            Error::ChannelInactive(_) => Code::ChannelInactive,
             Error::Row { source, .. } => source.code(),
             Error::Overloaded => Code::Overloaded,
             Error::Store(StoreError::Unavailable(_) | StoreError::CommitFailed(_)) => Code::Unavailable,
@@ -162,6 +178,20 @@ mod tests {
             let s = c.as_str();
             assert!(s.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'), "{s}");
             assert!(seen.insert(s), "{s} twice");
+        }
+    }
+
+    #[test]
+    fn every_intake_code_is_a_code() {
+        let cases = [
+            IntakeError::NoOrderLines,
+            IntakeError::BadCursor("x".into()),
+            TextError::Empty { field: "by" }.into(),
+            IntakeError::NegativeUnitPrice { line: 1 },
+        ];
+        for e in cases {
+            let want = e.code();
+            assert_eq!(Error::Intake(e).code().as_str(), want);
         }
     }
 

@@ -48,7 +48,8 @@ pub use switchyard_store::StoreError;
 
 use switchyard_core::routing::Policy;
 use switchyard_core::{
-    Channel, ExpiredAction, ImportRow, Location, LocationCode, NewOrder, NewShipment, Position, Resolution, Sku, SkuDef,
+    Channel, ExpiredAction, ImportRow, Location, LocationCode, NewOrder, NewShipment, Position, Resolution, Sku,
+    SkuDef, Text, TextRule,
 };
 use switchyard_store::{Db, DecisionView, ExceptionView, ImportSummary, OrderView, PolicyRecord, Tx};
 
@@ -93,6 +94,13 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     ctx: Arc<Ctx>,
     writer: writer::Writer,
+}
+
+/// Who acts (`by`), as logged: the core's rule for names. Text reaching the
+/// engine as `&str` (reasons, notes, who acts) is parsed here, at the one
+/// door every entry point uses, before anything is queued.
+fn actor(by: &str) -> Result<String, Error> {
+    Ok(Text::parse("by", by, TextRule::NAME)?.into_string())
 }
 
 /// A PostgreSQL deadlock victim is retried this many times before the
@@ -182,7 +190,8 @@ impl Engine {
         safety_stock: Option<i64>,
         reason: &str,
     ) -> Result<Position, Error> {
-        let (now, sku, location, reason) = (self.now_ms(), sku.clone(), location.clone(), reason.to_owned());
+        let reason = Text::parse("reason", reason, TextRule::REASON)?.into_string();
+        let (now, sku, location) = (self.now_ms(), sku.clone(), location.clone());
         self.run(move |tx, ctx| {
             Box::pin(async move { reroute::count(tx, ctx, &sku, &location, on_hand, safety_stock, &reason, now).await })
         })
@@ -197,7 +206,8 @@ impl Engine {
         delta: i64,
         reason: &str,
     ) -> Result<Position, Error> {
-        let (now, sku, location, reason) = (self.now_ms(), sku.clone(), location.clone(), reason.to_owned());
+        let reason = Text::parse("reason", reason, TextRule::REASON.required())?.into_string();
+        let (now, sku, location) = (self.now_ms(), sku.clone(), location.clone());
         self.run(move |tx, _| Box::pin(async move { reroute::adjust(tx, &sku, &location, delta, &reason, now).await }))
             .await
     }
@@ -233,7 +243,8 @@ impl Engine {
     }
 
     pub async fn cancel_order(&self, id: &str, reason: &str) -> Result<OrderView, Error> {
-        let (now, i, reason) = (self.now_ms(), id.to_owned(), reason.to_owned());
+        let reason = Text::parse("reason", reason, TextRule::REASON)?.into_string();
+        let (now, i) = (self.now_ms(), id.to_owned());
         self.run(move |tx, ctx| Box::pin(async move { orders::cancel(tx, ctx, &i, &reason, now).await })).await?;
         self.must_get(id).await
     }
@@ -259,7 +270,9 @@ impl Engine {
         actor: &str,
         reason: &str,
     ) -> Result<OrderView, Error> {
-        let (now, i, actor, reason) = (self.now_ms(), id.to_owned(), actor.to_owned(), reason.to_owned());
+        let actor = Text::parse("by", actor, TextRule::NAME)?.into_string();
+        let reason = Text::parse("reason", reason, TextRule::REASON)?.into_string();
+        let (now, i) = (self.now_ms(), id.to_owned());
         let reject = reject.map(|(line, loc)| (line, loc.clone()));
         self.run(move |tx, ctx| {
             Box::pin(async move {
@@ -284,7 +297,9 @@ impl Engine {
 
     /// Saves a policy text (validated) as a new, inactive version.
     pub async fn save_policy(&self, body: &str, note: &str, by: &str) -> Result<PolicyRecord, Error> {
-        let (now, body, note, by) = (self.now_ms(), body.to_owned(), note.to_owned(), by.to_owned());
+        let note = Text::parse("note", note, TextRule::NOTE)?.into_string();
+        let by = actor(by)?;
+        let (now, body) = (self.now_ms(), body.to_owned());
         let version =
             self.run(move |tx, _| Box::pin(async move { policies::save(tx, &body, &note, &by, now).await })).await?;
         self.must_get_policy(version).await
@@ -292,7 +307,7 @@ impl Engine {
 
     /// Makes a saved version the active policy (validated again first).
     pub async fn activate_policy(&self, version: i64, by: &str) -> Result<PolicyRecord, Error> {
-        let (now, by) = (self.now_ms(), by.to_owned());
+        let (now, by) = (self.now_ms(), actor(by)?);
         self.run(move |tx, _| Box::pin(async move { policies::activate(tx, version, &by, now).await })).await?;
         self.must_get_policy(version).await
     }
@@ -300,7 +315,7 @@ impl Engine {
     /// Goes back to the version active before the current one (`None`: the
     /// built-in default).
     pub async fn rollback_policy(&self, by: &str) -> Result<Option<PolicyRecord>, Error> {
-        let (now, by) = (self.now_ms(), by.to_owned());
+        let (now, by) = (self.now_ms(), actor(by)?);
         let previous = self.run(move |tx, _| Box::pin(async move { policies::rollback(tx, &by, now).await })).await?;
         match previous {
             Some(v) => Ok(Some(self.must_get_policy(v).await?)),
@@ -310,7 +325,7 @@ impl Engine {
 
     /// Runs a version in shadow beside the active one, or stops shadowing.
     pub async fn set_shadow_policy(&self, version: Option<i64>, by: &str) -> Result<(), Error> {
-        let (now, by) = (self.now_ms(), by.to_owned());
+        let (now, by) = (self.now_ms(), actor(by)?);
         self.run(move |tx, _| Box::pin(async move { policies::shadow(tx, version, &by, now).await })).await
     }
 

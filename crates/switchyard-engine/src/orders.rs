@@ -34,6 +34,11 @@ pub(crate) async fn take(tx: &mut Tx, ctx: &Ctx, o: &NewOrder, now_ms: i64) -> R
             .ok_or_else(|| Error::NotFound { what: "order", key: format!("{}/{}", o.channel, o.external_id) })?;
         return Ok(Taken { id: existing, created: false });
     }
+    // A switched-off channel takes no new orders (a repeat delivery of one
+    // it took before was answered above). Failing here undoes the claim.
+    if catalog::channel_active(tx, &o.channel).await? == Some(false) {
+        return Err(Error::ChannelInactive(o.channel.to_string()));
+    }
     // An order from a channel nobody configured registers it.
     catalog::register_channel(tx, &o.channel, now_ms).await?;
     let mut wants = Vec::with_capacity(o.lines.len());

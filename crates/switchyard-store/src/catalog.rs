@@ -130,6 +130,13 @@ pub async fn register_channel(tx: &mut Tx, name: &ChannelName, now_ms: i64) -> R
     Ok(())
 }
 
+/// Whether the channel takes orders; `None` when nobody configured it and no
+/// order registered it yet.
+pub async fn channel_active(tx: &mut Tx, name: &ChannelName) -> Result<Option<bool>, StoreError> {
+    let row = tx.query_opt("SELECT active FROM channels WHERE name = $1", args![name.as_str()]).await?;
+    row.map(|r| r.bool(0)).transpose()
+}
+
 /// Every channel, by name.
 pub async fn list_channels(tx: &mut Tx) -> Result<Vec<Channel>, StoreError> {
     let rows = tx.query("SELECT name, display_name, settings, active FROM channels ORDER BY name", args![]).await?;

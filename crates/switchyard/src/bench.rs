@@ -2,7 +2,9 @@
 //!
 //! N clients post unique orders over HTTP for a fixed count or duration,
 //! optionally all for one hot SKU with little stock; the report gives
-//! orders/s, latency percentiles, errors, an oversell check read back
+//! orders/s and latency percentiles of acknowledged orders (2xx) only,
+//! errors apart (no answer, refused with a 4xx, server errors), an oversell
+//! check read back
 //! from the inventory API at the end and — when bench starts the server
 //! itself, as a child process — the server's own CPU time per order.
 
@@ -47,8 +49,17 @@ pub struct BenchArgs {
 
 struct Outcome {
     latency: Duration,
+    /// The HTTP status; 0 when no answer came (connection refused or reset,
+    /// timeout).
     status: u16,
     allocated: i64,
+}
+
+impl Outcome {
+    /// The server took the order (201, or 200 for a repeat).
+    fn acknowledged(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
 }
 
 pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<ExitCode> {
@@ -129,10 +140,12 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<ExitCode
     let code = report(&outcomes, elapsed, oversold, &args);
     if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
         let cpu = after - before;
+        let acknowledged = outcomes.iter().filter(|o| o.acknowledged()).count();
         println!(
-            "server CPU: {cpu:.2} s ({:.0}% of one core), {:.0} us per order (the load ran in this process)",
+            "server CPU: {cpu:.2} s ({:.0}% of one core), {:.0} us per acknowledged order \
+             (the load ran in this process)",
             100.0 * cpu / elapsed.as_secs_f64().max(1e-9),
-            1e6 * cpu / (outcomes.len().max(1) as f64)
+            1e6 * cpu / (acknowledged.max(1) as f64)
         );
     }
     Ok(code)
@@ -280,22 +293,28 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx.min(sorted.len() - 1)]
 }
 
+/// Prints the report. Only acknowledged orders count as orders (orders/s,
+/// latency); a request that got no answer or an error status is an error,
+/// counted apart by kind.
 fn report(outcomes: &[Outcome], elapsed: Duration, oversold: i64, args: &BenchArgs) -> ExitCode {
-    let mut lat: Vec<Duration> = outcomes.iter().map(|o| o.latency).collect();
+    let acknowledged: Vec<&Outcome> = outcomes.iter().filter(|o| o.acknowledged()).collect();
+    let mut lat: Vec<Duration> = acknowledged.iter().map(|o| o.latency).collect();
     lat.sort();
-    let ok = outcomes.iter().filter(|o| (200..300).contains(&o.status)).count();
+    let ok = acknowledged.len();
+    let unanswered = outcomes.iter().filter(|o| o.status == 0).count();
+    let refused = outcomes.iter().filter(|o| (300..500).contains(&o.status)).count();
     let server_errors = outcomes.iter().filter(|o| o.status >= 500).count();
     let errors = outcomes.len() - ok;
-    let filled = outcomes.iter().filter(|o| o.allocated > 0).count();
+    let filled = acknowledged.iter().filter(|o| o.allocated > 0).count();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "bench: {} clients, {} orders in {:.2}s{}",
+        "bench: {} clients, {} orders sent in {:.2}s, {ok} acknowledged{}",
         args.clients,
         outcomes.len(),
         elapsed.as_secs_f64(),
         if args.hot_sku { format!(" (hot SKU, {} units)", args.hot_stock) } else { String::new() }
     );
-    println!("orders/s: {:.1}", outcomes.len() as f64 / elapsed.as_secs_f64().max(1e-9));
+    println!("orders/s: {:.1}", ok as f64 / elapsed.as_secs_f64().max(1e-9));
     println!(
         "latency ms: p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
         ms(percentile(&lat, 0.50)),
@@ -304,7 +323,10 @@ fn report(outcomes: &[Outcome], elapsed: Duration, oversold: i64, args: &BenchAr
         ms(lat.last().copied().unwrap_or_default())
     );
     println!("accepted with stock: {filled}, backordered: {}", ok - filled.min(ok));
-    println!("errors: {errors} ({server_errors} server errors)");
+    println!(
+        "errors: {errors} ({unanswered} connection errors, {refused} refused with 3xx/4xx, \
+         {server_errors} server errors)"
+    );
     println!("oversold units: {oversold}");
     if oversold > 0 || errors > 0 {
         ExitCode::from(1)

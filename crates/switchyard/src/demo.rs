@@ -2,6 +2,10 @@
 //! with orders flowing in from several channels through the same code path
 //! as the API (`parse_order` then `Store::create_order`), and the shop's
 //! staff shipping, collecting payments, cancelling and restocking.
+//!
+//! The database lives in a directory of its own under the system's temporary
+//! directory, removed when the demo ends: by Ctrl-C, SIGTERM or SIGHUP, or an
+//! error (only a SIGKILL leaves it behind).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -170,13 +174,66 @@ const CUSTOMERS: [(&str, &str, &str, &str, &str, f64, f64); 8] = [
     ("Hana Kim", "Brooklyn", "NY", "11201", "US", 40.6943, -73.9903),
 ];
 
-pub async fn run(settings: Settings, orders_per_minute: u32) -> anyhow::Result<()> {
-    let path = std::env::temp_dir().join(format!("switchyard-demo-{}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+/// The demo's own temporary directory, removed (with the database, its WAL
+/// and shared-memory files) when dropped, so every way out of [`run`] cleans
+/// up. Open files in it are fine to remove on Unix: they vanish when closed.
+struct DemoDir(std::path::PathBuf);
+
+impl DemoDir {
+    fn create() -> anyhow::Result<DemoDir> {
+        let path = std::env::temp_dir().join(format!("switchyard-demo-{}", std::process::id()));
+        // A directory left by an earlier process with the same id (killed with
+        // SIGKILL) holds nothing of ours.
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(DemoDir(path))
     }
-    let db = path.display().to_string();
-    let engine = Arc::new(settings.engine_at(&db).await?);
+}
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir_all(&self.0) {
+            eprintln!("warning: could not remove the demo database {}: {e}", self.0.display());
+        }
+    }
+}
+
+/// Resolves when the process is asked to stop: Ctrl-C (SIGINT), SIGTERM or
+/// SIGHUP.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub async fn run(settings: Settings, orders_per_minute: u32) -> anyhow::Result<()> {
+    let dir = DemoDir::create()?;
+    let db = dir.0.join("demo.db").display().to_string();
+    let result = shop(&settings, &db, orders_per_minute).await;
+    drop(dir);
+    if result.is_ok() {
+        println!("Switchyard demo stopped; its database was removed.");
+    }
+    result
+}
+
+/// Seeds the shop at `db` and serves it until a stop signal.
+async fn shop(settings: &Settings, db: &str, orders_per_minute: u32) -> anyhow::Result<()> {
+    let engine = Arc::new(settings.engine_at(db).await?);
     seed(&engine).await?;
     let (config, _) = settings.server_config()?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
@@ -191,10 +248,16 @@ pub async fn run(settings: Settings, orders_per_minute: u32) -> anyhow::Result<(
     println!("Orders arrive from shopify, amazon, etsy, pos and wholesale. Ctrl-C to stop.");
     let state = AppState::new(engine.clone(), config);
     let traffic = tokio::spawn(traffic(engine.clone(), orders_per_minute.max(1)));
-    let result = switchyard_server::serve(listener, state).await;
+    // `serve` stops on Ctrl-C once its connections close; the demo stops at
+    // once on any stop signal (a browser's keep-alive connection must not
+    // keep it, and its files, around).
+    let result = tokio::select! {
+        r = switchyard_server::serve(listener, state) => r.map_err(anyhow::Error::from),
+        () = stop_signal() => Ok(()),
+    };
     traffic.abort();
-    result?;
-    Ok(())
+    let _ = traffic.await;
+    result
 }
 
 async fn seed(engine: &Engine) -> anyhow::Result<()> {

@@ -11,7 +11,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use switchyard_core::ImportRow;
-use switchyard_core::{LocationCode, Sku};
 use switchyard_engine::Error;
 
 use crate::settings::Settings;
@@ -33,8 +32,6 @@ pub fn parse_rows(reader: impl std::io::Read, progress: &ProgressBar) -> Result<
         let line = i + 2;
         let record = record.map_err(|e| format!("line {line}: {e}"))?;
         let field = |idx: usize| record.get(idx).unwrap_or("");
-        let sku = Sku::parse(field(sku_i)).map_err(|e| format!("line {line}: {e}"))?;
-        let location = LocationCode::parse(field(loc_i)).map_err(|e| format!("line {line}: {e}"))?;
         let on_hand: i64 = field(on_hand_i)
             .parse()
             .map_err(|_| format!("line {line}: on_hand {:?} is not a whole number", field(on_hand_i)))?;
@@ -50,8 +47,10 @@ pub fn parse_rows(reader: impl std::io::Read, progress: &ProgressBar) -> Result<
                     .ok_or_else(|| format!("line {line}: safety_stock {raw:?} is not a non-negative whole number"))?,
             ),
         };
-        let title = title_i.map(field).filter(|t| !t.is_empty()).unwrap_or(sku.as_str()).to_owned();
-        rows.push(ImportRow { sku, title, location, on_hand, safety_stock });
+        let title = title_i.map(|i| field(i).to_owned());
+        let row = ImportRow::parse(field(sku_i), title, field(loc_i), on_hand, safety_stock)
+            .map_err(|e| format!("line {line}: {e}"))?;
+        rows.push(row);
         progress.inc(1);
     }
     Ok(rows)

@@ -417,3 +417,165 @@ async fn the_demo_shop_takes_orders() {
         .expect("json");
     assert_eq!(locations.as_array().map(Vec::len), Some(4));
 }
+
+/// Starts `switchyard demo` with its temporary directory set to `tmp`;
+/// returns the process once its dashboard URL is printed, with that URL and
+/// a thread reading the rest of its output (the pipe must stay open: the
+/// demo prints more).
+fn start_demo(tmp: &std::path::Path) -> (Server, String, std::thread::JoinHandle<String>) {
+    use std::io::BufRead;
+    let mut child = Server(
+        Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["demo", "--listen", "127.0.0.1:0", "--orders-per-minute", "1200"])
+            .env("SWITCHYARD_API_TOKEN", "demo-test-token-0123456789")
+            .env("SWITCHYARD_LOG", "warn")
+            .env("TMPDIR", tmp)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start demo"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let url = lines
+        .by_ref()
+        .take(10)
+        .map_while(Result::ok)
+        .find_map(|l| l.trim().strip_prefix("Dashboard:").map(|u| u.trim().trim_end_matches('/').to_owned()))
+        .expect("the demo prints its dashboard URL");
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
+    (child, url, rest)
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").map_while(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        }
+        out.push(path);
+    }
+    out
+}
+
+/// Regression (issue 7): `demo` left about 5 MB of database files in the
+/// temporary directory after it exited. Stopped by Ctrl-C (SIGINT) or by
+/// SIGTERM, it leaves nothing behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_leaves_no_files_in_the_temporary_directory() {
+    for signal in ["INT", "TERM"] {
+        let tmp = std::env::temp_dir().join(format!("switchyard-demo-test-{}-{signal}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).expect("tmp");
+        let (mut demo, url, output) = start_demo(&tmp);
+        // Wait for orders, so the database and its WAL have been written.
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            let r = client
+                .get(format!("{url}/api/v1/orders?limit=3"))
+                .bearer_auth("demo-test-token-0123456789")
+                .send()
+                .await;
+            let v: serde_json::Value = match r {
+                Ok(r) => r.json().await.unwrap_or_default(),
+                Err(_) => serde_json::Value::Null,
+            };
+            if v["orders"].as_array().is_some_and(|o| o.len() >= 3) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(!files_under(&tmp).is_empty(), "the demo keeps its database under TMPDIR");
+        let pid = demo.0.id().to_string();
+        let sent = Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("kill");
+        assert!(sent.success());
+        let mut status = None;
+        for _ in 0..100 {
+            if let Some(s) = demo.0.try_wait().expect("wait") {
+                status = Some(s);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let status = status.unwrap_or_else(|| panic!("the demo did not stop on SIG{signal}"));
+        let output = output.join().expect("output");
+        assert!(status.success(), "SIG{signal}: {status}\n{output}");
+        let left = files_under(&tmp);
+        assert!(left.is_empty(), "SIG{signal} left {left:?}");
+        assert!(output.contains("its database was removed"), "SIG{signal}: {output}");
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+}
+
+/// A stand-in server for bench: setup requests (PUT, GET) succeed; of the
+/// orders posted, the first of every two gets its connection dropped, the
+/// second a 401.
+async fn refusing_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let posted = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let posted = posted.clone();
+            tokio::spawn(async move {
+                // Read the whole request (head and body): closing a socket
+                // with unread data resets it before the client reads.
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                let complete = |r: &[u8]| {
+                    let Some(end) = r.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+                    let head = String::from_utf8_lossy(&r[..end]).to_ascii_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    r.len() >= end + 4 + length
+                };
+                while !complete(&request) {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let reply: &[u8] = if request.starts_with(b"POST /api/v1/orders") {
+                    if posted.fetch_add(1, std::sync::atomic::Ordering::SeqCst).is_multiple_of(2) {
+                        return; // dropped: no answer
+                    }
+                    b"HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\
+                      connection: close\r\n\r\n{}"
+                } else {
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\
+                      connection: close\r\n\r\n{}"
+                };
+                let _ = socket.write_all(reply).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Regression (issue 7): `switchyard bench` counted connection errors as
+/// orders (2,431 orders/s beside 11,432 errors). Only acknowledged orders
+/// count; errors are reported apart, by kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_counts_only_acknowledged_orders_and_reports_errors_apart() {
+    let url = refusing_server().await;
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["bench", "--url", &url, "--token", "t", "--clients", "4", "--orders", "40"])
+            .output()
+            .expect("run bench")
+    })
+    .await
+    .expect("join");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "errors fail the run: {t}");
+    assert!(t.contains("40 orders sent") && t.contains(", 0 acknowledged"), "{t}");
+    assert!(t.contains("orders/s: 0.0\n"), "{t}");
+    assert!(t.contains("errors: 40 (20 connection errors, 20 refused with 3xx/4xx, 0 server errors)"), "{t}");
+}

@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use switchyard_core::{Channel, ChannelName};
-use switchyard_engine::Code;
+use switchyard_core::{Channel, ChannelDraft};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -51,16 +50,12 @@ async fn put_channel(
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<ChannelBody>,
 ) -> Result<Json<ChannelView>, ApiError> {
-    let name = ChannelName::parse(&name)?;
-    if body.settings.len() > 100 {
-        return Err(ApiError::new(Code::InvalidBody, "at most 100 settings"));
-    }
-    let channel = Channel {
-        display_name: body.display_name.unwrap_or_else(|| name.to_string()),
+    let channel = Channel::parse(ChannelDraft {
         name,
+        display_name: body.display_name,
         settings: body.settings,
         active: body.active,
-    };
+    })?;
     app.engine.put_channel(&channel).await?;
     Ok(Json(channel_view(channel)))
 }

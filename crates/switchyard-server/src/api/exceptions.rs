@@ -46,6 +46,7 @@ pub struct ExceptionList {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ExceptionParams {
     /// `open` (default), `resolved`, `dismissed` or `all`.
     pub status: Option<String>,
@@ -75,10 +76,7 @@ async fn list_exceptions(
             return Err(ApiError::new(Code::InvalidQuery, format!("unknown exception kind {k:?}")));
         }
     }
-    let limit = p.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::new(Code::InvalidQuery, "limit must be between 1 and 500"));
-    }
+    let limit = switchyard_core::intake::page_limit(p.limit, 100, switchyard_core::intake::MAX_PAGE_LIMIT)?;
     let filter = ExceptionFilter { status, kind: p.kind, order_id: p.order_id, limit };
     let now = app.engine.now_ms();
     let exceptions =

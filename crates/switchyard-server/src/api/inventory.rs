@@ -101,9 +101,6 @@ async fn adjust_inventory(
     if body.delta == 0 {
         return Err(ApiError::new(Code::InvalidQuantity, "delta must not be zero"));
     }
-    if body.reason.trim().is_empty() {
-        return Err(ApiError::new(Code::InvalidBody, "reason must not be empty"));
-    }
     app.engine.adjust_stock(&sku, &location, body.delta, &body.reason).await?;
     Ok(Json(inventory_view(&app, &sku).await?))
 }

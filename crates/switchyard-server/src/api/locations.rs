@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use switchyard_core::{Address, Location, LocationCode, LocationKind};
+use switchyard_core::{Address, Location, LocationDraft};
 use switchyard_engine::Code;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,6 +29,7 @@ pub struct AddressBody {
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LocationBody {
     pub name: String,
     /// `store`, `warehouse` or `dropship`.
@@ -89,10 +90,6 @@ fn location_view(l: Location) -> LocationView {
     }
 }
 
-fn check_coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<(), ApiError> {
-    Ok(switchyard_core::intake::check_coordinates(lat, lon)?)
-}
-
 /// Create or replace a location.
 #[utoipa::path(put, path = "/locations/{code}", tag = "locations",
     params(("code" = String, Path, description = "Location code")),
@@ -103,23 +100,10 @@ async fn put_location(
     ApiPath(code): ApiPath<String>,
     ApiJson(body): ApiJson<LocationBody>,
 ) -> Result<Json<LocationView>, ApiError> {
-    let code = LocationCode::parse(&code)?;
-    let kind = LocationKind::parse(&body.kind)
-        .ok_or_else(|| ApiError::new(Code::InvalidBody, "kind must be store, warehouse or dropship"))?;
-    check_coordinates(body.lat, body.lon)?;
-    if !switchyard_store::is_timezone(&body.timezone) {
-        return Err(ApiError::new(Code::InvalidBody, format!("timezone {:?} is not an IANA time zone", body.timezone)));
-    }
-    if body.name.trim().is_empty() {
-        return Err(ApiError::new(Code::InvalidBody, "name must not be empty"));
-    }
-    if body.priority < 0 {
-        return Err(ApiError::new(Code::InvalidBody, "priority must be 0 or more (lower is tried first)"));
-    }
-    let location = Location {
+    let location = Location::parse(LocationDraft {
         code,
         name: body.name,
-        kind,
+        kind: body.kind,
         address: Address {
             line1: body.address.line1,
             city: body.address.city,
@@ -135,7 +119,12 @@ async fn put_location(
         active: body.active,
         lead_time_days: body.lead_time_days,
         timezone: body.timezone,
-    };
+    })?;
+    // The zone database lives in the store, so this one check stays here.
+    if !switchyard_store::is_timezone(&location.timezone) {
+        let message = format!("timezone {:?} is not an IANA time zone", location.timezone);
+        return Err(ApiError::new(Code::InvalidBody, message));
+    }
     app.engine.put_location(&location).await?;
     Ok(Json(location_view(location)))
 }

@@ -136,21 +136,23 @@ fn yes() -> bool {
 }
 
 /// A JSON body that may be left out: an empty (or all-whitespace) body is
-/// `T::default()`.
+/// `T::default()`. Like [`ApiJson`]: malformed JSON is `invalid_json`, JSON
+/// of the wrong shape (an unknown field, a wrong type) `invalid_body`.
 fn optional_json<T: Default + DeserializeOwned>(bytes: &axum::body::Bytes) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(bytes).map_err(|e| ApiError::new(Code::InvalidJson, e.to_string()))
+    serde_json::from_slice(bytes).map_err(|e| {
+        let code = if e.is_data() { Code::InvalidBody } else { Code::InvalidJson };
+        ApiError::new(code, e.to_string())
+    })
 }
 
-/// Who acts, as logged: trimmed, at most 100 characters, `api` when blank.
-fn actor(by: &str) -> Result<String, ApiError> {
+/// Who acts, as logged: trimmed, `api` when blank (the engine applies the
+/// core's rule for names to it).
+fn actor(by: &str) -> String {
     let by = by.trim();
-    if by.len() > 100 {
-        return Err(ApiError::new(Code::InvalidBody, "by is longer than 100 characters"));
-    }
-    Ok(if by.is_empty() { "api".to_owned() } else { by.to_owned() })
+    if by.is_empty() { "api" } else { by }.to_owned()
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]

@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use switchyard_core::intake::ShipmentDraft;
-use switchyard_core::{LocationCode, NewShipment, OrderStatus};
+use switchyard_core::intake::{page_cursor, page_limit, ShipmentDraft, MAX_PAGE_LIMIT};
+use switchyard_core::{ChannelName, LocationCode, NewShipment, OrderStatus};
 use switchyard_engine::Code;
 use switchyard_store::{OrderFilter, OrderPage, OrderView};
 use utoipa::{IntoParams, ToSchema};
@@ -47,6 +47,7 @@ async fn create_order(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Only orders in this status.
     pub status: Option<String>,
@@ -54,7 +55,7 @@ pub struct ListParams {
     pub channel: Option<String>,
     /// Page size, 1–500 (default 50).
     pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page; anything else is refused (400).
     pub cursor: Option<String>,
 }
 
@@ -70,11 +71,14 @@ async fn list_orders(
             return Err(ApiError::new(Code::InvalidQuery, format!("unknown status {s:?}")));
         }
     }
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::new(Code::InvalidQuery, "limit must be between 1 and 500"));
-    }
-    let filter = OrderFilter { status: p.status, channel: p.channel, limit, cursor: p.cursor };
+    let limit = page_limit(p.limit, 50, MAX_PAGE_LIMIT)?;
+    let cursor = page_cursor(p.cursor)?;
+    // Channel names are case-insensitive, as when orders arrive.
+    let channel = match p.channel {
+        Some(c) => Some(ChannelName::parse(&c).map_err(|e| ApiError::new(Code::InvalidQuery, e.to_string()))?),
+        None => None,
+    };
+    let filter = OrderFilter { status: p.status, channel: channel.map(|c| c.to_string()), limit, cursor };
     Ok(Json(app.engine.list_orders(&filter).await?))
 }
 
@@ -166,7 +170,7 @@ async fn reroute_order(
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<OrderView>, ApiError> {
     let body: RerouteBody = optional_json(&body)?;
-    let by = actor(&body.by)?;
+    let by = actor(&body.by);
     Ok(Json(app.engine.reroute(&id, None, &by, body.reason.trim()).await?))
 }
 
@@ -197,6 +201,6 @@ async fn reject_allocation(
     if n < 1 {
         return Err(ApiError::new(Code::InvalidPath, "line numbers start at 1"));
     }
-    let by = actor(&body.by)?;
+    let by = actor(&body.by);
     Ok(Json(app.engine.reroute(&id, Some((n, &location)), &by, body.reason.trim()).await?))
 }

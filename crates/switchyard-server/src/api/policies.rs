@@ -148,7 +148,7 @@ async fn save_policy(
     State(app): State<AppState>,
     ApiJson(body): ApiJson<PolicyBody>,
 ) -> Result<(StatusCode, Json<PolicyView>), ApiError> {
-    let by = actor(&body.by)?;
+    let by = actor(&body.by);
     let (policy, text) = parse_policy(body.toml, body.policy)?;
     validate_fully(&app, &policy, &text).await?;
     let record = app.engine.save_policy(&text, &body.note, &by).await?;
@@ -190,7 +190,7 @@ async fn activate_policy(
     ApiPath(version): ApiPath<i64>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<PolicyView>, ApiError> {
-    let by = actor(&optional_json::<ActorBody>(&body)?.by)?;
+    let by = actor(&optional_json::<ActorBody>(&body)?.by);
     let record = saved_policy(&app, version).await?;
     let (policy, text) = parse_policy(Some(record.body), None)?;
     validate_fully(&app, &policy, &text).await?;
@@ -225,7 +225,7 @@ async fn rollback_policy(
     State(app): State<AppState>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<ActivePolicyView>, ApiError> {
-    let by = actor(&optional_json::<ActorBody>(&body)?.by)?;
+    let by = actor(&optional_json::<ActorBody>(&body)?.by);
     app.engine.rollback_policy(&by).await?;
     Ok(Json(active_view(&app).await?))
 }
@@ -255,7 +255,7 @@ async fn set_shadow(
     State(app): State<AppState>,
     ApiJson(body): ApiJson<ShadowBody>,
 ) -> Result<Json<ActivePolicyView>, ApiError> {
-    let by = actor(&body.by)?;
+    let by = actor(&body.by);
     if let Some(v) = body.version {
         let record = saved_policy(&app, v).await?;
         let (policy, text) = parse_policy(Some(record.body), None)?;
@@ -295,6 +295,7 @@ async fn preview_route(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LimitParams {
     pub limit: Option<i64>,
 }
@@ -308,10 +309,7 @@ async fn shadow_report(
     State(app): State<AppState>,
     ApiQuery(p): ApiQuery<LimitParams>,
 ) -> Result<Json<ComparisonReport>, ApiError> {
-    let limit = p.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::new(Code::InvalidQuery, "limit must be between 1 and 500"));
-    }
+    let limit = switchyard_core::intake::page_limit(p.limit, 100, switchyard_core::intake::MAX_PAGE_LIMIT)?;
     let pairs = app.engine.shadow_pairs(limit).await?;
     let orders = pairs
         .into_iter()

@@ -3,8 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use switchyard_core::{Component, Quantity, Sku, SkuDef};
-use switchyard_engine::Code;
+use switchyard_core::{Sku, SkuDef, SkuDraft};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -71,30 +70,13 @@ async fn put_sku(
     ApiPath(sku): ApiPath<String>,
     ApiJson(body): ApiJson<SkuBody>,
 ) -> Result<Json<SkuView>, ApiError> {
-    let sku = Sku::parse(&sku)?;
-    let mut components = Vec::new();
-    for c in body.components.unwrap_or_default() {
-        let component = Component { sku: Sku::parse(&c.sku)?, quantity: Quantity::new(c.quantity)? };
-        if components.iter().any(|x: &Component| x.sku == component.sku) {
-            return Err(ApiError::new(Code::InvalidBody, format!("component {} is listed twice", component.sku)));
-        }
-        components.push(component);
-    }
-    let mut tags: Vec<String> = Vec::new();
-    for t in body.tags {
-        let t = t.trim().to_owned();
-        if t.is_empty() || t.len() > 40 || !t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
-            return Err(ApiError::new(Code::InvalidBody, format!("tag {t:?} must be 1–40 letters, digits, - _ or .")));
-        }
-        if !tags.contains(&t) {
-            tags.push(t);
-        }
-    }
-    if tags.len() > 20 {
-        return Err(ApiError::new(Code::InvalidBody, "at most 20 tags"));
-    }
-    let def = SkuDef { sku, title: body.title, components, tags, allow_backorder: body.allow_backorder };
+    let def = SkuDef::parse(SkuDraft {
+        sku,
+        title: body.title,
+        components: body.components.unwrap_or_default().into_iter().map(|c| (c.sku, c.quantity)).collect(),
+        tags: body.tags,
+        allow_backorder: body.allow_backorder,
+    })?;
     app.engine.put_sku(&def).await?;
     Ok(Json(sku_view(def)))
 }

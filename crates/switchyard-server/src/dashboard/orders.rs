@@ -8,10 +8,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use switchyard_core::{Currency, Money, OrderStatus};
+use switchyard_core::intake::page_cursor;
+use switchyard_core::{ChannelName, Currency, Money, OrderStatus};
 use switchyard_store::{DecisionView, EventView, OrderFilter, OrderView};
 
-use super::page::{check_csrf, nav, render, short_time, Nav, PageError, PageForm, PagePath, PageQuery};
+use super::page::{api_page, check_csrf, nav, render, short_time, Nav, PageError, PageForm, PagePath, PageQuery};
 use crate::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -67,8 +68,13 @@ async fn orders_page(
     if let Some(s) = status.as_deref().filter(|s| OrderStatus::parse(s).is_none()) {
         return Err(PageError::Status(StatusCode::BAD_REQUEST, format!("{s:?} is not an order status")));
     }
-    let channel = q.channel.filter(|c| !c.is_empty());
-    let filter = OrderFilter { status: status.clone(), channel: channel.clone(), limit: 50, cursor: q.cursor };
+    let channel = match q.channel.filter(|c| !c.is_empty()) {
+        Some(c) => Some(ChannelName::parse(&c).map_err(|e| PageError::Status(StatusCode::BAD_REQUEST, e.to_string()))?),
+        None => None,
+    }
+    .map(|c| c.to_string());
+    let cursor = page_cursor(q.cursor).map_err(|e| api_page(e.into()))?;
+    let filter = OrderFilter { status: status.clone(), channel: channel.clone(), limit: 50, cursor };
     let page = state.engine.list_orders(&filter).await?;
     let counts = state.engine.status_counts().await?;
     let mut channels: Vec<String> =

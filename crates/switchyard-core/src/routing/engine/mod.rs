@@ -112,8 +112,7 @@ impl RoutingInput {
 }
 
 fn no_currency() -> Currency {
-    // ISO 4217 reserves XXX for "no currency"; a constant that always parses.
-    Currency::parse("XXX").expect("XXX is a valid currency code")
+    Currency::NONE
 }
 
 fn unknown_channel() -> ChannelName {

@@ -1,8 +1,9 @@
 //! The `switchyard` binary: one process for the API, the dashboard and the
 //! background sweeper, plus the operator commands (audit, import, export,
-//! bench, demo).
+//! bench, demo, policy, channel).
 
 mod bench;
+mod channel;
 mod demo;
 mod policy;
 mod settings;
@@ -73,6 +74,9 @@ enum Command {
     /// file, roll back.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Sales channels: see what a platform's payload becomes.
+    #[command(subcommand)]
+    Channel(channel::ChannelCommand),
 }
 
 fn main() -> ExitCode {
@@ -161,6 +165,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let settings = load(db, None)?;
             policy::run(cmd, &settings).await
         }
+        Command::Channel(cmd) => channel::run(cmd),
         Command::Bench(args) => {
             let settings = load(args.db.clone(), None)?;
             bench::run(args, settings).await

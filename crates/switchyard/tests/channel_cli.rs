@@ -1,0 +1,68 @@
+//! `switchyard channel parse <kind> <file>` as a person debugging a mapping
+//! runs it.
+
+use std::process::{Command, Output};
+
+fn switchyard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchyard")).args(args).output().expect("run switchyard")
+}
+
+fn fixture(path: &str) -> String {
+    format!("{}/../switchyard-channels/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scratch(name: &str, body: &str) -> std::path::PathBuf {
+    let p = std::env::temp_dir().join(format!("switchyard-channel-{}-{name}", std::process::id()));
+    std::fs::write(&p, body).expect("write");
+    p
+}
+
+#[test]
+fn channel_parse_prints_the_canonical_order() {
+    let out = switchyard(&["channel", "parse", "shopify", &fixture("shopify/orders_create_discounted.json")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(v["channel"], "shopify");
+    assert_eq!(v["external_id"], "820982911946154508");
+    assert_eq!(v["currency"], "USD");
+    assert_eq!(v["status"], "accepted");
+    assert_eq!(v["fulfilled_by"], "merchant");
+    assert_eq!(
+        v["lines"][0],
+        serde_json::json!({"sku": "TEE-RED-M", "quantity": 2, "unit_price": 2499, "discount": 500})
+    );
+    assert_eq!(v["ship_to"]["country"], "CA");
+    // A CSV of two purchase orders prints both.
+    let out = switchyard(&["channel", "parse", "wholesale", &fixture("wholesale/po.csv")]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v.as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn channel_parse_says_exactly_why_a_payload_is_refused() {
+    let bad = scratch(
+        "neg.json",
+        r#"{"id": 9, "currency": "USD", "line_items": [{"sku": "A", "quantity": -1, "price": "1.00"}]}"#,
+    );
+    let out = switchyard(&["channel", "parse", "shopify", bad.to_str().expect("path")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("shopify: line_items[0].quantity: must be at least 1 (got -1)"), "{err}");
+    assert!(out.stdout.is_empty());
+    // The core's intake rules apply too: a SKU with a space is refused.
+    let spaced = scratch(
+        "space.json",
+        r#"{"id": 9, "currency": "USD", "line_items": [{"sku": "A B", "quantity": 1, "price": "1.00"}],
+            "shipping_address": {"name": "A", "address1": "1 St", "city": "X", "zip": "97205", "country_code": "US"}}"#,
+    );
+    let out = switchyard(&["channel", "parse", "shopify", spaced.to_str().expect("path")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("order 9") && err.contains("sku"), "{err}");
+    let out = switchyard(&["channel", "parse", "myspace", bad.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("one of shopify, woocommerce"));
+    let _ = std::fs::remove_file(bad);
+    let _ = std::fs::remove_file(spaced);
+}

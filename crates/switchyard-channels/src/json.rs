@@ -112,6 +112,20 @@ impl<'a> At<'a> {
         crate::money::decimal_minor(&text, exponent).map_err(|e| self.err(e))
     }
 
+    /// An ISO 4217 currency code the core knows.
+    pub(crate) fn currency(&self) -> Result<switchyard_core::Currency, ParseError> {
+        switchyard_core::Currency::parse(self.str()?).map_err(|e| self.err(e.to_string()))
+    }
+
+    /// `true` or `false`; `false` when absent or null.
+    pub(crate) fn flag(&self) -> Result<bool, ParseError> {
+        match self.v {
+            Value::Null => Ok(false),
+            Value::Bool(b) => Ok(*b),
+            other => Err(self.err(format!("expected true or false, found {}", describe(other)))),
+        }
+    }
+
     /// Like [`At::decimal`], 0 when absent or null.
     pub(crate) fn opt_decimal(&self, exponent: u32) -> Result<i64, ParseError> {
         if self.is_null() {

@@ -13,9 +13,15 @@
 //! |---|---|
 //! | `shopify` | REST Admin `Order` JSON (the orders/create, /updated, /cancelled webhook body; a list) |
 //! | `woocommerce` | REST v3 order JSON, as the order.created / order.updated webhooks send it (or an array) |
+//! | `amazon` | SP-API Orders v0: `{"order": <getOrder or getOrders response>, "items": <getOrderItems response(s)>}` |
+//! | `etsy` | Open API v3 shop receipt JSON (`getShopReceipt`), or `getShopReceipts`' `{"count", "results"}` |
+//! | `ebay` | Sell Fulfillment API order JSON (`getOrder`), or `getOrders`' `{"orders": [...], "total"}` |
 //! | `pos` | Switchyard's own point-of-sale / pickup JSON |
 //! | `wholesale` | a purchase-order CSV, one row per line |
 
+pub mod amazon;
+pub mod ebay;
+pub mod etsy;
 mod json;
 mod money;
 pub mod pos;
@@ -177,7 +183,10 @@ pub fn adapter(kind: Kind) -> Option<&'static dyn Adapter> {
         Kind::Woocommerce => Some(&woocommerce::WooCommerce),
         Kind::Pos => Some(&pos::Pos),
         Kind::Wholesale => Some(&wholesale::Wholesale),
-        Kind::Amazon | Kind::Etsy | Kind::Ebay | Kind::Api => None,
+        Kind::Amazon => Some(&amazon::Amazon),
+        Kind::Etsy => Some(&etsy::Etsy),
+        Kind::Ebay => Some(&ebay::Ebay),
+        Kind::Api => None,
     }
 }
 
@@ -186,5 +195,35 @@ pub fn parse(kind: Kind, payload: &[u8]) -> Result<Vec<ChannelOrder>, ParseError
     match adapter(kind) {
         Some(a) => a.parse(payload),
         None => Err(ParseError::new(kind, "", "this kind has no payload parser yet")),
+    }
+}
+
+/// One order line given as a total for its quantity (WooCommerce's
+/// `subtotal`, Amazon's `ItemPrice`, eBay's `lineItemCost`) as canonical
+/// lines: one when the total divides by the quantity, else two (10.00 for 3:
+/// one at 3.34 and two at 3.33), so the order's total is kept to the minor
+/// unit. The line's `discount` stays whole, on the first of them.
+pub(crate) fn lines_from_total(sku: String, quantity: i64, total: i64, discount: i64) -> Vec<ChannelLine> {
+    let (base, extra) = (total / quantity, total % quantity);
+    if extra == 0 {
+        return vec![ChannelLine { sku, quantity, unit_price: base, discount }];
+    }
+    vec![
+        ChannelLine { sku: sku.clone(), quantity: extra, unit_price: base + 1, discount },
+        ChannelLine { sku, quantity: quantity - extra, unit_price: base, discount: 0 },
+    ]
+}
+
+/// Expedited or same-day shipping, from the words of a shipping method's
+/// code and title (`"Express"`, `"UPSNextDay"`, `"Same-day courier"`);
+/// `None` (standard) otherwise. Spaces, hyphens and case do not matter.
+pub(crate) fn service_level_from_words(words: &str) -> Option<&'static str> {
+    let squeezed: String = words.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    if squeezed.contains("sameday") {
+        Some("same_day")
+    } else if ["express", "expedited", "priority", "overnight", "nextday"].iter().any(|w| squeezed.contains(w)) {
+        Some("expedited")
+    } else {
+        None
     }
 }

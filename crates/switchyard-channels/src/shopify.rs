@@ -76,7 +76,7 @@ fn order(o: &At) -> Result<ChannelOrder, ParseError> {
     for s in o.get("shipping_lines").opt_array()? {
         shipping = shipping.checked_add(s.get("price").opt_decimal(exp)?).ok_or_else(|| s.err("total too large"))?;
         let words = format!("{} {}", s.get("code").text()?, s.get("title").text()?).to_lowercase();
-        service = service.or(service_level(&words));
+        service = service.or(crate::service_level_from_words(&words));
     }
     let address =
         if o.get("shipping_address").is_null() { o.get("billing_address") } else { o.get("shipping_address") };
@@ -93,17 +93,6 @@ fn order(o: &At) -> Result<ChannelOrder, ParseError> {
         fulfilled_by: FulfilledBy::Merchant,
         shipping,
     })
-}
-
-/// Expedited or same-day shipping methods, from their code and title.
-fn service_level(words: &str) -> Option<&'static str> {
-    if words.contains("same day") || words.contains("same-day") {
-        Some("same_day")
-    } else if ["express", "expedited", "priority", "overnight", "next day"].iter().any(|w| words.contains(w)) {
-        Some("expedited")
-    } else {
-        None
-    }
 }
 
 fn line(item: &At, exp: u32) -> Result<ChannelLine, ParseError> {

@@ -100,15 +100,7 @@ fn line(item: &At, exp: u32) -> Result<Vec<ChannelLine>, ParseError> {
     if total > subtotal {
         return Err(item.get("total").err("is more than the line's subtotal"));
     }
-    let (base, extra) = (subtotal / quantity, subtotal % quantity);
-    let discount = subtotal - total;
-    if extra == 0 {
-        return Ok(vec![ChannelLine { sku, quantity, unit_price: base, discount }]);
-    }
-    Ok(vec![
-        ChannelLine { sku: sku.clone(), quantity: extra, unit_price: base + 1, discount },
-        ChannelLine { sku, quantity: quantity - extra, unit_price: base, discount: 0 },
-    ])
+    Ok(crate::lines_from_total(sku, quantity, subtotal, subtotal - total))
 }
 
 fn ship_to(a: &At) -> Result<ShipTo, ParseError> {

@@ -40,6 +40,30 @@ fn channel_parse_prints_the_canonical_order() {
 }
 
 #[test]
+fn channel_parse_pairs_an_amazon_order_with_its_items() {
+    // The file holds {"order": <getOrder response>, "items": <getOrderItems response>}.
+    let out = switchyard(&["channel", "parse", "amazon", &fixture("amazon/afn_shipped_de.json")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(v["channel"], "amazon");
+    assert_eq!(v["external_id"], "302-1122334-5566778");
+    assert_eq!(v["status"], "shipped");
+    assert_eq!(v["fulfilled_by"], "marketplace", "Fulfilled by Amazon: recorded, never routed");
+    assert_eq!(v["lines"][0], serde_json::json!({"sku": "MUG-BLU", "quantity": 2, "unit_price": 1999}));
+    let out = switchyard(&["channel", "parse", "amazon", &fixture("amazon/mfn_unshipped_promotion.json")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!((v["status"].as_str(), v["fulfilled_by"].as_str()), (Some("accepted"), Some("merchant")));
+    // A getOrder response alone is refused: it does not carry the items.
+    let alone = scratch("amazon-alone.json", r#"{"payload": {"AmazonOrderId": "113-1", "OrderStatus": "Unshipped"}}"#);
+    let out = switchyard(&["channel", "parse", "amazon", alone.to_str().expect("path")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("amazon: the payload: is an Amazon response on its own"), "{err}");
+    let _ = std::fs::remove_file(alone);
+}
+
+#[test]
 fn channel_parse_says_exactly_why_a_payload_is_refused() {
     let bad = scratch(
         "neg.json",

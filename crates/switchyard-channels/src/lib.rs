@@ -26,6 +26,7 @@ mod json;
 mod money;
 pub mod pos;
 pub mod shopify;
+pub mod webhook;
 pub mod wholesale;
 pub mod woocommerce;
 
@@ -35,42 +36,9 @@ use switchyard_core::{OrderStatus, ShipTo};
 
 pub use money::{decimal_minor, scaled_minor};
 
-/// The platforms Switchyard speaks to (`api` is a plain `POST /api/v1/orders`
-/// client and has no adapter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Shopify,
-    Woocommerce,
-    Amazon,
-    Etsy,
-    Ebay,
-    Pos,
-    Wholesale,
-    Api,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 8] =
-        [Kind::Shopify, Kind::Woocommerce, Kind::Amazon, Kind::Etsy, Kind::Ebay, Kind::Pos, Kind::Wholesale, Kind::Api];
-
-    pub fn parse(raw: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == raw)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Shopify => "shopify",
-            Kind::Woocommerce => "woocommerce",
-            Kind::Amazon => "amazon",
-            Kind::Etsy => "etsy",
-            Kind::Ebay => "ebay",
-            Kind::Pos => "pos",
-            Kind::Wholesale => "wholesale",
-            Kind::Api => "api",
-        }
-    }
-}
+/// The platforms Switchyard speaks to (the core's `ChannelKind`; `api` is a
+/// plain `POST /api/v1/orders` client and has no adapter).
+pub use switchyard_core::ChannelKind as Kind;
 
 /// Who ships the order: us (routed and reserved against our stock), or the
 /// marketplace from its own warehouse (Amazon FBA: recorded for reporting,

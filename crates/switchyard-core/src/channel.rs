@@ -8,11 +8,62 @@ use crate::ids::ChannelName;
 use crate::intake::{IntakeError, MAX_SETTINGS};
 use crate::text::{checked, TextRule};
 
+/// The platform a channel connection speaks to. `api` is a client of
+/// `POST /api/v1/orders` (the kind of a channel registered by its first
+/// order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Shopify,
+    Woocommerce,
+    Amazon,
+    Etsy,
+    Ebay,
+    Pos,
+    Wholesale,
+    #[default]
+    Api,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 8] = [
+        ChannelKind::Shopify,
+        ChannelKind::Woocommerce,
+        ChannelKind::Amazon,
+        ChannelKind::Etsy,
+        ChannelKind::Ebay,
+        ChannelKind::Pos,
+        ChannelKind::Wholesale,
+        ChannelKind::Api,
+    ];
+
+    pub fn parse(raw: &str) -> Option<ChannelKind> {
+        ChannelKind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Shopify => "shopify",
+            ChannelKind::Woocommerce => "woocommerce",
+            ChannelKind::Amazon => "amazon",
+            ChannelKind::Etsy => "etsy",
+            ChannelKind::Ebay => "ebay",
+            ChannelKind::Pos => "pos",
+            ChannelKind::Wholesale => "wholesale",
+            ChannelKind::Api => "api",
+        }
+    }
+}
+
 /// A channel (shopify, amazon, pos, ...). Orders may arrive from a channel
 /// before anyone configures it; it is then registered with default settings.
+/// Its secrets (a webhook secret, API credentials) are kept apart and are
+/// never part of this value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Channel {
     pub name: ChannelName,
+    #[serde(default)]
+    pub kind: ChannelKind,
     /// Free-form display name.
     pub display_name: String,
     /// Channel settings as string pairs (credentials are never stored here).
@@ -22,7 +73,7 @@ pub struct Channel {
 
 impl Channel {
     pub fn new(name: ChannelName) -> Self {
-        Self { display_name: name.to_string(), name, settings: BTreeMap::new(), active: true }
+        Self { display_name: name.to_string(), name, kind: ChannelKind::Api, settings: BTreeMap::new(), active: true }
     }
 }
 
@@ -30,6 +81,8 @@ impl Channel {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChannelDraft {
     pub name: String,
+    /// `api` when absent.
+    pub kind: Option<String>,
     /// The name itself when absent.
     pub display_name: Option<String>,
     pub settings: BTreeMap<String, String>,
@@ -41,6 +94,10 @@ impl Channel {
     /// and settings (at most 100; keys one line, values free text).
     pub fn parse(d: ChannelDraft) -> Result<Channel, IntakeError> {
         let name = ChannelName::parse(&d.name)?;
+        let kind = match d.kind.as_deref() {
+            None => ChannelKind::Api,
+            Some(raw) => ChannelKind::parse(raw).ok_or_else(|| IntakeError::UnknownChannelKind(raw.to_owned()))?,
+        };
         let display_name = match d.display_name {
             Some(n) => checked("display_name", n, TextRule::NAME)?,
             None => name.to_string(),
@@ -55,7 +112,7 @@ impl Channel {
                 checked("settings value", v, TextRule::SETTING_VALUE)?,
             );
         }
-        Ok(Channel { name, display_name, settings, active: d.active })
+        Ok(Channel { name, kind, display_name, settings, active: d.active })
     }
 }
 

@@ -146,6 +146,8 @@ pub enum IntakeError {
     NegativePriority,
     #[error("at most {MAX_SETTINGS} settings")]
     TooManySettings,
+    #[error("kind must be shopify, woocommerce, amazon, etsy, ebay, pos, wholesale or api")]
+    UnknownChannelKind(String),
     /// A list's `cursor` is not one this server handed out.
     #[error("cursor is not a next_cursor this server gave")]
     BadCursor(String),
@@ -176,7 +178,8 @@ impl IntakeError {
             | Self::TooManyTags
             | Self::UnknownLocationKind(_)
             | Self::NegativePriority
-            | Self::TooManySettings => "invalid_body",
+            | Self::TooManySettings
+            | Self::UnknownChannelKind(_) => "invalid_body",
             Self::BadCursor(_) | Self::LimitOutOfRange { .. } => "invalid_query",
         }
     }

@@ -15,12 +15,14 @@
 //! | `exceptions` | open/close with orders, a person's resolution, escalation |
 //! | `policies` | save, activate, roll back, shadow, preview |
 //! | `catalog` | locations, SKUs and bundles, channels |
+//! | `channel_intake` | a channel's orders in: create, cancel, pay; connections |
 //! | `outbox` | stock-level messages, consumers' claim/ack/retry |
 //! | `sessions` | dashboard sign-in sessions |
 //! | `workers` | the sweeper |
 
 mod allocate;
 mod catalog;
+mod channel_intake;
 pub mod clock;
 mod error;
 mod exceptions;
@@ -38,6 +40,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
+pub use channel_intake::{Outcome as ChannelOutcome, Received};
 pub use clock::{Clock, IdGen, ManualClock, SystemClock};
 pub use error::{Code, Error};
 pub use outbox::RetryPolicy;

@@ -11,6 +11,7 @@ mod compare;
 mod config;
 mod dashboard;
 mod error;
+mod hooks;
 mod limits;
 
 use std::sync::Arc;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_secs.max(1));
     Router::new()
         .merge(api::routes(state.clone()))
+        .merge(hooks::routes(state.clone()))
         .merge(dashboard::routes(state.clone()))
         .layer(axum::middleware::from_fn(move |req, next| limits::time_limit(timeout, req, next)))
         .layer(axum::middleware::map_response(limits::security_headers))

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use switchyard_core::{
-    Address, Channel, ChannelName, Component, Location, LocationCode, LocationKind, Quantity, Sku, SkuDef,
+    Address, Channel, ChannelKind, ChannelName, Component, Location, LocationCode, LocationKind, Quantity, Sku, SkuDef,
 };
 
 use crate::db::{placeholders, Row, Tx, Value};
@@ -108,10 +108,17 @@ pub async fn upsert_channel(tx: &mut Tx, c: &Channel, now_ms: i64) -> Result<(),
     let settings: serde_json::Map<String, serde_json::Value> =
         c.settings.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))).collect();
     tx.execute(
-        "INSERT INTO channels (name, display_name, settings, active, created_at) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO channels (name, display_name, settings, active, created_at, kind) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, \
-         settings = excluded.settings, active = excluded.active",
-        args![c.name.as_str(), &c.display_name, serde_json::Value::Object(settings).to_string(), c.active, now_ms],
+         settings = excluded.settings, active = excluded.active, kind = excluded.kind",
+        args![
+            c.name.as_str(),
+            &c.display_name,
+            serde_json::Value::Object(settings).to_string(),
+            c.active,
+            now_ms,
+            c.kind.as_str()
+        ],
     )
     .await?;
     Ok(())
@@ -139,8 +146,32 @@ pub async fn channel_active(tx: &mut Tx, name: &ChannelName) -> Result<Option<bo
 
 /// Every channel, by name.
 pub async fn list_channels(tx: &mut Tx) -> Result<Vec<Channel>, StoreError> {
-    let rows = tx.query("SELECT name, display_name, settings, active FROM channels ORDER BY name", args![]).await?;
+    let rows =
+        tx.query("SELECT name, display_name, settings, active, kind FROM channels ORDER BY name", args![]).await?;
     rows.iter().map(channel_from_row).collect()
+}
+
+/// One channel, by name.
+pub async fn get_channel(tx: &mut Tx, name: &ChannelName) -> Result<Option<Channel>, StoreError> {
+    let row = tx
+        .query_opt(
+            "SELECT name, display_name, settings, active, kind FROM channels WHERE name = $1",
+            args![name.as_str()],
+        )
+        .await?;
+    row.as_ref().map(channel_from_row).transpose()
+}
+
+/// Sets (or, with `None`, removes) a channel's webhook secret.
+pub async fn set_webhook_secret(tx: &mut Tx, name: &ChannelName, secret: Option<&str>) -> Result<(), StoreError> {
+    tx.execute("UPDATE channels SET webhook_secret = $2 WHERE name = $1", args![name.as_str(), secret]).await?;
+    Ok(())
+}
+
+/// A channel's webhook secret, if it has one.
+pub async fn webhook_secret(tx: &mut Tx, name: &ChannelName) -> Result<Option<String>, StoreError> {
+    let row = tx.query_opt("SELECT webhook_secret FROM channels WHERE name = $1", args![name.as_str()]).await?;
+    Ok(row.map(|r| r.opt_string(0)).transpose()?.flatten())
 }
 
 fn channel_from_row(r: &Row) -> Result<Channel, StoreError> {
@@ -148,7 +179,10 @@ fn channel_from_row(r: &Row) -> Result<Channel, StoreError> {
     let name = ChannelName::parse(&raw).map_err(|e| StoreError::corrupt(format!("channel name {raw:?}: {e}")))?;
     let settings = serde_json::from_str(&r.string(2)?)
         .map_err(|e| StoreError::corrupt(format!("settings of channel {name}: {e}")))?;
-    Ok(Channel { name, display_name: r.string(1)?, settings, active: r.bool(3)? })
+    let raw_kind = r.string(4)?;
+    let kind = ChannelKind::parse(&raw_kind)
+        .ok_or_else(|| StoreError::corrupt(format!("kind {raw_kind:?} of channel {name}")))?;
+    Ok(Channel { name, kind, display_name: r.string(1)?, settings, active: r.bool(3)? })
 }
 
 /// Whether the SKU is a bundle; `None` when there is no such SKU.

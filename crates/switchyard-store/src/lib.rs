@@ -14,6 +14,7 @@
 //! | [`catalog`] | locations, SKUs and bundles, channels |
 //! | [`orders`] | orders, lines, allocations, reservations, events, shipments |
 //! | [`routing`] | policy versions, decisions, per-day location counts |
+//! | [`deliveries`] | webhook deliveries already handled |
 //! | [`exceptions`] | the exception queue and its log |
 //! | [`sessions`] | dashboard sessions |
 //! | [`outbox`] | messages for channels and the notifier |
@@ -23,6 +24,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod db;
+pub mod deliveries;
 mod error;
 pub mod exceptions;
 mod model;

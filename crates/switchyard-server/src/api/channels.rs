@@ -1,4 +1,5 @@
-//! `/channels`: the sales channels orders come from, with their settings.
+//! `/channels`: the sales channels orders come from — connection records
+//! with their kind, settings and (write-only) webhook secret.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,8 @@ use switchyard_core::{Channel, ChannelDraft};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use switchyard_engine::Code;
 
 use super::{yes, ApiJson, ApiPath};
 use crate::error::ErrorBody;
@@ -21,6 +24,11 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelBody {
+    /// shopify, woocommerce, amazon, etsy, ebay, pos, wholesale or api (default).
+    pub kind: Option<String>,
+    /// The secret the platform signs webhooks with. Write-only: never
+    /// returned or logged; left as it is when absent, removed by `""`.
+    pub webhook_secret: Option<String>,
     pub display_name: Option<String>,
     /// Settings as string pairs, e.g. {"atp_buffer": "2"}.
     #[serde(default)]
@@ -32,13 +40,20 @@ pub struct ChannelBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChannelView {
     pub name: String,
+    pub kind: String,
     pub display_name: String,
     pub settings: BTreeMap<String, String>,
     pub active: bool,
 }
 
 fn channel_view(c: Channel) -> ChannelView {
-    ChannelView { name: c.name.to_string(), display_name: c.display_name, settings: c.settings, active: c.active }
+    ChannelView {
+        name: c.name.to_string(),
+        kind: c.kind.as_str().to_owned(),
+        display_name: c.display_name,
+        settings: c.settings,
+        active: c.active,
+    }
 }
 
 /// Create or replace a channel's settings.
@@ -52,11 +67,15 @@ async fn put_channel(
 ) -> Result<Json<ChannelView>, ApiError> {
     let channel = Channel::parse(ChannelDraft {
         name,
+        kind: body.kind,
         display_name: body.display_name,
         settings: body.settings,
         active: body.active,
     })?;
-    app.engine.put_channel(&channel).await?;
+    if body.webhook_secret.as_ref().is_some_and(|s| s.len() > 500 || s.chars().any(char::is_control)) {
+        return Err(ApiError::new(Code::InvalidBody, "webhook_secret must be at most 500 characters, one line"));
+    }
+    app.engine.put_connection(&channel, body.webhook_secret).await?;
     Ok(Json(channel_view(channel)))
 }
 

@@ -1,0 +1,131 @@
+//! `POST /hooks/{name}`: signed webhook deliveries from Shopify and
+//! WooCommerce become orders with reservations; bad signatures store
+//! nothing; repeats are idempotent; a cancellation releases the stock.
+
+mod common;
+
+use common::TestApp;
+use serde_json::{json, Value};
+use switchyard_channels::webhook::sign;
+
+both!(a_signed_shopify_webhook_takes_the_order_and_a_cancellation_releases_it);
+
+const SECRET: &str = "shpss_0123456789abcdef";
+
+fn fixture(path: &str) -> Vec<u8> {
+    let full = format!("{}/../switchyard-channels/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// Posts a delivery; (status, body).
+async fn deliver(app: &TestApp, name: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, Value) {
+    let mut req = app.client.post(app.url(&format!("/hooks/{name}"))).body(body.to_vec());
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    let res = req.send().await.expect("send");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn order_count(app: &TestApp) -> usize {
+    let (_, page) = app.get("/api/v1/orders?limit=500").await;
+    page["orders"].as_array().map_or(0, Vec::len)
+}
+
+async fn a_signed_shopify_webhook_takes_the_order_and_a_cancellation_releases_it(app: TestApp) {
+    app.location("WH", 1).await;
+    for sku in ["TEE-RED-M", "TOTE-NAT"] {
+        app.sku(sku, json!(null)).await;
+        app.stock(sku, "WH", 10).await;
+    }
+    let (s, v) = app
+        .put("/api/v1/channels/MyShop", json!({"kind": "shopify", "webhook_secret": SECRET, "display_name": "Web"}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((v["name"].as_str(), v["kind"].as_str()), (Some("myshop"), Some("shopify")));
+    let (_, list) = app.get("/api/v1/channels").await;
+    assert!(!list.to_string().contains(SECRET) && !v.to_string().contains(SECRET), "the secret is never returned");
+
+    let body = fixture("shopify/orders_create_discounted.json");
+    let signed = |body: &[u8], id: &str| {
+        vec![("x-shopify-hmac-sha256", sign(SECRET, body)), ("x-shopify-webhook-id", id.to_owned())]
+    };
+    // Unsigned, tampered, or signed with another secret: 401, nothing stored.
+    let (s, v) = deliver(&app, "myshop", &[], &body).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (401, Some("unauthorized")), "{v}");
+    let mut tampered = body.clone();
+    let at = tampered.iter().position(|b| *b == b'2').expect("a digit");
+    tampered[at] = b'9';
+    assert_eq!(deliver(&app, "myshop", &signed(&body, "t1"), &tampered).await.0, 401);
+    let forged = vec![("x-shopify-hmac-sha256", sign("guess", &body))];
+    assert_eq!(deliver(&app, "myshop", &forged, &body).await.0, 401);
+    assert_eq!(deliver(&app, "nobody", &signed(&body, "t2"), &body).await.0, 401, "no such connection");
+    assert_eq!(order_count(&app).await, 0);
+    assert_eq!(app.position("TEE-RED-M", "WH").await, (10, 0, 10));
+
+    let (s, v) = deliver(&app, "myshop", &signed(&body, "d1"), &body).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["orders"][0]["outcome"], "created", "{v}");
+    let id = v["orders"][0]["order_id"].as_str().expect("order id").to_owned();
+    let (_, o) = app.get(&format!("/api/v1/orders/{id}")).await;
+    assert_eq!((o["channel"].as_str(), o["external_id"].as_str()), (Some("myshop"), Some("820982911946154508")));
+    assert_eq!(o["status"], "accepted");
+    assert_eq!(app.position("TEE-RED-M", "WH").await, (10, 2, 8), "reserved the moment it landed");
+    assert_eq!(app.position("TOTE-NAT", "WH").await, (10, 1, 9));
+
+    // The same delivery again, and the same order in a new delivery: one order.
+    let (s, v) = deliver(&app, "myshop", &signed(&body, "d1"), &body).await;
+    assert_eq!((s, v["duplicate_delivery"].as_str()), (200, Some("d1")), "{v}");
+    let (s, v) = deliver(&app, "myshop", &signed(&body, "d2"), &body).await;
+    assert_eq!((s, v["orders"][0]["outcome"].as_str()), (200, Some("unchanged")), "{v}");
+    assert_eq!(order_count(&app).await, 1);
+    assert_eq!(app.position("TEE-RED-M", "WH").await, (10, 2, 8));
+
+    // orders/cancelled: the same order with cancelled_at set.
+    let mut cancelled: Value = serde_json::from_slice(&body).expect("json");
+    cancelled["cancelled_at"] = json!("2026-11-20T13:00:00-05:00");
+    let cancelled = serde_json::to_vec(&cancelled).expect("bytes");
+    let (s, v) = deliver(&app, "myshop", &signed(&cancelled, "d3"), &cancelled).await;
+    assert_eq!((s, v["orders"][0]["outcome"].as_str()), (200, Some("cancelled")), "{v}");
+    let (_, o) = app.get(&format!("/api/v1/orders/{id}")).await;
+    assert_eq!(o["status"], "cancelled");
+    assert_eq!(app.position("TEE-RED-M", "WH").await, (10, 0, 10), "the cancellation released the stock");
+    let (s, v) = deliver(&app, "myshop", &signed(&cancelled, "d4"), &cancelled).await;
+    assert_eq!((s, v["orders"][0]["outcome"].as_str()), (200, Some("unchanged")), "{v}");
+
+    // A signed payload that is not an order: 422 with where and why, nothing stored.
+    let junk = br#"{"id": 5, "currency": "USD", "line_items": []}"#;
+    let (s, v) = deliver(&app, "myshop", &signed(junk, "d5"), junk).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (422, Some("invalid_body")), "{v}");
+    assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains("line_items")), "{v}");
+    assert_eq!(order_count(&app).await, 1);
+    app.assert_audit_clean().await;
+}
+
+/// WooCommerce signs with `X-WC-Webhook-Signature`; its ping on webhook
+/// creation is answered; an unpaid order holds its stock as pending.
+#[tokio::test]
+async fn a_signed_woocommerce_webhook_takes_the_order() {
+    let app = common::spawn_app(common::Backend::Sqlite, |_| {}).await.expect("app");
+    app.location("WH", 1).await;
+    for sku in ["WOO-SINGLE", "product:23"] {
+        app.sku(sku, json!(null)).await;
+        app.stock(sku, "WH", 5).await;
+    }
+    let (s, _) = app.put("/api/v1/channels/woo", json!({"kind": "woocommerce", "webhook_secret": SECRET})).await;
+    assert_eq!(s, 200);
+    let ping = b"webhook_id=17";
+    let header = |b: &[u8]| vec![("x-wc-webhook-signature", sign(SECRET, b))];
+    assert_eq!(deliver(&app, "woo", &header(ping), ping).await.0, 200);
+    assert_eq!(deliver(&app, "woo", &[], ping).await.0, 401, "even a ping must be signed");
+    let body = fixture("woocommerce/order_created_processing.json");
+    let (s, v) = deliver(&app, "woo", &header(&body), &body).await;
+    assert_eq!((s, v["orders"][0]["outcome"].as_str()), (200, Some("created")), "{v}");
+    assert_eq!(app.position("WOO-SINGLE", "WH").await, (5, 2, 3));
+    assert_eq!(app.position("product:23", "WH").await, (5, 1, 4));
+    // A Shopify signature header on a WooCommerce connection is not its signature.
+    let wrong = vec![("x-shopify-hmac-sha256", sign(SECRET, &body))];
+    assert_eq!(deliver(&app, "woo", &wrong, &body).await.0, 401);
+    app.assert_audit_clean().await;
+}

@@ -1177,3 +1177,46 @@ proptest! {
         prop_assert_eq!(PolicyAllocator::default().allocate(&request), FewestLocations.allocate(&request));
     }
 }
+
+/// Issue 7: the shadow-report comparison was tested on hand-made JSON. It
+/// now reads what a `Decision` serializes to, typed, and agrees with the
+/// decision itself.
+#[test]
+fn the_shadow_comparison_reads_real_serialized_decisions() {
+    use super::compare::{differences, ComparisonTotals, DecisionSummary, Difference, RecordedDecision};
+    let stock = [("X", "FLAGSHIP", 1), ("Y", "STORE-2", 1), ("X", "WH-EAST", 1), ("Y", "WH-EAST", 1)];
+    let input = order(vec![line("X", 1), line("Y", 1)], 20000, &stock);
+    let whole = route(&input, &Policy::default(), NOW_MS);
+    let split = route(&input, &policy("[split]\nprefer_single_within_km = 100\n"), NOW_MS);
+    let recorded = |d: &Decision| -> RecordedDecision {
+        let json = serde_json::to_string(d).expect("a decision serializes");
+        serde_json::from_str(&json).expect("a recorded decision reads back")
+    };
+    let (a, b) = (DecisionSummary::of_recorded(&recorded(&whole)), DecisionSummary::of_recorded(&recorded(&split)));
+    assert_eq!(a, DecisionSummary::of(&whole), "the record says what the decision said");
+    assert_eq!(b, DecisionSummary::of(&split));
+    assert_eq!((a.locations.clone(), a.shipments, a.unfilled_units), (vec![code("WH-EAST")], 1, 0));
+    assert_eq!((b.locations.clone(), b.shipments), (vec![code("FLAGSHIP"), code("STORE-2")], 2));
+    assert!(a.max_distance_km > 500.0 && b.max_distance_km < 20.0, "{a:?} {b:?}");
+    let found = differences(&a, &b);
+    assert_eq!(
+        found[..2],
+        [
+            Difference::Locations {
+                current: vec![code("WH-EAST")],
+                candidate: vec![code("FLAGSHIP"), code("STORE-2")]
+            },
+            Difference::Shipments { current: 1, candidate: 2 },
+        ]
+    );
+    assert!(matches!(found[2], Difference::Distance { .. }), "{found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found[0].to_string(), "ships from FLAGSHIP + STORE-2 instead of WH-EAST");
+    assert!(differences(&a, &a).is_empty());
+    let mut totals = ComparisonTotals::default();
+    totals.add(&a, &b);
+    totals.add(&a, &a);
+    assert_eq!((totals.orders_compared, totals.orders_different, totals.more_shipments, totals.nearer), (2, 1, 1, 1));
+    // A record that is not a decision is an error, not an empty comparison.
+    assert!(serde_json::from_str::<RecordedDecision>("{\"plan\": {}}").is_err());
+}

@@ -163,11 +163,11 @@ pub(crate) async fn ship(tx: &mut Tx, ctx: &Ctx, id: &str, s: &NewShipment, now_
     let takes = shipment_takes(orders::open_at(tx, id, loc).await?, s)?;
     // The reservations behind those units, consumed in key order.
     let mut consume: BTreeMap<(String, i64), i64> = BTreeMap::new();
-    for (line_no, take) in &takes {
+    for (line_no, seq, take) in &takes {
         for (sku, per_unit) in orders::reservation_parts(tx, id, *line_no, loc).await? {
             *consume.entry((sku, *line_no)).or_default() += take * per_unit;
         }
-        orders::ship_allocation(tx, id, *line_no, loc, *take).await?;
+        orders::ship_allocation(tx, id, *line_no, *seq, *take).await?;
     }
     for ((sku, line_no), units) in &consume {
         let pos = stock::lock_existing(tx, sku, loc).await?;
@@ -195,17 +195,17 @@ pub(crate) async fn ship(tx: &mut Tx, ctx: &Ctx, id: &str, s: &NewShipment, now_
 }
 
 /// Matches a shipment's lines to the open allocated units at its location:
-/// (line_no, units) per line touched.
-fn shipment_takes(mut open: Vec<(i64, String, i64)>, s: &NewShipment) -> Result<Vec<(i64, i64)>, Error> {
+/// (line_no, allocation seq, units) per allocation touched.
+fn shipment_takes(mut open: Vec<(i64, i64, String, i64)>, s: &NewShipment) -> Result<Vec<(i64, i64, i64)>, Error> {
     let mut takes = Vec::new();
     for (sku, qty) in &s.lines {
         let mut left = qty.as_i64();
-        for (line_no, line_sku, units) in open.iter_mut() {
+        for (line_no, seq, line_sku, units) in open.iter_mut() {
             if line_sku == sku.as_str() && *units > 0 && left > 0 {
                 let take = left.min(*units);
                 *units -= take;
                 left -= take;
-                takes.push((*line_no, take));
+                takes.push((*line_no, *seq, take));
             }
         }
         if left > 0 {

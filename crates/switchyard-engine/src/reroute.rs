@@ -46,12 +46,12 @@ pub(crate) async fn release_scope(
         out.units += h.units;
         out.keys.push((h.sku.clone(), h.location.clone(), h.units));
     }
-    for (line_no, location, open) in orders::open_allocations(tx, id).await? {
-        if scope.is_some_and(|(l, loc)| l != line_no || loc.as_str() != location) {
+    for a in orders::open_allocations(tx, id).await? {
+        if scope.is_some_and(|(l, loc)| l != a.line_no || loc.as_str() != a.location) {
             continue;
         }
-        orders::release_allocation(tx, id, line_no, &location, open).await?;
-        orders::add_unfilled(tx, id, line_no, open).await?;
+        orders::release_allocation(tx, id, a.line_no, a.seq, a.units).await?;
+        orders::add_unfilled(tx, id, a.line_no, a.units).await?;
     }
     crate::outbox::atp_changed(tx, held.iter().map(|h| h.sku.as_str()), now_ms).await?;
     Ok(out)

@@ -103,11 +103,13 @@ async fn closed_orders_holding(tx: &mut Tx, drift: &mut Vec<String>) -> Result<(
 /// components per unit, and must have an allocation at all.
 async fn holds_vs_allocations(tx: &mut Tx, drift: &mut Vec<String>) -> Result<(), StoreError> {
     // `expected` is NULL when the reservation has no allocation.
-    let sql = "SELECT r.order_id, r.line_no, r.sku, r.location, r.held, \
-               r.per_unit * (a.quantity - a.shipped - a.released) \
-               FROM reservations r LEFT JOIN allocations a ON a.order_id = r.order_id \
+    // A line may have several allocations at one location (one per routing).
+    let sql = "SELECT r.order_id, r.line_no, r.sku, r.location, r.held, r.per_unit * a.open \
+               FROM reservations r LEFT JOIN (SELECT order_id, line_no, location, \
+               CAST(SUM(quantity - shipped - released) AS BIGINT) AS open FROM allocations \
+               GROUP BY order_id, line_no, location) a ON a.order_id = r.order_id \
                AND a.line_no = r.line_no AND a.location = r.location \
-               WHERE a.order_id IS NULL OR r.held <> r.per_unit * (a.quantity - a.shipped - a.released) \
+               WHERE a.order_id IS NULL OR r.held <> r.per_unit * a.open \
                ORDER BY r.order_id, r.line_no, r.sku, r.location";
     for r in tx.query(sql, args![]).await? {
         let (order, line, sku, loc, held) = (r.string(0)?, r.i64(1)?, r.string(2)?, r.string(3)?, r.i64(4)?);

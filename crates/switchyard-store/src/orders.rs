@@ -235,12 +235,14 @@ pub async fn reduce_reservation(tx: &mut Tx, id: &str, h: &Held, units: i64) -> 
     Ok(())
 }
 
-/// Adds line units placed at a location.
+/// Records line units placed at a location, as a new allocation of the
+/// line (numbered after its earlier ones): allocations made by different
+/// routings are never merged, so a released one stays as it was.
 pub async fn add_allocation(tx: &mut Tx, id: &str, line_no: i64, location: &str, units: i64) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO allocations (order_id, line_no, location, quantity, shipped, released) \
-         VALUES ($1, $2, $3, $4, 0, 0) ON CONFLICT (order_id, line_no, location) \
-         DO UPDATE SET quantity = allocations.quantity + excluded.quantity",
+        "INSERT INTO allocations (order_id, line_no, seq, location, quantity, shipped, released) \
+         SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, 0, 0 FROM allocations \
+         WHERE order_id = $1 AND line_no = $2",
         args![id, line_no, location, units],
     )
     .await?;
@@ -253,47 +255,44 @@ pub async fn release_all_allocations(tx: &mut Tx, id: &str) -> Result<(), StoreE
     Ok(())
 }
 
-/// (line_no, location, open units) of allocations with units neither shipped
-/// nor released.
-pub async fn open_allocations(tx: &mut Tx, id: &str) -> Result<Vec<(i64, String, i64)>, StoreError> {
+/// One allocation with units neither shipped nor released.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAllocation {
+    pub line_no: i64,
+    /// Which of the line's allocations.
+    pub seq: i64,
+    pub location: String,
+    pub units: i64,
+}
+
+/// The order's allocations with open units, by line and then as made.
+pub async fn open_allocations(tx: &mut Tx, id: &str) -> Result<Vec<OpenAllocation>, StoreError> {
     tx.query(
-        "SELECT line_no, location, quantity - shipped - released FROM allocations \
-         WHERE order_id = $1 AND quantity - shipped - released > 0 ORDER BY line_no, location",
+        "SELECT line_no, seq, location, quantity - shipped - released FROM allocations \
+         WHERE order_id = $1 AND quantity - shipped - released > 0 ORDER BY line_no, seq",
         args![id],
     )
     .await?
     .iter()
-    .map(|r| Ok((r.i64(0)?, r.string(1)?, r.i64(2)?)))
+    .map(|r| Ok(OpenAllocation { line_no: r.i64(0)?, seq: r.i64(1)?, location: r.string(2)?, units: r.i64(3)? }))
     .collect()
 }
 
-/// Releases `units` of a line's allocation at a location.
-pub async fn release_allocation(
-    tx: &mut Tx,
-    id: &str,
-    line_no: i64,
-    location: &str,
-    units: i64,
-) -> Result<(), StoreError> {
+/// Releases `units` of one of a line's allocations.
+pub async fn release_allocation(tx: &mut Tx, id: &str, line_no: i64, seq: i64, units: i64) -> Result<(), StoreError> {
     tx.execute(
-        "UPDATE allocations SET released = released + $1 WHERE order_id = $2 AND line_no = $3 AND location = $4",
-        args![units, id, line_no, location],
+        "UPDATE allocations SET released = released + $1 WHERE order_id = $2 AND line_no = $3 AND seq = $4",
+        args![units, id, line_no, seq],
     )
     .await?;
     Ok(())
 }
 
-/// Records `units` of a line's allocation at a location as shipped.
-pub async fn ship_allocation(
-    tx: &mut Tx,
-    id: &str,
-    line_no: i64,
-    location: &str,
-    units: i64,
-) -> Result<(), StoreError> {
+/// Records `units` of one of a line's allocations as shipped.
+pub async fn ship_allocation(tx: &mut Tx, id: &str, line_no: i64, seq: i64, units: i64) -> Result<(), StoreError> {
     tx.execute(
-        "UPDATE allocations SET shipped = shipped + $1 WHERE order_id = $2 AND line_no = $3 AND location = $4",
-        args![units, id, line_no, location],
+        "UPDATE allocations SET shipped = shipped + $1 WHERE order_id = $2 AND line_no = $3 AND seq = $4",
+        args![units, id, line_no, seq],
     )
     .await?;
     Ok(())
@@ -360,17 +359,18 @@ pub async fn open_units(tx: &mut Tx, id: &str) -> Result<i64, StoreError> {
     .i64(0)
 }
 
-/// (line_no, sku, open units) of the order's allocations at one location.
-pub async fn open_at(tx: &mut Tx, id: &str, location: &str) -> Result<Vec<(i64, String, i64)>, StoreError> {
+/// (line_no, seq, sku, open units) of the order's allocations at one
+/// location, by line and then as made.
+pub async fn open_at(tx: &mut Tx, id: &str, location: &str) -> Result<Vec<(i64, i64, String, i64)>, StoreError> {
     tx.query(
-        "SELECT l.line_no, l.sku, a.quantity - a.shipped - a.released FROM order_lines l \
+        "SELECT l.line_no, a.seq, l.sku, a.quantity - a.shipped - a.released FROM order_lines l \
          JOIN allocations a ON a.order_id = l.order_id AND a.line_no = l.line_no \
-         WHERE l.order_id = $1 AND a.location = $2 ORDER BY l.line_no",
+         WHERE l.order_id = $1 AND a.location = $2 ORDER BY l.line_no, a.seq",
         args![id, location],
     )
     .await?
     .iter()
-    .map(|r| Ok((r.i64(0)?, r.string(1)?, r.i64(2)?)))
+    .map(|r| Ok((r.i64(0)?, r.i64(1)?, r.string(2)?, r.i64(3)?)))
     .collect()
 }
 

@@ -267,11 +267,21 @@ fn override_plan(
     facts: &Facts<'_>,
     only: Option<&LocationCode>,
 ) -> Result<AllocationPlan, Error> {
+    let candidate = |l: &Location| CandidateLocation {
+        code: l.code.clone(),
+        priority: l.priority,
+        can_ship: l.can_ship,
+        can_pickup: l.can_pickup,
+        active: l.active,
+    };
+    let mut refusal = None;
     if let Some(o) = only {
-        if !locations.iter().any(|l| &l.code == o) {
+        let Some(l) = locations.iter().find(|l| &l.code == o) else {
             return Err(Error::UnknownLocation(o.to_string()));
-        }
+        };
+        refusal = candidate(l).refusal(facts.service_level, facts.pickup_location);
     }
+    let wanted: i64 = input.lines.iter().map(|l| l.quantity).sum();
     let request = AllocationRequest {
         lines: input
             .lines
@@ -280,20 +290,21 @@ fn override_plan(
             .collect(),
         service_level: facts.service_level,
         pickup_location: facts.pickup_location.cloned(),
-        locations: locations
-            .iter()
-            .filter(|l| only.is_none_or(|o| o == &l.code))
-            .map(|l| CandidateLocation {
-                code: l.code.clone(),
-                priority: l.priority,
-                can_ship: l.can_ship,
-                can_pickup: l.can_pickup,
-                active: l.active,
-            })
-            .collect(),
+        locations: locations.iter().filter(|l| only.is_none_or(|o| o == &l.code)).map(candidate).collect(),
         stock: input.stock,
     };
-    Ok(allocate(&request))
+    let plan = allocate(&request);
+    let unfilled: i64 = plan.lines.iter().map(|l| l.backordered).sum();
+    if let (Some(o), true) = (only, unfilled > 0) {
+        // A person chose this location: one that cannot fill what is left is
+        // refused with the reason, changing nothing (issue 7: it answered 200
+        // and left the exception open).
+        let why = refusal.unwrap_or_else(|| {
+            format!("it has only {} of the {wanted} unit(s) still to allocate available", wanted - unfilled)
+        });
+        return Err(Error::Conflict(format!("{o} cannot fill the order: {why}; nothing was changed")));
+    }
+    Ok(plan)
 }
 
 /// Carries out a plan: each reservation through `Position::reserve`, its

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use switchyard_core::{
     ChannelName, Currency, ExpiredAction, ExternalOrderId, LocationCode, NewLine, NewOrder, PaymentState, Quantity,
-    ServiceLevel, ShipTo, Sku, SkuDef,
+    Resolution, ResolutionAction, ServiceLevel, ShipTo, Sku, SkuDef,
 };
-use switchyard_engine::{Config, Engine, IdGen, ManualClock};
+use switchyard_engine::{Code, Config, Engine, IdGen, ManualClock};
 use switchyard_store::testing::{Backend, TestDb};
-use switchyard_store::OrderView;
+use switchyard_store::{ExceptionFilter, OrderView};
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {$(
@@ -31,6 +31,7 @@ macro_rules! both {
 }
 
 both!(
+    override_to_a_location_that_cannot_fill_the_order_is_refused_with_the_reason,
     a_rerouted_line_keeps_one_allocation_per_routing,
     counts_below_reserved_racing_intake_never_answer_below_reserved,
 );
@@ -94,9 +95,65 @@ fn order(ext: &str, units: i64, payment: PaymentState) -> NewOrder {
     }
 }
 
+/// (kind, status) of every exception of an order, oldest first.
+async fn exceptions_of(e: &Engine, order_id: &str) -> Vec<(String, String)> {
+    let filter =
+        ExceptionFilter { status: None, order_id: Some(order_id.to_owned()), limit: 100, ..Default::default() };
+    e.list_exceptions(&filter).await.expect("exceptions").into_iter().map(|x| (x.kind, x.status)).collect()
+}
+
 async fn assert_clean(e: &Engine) {
     let report = e.audit().await.expect("audit");
     assert!(report.is_clean(), "audit drift: {:?}", report.drift);
+}
+
+async fn get(e: &Engine, id: &str) -> OrderView {
+    e.get_order(id).await.expect("get").expect("exists")
+}
+
+/// Issue 7, defect 3: `override_location` to a location that cannot fill the
+/// order answered 200 and silently left the exception open.
+async fn override_to_a_location_that_cannot_fill_the_order_is_refused_with_the_reason(t: T) {
+    t.set_stock(&sku("X"), &loc("B"), 1, None, "count").await.expect("count");
+    let (o, _) = t.create_order(&order("o1", 3, PaymentState::Paid)).await.expect("order");
+    assert_eq!((o.status.as_str(), o.lines[0].backordered), ("backordered", 2));
+    let ex = exceptions_of(&t, &o.id).await;
+    assert_eq!(ex, vec![("backordered".to_owned(), "open".to_owned())]);
+    let open = t
+        .list_exceptions(&ExceptionFilter { status: Some("open".into()), limit: 10, ..Default::default() })
+        .await
+        .expect("list");
+    let over = |at: &str| Resolution {
+        action: ResolutionAction::OverrideLocation,
+        actor: "ana".into(),
+        note: "try there".into(),
+        address: None,
+        location: Some(loc(at)),
+    };
+    let ledger = t.audit().await.expect("audit").ledger_entries;
+    t.clock.set(NOW + 1);
+    // A has nothing; B has nothing left after the order took its one unit.
+    for at in ["A", "B"] {
+        let err = t.resolve_exception(&open[0].id, &over(at)).await.expect_err("cannot fill");
+        assert_eq!(err.code(), Code::InvalidRequest, "{err}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{at} cannot fill the order: it has only 0 of the 2 unit(s) still to allocate available; nothing \
+                     was changed"
+            )
+        );
+    }
+    // Nothing changed: the exception is open with no action logged, no stock moved.
+    let still = t.get_exception(&open[0].id).await.expect("get").expect("exists");
+    assert_eq!((still.status.as_str(), still.log.as_ref().map(Vec::len)), ("open", Some(1)));
+    assert_eq!(t.audit().await.expect("audit").ledger_entries, ledger);
+    // Stock arrives at A: the override fills the order and resolves it.
+    t.set_stock(&sku("X"), &loc("A"), 5, None, "restock").await.expect("count");
+    let done = t.resolve_exception(&open[0].id, &over("A")).await.expect("override");
+    assert_eq!(done.status, "resolved");
+    assert_eq!(get(&t, &o.id).await.status, "accepted");
+    assert_clean(&t).await;
 }
 
 /// Issue 7, defect 4: after a re-route, a 2-unit line showed one allocation

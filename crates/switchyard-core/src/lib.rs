@@ -19,6 +19,7 @@ pub mod location;
 pub mod money;
 pub mod order;
 pub mod outbox;
+pub mod repeat;
 pub mod routing;
 pub mod stock;
 

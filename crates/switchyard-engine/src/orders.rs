@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use switchyard_core::lifecycle::{self, Placement};
 use switchyard_core::outbox::Message;
+use switchyard_core::repeat::{self, Received};
 use switchyard_core::{
     address, ExceptionKind, ExpiredAction, IllegalTransition, NewOrder, NewShipment, OrderStatus, PaymentState,
 };
@@ -17,10 +18,14 @@ use crate::exceptions;
 use crate::{Ctx, Error};
 
 /// How a take went: the order's id, and whether it is new (false: the same
-/// channel and external id were seen before; nothing was written).
+/// channel and external id were seen before; no stock was touched).
 pub(crate) struct Taken {
     pub id: String,
     pub created: bool,
+    /// A repeat whose content differs from the first delivery: how it
+    /// differs (recorded on the original order's timeline; the caller
+    /// answers with [`Error::IdempotencyConflict`]).
+    pub conflict: Option<String>,
 }
 
 /// Takes an order: claims (channel, external_id), allocates and reserves,
@@ -32,7 +37,21 @@ pub(crate) async fn take(tx: &mut Tx, ctx: &Ctx, o: &NewOrder, now_ms: i64) -> R
         let existing = switchyard_store::views::find_order_id(tx, o.channel.as_str(), o.external_id.as_str())
             .await?
             .ok_or_else(|| Error::NotFound { what: "order", key: format!("{}/{}", o.channel, o.external_id) })?;
-        return Ok(Taken { id: existing, created: false });
+        let differences = repeat::differences(&orders::received(tx, &existing).await?, &Received::of(o));
+        let conflict = if differences.is_empty() {
+            None
+        } else {
+            let message = format!(
+                "{}/{} was received before with different content ({}); the original order is kept unchanged",
+                o.channel,
+                o.external_id,
+                differences.join("; ")
+            );
+            tracing::warn!(order_id = %existing, %message, "idempotency conflict");
+            orders::event(tx, &existing, now_ms, "idempotency_conflict", &format!("Repeat refused: {message}")).await?;
+            Some(message)
+        };
+        return Ok(Taken { id: existing, created: false, conflict });
     }
     // An order from a channel nobody configured registers it.
     catalog::register_channel(tx, &o.channel, now_ms).await?;
@@ -57,7 +76,7 @@ pub(crate) async fn take(tx: &mut Tx, ctx: &Ctx, o: &NewOrder, now_ms: i64) -> R
     let expires = (o.payment == PaymentState::Pending).then(|| now_ms.saturating_add(ctx.config.reservation_ttl_ms));
     orders::settle(tx, &id, status, expires, now_ms).await?;
     exceptions::apply(tx, ctx, &id, &fx, now_ms).await?;
-    Ok(Taken { id, created: true })
+    Ok(Taken { id, created: true, conflict: None })
 }
 
 /// The order's lines with unfilled units, as allocation wants them.

@@ -25,9 +25,8 @@ pub fn status(code: Code) -> StatusCode {
         | AmountOverflow | InvalidCoordinates | UnknownSku | UnknownLocation | AddressInvalid | InvalidPolicy => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        IllegalTransition | ExceedsAllocation | BelowReserved | InsufficientStock | InvalidRequest => {
-            StatusCode::CONFLICT
-        }
+        IllegalTransition | ExceedsAllocation | BelowReserved | InsufficientStock | InvalidRequest
+        | IdempotencyConflict => StatusCode::CONFLICT,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         Unavailable | Overloaded => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -5,6 +5,7 @@
 //! Primitives only: which status an order moves to, and when, is decided by
 //! the engine with the core's state machine.
 
+use switchyard_core::repeat::Received;
 use switchyard_core::{
     ChannelName, Currency, LocationCode, Money, NewOrder, NewShipment, OrderStatus, PaymentState, ServiceLevel, ShipTo,
     Sku,
@@ -52,8 +53,8 @@ pub async fn claim(tx: &mut Tx, id: &str, o: &NewOrder, status: OrderStatus, now
     let n = tx
         .execute(
             "INSERT INTO orders (id, channel, external_id, status, currency, total_minor, payment, \
-             service_level, pickup_location, ship_to, reservation_expires_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $11) \
+             service_level, pickup_location, ship_to, reservation_expires_at, created_at, updated_at, \
+             received_payment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $11, $7) \
              ON CONFLICT (channel, external_id) DO NOTHING",
             args![
                 id,
@@ -486,4 +487,23 @@ pub async fn set_ship_to(tx: &mut Tx, order_id: &str, ship_to_json: &str, now_ms
     tx.execute("UPDATE orders SET ship_to = $1, updated_at = $2 WHERE id = $3", args![ship_to_json, now_ms, order_id])
         .await?;
     Ok(())
+}
+
+/// What the order was first received with: currency, the payment state the
+/// first delivery said (unknown for orders taken before it was kept) and
+/// its lines.
+pub async fn received(tx: &mut Tx, id: &str) -> Result<Received, StoreError> {
+    let r = tx.query_one("SELECT currency, received_payment FROM orders WHERE id = $1", args![id]).await?;
+    let currency = Currency::parse(&r.string(0)?).map_err(StoreError::corrupt)?;
+    let payment = match r.opt_string(1)? {
+        None => None,
+        Some(p) => Some(PaymentState::parse(&p).ok_or_else(|| StoreError::corrupt(format!("payment {p:?}")))?),
+    };
+    let lines = tx
+        .query("SELECT sku, quantity, unit_price FROM order_lines WHERE order_id = $1 ORDER BY line_no", args![id])
+        .await?
+        .iter()
+        .map(|r| Ok((Sku::parse(&r.string(0)?).map_err(StoreError::corrupt)?, r.i64(1)?, r.i64(2)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Received { currency, payment, lines })
 }

@@ -13,3 +13,7 @@ ALTER TABLE allocations DROP CONSTRAINT allocations_pkey;
 ALTER TABLE allocations ADD PRIMARY KEY (order_id, line_no, seq);
 CREATE INDEX allocations_location ON allocations (order_id, location);
 
+-- The payment state the first delivery of an order said, so that a repeat
+-- delivery is compared with it (the current `payment` changes when paid).
+-- NULL for orders taken before: their repeats are not compared on payment.
+ALTER TABLE orders ADD COLUMN received_payment TEXT;

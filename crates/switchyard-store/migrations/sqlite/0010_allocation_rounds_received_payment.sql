@@ -21,3 +21,7 @@ DROP TABLE allocations;
 ALTER TABLE allocations_by_round RENAME TO allocations;
 CREATE INDEX allocations_location ON allocations (order_id, location);
 
+-- The payment state the first delivery of an order said, so that a repeat
+-- delivery is compared with it (the current `payment` changes when paid).
+-- NULL for orders taken before: their repeats are not compared on payment.
+ALTER TABLE orders ADD COLUMN received_payment TEXT;

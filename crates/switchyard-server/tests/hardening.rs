@@ -1,0 +1,60 @@
+//! Regressions of issue 7 ("Hardening") over real HTTP, on both backends,
+//! each named after its defect.
+
+mod common;
+
+use common::{order_body, TestApp};
+use serde_json::{json, Value};
+
+both!(a_repeat_with_different_content_answers_409_idempotency_conflict,);
+
+fn x_line(quantity: i64, unit_price: i64) -> Value {
+    json!([{"sku": "X", "quantity": quantity, "unit_price": unit_price}])
+}
+
+fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["error"]["code"], want_code, "{body}");
+}
+
+/// Issue 7, defect 2: the same `(channel, external_id)` posted again with
+/// different lines, currency or payment answered 200 with the original
+/// order and no sign of the mismatch.
+async fn a_repeat_with_different_content_answers_409_idempotency_conflict(app: TestApp) {
+    app.location("WH", 1).await;
+    app.sku("X", json!(null)).await;
+    app.sku("Y", json!(null)).await;
+    app.stock("X", "WH", 10).await;
+    let first = order_body("dup-1", x_line(1, 100));
+    let (s, original) = app.post("/api/v1/orders", first.clone()).await;
+    assert_eq!(s, 201, "{original}");
+    let id = original["id"].as_str().expect("id").to_owned();
+    let ledger = app.ledger_entries().await;
+
+    let mut more = first.clone();
+    more["lines"] = x_line(2, 100);
+    let mut other_sku = first.clone();
+    other_sku["lines"] = json!([{"sku": "Y", "quantity": 1, "unit_price": 100}]);
+    let mut euros = first.clone();
+    euros["currency"] = json!("EUR");
+    let mut unpaid = first.clone();
+    unpaid["payment"] = json!("pending");
+    for (what, body) in [("lines", more), ("lines", other_sku), ("currency", euros), ("payment", unpaid)] {
+        let (s, b) = app.post("/api/v1/orders", body).await;
+        assert_error(s, &b, 409, "idempotency_conflict");
+        let message = b["error"]["message"].as_str().expect("message");
+        assert!(message.contains(&format!("{what} ")), "names what differs ({what}): {message}");
+    }
+    // Nothing changed but the original order's timeline, which records each.
+    assert_eq!(app.ledger_entries().await, ledger);
+    assert_eq!(app.position("X", "WH").await, (10, 1, 9));
+    let (_, o) = app.get(&format!("/api/v1/orders/{id}")).await;
+    let conflicts = o["events"].as_array().expect("events").iter().filter(|e| e["kind"] == "idempotency_conflict");
+    assert_eq!(conflicts.count(), 4, "{o}");
+    assert_eq!(o["lines"], original["lines"]);
+    // An identical repeat is still the same order, 200.
+    let (s, again) = app.post("/api/v1/orders", first).await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["id"], id.as_str());
+    app.assert_audit_clean().await;
+}

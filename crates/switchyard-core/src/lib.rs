@@ -8,6 +8,7 @@
 
 pub mod address;
 pub mod allocation;
+pub mod availability;
 pub mod catalog;
 pub mod channel;
 pub mod exception;

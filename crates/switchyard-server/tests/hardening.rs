@@ -6,7 +6,10 @@ mod common;
 use common::{order_body, TestApp};
 use serde_json::{json, Value};
 
-both!(a_repeat_with_different_content_answers_409_idempotency_conflict,);
+both!(
+    a_repeat_with_different_content_answers_409_idempotency_conflict,
+    a_bundles_inventory_is_the_kits_its_components_make,
+);
 
 fn x_line(quantity: i64, unit_price: i64) -> Value {
     json!([{"sku": "X", "quantity": quantity, "unit_price": unit_price}])
@@ -57,4 +60,41 @@ async fn a_repeat_with_different_content_answers_409_idempotency_conflict(app: T
     assert_eq!(s, 200, "{again}");
     assert_eq!(again["id"], id.as_str());
     app.assert_audit_clean().await;
+}
+
+/// Issue 7, defect 6: `GET /inventory/{bundle}` answered `available: 0,
+/// locations: []` while its components covered 5 kits.
+async fn a_bundles_inventory_is_the_kits_its_components_make(app: TestApp) {
+    app.location("FLAG", 1).await;
+    app.location("WH", 2).await;
+    app.sku("MUG", json!(null)).await;
+    app.sku("CANDLE", json!(null)).await;
+    app.sku("GIFT", json!([{"sku": "MUG", "quantity": 1}, {"sku": "CANDLE", "quantity": 2}])).await;
+    app.stock("MUG", "FLAG", 4).await;
+    app.stock("CANDLE", "FLAG", 8).await;
+    app.stock("MUG", "WH", 3).await;
+    app.stock("CANDLE", "WH", 2).await;
+    let (s, inv) = app.get("/api/v1/inventory/GIFT").await;
+    assert_eq!(s, 200, "{inv}");
+    assert_eq!(
+        inv,
+        json!({"sku": "GIFT", "available": 5,
+               "locations": [{"location": "FLAG", "available": 4}, {"location": "WH", "available": 1}],
+               "components": [{"sku": "CANDLE", "quantity": 2}, {"sku": "MUG", "quantity": 1}]})
+    );
+    // A kit ordered takes its components; the bundle's availability follows.
+    let (s, o) = app
+        .post("/api/v1/orders", order_body("kit-1", json!([{"sku": "GIFT", "quantity": 1, "unit_price": 3000}])))
+        .await;
+    assert_eq!(s, 201, "{o}");
+    let (_, inv) = app.get("/api/v1/inventory/GIFT").await;
+    assert_eq!(inv["available"], 4, "{inv}");
+    // A plain SKU keeps its counts.
+    let (_, mug) = app.get("/api/v1/inventory/MUG").await;
+    assert_eq!(
+        mug["locations"][0],
+        json!({"location": "FLAG", "on_hand": 4, "reserved": 1, "safety_stock": 0,
+                                           "available": 3})
+    );
+    assert!(mug.get("components").is_none(), "{mug}");
 }

@@ -14,8 +14,12 @@ use crate::order::{status_after_allocation, IllegalTransition, OrderStatus, Paym
 pub enum Placement {
     /// `units` of `sku` reserved at `location`.
     Placed { units: i64, sku: String, location: String },
-    /// `units` of `sku` nothing could fill.
+    /// `units` of `sku` nothing could fill, waiting for a restock.
     Short { units: i64, sku: String },
+    /// `units` of `sku` nothing could fill, held for a person (the routing
+    /// decision did not backorder them: a pickup store that is short, a
+    /// split that needs approval, a SKU that may not be backordered).
+    Held { units: i64, sku: String },
 }
 
 impl fmt::Display for Placement {
@@ -23,6 +27,7 @@ impl fmt::Display for Placement {
         match self {
             Placement::Placed { units, sku, location } => write!(f, "{units} × {sku} at {location}"),
             Placement::Short { units, sku } => write!(f, "{units} × {sku} backordered"),
+            Placement::Held { units, sku } => write!(f, "{units} × {sku} not allocated (held for a person)"),
         }
     }
 }
@@ -317,5 +322,23 @@ mod tests {
         assert_eq!(blocked, Ok(None));
         let timeout = after_resolution(OrderStatus::OnHold, PaymentState::Pending, PaymentTimeout, &[], 0);
         assert_eq!(timeout, Ok(None));
+    }
+
+    /// Issue 7: a pickup order's timeline said a gift set was backordered,
+    /// and then its explanation that a backorder is not possible.
+    #[test]
+    fn a_held_pickup_line_is_not_called_backordered_on_the_timeline() {
+        let routed = Routed {
+            unfilled: 1,
+            backordered: 0,
+            held: Some((PickupUnavailable, "Pickup at Flagship is short".into())),
+            placements: vec![Placement::Held { units: 1, sku: "GIFT".into() }],
+            explanation: Some("Backorder and dropship are not possible for pickup orders.".into()),
+        };
+        let (status, fx) = on_taken(PaymentState::Paid, "r".into(), &routed, &[]);
+        assert_eq!(status, OrderStatus::OnHold);
+        assert_eq!(fx.events[1], ("allocated", "1 × GIFT not allocated (held for a person)".to_owned()));
+        assert!(fx.events.iter().all(|(_, m)| !m.contains("GIFT backordered")), "{:?}", fx.events);
+        assert_eq!(fx.open, vec![(PickupUnavailable, "Pickup at Flagship is short".to_owned())]);
     }
 }

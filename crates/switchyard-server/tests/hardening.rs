@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 both!(
     a_repeat_with_different_content_answers_409_idempotency_conflict,
     a_bundles_inventory_is_the_kits_its_components_make,
+    explanations_and_timelines_never_contradict_the_order,
 );
 
 fn x_line(quantity: i64, unit_price: i64) -> Value {
@@ -97,4 +98,43 @@ async fn a_bundles_inventory_is_the_kits_its_components_make(app: TestApp) {
                                            "available": 3})
     );
     assert!(mug.get("components").is_none(), "{mug}");
+}
+
+/// Issue 7, defect 5, end to end: an order's explanation says where it
+/// ships from (nothing has shipped when it is placed), and a pickup order
+/// short of a gift set is never called backordered on its timeline (its
+/// explanation says a backorder is not possible).
+async fn explanations_and_timelines_never_contradict_the_order(app: TestApp) {
+    app.location("STORE", 1).await;
+    app.sku("MUG", json!(null)).await;
+    app.sku("CANDLE", json!(null)).await;
+    app.sku("GIFT", json!([{"sku": "MUG", "quantity": 1}, {"sku": "CANDLE", "quantity": 1}])).await;
+    app.stock("MUG", "STORE", 5).await;
+    app.stock("CANDLE", "STORE", 5).await;
+    let (s, shipped) =
+        app.post("/api/v1/orders", order_body("e-1", json!([{"sku": "MUG", "quantity": 1, "unit_price": 900}]))).await;
+    assert_eq!(s, 201, "{shipped}");
+    let (_, o) = app.get(&format!("/api/v1/orders/{}", shipped["id"].as_str().expect("id"))).await;
+    let explanation = o["routing"][0]["explanation"].as_str().expect("explanation");
+    assert!(explanation.starts_with("Ships from STORE"), "{explanation}");
+    assert!(!explanation.contains("Shipped"), "{explanation}");
+
+    app.stock("CANDLE", "STORE", 1).await;
+    let mut pickup = order_body("e-2", json!([{"sku": "GIFT", "quantity": 2, "unit_price": 3000}]));
+    pickup["service_level"] = json!("pickup");
+    pickup["pickup_location"] = json!("STORE");
+    let (s, p) = app.post("/api/v1/orders", pickup).await;
+    assert_eq!(s, 201, "{p}");
+    assert_eq!(p["status"], "on_hold", "{p}");
+    let (_, p) = app.get(&format!("/api/v1/orders/{}", p["id"].as_str().expect("id"))).await;
+    let events: Vec<&str> =
+        p["events"].as_array().expect("events").iter().filter_map(|e| e["message"].as_str()).collect();
+    assert!(events.iter().all(|m| !m.contains("GIFT backordered")), "{events:?}");
+    assert!(events.contains(&"1 × GIFT at STORE; 1 × GIFT not allocated (held for a person)"), "{events:?}");
+    let explanation = p["routing"][0]["explanation"].as_str().expect("explanation");
+    assert!(explanation.contains("not possible for pickup orders"), "{explanation}");
+    let kinds: Vec<&str> =
+        p["exceptions"].as_array().expect("exceptions").iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, vec!["pickup_unavailable"]);
+    app.assert_audit_clean().await;
 }

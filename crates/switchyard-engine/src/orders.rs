@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use switchyard_core::lifecycle::{self, Placement};
+use switchyard_core::lifecycle::{self, Routed};
 use switchyard_core::outbox::Message;
 use switchyard_core::repeat::{self, Received};
 use switchyard_core::{
@@ -99,18 +99,18 @@ pub(crate) async fn pay(tx: &mut Tx, ctx: &Ctx, id: &str, now_ms: i64) -> Result
         return Err(Error::Conflict(format!("order {id} is already paid")));
     }
     let mut unfilled = orders::unfilled_units(tx, id).await?;
-    let mut again: Vec<Placement> = vec![];
+    let mut again: Option<Routed> = None;
     if order.status == OrderStatus::OnHold && unfilled > 0 {
         // The hold expired and the stock went back: allocate again.
         let wants = unfilled_wants(tx, id).await?;
         let of = orders::facts(tx, id).await?;
         let facts = Facts::of_order(&of, &order, vec![]);
         let routed = allocate_and_reserve(tx, ctx, id, &wants, &facts, Mode::Policy, now_ms).await?;
-        unfilled = routed.unfilled;
-        again = routed.placements;
+        unfilled = orders::unfilled_units(tx, id).await?;
+        again = Some(routed);
     }
     let open = exceptions::open_kinds(tx, id).await?;
-    let fx = lifecycle::on_paid(order.status, &open, unfilled, &again)?;
+    let fx = lifecycle::on_paid(order.status, &open, unfilled, again.as_ref())?;
     exceptions::apply(tx, ctx, id, &fx, now_ms).await?;
     orders::set_payment(tx, id, PaymentState::Paid).await?;
     orders::set_expiry(tx, id, None).await?;

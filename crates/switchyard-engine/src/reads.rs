@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use switchyard_core::availability::Availability;
+use switchyard_core::lifecycle::{exception_mismatches, ExceptionState};
 use switchyard_core::{Channel, Location, LocationCode, Position, Sku, SkuDef};
 use switchyard_store::{
     audit, catalog, views, AuditReport, DecisionView, ExceptionFilter, ExceptionView, OrderFilter, OrderPage,
@@ -138,10 +139,23 @@ impl Engine {
     }
 
     /// Recomputes every position from the ledger and every reservation from
-    /// the open orders, inside one snapshot.
+    /// the open orders, and checks every order's exceptions against its
+    /// state (the core's invariant), inside one snapshot.
     pub async fn audit(&self) -> Result<AuditReport, Error> {
         let mut tx = self.db.snapshot().await?;
-        let report = audit::audit(&mut tx).await?;
+        let mut report = audit::audit(&mut tx).await?;
+        for o in audit::order_exceptions(&mut tx).await? {
+            let state = ExceptionState {
+                status: o.status,
+                payment: o.payment,
+                unfilled: o.unfilled,
+                open: &o.open,
+                dismissed: &o.dismissed,
+            };
+            for problem in exception_mismatches(&state) {
+                report.drift.push(format!("order {}: {problem}", o.order_id));
+            }
+        }
         tx.rollback().await?;
         Ok(report)
     }

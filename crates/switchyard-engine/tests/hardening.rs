@@ -31,6 +31,8 @@ macro_rules! both {
 }
 
 both!(
+    paying_an_expired_hold_whose_unit_was_taken_opens_a_backordered_exception,
+    paying_an_expired_backordered_hold_after_a_restock_closes_the_stale_exception,
     override_to_a_location_that_cannot_fill_the_order_is_refused_with_the_reason,
     a_rerouted_line_keeps_one_allocation_per_routing,
     counts_below_reserved_racing_intake_never_answer_below_reserved,
@@ -109,6 +111,49 @@ async fn assert_clean(e: &Engine) {
 
 async fn get(e: &Engine, id: &str) -> OrderView {
     e.get_order(id).await.expect("get").expect("exists")
+}
+
+/// Issue 7, defect 1 (a): P1 pending holds the only unit, expires and goes
+/// `on_hold`; a paid P2 takes the unit; paying P1 made it `backordered`
+/// with no open `backordered` exception (never shown in the queue).
+async fn paying_an_expired_hold_whose_unit_was_taken_opens_a_backordered_exception(t: T) {
+    t.set_stock(&sku("X"), &loc("A"), 1, None, "count").await.expect("count");
+    let (p1, _) = t.create_order(&order("p1", 1, PaymentState::Pending)).await.expect("p1");
+    assert_eq!(p1.status, "pending_payment");
+    t.clock.set(NOW + TTL_MS);
+    assert_eq!(t.sweep().await.expect("sweep").expired, vec![p1.id.clone()]);
+    assert_eq!(get(&t, &p1.id).await.status, "on_hold");
+    let (p2, _) = t.create_order(&order("p2", 1, PaymentState::Paid)).await.expect("p2");
+    assert_eq!(p2.status, "accepted");
+    t.clock.set(NOW + TTL_MS + 1);
+    let paid = t.mark_paid(&p1.id).await.expect("pay p1");
+    assert_eq!(paid.status, "backordered");
+    assert_eq!(
+        exceptions_of(&t, &p1.id).await,
+        vec![("payment_timeout".to_owned(), "resolved".to_owned()), ("backordered".to_owned(), "open".to_owned())]
+    );
+    assert_clean(&t).await;
+}
+
+/// Issue 7, defect 1 (b): Q1 pending with no stock opens `backordered` and
+/// expires; the stock arrives; paying Q1 made it `accepted` with the stale
+/// `backordered` exception still open.
+async fn paying_an_expired_backordered_hold_after_a_restock_closes_the_stale_exception(t: T) {
+    let (q1, _) = t.create_order(&order("q1", 1, PaymentState::Pending)).await.expect("q1");
+    assert_eq!(q1.status, "pending_payment");
+    assert_eq!(exceptions_of(&t, &q1.id).await, vec![("backordered".to_owned(), "open".to_owned())]);
+    t.clock.set(NOW + TTL_MS);
+    assert_eq!(t.sweep().await.expect("sweep").expired, vec![q1.id.clone()]);
+    t.set_stock(&sku("X"), &loc("A"), 1, None, "restock").await.expect("count");
+    t.clock.set(NOW + TTL_MS + 1);
+    let paid = t.mark_paid(&q1.id).await.expect("pay q1");
+    assert_eq!(paid.status, "accepted");
+    assert_eq!(paid.lines[0].backordered, 0);
+    assert_eq!(
+        exceptions_of(&t, &q1.id).await,
+        vec![("backordered".to_owned(), "resolved".to_owned()), ("payment_timeout".to_owned(), "resolved".to_owned())]
+    );
+    assert_clean(&t).await;
 }
 
 /// Issue 7, defect 3: `override_location` to a location that cannot fill the

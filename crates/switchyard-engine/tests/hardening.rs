@@ -36,6 +36,7 @@ both!(
     override_to_a_location_that_cannot_fill_the_order_is_refused_with_the_reason,
     a_rerouted_line_keeps_one_allocation_per_routing,
     counts_below_reserved_racing_intake_never_answer_below_reserved,
+    a_location_avoided_after_a_reject_is_named_and_never_called_empty,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -278,5 +279,23 @@ async fn counts_below_reserved_racing_intake_never_answer_below_reserved(t: T) {
     for (location, p) in t.sku_positions(&sku("X")).await.expect("positions") {
         assert!(0 <= p.reserved && p.reserved <= p.on_hand, "0 <= reserved <= on_hand at {location}: {p:?}");
     }
+    assert_clean(&t).await;
+}
+
+/// Issue 7, defect 5 (end to end): after a location rejected an allocation,
+/// the re-route's explanation said the other one was "the only location
+/// holding all 2 items", though the rejecting location was avoided, not empty.
+async fn a_location_avoided_after_a_reject_is_named_and_never_called_empty(t: T) {
+    t.set_stock(&sku("X"), &loc("A"), 5, None, "count").await.expect("count");
+    t.set_stock(&sku("X"), &loc("B"), 5, None, "count").await.expect("count");
+    let (o, _) = t.create_order(&order("av-1", 2, PaymentState::Paid)).await.expect("order");
+    assert_eq!(o.lines[0].allocations[0].location, "A");
+    t.clock.set(NOW + 1);
+    let o = t.reroute(&o.id, Some((1, &loc("A"))), "store A", "not on the shelf").await.expect("reject");
+    let decisions = o.routing.as_ref().expect("decisions");
+    let explanation = &decisions.last().expect("the re-route's decision").explanation;
+    assert!(!explanation.contains("the only location holding"), "{explanation}");
+    assert!(explanation.contains("A is not used for SKU X: it could not find the item."), "{explanation}");
+    assert!(explanation.starts_with("Ships from B"), "{explanation}");
     assert_clean(&t).await;
 }

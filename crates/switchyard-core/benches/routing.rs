@@ -121,6 +121,7 @@ fn input() -> RoutingInput {
         locations,
         component_tags: BTreeMap::new(),
         stock,
+        avoid: Vec::new(),
     }
 }
 

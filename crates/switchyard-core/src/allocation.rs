@@ -30,6 +30,26 @@ pub struct CandidateLocation {
     pub active: bool,
 }
 
+impl CandidateLocation {
+    /// Why this location cannot serve an order at all (`None`: it can, stock
+    /// permitting): the rule the allocator filters candidates by.
+    pub fn refusal(&self, level: ServiceLevel, pickup_location: Option<&LocationCode>) -> Option<String> {
+        if !self.active {
+            return Some(format!("{} is inactive", self.code));
+        }
+        match level {
+            ServiceLevel::Pickup if pickup_location != Some(&self.code) => Some(match pickup_location {
+                Some(p) => format!("a pickup order is handed over at its pickup store {p}, not at {}", self.code),
+                None => "a pickup order needs its pickup store".to_owned(),
+            }),
+            ServiceLevel::Pickup if !self.can_pickup => Some(format!("{} does not offer pickup", self.code)),
+            ServiceLevel::Pickup => None,
+            _ if !self.can_ship => Some(format!("{} does not ship orders", self.code)),
+            _ => None,
+        }
+    }
+}
+
 /// Everything a decision needs: the order, the locations and a snapshot of
 /// the positions of every stock-holding SKU the order touches.
 #[derive(Debug, Clone)]
@@ -106,11 +126,7 @@ impl Allocator for FewestLocations {
         let mut eligible: Vec<&CandidateLocation> = req
             .locations
             .iter()
-            .filter(|l| l.active)
-            .filter(|l| match req.service_level {
-                ServiceLevel::Pickup => l.can_pickup && req.pickup_location.as_ref() == Some(&l.code),
-                _ => l.can_ship,
-            })
+            .filter(|l| l.refusal(req.service_level, req.pickup_location.as_ref()).is_none())
             .collect();
         eligible.sort_by(|a, b| a.priority.cmp(&b.priority).then_with(|| a.code.cmp(&b.code)));
 

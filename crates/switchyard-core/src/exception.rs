@@ -92,9 +92,18 @@ impl ExceptionKind {
         }
     }
 
-    /// Whether an open exception of this kind keeps the order from shipping.
+    /// Whether an open exception of this kind keeps the order from shipping
+    /// (it is `on_hold` while one is open). A pickup store that cannot hand
+    /// the order over holds it too, as it does when the order is taken.
     pub fn blocks_fulfilment(self) -> bool {
-        matches!(self, Self::AddressInvalid | Self::PaymentTimeout | Self::Unroutable | Self::SplitOverLimit)
+        matches!(
+            self,
+            Self::AddressInvalid
+                | Self::PaymentTimeout
+                | Self::Unroutable
+                | Self::SplitOverLimit
+                | Self::PickupUnavailable
+        )
     }
 
     /// The actions that make sense for this kind.

@@ -8,6 +8,7 @@
 
 pub mod address;
 pub mod allocation;
+pub mod availability;
 pub mod catalog;
 pub mod channel;
 pub mod exception;
@@ -19,6 +20,7 @@ pub mod location;
 pub mod money;
 pub mod order;
 pub mod outbox;
+pub mod repeat;
 pub mod routing;
 pub mod stock;
 pub mod text;

@@ -14,8 +14,12 @@ use crate::order::{status_after_allocation, IllegalTransition, OrderStatus, Paym
 pub enum Placement {
     /// `units` of `sku` reserved at `location`.
     Placed { units: i64, sku: String, location: String },
-    /// `units` of `sku` nothing could fill.
+    /// `units` of `sku` nothing could fill, waiting for a restock.
     Short { units: i64, sku: String },
+    /// `units` of `sku` nothing could fill, held for a person (the routing
+    /// decision did not backorder them: a pickup store that is short, a
+    /// split that needs approval, a SKU that may not be backordered).
+    Held { units: i64, sku: String },
 }
 
 impl fmt::Display for Placement {
@@ -23,6 +27,7 @@ impl fmt::Display for Placement {
         match self {
             Placement::Placed { units, sku, location } => write!(f, "{units} × {sku} at {location}"),
             Placement::Short { units, sku } => write!(f, "{units} × {sku} backordered"),
+            Placement::Held { units, sku } => write!(f, "{units} × {sku} not allocated (held for a person)"),
         }
     }
 }
@@ -102,7 +107,7 @@ pub fn on_taken(
 }
 
 /// The exceptions a full allocation settles.
-const SETTLED_BY_ALLOCATION: [ExceptionKind; 4] = [
+pub const SETTLED_BY_ALLOCATION: [ExceptionKind; 4] = [
     ExceptionKind::Backordered,
     ExceptionKind::Unroutable,
     ExceptionKind::PickupUnavailable,
@@ -172,31 +177,73 @@ pub fn on_rerouted(r: &Reroute<'_>, routed: &Routed) -> Result<Effects, IllegalT
 
 /// Payment arrived. `open` are the open exception kinds (a payment timeout
 /// among them closes now); `unfilled` the units still unfilled after any
-/// re-allocation; `reallocated` what that re-allocation placed.
+/// re-allocation; `routed` what that re-allocation (after a lapsed hold)
+/// achieved. Like a re-route, the exceptions follow the result: a full
+/// allocation settles the shortage kinds, a short one opens what explains
+/// it (issue 7: a paid order was `backordered` with no open `backordered`
+/// exception, or `accepted` with a stale one).
 pub fn on_paid(
     status: OrderStatus,
     open: &[ExceptionKind],
     unfilled: i64,
-    reallocated: &[Placement],
+    routed: Option<&Routed>,
 ) -> Result<Effects, IllegalTransition> {
     let mut fx = Effects::default();
     fx.close.push((ExceptionKind::PaymentTimeout, "paid", "payment received".to_owned()));
-    let still_open: Vec<ExceptionKind> = open.iter().copied().filter(|k| *k != ExceptionKind::PaymentTimeout).collect();
-    let target = if blocks(&still_open) {
+    let mut open_after: Vec<ExceptionKind> =
+        open.iter().copied().filter(|k| *k != ExceptionKind::PaymentTimeout).collect();
+    settle_shortages(&mut fx, &mut open_after, unfilled, routed, "allocated again after payment");
+    let target = if blocks(&open_after) {
         OrderStatus::OnHold
     } else {
         status_after_allocation(PaymentState::Paid, unfilled > 0)
     };
     let next = if target == status { status } else { status.transition(target)? };
     fx.status = Some(next);
-    let message = if reallocated.is_empty() {
+    let placements = routed.map_or(&[][..], |r| r.placements.as_slice());
+    let message = if placements.is_empty() {
         "Payment received".to_owned()
     } else {
-        let all: Vec<String> = reallocated.iter().map(ToString::to_string).collect();
+        let all: Vec<String> = placements.iter().map(ToString::to_string).collect();
         format!("Payment received; allocated again: {}", all.join("; "))
     };
     fx.events.push(("paid", message));
     Ok(fx)
+}
+
+/// Makes the shortage exceptions follow an allocation's result: with
+/// nothing unfilled every shortage kind closes; otherwise what the routing
+/// held or backordered opens, unless one of that kind is already open.
+/// `open_after` is updated to the kinds open afterwards.
+fn settle_shortages(
+    fx: &mut Effects,
+    open_after: &mut Vec<ExceptionKind>,
+    unfilled: i64,
+    routed: Option<&Routed>,
+    when: &str,
+) {
+    if unfilled == 0 {
+        for k in SETTLED_BY_ALLOCATION {
+            if open_after.contains(&k) {
+                fx.close.push((k, "allocated", format!("every unit is allocated ({when})")));
+            }
+        }
+        open_after.retain(|k| !SETTLED_BY_ALLOCATION.contains(k));
+        return;
+    }
+    let Some(routed) = routed else { return };
+    if let Some((kind, why)) = &routed.held {
+        if !open_after.contains(kind) {
+            fx.open.push((*kind, why.clone()));
+            open_after.push(*kind);
+        }
+    }
+    if routed.backordered > 0 && !open_after.contains(&ExceptionKind::Backordered) {
+        let short = routed.short();
+        let what = if short.is_empty() { format!("{} unit(s)", routed.backordered) } else { short.join(", ") };
+        fx.open.push((ExceptionKind::Backordered, format!("No location can fill {what} ({when})")));
+        open_after.push(ExceptionKind::Backordered);
+    }
 }
 
 /// The status after a shipment: shipped when nothing is left open or
@@ -208,25 +255,80 @@ pub fn after_shipment(status: OrderStatus, open_units: i64, unfilled: i64) -> Re
 
 /// After an exception is resolved: a held or backordered order with nothing
 /// left blocking moves on (accepted once everything is reserved). A payment
-/// timeout is settled only by paying.
+/// timeout is settled only by paying. An order that moves on to
+/// `backordered` gets the `backordered` exception that status needs, unless
+/// one is open (exceptions match the state).
 pub fn after_resolution(
     status: OrderStatus,
     payment: PaymentState,
     resolved: ExceptionKind,
     open: &[ExceptionKind],
     unfilled: i64,
-) -> Result<Option<OrderStatus>, IllegalTransition> {
+) -> Result<Effects, IllegalTransition> {
+    let mut fx = Effects::default();
     if !matches!(status, OrderStatus::OnHold | OrderStatus::Backordered)
         || resolved == ExceptionKind::PaymentTimeout
         || blocks(open)
     {
-        return Ok(None);
+        return Ok(fx);
     }
     let target = status_after_allocation(payment, unfilled > 0);
     if target == status {
-        return Ok(None);
+        return Ok(fx);
     }
-    status.transition(target).map(Some)
+    fx.status = Some(status.transition(target)?);
+    if target == OrderStatus::Backordered && !open.contains(&ExceptionKind::Backordered) {
+        let why = format!("{unfilled} unit(s) still unfilled after the {} exception was settled", resolved.as_str());
+        fx.open.push((ExceptionKind::Backordered, why));
+    }
+    Ok(fx)
+}
+
+/// An order's state as the exception invariant sees it: its status and
+/// payment, its line units not allocated anywhere, and the kinds of its
+/// open exceptions and of those a person dismissed (accepted as they are).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionState<'a> {
+    pub status: OrderStatus,
+    pub payment: PaymentState,
+    pub unfilled: i64,
+    pub open: &'a [ExceptionKind],
+    pub dismissed: &'a [ExceptionKind],
+}
+
+/// **Invariant: an order's exceptions always match its state.** Returns
+/// every way `s` breaks it (empty: it holds); `switchyard audit` reports
+/// them. The rules:
+///
+/// - a closed order (shipped, completed, cancelled) has no open exception;
+/// - an open shortage exception (`backordered`, `unroutable`,
+///   `pickup_unavailable`, `split_over_limit`) means units are unfilled;
+/// - a `backordered` order has a `backordered` exception, open (or
+///   dismissed by a person who accepted the wait);
+/// - an `on_hold` order has an exception that holds it, open (or dismissed);
+/// - an open `payment_timeout` means the order is unpaid.
+pub fn exception_mismatches(s: &ExceptionState<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    let listed = |kinds: &[ExceptionKind]| kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
+    if !s.status.is_open() && !s.open.is_empty() {
+        out.push(format!("is {} but has open exceptions ({})", s.status.as_str(), listed(s.open)));
+        return out;
+    }
+    let stale: Vec<ExceptionKind> = s.open.iter().copied().filter(|k| SETTLED_BY_ALLOCATION.contains(k)).collect();
+    if s.unfilled == 0 && !stale.is_empty() {
+        out.push(format!("has every unit allocated but open shortage exceptions ({})", listed(&stale)));
+    }
+    let has = |kind: ExceptionKind| s.open.contains(&kind) || s.dismissed.contains(&kind);
+    if s.status == OrderStatus::Backordered && !has(ExceptionKind::Backordered) {
+        out.push("is backordered but has no backordered exception".to_owned());
+    }
+    if s.status == OrderStatus::OnHold && !s.open.iter().chain(s.dismissed).any(|k| k.blocks_fulfilment()) {
+        out.push("is on_hold but no exception holds it".to_owned());
+    }
+    if s.payment == PaymentState::Paid && s.open.contains(&ExceptionKind::PaymentTimeout) {
+        out.push("is paid but has an open payment_timeout exception".to_owned());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -301,7 +403,8 @@ mod tests {
 
     #[test]
     fn paying_closes_the_timeout_and_a_shipment_finishes_the_order() {
-        let fx = on_paid(OrderStatus::OnHold, &[PaymentTimeout], 0, &[placed(1)]).expect("legal");
+        let routed = Routed { placements: vec![placed(1)], ..Routed::default() };
+        let fx = on_paid(OrderStatus::OnHold, &[PaymentTimeout], 0, Some(&routed)).expect("legal");
         assert_eq!(fx.status, Some(OrderStatus::Accepted));
         assert_eq!(fx.events[0].1, "Payment received; allocated again: 1 × TEE at WH");
         assert_eq!(after_shipment(OrderStatus::Accepted, 0, 0), Ok(OrderStatus::Shipped));
@@ -311,11 +414,110 @@ mod tests {
 
     #[test]
     fn resolving_the_last_blocker_releases_a_hold() {
-        let next = after_resolution(OrderStatus::OnHold, PaymentState::Paid, AddressInvalid, &[], 0);
-        assert_eq!(next, Ok(Some(OrderStatus::Accepted)));
+        let next = after_resolution(OrderStatus::OnHold, PaymentState::Paid, AddressInvalid, &[], 0).expect("legal");
+        assert_eq!((next.status, next.open), (Some(OrderStatus::Accepted), vec![]));
         let blocked = after_resolution(OrderStatus::OnHold, PaymentState::Paid, Backordered, &[AddressInvalid], 0);
-        assert_eq!(blocked, Ok(None));
+        assert_eq!(blocked, Ok(Effects::default()));
         let timeout = after_resolution(OrderStatus::OnHold, PaymentState::Pending, PaymentTimeout, &[], 0);
-        assert_eq!(timeout, Ok(None));
+        assert_eq!(timeout, Ok(Effects::default()));
+    }
+
+    /// Dismissing the exception that held a short order makes it
+    /// `backordered`: the `backordered` exception comes with the status.
+    #[test]
+    fn a_hold_dismissed_with_units_unfilled_opens_the_backordered_exception() {
+        let fx = after_resolution(OrderStatus::OnHold, PaymentState::Paid, Unroutable, &[], 2).expect("legal");
+        assert_eq!(fx.status, Some(OrderStatus::Backordered));
+        assert_eq!(
+            fx.open,
+            vec![(Backordered, "2 unit(s) still unfilled after the unroutable exception was settled".to_owned())]
+        );
+    }
+
+    fn state<'a>(status: OrderStatus, unfilled: i64, open: &'a [ExceptionKind]) -> ExceptionState<'a> {
+        ExceptionState { status, payment: PaymentState::Paid, unfilled, open, dismissed: &[] }
+    }
+
+    /// Issue 7 (a): paying an order whose lapsed hold finds no stock any more
+    /// opens the `backordered` exception its new status needs.
+    #[test]
+    fn paying_after_a_lapsed_hold_that_finds_no_stock_opens_a_backordered_exception() {
+        let routed = Routed {
+            unfilled: 1,
+            backordered: 1,
+            placements: vec![Placement::Short { units: 1, sku: "TEE".into() }],
+            ..Routed::default()
+        };
+        let fx = on_paid(OrderStatus::OnHold, &[PaymentTimeout], 1, Some(&routed)).expect("legal");
+        assert_eq!(fx.status, Some(OrderStatus::Backordered));
+        assert_eq!(fx.close, vec![(PaymentTimeout, "paid", "payment received".to_owned())]);
+        assert_eq!(
+            fx.open,
+            vec![(Backordered, "No location can fill 1 × TEE backordered (allocated again after payment)".to_owned())]
+        );
+        assert_eq!(exception_mismatches(&state(OrderStatus::Backordered, 1, &[Backordered])), Vec::<String>::new());
+    }
+
+    /// Issue 7 (b): paying an order whose lapsed hold is filled again closes
+    /// the `backordered` exception opened when it was taken short.
+    #[test]
+    fn paying_after_a_lapsed_hold_that_fills_everything_closes_the_stale_backordered_exception() {
+        let routed = Routed { placements: vec![placed(1)], ..Routed::default() };
+        let fx = on_paid(OrderStatus::OnHold, &[Backordered, PaymentTimeout], 0, Some(&routed)).expect("legal");
+        assert_eq!(fx.status, Some(OrderStatus::Accepted));
+        let closed: Vec<ExceptionKind> = fx.close.iter().map(|(k, _, _)| *k).collect();
+        assert_eq!(closed, vec![PaymentTimeout, Backordered]);
+        assert!(fx.open.is_empty(), "{:?}", fx.open);
+    }
+
+    #[test]
+    fn an_order_whose_exceptions_do_not_match_its_state_is_reported() {
+        use OrderStatus::*;
+        assert_eq!(
+            exception_mismatches(&state(Backordered, 1, &[])),
+            vec!["is backordered but has no backordered exception".to_owned()]
+        );
+        assert_eq!(
+            exception_mismatches(&state(Accepted, 0, &[ExceptionKind::Backordered])),
+            vec!["has every unit allocated but open shortage exceptions (backordered)".to_owned()]
+        );
+        assert_eq!(
+            exception_mismatches(&state(Cancelled, 0, &[AddressInvalid])),
+            vec!["is cancelled but has open exceptions (address_invalid)".to_owned()]
+        );
+        assert_eq!(exception_mismatches(&state(OnHold, 0, &[])), vec!["is on_hold but no exception holds it"]);
+        assert_eq!(
+            exception_mismatches(&state(OnHold, 1, &[PaymentTimeout])),
+            vec!["is paid but has an open payment_timeout exception"]
+        );
+        // What matches: a dismissed backorder (the customer waits), a held
+        // pickup, an unpaid order waiting with its stock short.
+        let waiting = ExceptionState { dismissed: &[ExceptionKind::Backordered], ..state(Backordered, 2, &[]) };
+        assert!(exception_mismatches(&waiting).is_empty());
+        assert!(exception_mismatches(&state(OnHold, 1, &[PickupUnavailable])).is_empty());
+        let unpaid = ExceptionState {
+            payment: PaymentState::Pending,
+            ..state(PendingPayment, 1, &[ExceptionKind::Backordered])
+        };
+        assert!(exception_mismatches(&unpaid).is_empty());
+        assert!(exception_mismatches(&state(Shipped, 0, &[])).is_empty());
+    }
+
+    /// Issue 7: a pickup order's timeline said a gift set was backordered,
+    /// and then its explanation that a backorder is not possible.
+    #[test]
+    fn a_held_pickup_line_is_not_called_backordered_on_the_timeline() {
+        let routed = Routed {
+            unfilled: 1,
+            backordered: 0,
+            held: Some((PickupUnavailable, "Pickup at Flagship is short".into())),
+            placements: vec![Placement::Held { units: 1, sku: "GIFT".into() }],
+            explanation: Some("Backorder and dropship are not possible for pickup orders.".into()),
+        };
+        let (status, fx) = on_taken(PaymentState::Paid, "r".into(), &routed, &[]);
+        assert_eq!(status, OrderStatus::OnHold);
+        assert_eq!(fx.events[1], ("allocated", "1 × GIFT not allocated (held for a person)".to_owned()));
+        assert!(fx.events.iter().all(|(_, m)| !m.contains("GIFT backordered")), "{:?}", fx.events);
+        assert_eq!(fx.open, vec![(PickupUnavailable, "Pickup at Flagship is short".to_owned())]);
     }
 }

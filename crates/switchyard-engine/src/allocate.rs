@@ -134,10 +134,7 @@ pub(crate) async fn build_input(
         .collect();
     let unit_skus: BTreeSet<&str> = lines.iter().flat_map(|l| l.units.iter().map(|(s, _)| s.as_str())).collect();
     let unit_skus: Vec<&str> = unit_skus.into_iter().collect();
-    let mut stock = stock::positions_of(tx, &unit_skus, lock).await?;
-    for key in &facts.avoid {
-        stock.remove(key);
-    }
+    let stock = stock::positions_of(tx, &unit_skus, lock).await?;
     let locations = catalog::list_locations(tx).await?;
     if let Some(p) = facts.pickup_location {
         if !locations.iter().any(|l| &l.code == p) {
@@ -161,6 +158,7 @@ pub(crate) async fn build_input(
         locations: locations.iter().map(|l| routing_location(l, &counts)).collect(),
         component_tags,
         stock,
+        avoid: facts.avoid.clone(),
     };
     Ok((input, locations))
 }
@@ -238,7 +236,13 @@ pub(crate) async fn allocate_and_reserve(
             (override_plan(input, &locations, facts, only)?, None)
         }
     };
-    let placements = reserve(tx, order_id, wants, &plan, snapshot, now_ms).await?;
+    // Per line, the unfilled units the routing held for a person rather than
+    // backordered (the timeline must not call those backordered).
+    let held_units: Vec<i64> = match &decided {
+        Some((decision, _)) => decision.lines.iter().map(|l| l.held_units).collect(),
+        None => vec![],
+    };
+    let placements = reserve(tx, order_id, wants, &plan, &held_units, snapshot, now_ms).await?;
     count_routed(tx, order_id, &locations, &plan, now_ms).await?;
     let unfilled: i64 = plan.lines.iter().map(|l| l.backordered).sum();
     let Some((decision, explanation)) = decided else {
@@ -267,11 +271,21 @@ fn override_plan(
     facts: &Facts<'_>,
     only: Option<&LocationCode>,
 ) -> Result<AllocationPlan, Error> {
+    let candidate = |l: &Location| CandidateLocation {
+        code: l.code.clone(),
+        priority: l.priority,
+        can_ship: l.can_ship,
+        can_pickup: l.can_pickup,
+        active: l.active,
+    };
+    let mut refusal = None;
     if let Some(o) = only {
-        if !locations.iter().any(|l| &l.code == o) {
+        let Some(l) = locations.iter().find(|l| &l.code == o) else {
             return Err(Error::UnknownLocation(o.to_string()));
-        }
+        };
+        refusal = candidate(l).refusal(facts.service_level, facts.pickup_location);
     }
+    let wanted: i64 = input.lines.iter().map(|l| l.quantity).sum();
     let request = AllocationRequest {
         lines: input
             .lines
@@ -280,20 +294,21 @@ fn override_plan(
             .collect(),
         service_level: facts.service_level,
         pickup_location: facts.pickup_location.cloned(),
-        locations: locations
-            .iter()
-            .filter(|l| only.is_none_or(|o| o == &l.code))
-            .map(|l| CandidateLocation {
-                code: l.code.clone(),
-                priority: l.priority,
-                can_ship: l.can_ship,
-                can_pickup: l.can_pickup,
-                active: l.active,
-            })
-            .collect(),
-        stock: input.stock,
+        locations: locations.iter().filter(|l| only.is_none_or(|o| o == &l.code)).map(candidate).collect(),
+        stock: input.stock.into_iter().filter(|(key, _)| !input.avoid.contains(key)).collect(),
     };
-    Ok(allocate(&request))
+    let plan = allocate(&request);
+    let unfilled: i64 = plan.lines.iter().map(|l| l.backordered).sum();
+    if let (Some(o), true) = (only, unfilled > 0) {
+        // A person chose this location: one that cannot fill what is left is
+        // refused with the reason, changing nothing (issue 7: it answered 200
+        // and left the exception open).
+        let why = refusal.unwrap_or_else(|| {
+            format!("it has only {} of the {wanted} unit(s) still to allocate available", wanted - unfilled)
+        });
+        return Err(Error::Conflict(format!("{o} cannot fill the order: {why}; nothing was changed")));
+    }
+    Ok(plan)
 }
 
 /// Carries out a plan: each reservation through `Position::reserve`, its
@@ -304,6 +319,7 @@ async fn reserve(
     order_id: &str,
     wants: &[Want],
     plan: &AllocationPlan,
+    held_units: &[i64],
     mut positions: BTreeMap<(Sku, LocationCode), switchyard_core::Position>,
     now_ms: i64,
 ) -> Result<Vec<Placement>, Error> {
@@ -321,14 +337,18 @@ async fn reserve(
             .await?;
     }
     let mut placements = Vec::new();
-    for (line, w) in plan.lines.iter().zip(wants) {
+    for (i, (line, w)) in plan.lines.iter().zip(wants).enumerate() {
         for (loc, n) in &line.allocations {
             orders::add_allocation(tx, order_id, w.line_no, loc.as_str(), *n).await?;
             placements.push(Placement::Placed { units: *n, sku: w.sku.to_string(), location: loc.to_string() });
         }
         orders::set_unfilled(tx, order_id, w.line_no, line.backordered).await?;
-        if line.backordered > 0 {
-            placements.push(Placement::Short { units: line.backordered, sku: w.sku.to_string() });
+        let held = held_units.get(i).copied().unwrap_or(0).clamp(0, line.backordered.max(0));
+        if line.backordered - held > 0 {
+            placements.push(Placement::Short { units: line.backordered - held, sku: w.sku.to_string() });
+        }
+        if held > 0 {
+            placements.push(Placement::Held { units: held, sku: w.sku.to_string() });
         }
     }
     crate::outbox::atp_changed(tx, plan.reservations.iter().map(|r| r.sku.as_str()), now_ms).await?;

@@ -60,6 +60,7 @@ codes! {
     InsufficientStock = "insufficient_stock",
     InvalidRequest = "invalid_request",
     ChannelInactive = "channel_inactive",
+    IdempotencyConflict = "idempotency_conflict",
     // Ours.
     Internal = "internal",
     Unavailable = "unavailable",
@@ -88,6 +89,10 @@ pub enum Error {
     /// The request itself is malformed in a way only the engine can see.
     #[error("{0}")]
     Invalid(String),
+    /// The same (channel, external id) was received before with different
+    /// content; the original order is kept.
+    #[error("{0}")]
+    IdempotencyConflict(String),
     #[error("the address is not deliverable: {0}")]
     InvalidAddress(String),
     #[error(transparent)]
@@ -133,6 +138,7 @@ impl Error {
             Error::Transition(_) => Code::IllegalTransition,
             Error::ExceedsAllocation(_) => Code::ExceedsAllocation,
             Error::Conflict(_) => Code::InvalidRequest,
+            Error::IdempotencyConflict(_) => Code::IdempotencyConflict,
             Error::Invalid(_) => Code::InvalidBody,
             Error::InvalidAddress(_) => Code::AddressInvalid,
             Error::Policy(_) => Code::InvalidPolicy,

@@ -2,7 +2,7 @@
 //! orders change, a person's resolution, and escalation past the SLA.
 
 use switchyard_core::exception::{escalated, escalation_level};
-use switchyard_core::lifecycle::{after_resolution, Effects};
+use switchyard_core::lifecycle::{after_resolution, Effects, SETTLED_BY_ALLOCATION};
 use switchyard_core::outbox::Message;
 use switchyard_core::{address, ExceptionKind, ExceptionStatus, Resolution, ResolutionAction};
 use switchyard_store::{exceptions, orders, Tx};
@@ -42,6 +42,19 @@ pub(crate) async fn close(
         }
         exceptions::close(tx, &id, ExceptionStatus::Resolved, actor, resolution, note, now_ms).await?;
         exceptions::log(tx, &id, actor, resolution, note, now_ms).await?;
+    }
+    Ok(())
+}
+
+/// Closes the order's open shortage exceptions other than `except`, once
+/// every unit is allocated.
+async fn close_settled(tx: &mut Tx, order_id: &str, except: &str, actor: &str, now_ms: i64) -> Result<(), Error> {
+    for (id, kind) in exceptions::open_of_order(tx, order_id).await? {
+        if id != except && SETTLED_BY_ALLOCATION.contains(&kind) {
+            let note = "every unit is allocated";
+            exceptions::close(tx, &id, ExceptionStatus::Resolved, actor, "allocated", note, now_ms).await?;
+            exceptions::log(tx, &id, actor, "allocated", note, now_ms).await?;
+        }
     }
     Ok(())
 }
@@ -96,6 +109,11 @@ pub(crate) async fn resolve(tx: &mut Tx, ctx: &Ctx, id: &str, r: &Resolution, no
             }
             let left = retry(tx, ctx, &e.order_id, &order, r, actor, &mut note, now_ms).await?;
             resolved = left == 0;
+            if resolved {
+                // Every unit is allocated: the order's other shortage
+                // exceptions are settled too (exceptions match the state).
+                close_settled(tx, &e.order_id, id, actor, now_ms).await?;
+            }
         }
         ResolutionAction::EditAddress => {
             let a = r.address.as_ref().ok_or_else(|| Error::Conflict("edit_address needs an address".into()))?;
@@ -125,7 +143,7 @@ pub(crate) async fn resolve(tx: &mut Tx, ctx: &Ctx, id: &str, r: &Resolution, no
         if r.action == ResolutionAction::Cancel {
             close(tx, &e.order_id, None, "cancel", actor, "order cancelled", now_ms).await?;
         }
-        release_if_clear(tx, &e.order_id, e.kind, now_ms).await?;
+        release_if_clear(tx, ctx, &e.order_id, e.kind, now_ms).await?;
     }
     exceptions::log(tx, id, actor, r.action.as_str(), &note, now_ms).await?;
     let outcome = if resolved { final_status.as_str() } else { "still open" };
@@ -177,16 +195,23 @@ async fn retry(
 }
 
 /// With nothing left blocking, a held or backordered order moves on.
-async fn release_if_clear(tx: &mut Tx, order_id: &str, resolved: ExceptionKind, now_ms: i64) -> Result<(), Error> {
+async fn release_if_clear(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    order_id: &str,
+    resolved: ExceptionKind,
+    now_ms: i64,
+) -> Result<(), Error> {
     let order =
         orders::lock(tx, order_id).await?.ok_or_else(|| Error::NotFound { what: "order", key: order_id.into() })?;
     let open = open_kinds(tx, order_id).await?;
     let unfilled = orders::unfilled_units(tx, order_id).await?;
-    if let Some(next) = after_resolution(order.status, order.payment, resolved, &open, unfilled)? {
+    let fx = after_resolution(order.status, order.payment, resolved, &open, unfilled)?;
+    if let Some(next) = fx.status {
         orders::set_status(tx, order_id, next, now_ms).await?;
         orders::event(tx, order_id, now_ms, "status", &format!("Released from hold; status {}", next.as_str())).await?;
     }
-    Ok(())
+    apply(tx, ctx, order_id, &fx, now_ms).await
 }
 
 /// Raises the level of open exceptions past their SLA, with a

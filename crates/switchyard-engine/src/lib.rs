@@ -228,21 +228,27 @@ impl Engine {
     /// the order (without its routing decisions: `get_order` has them; the
     /// timeline explains each) and whether it was created (false: the same
     /// channel and external id were seen before, and that order is returned
-    /// unchanged).
+    /// unchanged). A repeat whose lines, currency or payment differ from the
+    /// first delivery is refused with [`Error::IdempotencyConflict`] (noted
+    /// on the original order's timeline; nothing else changes).
     pub async fn create_order(&self, o: &NewOrder) -> Result<(OrderView, bool), Error> {
         let (now, o) = (self.now_ms(), Arc::new(o.clone()));
         self.run(move |tx, ctx| {
             Box::pin(async move {
                 let taken = orders::take(tx, ctx, &o, now).await?;
+                // A conflicting repeat commits its timeline note, then fails.
+                if let Some(conflict) = taken.conflict {
+                    return Ok(Err(Error::IdempotencyConflict(conflict)));
+                }
                 // Read back inside the write transaction, where the writer's
                 // connection lives: no second trip through the read pool.
                 let view = switchyard_store::views::get_order_brief(tx, &taken.id)
                     .await?
                     .ok_or_else(|| Error::NotFound { what: "order", key: taken.id.clone() })?;
-                Ok((view, taken.created))
+                Ok(Ok((view, taken.created)))
             })
         })
-        .await
+        .await?
     }
 
     pub async fn cancel_order(&self, id: &str, reason: &str) -> Result<OrderView, Error> {

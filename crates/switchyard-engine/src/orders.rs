@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use switchyard_core::lifecycle::{self, Placement};
+use switchyard_core::lifecycle::{self, Routed};
 use switchyard_core::outbox::Message;
+use switchyard_core::repeat::{self, Received};
 use switchyard_core::{
     address, ExceptionKind, ExpiredAction, IllegalTransition, NewOrder, NewShipment, OrderStatus, PaymentState,
 };
@@ -17,10 +18,14 @@ use crate::exceptions;
 use crate::{Ctx, Error};
 
 /// How a take went: the order's id, and whether it is new (false: the same
-/// channel and external id were seen before; nothing was written).
+/// channel and external id were seen before; no stock was touched).
 pub(crate) struct Taken {
     pub id: String,
     pub created: bool,
+    /// A repeat whose content differs from the first delivery: how it
+    /// differs (recorded on the original order's timeline; the caller
+    /// answers with [`Error::IdempotencyConflict`]).
+    pub conflict: Option<String>,
 }
 
 /// Takes an order: claims (channel, external_id), allocates and reserves,
@@ -32,7 +37,21 @@ pub(crate) async fn take(tx: &mut Tx, ctx: &Ctx, o: &NewOrder, now_ms: i64) -> R
         let existing = switchyard_store::views::find_order_id(tx, o.channel.as_str(), o.external_id.as_str())
             .await?
             .ok_or_else(|| Error::NotFound { what: "order", key: format!("{}/{}", o.channel, o.external_id) })?;
-        return Ok(Taken { id: existing, created: false });
+        let differences = repeat::differences(&orders::received(tx, &existing).await?, &Received::of(o));
+        let conflict = if differences.is_empty() {
+            None
+        } else {
+            let message = format!(
+                "{}/{} was received before with different content ({}); the original order is kept unchanged",
+                o.channel,
+                o.external_id,
+                differences.join("; ")
+            );
+            tracing::warn!(order_id = %existing, %message, "idempotency conflict");
+            orders::event(tx, &existing, now_ms, "idempotency_conflict", &format!("Repeat refused: {message}")).await?;
+            Some(message)
+        };
+        return Ok(Taken { id: existing, created: false, conflict });
     }
     // A switched-off channel takes no new orders (a repeat delivery of one
     // it took before was answered above). Failing here undoes the claim.
@@ -62,7 +81,7 @@ pub(crate) async fn take(tx: &mut Tx, ctx: &Ctx, o: &NewOrder, now_ms: i64) -> R
     let expires = (o.payment == PaymentState::Pending).then(|| now_ms.saturating_add(ctx.config.reservation_ttl_ms));
     orders::settle(tx, &id, status, expires, now_ms).await?;
     exceptions::apply(tx, ctx, &id, &fx, now_ms).await?;
-    Ok(Taken { id, created: true })
+    Ok(Taken { id, created: true, conflict: None })
 }
 
 /// The order's lines with unfilled units, as allocation wants them.
@@ -85,18 +104,18 @@ pub(crate) async fn pay(tx: &mut Tx, ctx: &Ctx, id: &str, now_ms: i64) -> Result
         return Err(Error::Conflict(format!("order {id} is already paid")));
     }
     let mut unfilled = orders::unfilled_units(tx, id).await?;
-    let mut again: Vec<Placement> = vec![];
+    let mut again: Option<Routed> = None;
     if order.status == OrderStatus::OnHold && unfilled > 0 {
         // The hold expired and the stock went back: allocate again.
         let wants = unfilled_wants(tx, id).await?;
         let of = orders::facts(tx, id).await?;
         let facts = Facts::of_order(&of, &order, vec![]);
         let routed = allocate_and_reserve(tx, ctx, id, &wants, &facts, Mode::Policy, now_ms).await?;
-        unfilled = routed.unfilled;
-        again = routed.placements;
+        unfilled = orders::unfilled_units(tx, id).await?;
+        again = Some(routed);
     }
     let open = exceptions::open_kinds(tx, id).await?;
-    let fx = lifecycle::on_paid(order.status, &open, unfilled, &again)?;
+    let fx = lifecycle::on_paid(order.status, &open, unfilled, again.as_ref())?;
     exceptions::apply(tx, ctx, id, &fx, now_ms).await?;
     orders::set_payment(tx, id, PaymentState::Paid).await?;
     orders::set_expiry(tx, id, None).await?;
@@ -168,11 +187,11 @@ pub(crate) async fn ship(tx: &mut Tx, ctx: &Ctx, id: &str, s: &NewShipment, now_
     let takes = shipment_takes(orders::open_at(tx, id, loc).await?, s)?;
     // The reservations behind those units, consumed in key order.
     let mut consume: BTreeMap<(String, i64), i64> = BTreeMap::new();
-    for (line_no, take) in &takes {
+    for (line_no, seq, take) in &takes {
         for (sku, per_unit) in orders::reservation_parts(tx, id, *line_no, loc).await? {
             *consume.entry((sku, *line_no)).or_default() += take * per_unit;
         }
-        orders::ship_allocation(tx, id, *line_no, loc, *take).await?;
+        orders::ship_allocation(tx, id, *line_no, *seq, *take).await?;
     }
     for ((sku, line_no), units) in &consume {
         let pos = stock::lock_existing(tx, sku, loc).await?;
@@ -200,17 +219,17 @@ pub(crate) async fn ship(tx: &mut Tx, ctx: &Ctx, id: &str, s: &NewShipment, now_
 }
 
 /// Matches a shipment's lines to the open allocated units at its location:
-/// (line_no, units) per line touched.
-fn shipment_takes(mut open: Vec<(i64, String, i64)>, s: &NewShipment) -> Result<Vec<(i64, i64)>, Error> {
+/// (line_no, allocation seq, units) per allocation touched.
+fn shipment_takes(mut open: Vec<(i64, i64, String, i64)>, s: &NewShipment) -> Result<Vec<(i64, i64, i64)>, Error> {
     let mut takes = Vec::new();
     for (sku, qty) in &s.lines {
         let mut left = qty.as_i64();
-        for (line_no, line_sku, units) in open.iter_mut() {
+        for (line_no, seq, line_sku, units) in open.iter_mut() {
             if line_sku == sku.as_str() && *units > 0 && left > 0 {
                 let take = left.min(*units);
                 *units -= take;
                 left -= take;
-                takes.push((*line_no, take));
+                takes.push((*line_no, *seq, take));
             }
         }
         if left > 0 {

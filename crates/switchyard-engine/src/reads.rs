@@ -1,6 +1,10 @@
 //! Reads: each a short read transaction over the store's read models. They
 //! never wait on a writer.
 
+use std::collections::BTreeMap;
+
+use switchyard_core::availability::Availability;
+use switchyard_core::lifecycle::{exception_mismatches, ExceptionState};
 use switchyard_core::{Channel, Location, LocationCode, Position, Sku, SkuDef};
 use switchyard_store::{
     audit, catalog, views, AuditReport, DecisionView, ExceptionFilter, ExceptionView, OrderFilter, OrderPage,
@@ -39,6 +43,31 @@ impl Engine {
     /// Positions of one SKU at every location that has a row for it.
     pub async fn sku_positions(&self, sku: &Sku) -> Result<Vec<(LocationCode, Position)>, Error> {
         read!(self, |tx| views::sku_positions(&mut tx, sku))
+    }
+
+    /// What a SKU can promise, per location and in total (a bundle: the kits
+    /// its components make, see `switchyard_core::availability`); `None`
+    /// when there is no such SKU.
+    pub async fn availability(&self, sku: &Sku) -> Result<Option<Availability>, Error> {
+        let mut tx = self.read().await?;
+        let out = match catalog::get_sku(&mut tx, sku).await? {
+            None => None,
+            Some(def) if def.components.is_empty() => {
+                Some(Availability::of_positions(views::sku_positions(&mut tx, sku).await?))
+            }
+            Some(def) => {
+                let mut positions = BTreeMap::new();
+                for c in &def.components {
+                    for (location, p) in views::sku_positions(&mut tx, &c.sku).await? {
+                        positions.insert((c.sku.clone(), location), p);
+                    }
+                }
+                let components = def.components.iter().map(|c| (c.sku.clone(), c.quantity.as_i64())).collect();
+                Some(Availability::of_bundle(components, &positions))
+            }
+        };
+        tx.rollback().await?;
+        Ok(out)
     }
 
     pub async fn all_positions(&self) -> Result<Vec<StockRow>, Error> {
@@ -110,10 +139,23 @@ impl Engine {
     }
 
     /// Recomputes every position from the ledger and every reservation from
-    /// the open orders, inside one snapshot.
+    /// the open orders, and checks every order's exceptions against its
+    /// state (the core's invariant), inside one snapshot.
     pub async fn audit(&self) -> Result<AuditReport, Error> {
         let mut tx = self.db.snapshot().await?;
-        let report = audit::audit(&mut tx).await?;
+        let mut report = audit::audit(&mut tx).await?;
+        for o in audit::order_exceptions(&mut tx).await? {
+            let state = ExceptionState {
+                status: o.status,
+                payment: o.payment,
+                unfilled: o.unfilled,
+                open: &o.open,
+                dismissed: &o.dismissed,
+            };
+            for problem in exception_mismatches(&state) {
+                report.drift.push(format!("order {}: {problem}", o.order_id));
+            }
+        }
         tx.rollback().await?;
         Ok(report)
     }

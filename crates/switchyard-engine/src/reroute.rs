@@ -46,12 +46,12 @@ pub(crate) async fn release_scope(
         out.units += h.units;
         out.keys.push((h.sku.clone(), h.location.clone(), h.units));
     }
-    for (line_no, location, open) in orders::open_allocations(tx, id).await? {
-        if scope.is_some_and(|(l, loc)| l != line_no || loc.as_str() != location) {
+    for a in orders::open_allocations(tx, id).await? {
+        if scope.is_some_and(|(l, loc)| l != a.line_no || loc.as_str() != a.location) {
             continue;
         }
-        orders::release_allocation(tx, id, line_no, &location, open).await?;
-        orders::add_unfilled(tx, id, line_no, open).await?;
+        orders::release_allocation(tx, id, a.line_no, a.seq, a.units).await?;
+        orders::add_unfilled(tx, id, a.line_no, a.units).await?;
     }
     crate::outbox::atp_changed(tx, held.iter().map(|h| h.sku.as_str()), now_ms).await?;
     Ok(out)
@@ -239,11 +239,20 @@ pub(crate) async fn count(
     // holders' order rows and then (in key order) every position they and
     // the count touch. A later round runs only if orders reserved more in
     // between: the position is locked by then, so that reading is final.
+    // A first reading that needs nothing taken back is not final either:
+    // the SKU's positions are locked and it is read again (issue 7: an order
+    // reserving in between made the count answer 409 `below_reserved`).
+    let mut position_locked = false;
     for _round in 0..4 {
         let reserved = stock::reserved_now(tx, sku.as_str(), location.as_str()).await?.unwrap_or(0);
         let excess = reserved - on_hand.max(0);
-        if excess <= 0 || on_hand < 0 {
+        if on_hand < 0 || (excess <= 0 && position_locked) {
             break;
+        }
+        if excess <= 0 {
+            lock_positions_of(tx, &[], &[sku.as_str()]).await?;
+            position_locked = true;
+            continue;
         }
         let mut bumped: Vec<(String, i64)> = Vec::new();
         let mut freed = 0;
@@ -263,7 +272,18 @@ pub(crate) async fn count(
             }
         }
         lock_positions_of(tx, &ids, &[sku.as_str()]).await?;
+        position_locked = true;
         for (order_id, line_no) in &bumped {
+            // The holders were read before their rows were locked: another
+            // count may have taken this line's units back meanwhile. Then
+            // there is nothing to release here; the next round reads again.
+            let still_holds = orders::held(tx, order_id)
+                .await?
+                .iter()
+                .any(|h| h.line_no == *line_no && h.location == location.as_str());
+            if !still_holds {
+                continue;
+            }
             let status = locked.get(order_id).map_or(OrderStatus::Cancelled, |o| o.status);
             release_scope(tx, order_id, status, Some((*line_no, location)), now_ms).await?;
         }

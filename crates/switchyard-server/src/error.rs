@@ -29,7 +29,7 @@ pub fn status(code: Code) -> StatusCode {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         IllegalTransition | ExceedsAllocation | BelowReserved | InsufficientStock | InvalidRequest
-        | ChannelInactive => StatusCode::CONFLICT,
+        | ChannelInactive | IdempotencyConflict => StatusCode::CONFLICT,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         Unavailable | Overloaded => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -65,10 +65,10 @@ async fn reroutes_rejects_and_counts_race_with_intake_without_errors(app: TestAp
         }
     }
     for (s, o) in others {
-        assert!(s < 500, "a re-route, reject or count answered {s}: {o}");
-        // A reject of an order that a count already moved may be refused
-        // (409: the line holds nothing there); nothing else may fail.
-        assert!(s == 200 || s == 409, "{s}: {o}");
+        // Counts stay above what WH holds for orders, so none moves an order
+        // before its own re-route or reject: each succeeds (issue 7: this
+        // accepted either 200 or 409).
+        assert_eq!(s, 200, "a re-route, reject or count answered {s}: {o}");
     }
     let (st, wh) = (app.position("B", "ST").await, app.position("B", "WH").await);
     for (on_hand, reserved, _) in [st, wh] {

@@ -3,9 +3,12 @@
 //!
 //! It only reads, and should run in a snapshot transaction (`Db::snapshot`)
 //! so that every check sees the same moment. Each finding is a line of
-//! [`AuditReport::drift`]; a clean report has none.
+//! [`AuditReport::drift`]; a clean report has none. [`order_exceptions`]
+//! reads what the engine checks against the core's exception invariant.
 
-use switchyard_core::OrderStatus;
+use std::collections::BTreeMap;
+
+use switchyard_core::{ExceptionKind, ExceptionStatus, OrderStatus, PaymentState};
 
 use crate::db::{placeholders, Tx, Value};
 use crate::{args, AuditReport, StoreError};
@@ -103,11 +106,13 @@ async fn closed_orders_holding(tx: &mut Tx, drift: &mut Vec<String>) -> Result<(
 /// components per unit, and must have an allocation at all.
 async fn holds_vs_allocations(tx: &mut Tx, drift: &mut Vec<String>) -> Result<(), StoreError> {
     // `expected` is NULL when the reservation has no allocation.
-    let sql = "SELECT r.order_id, r.line_no, r.sku, r.location, r.held, \
-               r.per_unit * (a.quantity - a.shipped - a.released) \
-               FROM reservations r LEFT JOIN allocations a ON a.order_id = r.order_id \
+    // A line may have several allocations at one location (one per routing).
+    let sql = "SELECT r.order_id, r.line_no, r.sku, r.location, r.held, r.per_unit * a.open \
+               FROM reservations r LEFT JOIN (SELECT order_id, line_no, location, \
+               CAST(SUM(quantity - shipped - released) AS BIGINT) AS open FROM allocations \
+               GROUP BY order_id, line_no, location) a ON a.order_id = r.order_id \
                AND a.line_no = r.line_no AND a.location = r.location \
-               WHERE a.order_id IS NULL OR r.held <> r.per_unit * (a.quantity - a.shipped - a.released) \
+               WHERE a.order_id IS NULL OR r.held <> r.per_unit * a.open \
                ORDER BY r.order_id, r.line_no, r.sku, r.location";
     for r in tx.query(sql, args![]).await? {
         let (order, line, sku, loc, held) = (r.string(0)?, r.i64(1)?, r.string(2)?, r.string(3)?, r.i64(4)?);
@@ -119,4 +124,52 @@ async fn holds_vs_allocations(tx: &mut Tx, drift: &mut Vec<String>) -> Result<()
         });
     }
     Ok(())
+}
+
+/// An order's state and the kinds of its open and dismissed exceptions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderExceptions {
+    pub order_id: String,
+    pub status: OrderStatus,
+    pub payment: PaymentState,
+    /// Line units not allocated anywhere.
+    pub unfilled: i64,
+    pub open: Vec<ExceptionKind>,
+    pub dismissed: Vec<ExceptionKind>,
+}
+
+/// Every order that is `backordered` or `on_hold` or has an open or
+/// dismissed exception, with those exceptions' kinds, by order id.
+pub async fn order_exceptions(tx: &mut Tx) -> Result<Vec<OrderExceptions>, StoreError> {
+    let sql = "SELECT o.id, o.status, o.payment, CAST(COALESCE((SELECT SUM(l.backordered) FROM order_lines l \
+               WHERE l.order_id = o.id), 0) AS BIGINT) FROM orders o WHERE o.status IN ($1, $2) \
+               OR o.id IN (SELECT e.order_id FROM exceptions e WHERE e.status IN ($3, $4)) ORDER BY o.id";
+    let (open, dismissed) = (ExceptionStatus::Open.as_str(), ExceptionStatus::Dismissed.as_str());
+    let mut orders = BTreeMap::new();
+    let held = (OrderStatus::Backordered.as_str(), OrderStatus::OnHold.as_str());
+    for r in tx.query(sql, args![held.0, held.1, open, dismissed]).await? {
+        let (id, status, payment) = (r.string(0)?, r.string(1)?, r.string(2)?);
+        let o = OrderExceptions {
+            order_id: id.clone(),
+            status: OrderStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("status {status:?}")))?,
+            payment: PaymentState::parse(&payment)
+                .ok_or_else(|| StoreError::corrupt(format!("payment {payment:?}")))?,
+            unfilled: r.i64(3)?,
+            open: vec![],
+            dismissed: vec![],
+        };
+        orders.insert(id, o);
+    }
+    let sql = "SELECT order_id, kind, status FROM exceptions WHERE status IN ($1, $2) ORDER BY order_id, created_at";
+    for r in tx.query(sql, args![open, dismissed]).await? {
+        let (id, kind, status) = (r.string(0)?, r.string(1)?, r.string(2)?);
+        let kind = ExceptionKind::parse(&kind).ok_or_else(|| StoreError::corrupt(format!("kind {kind:?}")))?;
+        let Some(o) = orders.get_mut(&id) else { continue };
+        if status == open {
+            o.open.push(kind);
+        } else {
+            o.dismissed.push(kind);
+        }
+    }
+    Ok(orders.into_values().collect())
 }

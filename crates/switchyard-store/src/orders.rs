@@ -5,6 +5,7 @@
 //! Primitives only: which status an order moves to, and when, is decided by
 //! the engine with the core's state machine.
 
+use switchyard_core::repeat::Received;
 use switchyard_core::{
     ChannelName, Currency, LocationCode, Money, NewOrder, NewShipment, OrderStatus, PaymentState, ServiceLevel, ShipTo,
     Sku,
@@ -52,8 +53,8 @@ pub async fn claim(tx: &mut Tx, id: &str, o: &NewOrder, status: OrderStatus, now
     let n = tx
         .execute(
             "INSERT INTO orders (id, channel, external_id, status, currency, total_minor, payment, \
-             service_level, pickup_location, ship_to, reservation_expires_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $11) \
+             service_level, pickup_location, ship_to, reservation_expires_at, created_at, updated_at, \
+             received_payment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $11, $7) \
              ON CONFLICT (channel, external_id) DO NOTHING",
             args![
                 id,
@@ -235,12 +236,14 @@ pub async fn reduce_reservation(tx: &mut Tx, id: &str, h: &Held, units: i64) -> 
     Ok(())
 }
 
-/// Adds line units placed at a location.
+/// Records line units placed at a location, as a new allocation of the
+/// line (numbered after its earlier ones): allocations made by different
+/// routings are never merged, so a released one stays as it was.
 pub async fn add_allocation(tx: &mut Tx, id: &str, line_no: i64, location: &str, units: i64) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO allocations (order_id, line_no, location, quantity, shipped, released) \
-         VALUES ($1, $2, $3, $4, 0, 0) ON CONFLICT (order_id, line_no, location) \
-         DO UPDATE SET quantity = allocations.quantity + excluded.quantity",
+        "INSERT INTO allocations (order_id, line_no, seq, location, quantity, shipped, released) \
+         SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, 0, 0 FROM allocations \
+         WHERE order_id = $1 AND line_no = $2",
         args![id, line_no, location, units],
     )
     .await?;
@@ -253,47 +256,44 @@ pub async fn release_all_allocations(tx: &mut Tx, id: &str) -> Result<(), StoreE
     Ok(())
 }
 
-/// (line_no, location, open units) of allocations with units neither shipped
-/// nor released.
-pub async fn open_allocations(tx: &mut Tx, id: &str) -> Result<Vec<(i64, String, i64)>, StoreError> {
+/// One allocation with units neither shipped nor released.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAllocation {
+    pub line_no: i64,
+    /// Which of the line's allocations.
+    pub seq: i64,
+    pub location: String,
+    pub units: i64,
+}
+
+/// The order's allocations with open units, by line and then as made.
+pub async fn open_allocations(tx: &mut Tx, id: &str) -> Result<Vec<OpenAllocation>, StoreError> {
     tx.query(
-        "SELECT line_no, location, quantity - shipped - released FROM allocations \
-         WHERE order_id = $1 AND quantity - shipped - released > 0 ORDER BY line_no, location",
+        "SELECT line_no, seq, location, quantity - shipped - released FROM allocations \
+         WHERE order_id = $1 AND quantity - shipped - released > 0 ORDER BY line_no, seq",
         args![id],
     )
     .await?
     .iter()
-    .map(|r| Ok((r.i64(0)?, r.string(1)?, r.i64(2)?)))
+    .map(|r| Ok(OpenAllocation { line_no: r.i64(0)?, seq: r.i64(1)?, location: r.string(2)?, units: r.i64(3)? }))
     .collect()
 }
 
-/// Releases `units` of a line's allocation at a location.
-pub async fn release_allocation(
-    tx: &mut Tx,
-    id: &str,
-    line_no: i64,
-    location: &str,
-    units: i64,
-) -> Result<(), StoreError> {
+/// Releases `units` of one of a line's allocations.
+pub async fn release_allocation(tx: &mut Tx, id: &str, line_no: i64, seq: i64, units: i64) -> Result<(), StoreError> {
     tx.execute(
-        "UPDATE allocations SET released = released + $1 WHERE order_id = $2 AND line_no = $3 AND location = $4",
-        args![units, id, line_no, location],
+        "UPDATE allocations SET released = released + $1 WHERE order_id = $2 AND line_no = $3 AND seq = $4",
+        args![units, id, line_no, seq],
     )
     .await?;
     Ok(())
 }
 
-/// Records `units` of a line's allocation at a location as shipped.
-pub async fn ship_allocation(
-    tx: &mut Tx,
-    id: &str,
-    line_no: i64,
-    location: &str,
-    units: i64,
-) -> Result<(), StoreError> {
+/// Records `units` of one of a line's allocations as shipped.
+pub async fn ship_allocation(tx: &mut Tx, id: &str, line_no: i64, seq: i64, units: i64) -> Result<(), StoreError> {
     tx.execute(
-        "UPDATE allocations SET shipped = shipped + $1 WHERE order_id = $2 AND line_no = $3 AND location = $4",
-        args![units, id, line_no, location],
+        "UPDATE allocations SET shipped = shipped + $1 WHERE order_id = $2 AND line_no = $3 AND seq = $4",
+        args![units, id, line_no, seq],
     )
     .await?;
     Ok(())
@@ -360,17 +360,18 @@ pub async fn open_units(tx: &mut Tx, id: &str) -> Result<i64, StoreError> {
     .i64(0)
 }
 
-/// (line_no, sku, open units) of the order's allocations at one location.
-pub async fn open_at(tx: &mut Tx, id: &str, location: &str) -> Result<Vec<(i64, String, i64)>, StoreError> {
+/// (line_no, seq, sku, open units) of the order's allocations at one
+/// location, by line and then as made.
+pub async fn open_at(tx: &mut Tx, id: &str, location: &str) -> Result<Vec<(i64, i64, String, i64)>, StoreError> {
     tx.query(
-        "SELECT l.line_no, l.sku, a.quantity - a.shipped - a.released FROM order_lines l \
+        "SELECT l.line_no, a.seq, l.sku, a.quantity - a.shipped - a.released FROM order_lines l \
          JOIN allocations a ON a.order_id = l.order_id AND a.line_no = l.line_no \
-         WHERE l.order_id = $1 AND a.location = $2 ORDER BY l.line_no",
+         WHERE l.order_id = $1 AND a.location = $2 ORDER BY l.line_no, a.seq",
         args![id, location],
     )
     .await?
     .iter()
-    .map(|r| Ok((r.i64(0)?, r.string(1)?, r.i64(2)?)))
+    .map(|r| Ok((r.i64(0)?, r.i64(1)?, r.string(2)?, r.i64(3)?)))
     .collect()
 }
 
@@ -486,4 +487,23 @@ pub async fn set_ship_to(tx: &mut Tx, order_id: &str, ship_to_json: &str, now_ms
     tx.execute("UPDATE orders SET ship_to = $1, updated_at = $2 WHERE id = $3", args![ship_to_json, now_ms, order_id])
         .await?;
     Ok(())
+}
+
+/// What the order was first received with: currency, the payment state the
+/// first delivery said (unknown for orders taken before it was kept) and
+/// its lines.
+pub async fn received(tx: &mut Tx, id: &str) -> Result<Received, StoreError> {
+    let r = tx.query_one("SELECT currency, received_payment FROM orders WHERE id = $1", args![id]).await?;
+    let currency = Currency::parse(&r.string(0)?).map_err(StoreError::corrupt)?;
+    let payment = match r.opt_string(1)? {
+        None => None,
+        Some(p) => Some(PaymentState::parse(&p).ok_or_else(|| StoreError::corrupt(format!("payment {p:?}")))?),
+    };
+    let lines = tx
+        .query("SELECT sku, quantity, unit_price FROM order_lines WHERE order_id = $1 ORDER BY line_no", args![id])
+        .await?
+        .iter()
+        .map(|r| Ok((Sku::parse(&r.string(0)?).map_err(StoreError::corrupt)?, r.i64(1)?, r.i64(2)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Received { currency, payment, lines })
 }

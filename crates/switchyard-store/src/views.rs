@@ -192,7 +192,7 @@ async fn load_lines(tx: &mut Tx, ids: &[String]) -> Result<BTreeMap<String, Vec<
 }
 
 /// Allocations of the orders in `list` (placeholders for `args`), by
-/// (order id, line number), in location order.
+/// (order id, line number), in the order they were made.
 async fn load_allocations(
     tx: &mut Tx,
     list: &str,
@@ -200,7 +200,7 @@ async fn load_allocations(
 ) -> Result<BTreeMap<(String, i64), Vec<AllocationView>>, StoreError> {
     let sql = format!(
         "SELECT order_id, line_no, location, quantity, shipped, released FROM allocations \
-         WHERE order_id IN ({list}) ORDER BY order_id, line_no, location"
+         WHERE order_id IN ({list}) ORDER BY order_id, line_no, seq"
     );
     let mut allocations: BTreeMap<(String, i64), Vec<AllocationView>> = BTreeMap::new();
     for r in tx.query(&sql, args).await? {

@@ -155,6 +155,9 @@ pub struct Trace {
     pub criteria: Vec<CriterionKind>,
     pub candidates: Vec<CandidateTrace>,
     pub line_exclusions: Vec<LineExclusion>,
+    /// (location, SKU) positions not drawn on because the location could
+    /// not find the item (`RoutingInput::avoid`).
+    pub avoided: Vec<(LocationCode, Sku)>,
     pub protection: Vec<ProtectionTrace>,
     pub split: SplitTrace,
     pub selection: Selection,

@@ -1,7 +1,12 @@
 //! Renders a [`Decision`]'s trace as plain English for the order page and
-//! the API, e.g. "Shipped from Warehouse East (412 km): nearest location
+//! the API, e.g. "Ships from Warehouse East (412 km): nearest location
 //! holding all 3 items. Flagship excluded for SKU TEE-RED-M: protected stock
 //! (keeps 2 for walk-ins; order value $38.00 < $75.00)."
+//!
+//! A decision is made when the order is placed, before anything ships: it
+//! says where units *will* ship from, never that they shipped. It says
+//! nothing the order's lines contradict (their `backordered` count is every
+//! unfilled unit, held or waiting for a restock).
 //!
 //! Only what a person needs is said: the choice and its reason, locations
 //! that had stock but were ruled out, protected stock refused or released,
@@ -40,6 +45,9 @@ impl Decision {
             if let Some(reason) = candidate.exclusion.as_ref().and_then(|e| exclusion_text(e, trace)) {
                 sentences.push(format!("{} excluded: {reason}.", candidate.name));
             }
+        }
+        for (code, sku) in &trace.avoided {
+            sentences.push(format!("{} is not used for SKU {sku}: it could not find the item.", name_of(trace, code)));
         }
         for exclusion in &trace.line_exclusions {
             let candidate = candidate(trace, &exclusion.location);
@@ -90,7 +98,7 @@ impl Decision {
             Selection::NoPrimaryStock => "No eligible store or warehouse could ship any of the order.".to_owned(),
             Selection::WholeOrder { location, deciding, split_comparison, locations_filling_whole_order } => {
                 let reason = match deciding {
-                    DecidingFactor::OnlyCandidate => format!("the only location holding {all}"),
+                    DecidingFactor::OnlyCandidate => format!("the only location that can fill {all}"),
                     DecidingFactor::Ranking { steps } => ranking_reason(steps, &all),
                     DecidingFactor::WeightedScore { chosen, runner_up } => format!(
                         "best weighted score ({chosen:.2} against {runner_up:.2}) of the \
@@ -166,7 +174,7 @@ impl Decision {
     fn verb(&self) -> &'static str {
         match self.trace.service_level {
             ServiceLevel::SameDay => "Same-day delivery",
-            _ => "Shipped",
+            _ => "Ships",
         }
     }
 
@@ -269,10 +277,12 @@ impl Decision {
                     format!("{} skipped: at most {} allowed.", step_name(step), shipments(*max_shipments))
                 }
                 SkipReason::NoVendorHasStock => "No dropship vendor has the rest.".to_owned(),
-                SkipReason::NoLineMayBackorder => "Not backordered: those SKUs may not be backordered.".to_owned(),
-                SkipReason::StockExistsElsewhere => {
-                    "Not backordered: another location has the stock, so a split needs approval.".to_owned()
+                SkipReason::NoLineMayBackorder => {
+                    "Those SKUs may not wait for a restock: what is left unfilled is held for a person.".to_owned()
                 }
+                SkipReason::StockExistsElsewhere => "What is left unfilled waits for a person to approve a split, not \
+                                                     for a restock: another location has the stock."
+                    .to_owned(),
                 SkipReason::NothingHeld => return None,
             },
         })

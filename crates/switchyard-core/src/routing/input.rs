@@ -102,6 +102,10 @@ pub struct RoutingInput {
     /// most the engine will ever plan at one (SKU, location).
     #[serde(with = "stock_as_list")]
     pub stock: BTreeMap<(Sku, LocationCode), Position>,
+    /// Positions this order must not draw on: a location said it could not
+    /// find the item (a rejected allocation). The explanation names them.
+    #[serde(default)]
+    pub avoid: Vec<(Sku, LocationCode)>,
 }
 
 /// JSON objects need string keys; the stock map travels as a list of

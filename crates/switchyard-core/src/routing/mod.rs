@@ -67,6 +67,7 @@
 //!
 #![doc = concat!("```toml\n", include_str!("example_policy.toml"), "```")]
 
+pub mod compare;
 mod decision;
 mod engine;
 mod explain;

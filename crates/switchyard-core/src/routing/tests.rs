@@ -113,6 +113,7 @@ fn order(lines: Vec<RoutingLine>, value_minor: i64, stock: &[(&str, &str, i64)])
         locations: shop(),
         component_tags: BTreeMap::new(),
         stock: stock.iter().map(|(s, l, n)| ((sku(s), code(l)), position(*n))).collect(),
+        avoid: Vec::new(),
     }
 }
 
@@ -162,7 +163,7 @@ fn nearest_location_wins() {
     let decision = route(&input, &nearest, NOW_MS);
     assert_eq!(shipped(&decision), vec![vec![("STORE-2".into(), 2)], vec![("STORE-2".into(), 1)]]);
     assert_eq!(decision.outcome, Outcome::Allocated);
-    assert_explains(&decision, &["Shipped from Store Two (23", "km): nearest location holding all 3 items."]);
+    assert_explains(&decision, &["Ships from Store Two (23", "km): nearest location holding all 3 items."]);
     assert_eq!(decision.trace.distance_source, DistanceSummary::GreatCircle);
 }
 
@@ -211,7 +212,7 @@ release_to = { min_order_value = { minor = 7500, currency = "USD" }, service_lev
     }
     // The full sentence of the issue's example.
     let decision = route(&order(lines(), 3800, &stock), &protect, NOW_MS);
-    assert_explains(&decision, &["Shipped from Warehouse East (555 km): the only location holding all 3 items."]);
+    assert_explains(&decision, &["Ships from Warehouse East (555 km): the only location that can fill all 3 items."]);
     let flagship = &decision.trace.protection[0];
     assert_eq!((flagship.keep_units, flagship.available, flagship.protected_units_used), (2, 4, 0));
 }
@@ -345,7 +346,7 @@ fn warehouse_first_for_high_volume_skus() {
     assert_eq!(locations_used(&high_volume), vec!["WH-EAST"], "nearest warehouse");
     assert_explains(
         &high_volume,
-        &["Shipped from Warehouse East (555 km): warehouses come first for SKUs tagged \"high-volume\"; among them it \
+        &["Ships from Warehouse East (555 km): warehouses come first for SKUs tagged \"high-volume\"; among them it \
            holds the item and wins on distance."],
     );
     let ordinary = route(&order(vec![line("X", 1)], 2000, &stock), &warehouse_first, NOW_MS);
@@ -676,7 +677,7 @@ fn split_rules() {
         ],
     );
     let kept = route(&order(two(), 20000, &stock), &policy("[split]\nprefer_single_within_km = 1000\n"), NOW_MS);
-    assert_explains(&kept, &["Shipped from Warehouse East", "within the tolerance."]);
+    assert_explains(&kept, &["Ships from Warehouse East", "within the tolerance."]);
 
     // Three lines at three places, at most two shipments: the third is over the limit.
     let capped = policy("[split]\nmax_shipments = 2\n");
@@ -688,7 +689,11 @@ fn split_rules() {
     let lines = vec![backorderable(line("X", 1)), backorderable(line("Y", 1)), backorderable(line("Z", 1))];
     let decision = route(&order(lines, 20000, &stock3), &capped, NOW_MS);
     assert!(held(ExceptionKind::SplitOverLimit)(&decision.outcome));
-    assert_explains(&decision, &["Not backordered: another location has the stock, so a split needs approval."]);
+    assert_explains(
+        &decision,
+        &["What is left unfilled waits for a person to approve a split, not for a restock: another location has \
+           the stock."],
+    );
 
     // No single location fills X ×3 + Y ×1. "fewest_shipments" (the
     // default) takes the location filling the most first; "ranking" the
@@ -710,7 +715,7 @@ fn split_rules() {
     let single = route(&order(lines, 20000, &stock_fill), &policy("[split]\nmax_shipments = 1\n"), NOW_MS);
     assert_eq!(locations_used(&single), vec!["WH-EAST"]);
     assert!(held(ExceptionKind::SplitOverLimit)(&single.outcome));
-    assert_explains(&single, &["Shipped 3 of 4 items from Warehouse East (555 km): no location holds all 4 items."]);
+    assert_explains(&single, &["Ships 3 of 4 items from Warehouse East (555 km): no location holds all 4 items."]);
 }
 
 #[test]
@@ -791,7 +796,7 @@ fn estimated_distances_when_the_address_has_no_coordinates() {
     let store_two = &decision.trace.candidates[1];
     assert_eq!(store_two.distance_source, geo::DistanceSource::Estimated(geo::AddressTier::SamePostalPrefix));
     assert_eq!(store_two.distance_km, 25.0);
-    assert_explains(&decision, &["Shipped from Store Two (same postal area)", "Distances are estimated"]);
+    assert_explains(&decision, &["Ships from Store Two (same postal area)", "Distances are estimated"]);
 }
 
 // ---------------------------------------------------------------------------
@@ -1027,6 +1032,7 @@ fn arbitrary_input() -> impl Strategy<Value = RoutingInput> {
                     (key, Position { on_hand, reserved: reserved.min(on_hand), safety_stock })
                 })
                 .collect(),
+            avoid: Vec::new(),
         })
 }
 
@@ -1176,4 +1182,111 @@ proptest! {
         };
         prop_assert_eq!(PolicyAllocator::default().allocate(&request), FewestLocations.allocate(&request));
     }
+}
+
+// ---------------------------------------------------------------------------
+// Issue 7: explanations never contradict the facts
+// ---------------------------------------------------------------------------
+
+/// A decision is made at placement, when nothing has shipped yet.
+#[test]
+fn an_explanation_at_placement_never_says_shipped() {
+    let whole = route(&order(vec![line("X", 2)], 4000, &[("X", "WH-EAST", 5)]), &Policy::default(), NOW_MS);
+    let short = route(
+        &order(vec![line("X", 3), line("Y", 1)], 20000, &[("X", "WH-EAST", 2), ("Y", "WH-EAST", 1)]),
+        &policy("[split]\nmax_shipments = 1\n"),
+        NOW_MS,
+    );
+    for decision in [&whole, &short] {
+        let text = decision.explain();
+        assert!(!text.contains("Shipped"), "{text}");
+    }
+    assert_explains(&whole, &["Ships from Warehouse East (555 km): the only location that can fill all 2 items."]);
+    assert_explains(&short, &["Ships 3 of 4 items from Warehouse East (555 km)"]);
+}
+
+/// The order's lines count every unfilled unit as `backordered`; the
+/// explanation must not say "Not backordered" beside them.
+#[test]
+fn an_explanation_never_says_not_backordered_beside_unfilled_units() {
+    let no_backorder = route(&order(vec![line("X", 3)], 5000, &[("X", "WH-EAST", 1)]), &Policy::default(), NOW_MS);
+    let split_blocked = route(
+        &order(
+            vec![backorderable(line("X", 1)), backorderable(line("Y", 1))],
+            2000,
+            &[("X", "FLAGSHIP", 1), ("Y", "STORE-2", 1)],
+        ),
+        &policy("[split]\nstrategy = \"never\"\n"),
+        NOW_MS,
+    );
+    for decision in [&no_backorder, &split_blocked] {
+        assert!(decision.plan.lines.iter().any(|l| l.backordered > 0), "{:?}", decision.plan);
+        let text = decision.explain();
+        assert!(!text.contains("Not backordered"), "{text}");
+    }
+    assert_explains(&no_backorder, &["Those SKUs may not wait for a restock: what is left unfilled is held"]);
+    assert_explains(&split_blocked, &["waits for a person to approve a split, not for a restock"]);
+}
+
+/// A location the order must avoid (it could not find the item) is named as
+/// such; the chosen one is not called the only location holding the items.
+#[test]
+fn an_avoided_location_is_named_and_never_called_empty() {
+    let mut input = order(vec![line("X", 2)], 4000, &[("X", "FLAGSHIP", 5), ("X", "WH-EAST", 5)]);
+    input.avoid = vec![(sku("X"), code("FLAGSHIP"))];
+    let decision = route(&input, &Policy::default(), NOW_MS);
+    assert_eq!(locations_used(&decision), vec!["WH-EAST"]);
+    assert_eq!(decision.trace.avoided, vec![(code("FLAGSHIP"), sku("X"))]);
+    let text = decision.explain();
+    assert!(!text.contains("the only location holding"), "{text}");
+    assert_explains(
+        &decision,
+        &[
+            "Ships from Warehouse East (555 km): the only location that can fill all 2 items.",
+            "Flagship is not used for SKU X: it could not find the item.",
+        ],
+    );
+}
+
+/// Issue 7: the shadow-report comparison was tested on hand-made JSON. It
+/// now reads what a `Decision` serializes to, typed, and agrees with the
+/// decision itself.
+#[test]
+fn the_shadow_comparison_reads_real_serialized_decisions() {
+    use super::compare::{differences, ComparisonTotals, DecisionSummary, Difference, RecordedDecision};
+    let stock = [("X", "FLAGSHIP", 1), ("Y", "STORE-2", 1), ("X", "WH-EAST", 1), ("Y", "WH-EAST", 1)];
+    let input = order(vec![line("X", 1), line("Y", 1)], 20000, &stock);
+    let whole = route(&input, &Policy::default(), NOW_MS);
+    let split = route(&input, &policy("[split]\nprefer_single_within_km = 100\n"), NOW_MS);
+    let recorded = |d: &Decision| -> RecordedDecision {
+        let json = serde_json::to_string(d).expect("a decision serializes");
+        serde_json::from_str(&json).expect("a recorded decision reads back")
+    };
+    let (a, b) = (DecisionSummary::of_recorded(&recorded(&whole)), DecisionSummary::of_recorded(&recorded(&split)));
+    assert_eq!(a, DecisionSummary::of(&whole), "the record says what the decision said");
+    assert_eq!(b, DecisionSummary::of(&split));
+    assert_eq!((a.locations.clone(), a.shipments, a.unfilled_units), (vec![code("WH-EAST")], 1, 0));
+    assert_eq!((b.locations.clone(), b.shipments), (vec![code("FLAGSHIP"), code("STORE-2")], 2));
+    assert!(a.max_distance_km > 500.0 && b.max_distance_km < 20.0, "{a:?} {b:?}");
+    let found = differences(&a, &b);
+    assert_eq!(
+        found[..2],
+        [
+            Difference::Locations {
+                current: vec![code("WH-EAST")],
+                candidate: vec![code("FLAGSHIP"), code("STORE-2")]
+            },
+            Difference::Shipments { current: 1, candidate: 2 },
+        ]
+    );
+    assert!(matches!(found[2], Difference::Distance { .. }), "{found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found[0].to_string(), "ships from FLAGSHIP + STORE-2 instead of WH-EAST");
+    assert!(differences(&a, &a).is_empty());
+    let mut totals = ComparisonTotals::default();
+    totals.add(&a, &b);
+    totals.add(&a, &a);
+    assert_eq!((totals.orders_compared, totals.orders_different, totals.more_shipments, totals.nearer), (2, 1, 1, 1));
+    // A record that is not a decision is an error, not an empty comparison.
+    assert!(serde_json::from_str::<RecordedDecision>("{\"plan\": {}}").is_err());
 }

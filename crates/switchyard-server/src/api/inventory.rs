@@ -38,10 +38,24 @@ pub struct AdjustBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PositionView {
     pub location: String,
-    pub on_hand: i64,
-    pub reserved: i64,
-    pub safety_stock: i64,
+    /// The position's counts (absent for a bundle, which holds no stock).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_hand: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safety_stock: Option<i64>,
+    /// Units that may still be promised here: `on_hand − reserved −
+    /// safety_stock` floored at 0; for a bundle, the kits its components
+    /// here make.
     pub available: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComponentView {
+    pub sku: String,
+    /// Units of it one kit takes.
+    pub quantity: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -50,21 +64,29 @@ pub struct InventoryView {
     /// Sum of `available` over every location.
     pub available: i64,
     pub locations: Vec<PositionView>,
+    /// A bundle's components (absent for a plain SKU).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<ComponentView>>,
 }
 
+/// The SKU's availability as the API shows it; 404 for an unknown SKU.
 async fn inventory_view(app: &AppState, sku: &Sku) -> Result<InventoryView, ApiError> {
-    let positions = app.engine.sku_positions(sku).await?;
-    let locations: Vec<PositionView> = positions
+    let a = app.engine.availability(sku).await?.ok_or_else(|| ApiError::not_found(format!("sku {sku} not found")))?;
+    let locations = a
+        .locations
         .into_iter()
-        .map(|(l, p)| PositionView {
-            location: l.to_string(),
-            on_hand: p.on_hand,
-            reserved: p.reserved,
-            safety_stock: p.safety_stock,
-            available: p.available(),
+        .map(|l| PositionView {
+            location: l.location.to_string(),
+            on_hand: l.position.map(|p| p.on_hand),
+            reserved: l.position.map(|p| p.reserved),
+            safety_stock: l.position.map(|p| p.safety_stock),
+            available: l.available,
         })
         .collect();
-    Ok(InventoryView { sku: sku.to_string(), available: locations.iter().map(|l| l.available).sum(), locations })
+    let components = (!a.components.is_empty()).then(|| {
+        a.components.into_iter().map(|(sku, quantity)| ComponentView { sku: sku.to_string(), quantity }).collect()
+    });
+    Ok(InventoryView { sku: sku.to_string(), available: a.available, locations, components })
 }
 
 /// Set the counted stock of a SKU at a location (a cycle count).
@@ -105,7 +127,8 @@ async fn adjust_inventory(
     Ok(Json(inventory_view(&app, &sku).await?))
 }
 
-/// Stock of a SKU at every location.
+/// Stock of a SKU at every location; for a bundle, the kits its
+/// components make at each location and in total.
 #[utoipa::path(get, path = "/inventory/{sku}", tag = "inventory", params(("sku" = String, Path)),
     responses((status = 200, body = InventoryView), (status = 404, body = ErrorBody)))]
 async fn get_inventory(
@@ -113,8 +136,5 @@ async fn get_inventory(
     ApiPath(sku): ApiPath<String>,
 ) -> Result<Json<InventoryView>, ApiError> {
     let sku = Sku::parse(&sku)?;
-    if app.engine.get_sku(&sku).await?.is_none() {
-        return Err(ApiError::not_found(format!("sku {sku} not found")));
-    }
     Ok(Json(inventory_view(&app, &sku).await?))
 }

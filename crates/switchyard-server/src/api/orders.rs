@@ -30,10 +30,13 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Take an order: allocate and reserve at once. Idempotent by
-/// (channel, external_id): a repeat returns the same order with 200.
+/// (channel, external_id): an identical repeat returns the same order with
+/// 200; a repeat with different lines, currency or payment is refused with
+/// 409 `idempotency_conflict` (noted on the original order's timeline).
 #[utoipa::path(post, path = "/orders", tag = "orders", request_body = CreateOrderBody,
     responses((status = 201, body = OrderView, description = "Created"),
               (status = 200, body = OrderView, description = "Seen before: the same order"),
+              (status = 409, body = ErrorBody, description = "Seen before with different content"),
               (status = 422, body = ErrorBody)))]
 async fn create_order(
     State(app): State<AppState>,

@@ -314,7 +314,7 @@ async fn shadow_report(
     let orders = pairs
         .into_iter()
         .map(|p| compare(p.order_id, p.external_id, &p.active.trace, &p.shadow.trace, p.shadow.explanation))
-        .collect();
+        .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(Json(report(orders)))
 }
 
@@ -356,7 +356,7 @@ pub async fn preview_on_recent(app: &AppState, policy: &Policy, limit: i64) -> R
         };
         let Ok(new_order) = parse_order(order_body(&order)) else { continue };
         let candidate = app.engine.preview_route(&new_order, Some(policy)).await?;
-        orders.push(compare(order.id, order.external_id, &current.trace, &candidate.trace, candidate.explanation));
+        orders.push(compare(order.id, order.external_id, &current.trace, &candidate.trace, candidate.explanation)?);
     }
     Ok(report(orders))
 }

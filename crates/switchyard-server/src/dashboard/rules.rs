@@ -237,7 +237,8 @@ async fn page(
                 .map(|p| {
                     compare::compare(p.order_id, p.external_id, &p.active.trace, &p.shadow.trace, p.shadow.explanation)
                 })
-                .collect();
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(api_page)?;
             (Some(compare::report(orders)), "Shadow report: where the shadow version would differ".to_owned())
         }
         None => (None, String::new()),

@@ -439,6 +439,13 @@ impl<'a> Engine<'a> {
             criteria: self.policy.ranking.criteria.iter().map(Criterion::kind).collect(),
             candidates,
             line_exclusions: self.line_exclusions.clone(),
+            avoided: self
+                .input
+                .avoid
+                .iter()
+                .filter(|(sku, code)| self.skus.contains(&sku) && self.location_index(code).is_some())
+                .map(|(sku, code)| (code.clone(), sku.clone()))
+                .collect(),
             protection,
             split,
             selection,

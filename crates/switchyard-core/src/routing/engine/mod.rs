@@ -107,6 +107,7 @@ impl RoutingInput {
                 .collect(),
             component_tags: Default::default(),
             stock: request.stock.clone(),
+            avoid: Vec::new(),
         }
     }
 }
@@ -411,7 +412,8 @@ impl<'a> Engine<'a> {
                     cursor += 1;
                 }
                 let Some(&(candidate, l)) = self.by_code.get(cursor) else { break };
-                if candidate == code {
+                let avoided = self.input.avoid.iter().any(|(s, c)| s == row_sku && c == code);
+                if candidate == code && !avoided {
                     self.available[l * sku_count + s] = available_units(position);
                 }
             }

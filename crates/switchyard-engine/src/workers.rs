@@ -103,11 +103,15 @@ impl Engine {
         })
     }
 
-    /// Runs [`Engine::sweep`] every `interval` until the runtime stops.
+    /// Runs [`Engine::sweep`] every `interval` (the first one interval after
+    /// the start) until the runtime stops.
     pub fn spawn_sweeper(self: Arc<Self>, interval: Duration) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // The first tick is immediate; the first sweep comes one interval
+            // after start, not in the middle of whatever starts with it.
+            tick.tick().await;
             loop {
                 tick.tick().await;
                 match self.sweep().await {

@@ -1,11 +1,14 @@
 //! Orders arriving from a channel connection (a webhook delivery, later a
 //! poller's page): each canonical order is created, or applied to the
 //! order taken before — a cancellation releases its reservation, a payment
-//! marks it paid. A delivery id already handled is not applied again.
+//! marks it paid. A delivery id already handled is not applied again. Lines
+//! go through the connection's SKU map first.
 
+use std::collections::BTreeMap;
 use switchyard_channels::{ChannelOrder, FulfilledBy};
-use switchyard_core::{Channel, ChannelName, NewOrder, OrderStatus};
-use switchyard_store::{catalog, deliveries, views};
+
+use switchyard_core::{Channel, ChannelName, NewOrder, OrderStatus, Sku};
+use switchyard_store::{catalog, deliveries, sku_map, views};
 
 use crate::{Engine, Error};
 
@@ -83,6 +86,42 @@ impl Engine {
         Ok(seen)
     }
 
+    /// Maps the channel's `channel_sku` (its SKU, or `variant:<id>` and the
+    /// like when it has none) to our `sku`, which must exist.
+    pub async fn map_channel_sku(&self, channel: &ChannelName, channel_sku: &str, sku: &Sku) -> Result<(), Error> {
+        let channel_sku = channel_sku.trim();
+        if channel_sku.is_empty() || channel_sku.chars().count() > 200 || channel_sku.chars().any(char::is_control) {
+            return Err(Error::Invalid("a channel SKU is 1 to 200 characters on one line".into()));
+        }
+        let (now, channel, channel_sku, sku) = (self.now_ms(), channel.clone(), channel_sku.to_owned(), sku.clone());
+        self.run(move |tx, _| {
+            Box::pin(async move {
+                if catalog::get_channel(tx, &channel).await?.is_none() {
+                    return Err(Error::NotFound { what: "channel", key: channel.to_string() });
+                }
+                if catalog::sku_is_bundle(tx, &sku).await?.is_none() {
+                    return Err(Error::UnknownSku(sku.to_string()));
+                }
+                Ok(sku_map::put(tx, &channel, &channel_sku, &sku, now).await?)
+            })
+        })
+        .await
+    }
+
+    /// Removes a mapping; whether there was one.
+    pub async fn unmap_channel_sku(&self, channel: &ChannelName, channel_sku: &str) -> Result<bool, Error> {
+        let (channel, channel_sku) = (channel.clone(), channel_sku.trim().to_owned());
+        self.run(move |tx, _| Box::pin(async move { Ok(sku_map::delete(tx, &channel, &channel_sku).await?) })).await
+    }
+
+    /// A channel's SKU map, by channel SKU.
+    pub async fn channel_sku_map(&self, channel: &ChannelName) -> Result<BTreeMap<String, Sku>, Error> {
+        let mut tx = self.read().await?;
+        let map = sku_map::list(&mut tx, channel).await?;
+        tx.rollback().await?;
+        Ok(map.into_iter().collect())
+    }
+
     /// Applies the orders of one delivery from `channel`, in order, then
     /// records the delivery id. Every order is checked by the core's intake
     /// before anything is written; each create, cancel or payment is its
@@ -94,6 +133,14 @@ impl Engine {
         delivery_id: Option<&str>,
         orders: &[ChannelOrder],
     ) -> Result<Vec<Received>, Error> {
+        // The connection's SKU map first: the channel's SKUs become ours.
+        let map = self.channel_sku_map(channel).await?;
+        let mut orders = orders.to_vec();
+        for line in orders.iter_mut().flat_map(|o| o.lines.iter_mut()) {
+            if let Some(ours) = map.get(line.sku.trim()) {
+                line.sku = ours.to_string();
+            }
+        }
         let drafts = orders
             .iter()
             .map(|o| NewOrder::parse(o.to_draft(channel.as_str())).map_err(Error::from))

@@ -8,7 +8,10 @@ use common::TestApp;
 use serde_json::{json, Value};
 use switchyard_channels::webhook::sign;
 
-both!(a_signed_shopify_webhook_takes_the_order_and_a_cancellation_releases_it);
+both!(
+    a_signed_shopify_webhook_takes_the_order_and_a_cancellation_releases_it,
+    a_channel_sku_map_translates_lines_before_intake,
+);
 
 const SECRET: &str = "shpss_0123456789abcdef";
 
@@ -127,5 +130,51 @@ async fn a_signed_woocommerce_webhook_takes_the_order() {
     // A Shopify signature header on a WooCommerce connection is not its signature.
     let wrong = vec![("x-shopify-hmac-sha256", sign(SECRET, &body))];
     assert_eq!(deliver(&app, "woo", &wrong, &body).await.0, 401);
+    app.assert_audit_clean().await;
+}
+
+/// The connection's SKU map turns the channel's SKUs (a variant id, a SKU
+/// with a space) into ours before the order is taken.
+async fn a_channel_sku_map_translates_lines_before_intake(app: TestApp) {
+    app.location("WH", 1).await;
+    for sku in ["MUG-BLU", "TEE-M"] {
+        app.sku(sku, json!(null)).await;
+        app.stock(sku, "WH", 4).await;
+    }
+    let (s, _) = app.put("/api/v1/channels/shop", json!({"kind": "shopify", "webhook_secret": SECRET})).await;
+    assert_eq!(s, 200);
+    let body = json!({"id": 42, "currency": "USD", "financial_status": "paid",
+        "line_items": [{"sku": "", "variant_id": 777, "quantity": 2, "price": "9.00"},
+                       {"sku": "Tee M", "variant_id": 778, "quantity": 1, "price": "20.00"}],
+        "shipping_address": {"name": "Ana", "address1": "1 Oak St", "city": "Portland", "province_code": "OR",
+                             "zip": "97205", "country_code": "US"}});
+    let body = serde_json::to_vec(&body).expect("bytes");
+    let headers =
+        |id: &str| vec![("x-shopify-hmac-sha256", sign(SECRET, &body)), ("x-shopify-webhook-id", id.to_owned())];
+    let (s, v) = deliver(&app, "shop", &headers("m1"), &body).await;
+    assert_eq!(s, 422, "unmapped: {v}");
+    assert_eq!(order_count(&app).await, 0);
+
+    let (s, v) = app.put("/api/v1/channels/shop/skus/variant:777", json!({"sku": "MUG-BLU"})).await;
+    assert_eq!((s, v["sku"].as_str()), (200, Some("MUG-BLU")), "{v}");
+    let (s, v) = app.put("/api/v1/channels/shop/skus/Tee%20M", json!({"sku": "TEE-M"})).await;
+    assert_eq!((s, v["channel_sku"].as_str()), (200, Some("Tee M")), "{v}");
+    let (s, v) = app.put("/api/v1/channels/shop/skus/x", json!({"sku": "NOPE"})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (422, Some("unknown_sku")), "{v}");
+    let (s, v) = app.put("/api/v1/channels/nobody/skus/x", json!({"sku": "TEE-M"})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (404, Some("not_found")), "{v}");
+    let (_, map) = app.get("/api/v1/channels/shop/skus").await;
+    assert_eq!(map.as_array().map(Vec::len), Some(2), "{map}");
+
+    let (s, v) = deliver(&app, "shop", &headers("m2"), &body).await;
+    assert_eq!((s, v["orders"][0]["outcome"].as_str()), (200, Some("created")), "{v}");
+    assert_eq!(app.position("MUG-BLU", "WH").await, (4, 2, 2));
+    assert_eq!(app.position("TEE-M", "WH").await, (4, 1, 3));
+
+    let r =
+        app.client.delete(app.url("/api/v1/channels/shop/skus/variant:777")).bearer_auth(common::TOKEN).send().await;
+    assert_eq!(r.expect("send").status().as_u16(), 204);
+    let (_, map) = app.get("/api/v1/channels/shop/skus").await;
+    assert_eq!(map.as_array().map(Vec::len), Some(1), "{map}");
     app.assert_audit_clean().await;
 }

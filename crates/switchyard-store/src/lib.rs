@@ -17,6 +17,7 @@
 //! | [`deliveries`] | webhook deliveries already handled |
 //! | [`exceptions`] | the exception queue and its log |
 //! | [`sessions`] | dashboard sessions |
+//! | [`sku_map`] | each channel's SKUs → ours |
 //! | [`outbox`] | messages for channels and the notifier |
 //! | [`views`] | read models for the API and dashboard |
 //! | [`audit`] | the ledger replay |
@@ -32,6 +33,7 @@ pub mod orders;
 pub mod outbox;
 pub mod routing;
 pub mod sessions;
+pub mod sku_map;
 pub mod stock;
 #[cfg(feature = "testing")]
 pub mod testing;

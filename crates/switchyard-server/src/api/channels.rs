@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use switchyard_core::{Channel, ChannelDraft};
+use switchyard_core::{Channel, ChannelDraft, ChannelName, Sku};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,7 +18,11 @@ use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(put_channel)).routes(routes!(list_channels))
+    OpenApiRouter::new()
+        .routes(routes!(put_channel))
+        .routes(routes!(list_channels))
+        .routes(routes!(list_sku_map))
+        .routes(routes!(put_sku_mapping, delete_sku_mapping))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -83,4 +87,82 @@ async fn put_channel(
 #[utoipa::path(get, path = "/channels", tag = "channels", responses((status = 200, body = Vec<ChannelView>)))]
 async fn list_channels(State(app): State<AppState>) -> Result<Json<Vec<ChannelView>>, ApiError> {
     Ok(Json(app.engine.list_channels().await?.into_iter().map(channel_view).collect()))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkuMappingBody {
+    /// Our SKU, which must exist.
+    pub sku: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkuMappingView {
+    pub channel: String,
+    /// The channel's SKU (or `variant:<id>`, `product:<id>`, `listing:<id>`, `asin:<ASIN>`).
+    pub channel_sku: String,
+    pub sku: String,
+}
+
+fn channel_name(raw: &str) -> Result<ChannelName, ApiError> {
+    ChannelName::parse(raw).map_err(|e| ApiError::new(Code::InvalidPath, e.to_string()))
+}
+
+/// Map one of the channel's SKUs to ours: its orders' lines are translated before intake.
+#[utoipa::path(put, path = "/channels/{name}/skus/{channel_sku}", tag = "channels",
+    params(("name" = String, Path), ("channel_sku" = String, Path)), request_body = SkuMappingBody,
+    responses(
+        (status = 200, body = SkuMappingView),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ))]
+async fn put_sku_mapping(
+    State(app): State<AppState>,
+    ApiPath((name, channel_sku)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<SkuMappingBody>,
+) -> Result<Json<SkuMappingView>, ApiError> {
+    let channel = channel_name(&name)?;
+    let sku = Sku::parse(&body.sku)?;
+    app.engine.map_channel_sku(&channel, &channel_sku, &sku).await?;
+    Ok(Json(SkuMappingView {
+        channel: channel.to_string(),
+        channel_sku: channel_sku.trim().to_owned(),
+        sku: sku.to_string(),
+    }))
+}
+
+/// Remove a mapping.
+#[utoipa::path(delete, path = "/channels/{name}/skus/{channel_sku}", tag = "channels",
+    params(("name" = String, Path), ("channel_sku" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn delete_sku_mapping(
+    State(app): State<AppState>,
+    ApiPath((name, channel_sku)): ApiPath<(String, String)>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let channel = channel_name(&name)?;
+    if app.engine.unmap_channel_sku(&channel, &channel_sku).await? {
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("channel {channel} has no mapping for {channel_sku:?}")))
+    }
+}
+
+/// The channel's SKU map.
+#[utoipa::path(get, path = "/channels/{name}/skus", tag = "channels", params(("name" = String, Path)),
+    responses((status = 200, body = Vec<SkuMappingView>)))]
+async fn list_sku_map(
+    State(app): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<Vec<SkuMappingView>>, ApiError> {
+    let channel = channel_name(&name)?;
+    let map = app.engine.channel_sku_map(&channel).await?;
+    Ok(Json(
+        map.into_iter()
+            .map(|(channel_sku, sku)| SkuMappingView {
+                channel: channel.to_string(),
+                channel_sku,
+                sku: sku.to_string(),
+            })
+            .collect(),
+    ))
 }

@@ -55,6 +55,47 @@ impl ChannelKind {
     }
 }
 
+/// How much of what is available a channel is told it may sell: held back
+/// `units`, then `percent` of what is available (rounded up, so a buffer
+/// never rounds to nothing), and never more than `max_share_percent` of it
+/// (rounded down). Never below 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AtpBuffer {
+    pub units: i64,
+    pub percent: i64,
+    pub max_share_percent: Option<i64>,
+}
+
+impl AtpBuffer {
+    /// The largest buffer in units.
+    pub const MAX_UNITS: i64 = 1_000_000;
+
+    /// Checks each part: units 0–1,000,000, percentages 0–100.
+    pub fn parse(units: i64, percent: i64, max_share_percent: Option<i64>) -> Result<AtpBuffer, IntakeError> {
+        if !(0..=Self::MAX_UNITS).contains(&units) {
+            return Err(IntakeError::BadBuffer("buffer_units must be between 0 and 1000000"));
+        }
+        if !(0..=100).contains(&percent) {
+            return Err(IntakeError::BadBuffer("buffer_percent must be between 0 and 100"));
+        }
+        if max_share_percent.is_some_and(|p| !(0..=100).contains(&p)) {
+            return Err(IntakeError::BadBuffer("max_share_percent must be between 0 and 100"));
+        }
+        Ok(AtpBuffer { units, percent, max_share_percent })
+    }
+
+    /// What the channel may sell of `available` units.
+    pub fn atp(&self, available: i64) -> i64 {
+        let available = available.max(0);
+        let by_percent = (available.saturating_mul(self.percent) + 99) / 100;
+        let mut atp = available.saturating_sub(self.units).saturating_sub(by_percent);
+        if let Some(share) = self.max_share_percent {
+            atp = atp.min(available.saturating_mul(share) / 100);
+        }
+        atp.max(0)
+    }
+}
+
 /// A channel (shopify, amazon, pos, ...). Orders may arrive from a channel
 /// before anyone configures it; it is then registered with default settings.
 /// Its secrets (a webhook secret, API credentials) are kept apart and are
@@ -64,6 +105,9 @@ pub struct Channel {
     pub name: ChannelName,
     #[serde(default)]
     pub kind: ChannelKind,
+    /// What the channel is told it may sell, below what is available.
+    #[serde(default)]
+    pub buffer: AtpBuffer,
     /// Free-form display name.
     pub display_name: String,
     /// Channel settings as string pairs (credentials are never stored here).
@@ -73,7 +117,14 @@ pub struct Channel {
 
 impl Channel {
     pub fn new(name: ChannelName) -> Self {
-        Self { display_name: name.to_string(), name, kind: ChannelKind::Api, settings: BTreeMap::new(), active: true }
+        Self {
+            display_name: name.to_string(),
+            name,
+            kind: ChannelKind::Api,
+            buffer: AtpBuffer::default(),
+            settings: BTreeMap::new(),
+            active: true,
+        }
     }
 }
 
@@ -83,6 +134,9 @@ pub struct ChannelDraft {
     pub name: String,
     /// `api` when absent.
     pub kind: Option<String>,
+    pub buffer_units: Option<i64>,
+    pub buffer_percent: Option<i64>,
+    pub max_share_percent: Option<i64>,
     /// The name itself when absent.
     pub display_name: Option<String>,
     pub settings: BTreeMap<String, String>,
@@ -112,13 +166,29 @@ impl Channel {
                 checked("settings value", v, TextRule::SETTING_VALUE)?,
             );
         }
-        Ok(Channel { name, kind, display_name, settings, active: d.active })
+        let buffer = AtpBuffer::parse(d.buffer_units.unwrap_or(0), d.buffer_percent.unwrap_or(0), d.max_share_percent)?;
+        Ok(Channel { name, kind, buffer, display_name, settings, active: d.active })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_channel_is_told_what_is_available_less_its_buffer() {
+        let none = AtpBuffer::default();
+        assert_eq!((none.atp(10), none.atp(0), none.atp(-3)), (10, 0, 0));
+        let units = AtpBuffer::parse(3, 0, None).expect("valid");
+        assert_eq!((units.atp(10), units.atp(3), units.atp(2)), (7, 0, 0), "the last 3 units are held back");
+        let percent = AtpBuffer::parse(0, 10, None).expect("valid");
+        assert_eq!((percent.atp(100), percent.atp(5), percent.atp(1)), (90, 4, 0), "rounded up: never nothing");
+        let share = AtpBuffer::parse(1, 0, Some(50)).expect("valid");
+        assert_eq!((share.atp(10), share.atp(3)), (5, 1), "at most half, and one held back");
+        assert!(AtpBuffer::parse(-1, 0, None).is_err());
+        assert!(AtpBuffer::parse(0, 101, None).is_err());
+        assert!(AtpBuffer::parse(0, 0, Some(-5)).is_err());
+    }
 
     #[test]
     fn a_channel_draft_is_parsed_with_its_name_in_lower_case() {

@@ -148,6 +148,8 @@ pub enum IntakeError {
     TooManySettings,
     #[error("kind must be shopify, woocommerce, amazon, etsy, ebay, pos, wholesale or api")]
     UnknownChannelKind(String),
+    #[error("{0}")]
+    BadBuffer(&'static str),
     /// A list's `cursor` is not one this server handed out.
     #[error("cursor is not a next_cursor this server gave")]
     BadCursor(String),
@@ -179,7 +181,8 @@ impl IntakeError {
             | Self::UnknownLocationKind(_)
             | Self::NegativePriority
             | Self::TooManySettings
-            | Self::UnknownChannelKind(_) => "invalid_body",
+            | Self::UnknownChannelKind(_)
+            | Self::BadBuffer(_) => "invalid_body",
             Self::BadCursor(_) | Self::LimitOutOfRange { .. } => "invalid_query",
         }
     }

@@ -27,7 +27,7 @@ pub mod text;
 
 pub use allocation::{allocate, AllocationPlan, AllocationRequest, Allocator, FewestLocations};
 pub use catalog::{Component, SkuDef, SkuDraft};
-pub use channel::{Channel, ChannelDraft, ChannelKind};
+pub use channel::{AtpBuffer, Channel, ChannelDraft, ChannelKind};
 pub use exception::{ExceptionKind, ExceptionStatus, OwnerRole, ResolutionAction, Severity};
 pub use ids::{ChannelName, ExternalOrderId, IdError, LocationCode, Quantity, Sku};
 pub use intake::{

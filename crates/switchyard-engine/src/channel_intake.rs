@@ -78,6 +78,19 @@ impl Engine {
         .await
     }
 
+    /// What `channel` is told it may sell of `sku`: what is available (a
+    /// bundle: the kits its components make) less the channel's buffer.
+    pub async fn channel_atp(&self, channel: &ChannelName, sku: &Sku) -> Result<i64, Error> {
+        let c = {
+            let mut tx = self.read().await?;
+            let c = catalog::get_channel(&mut tx, channel).await?;
+            tx.rollback().await?;
+            c.ok_or_else(|| Error::NotFound { what: "channel", key: channel.to_string() })?
+        };
+        let a = self.availability(sku).await?.ok_or_else(|| Error::NotFound { what: "sku", key: sku.to_string() })?;
+        Ok(c.buffer.atp(a.available))
+    }
+
     /// Whether this delivery of the channel was handled already.
     pub async fn delivery_seen(&self, channel: &ChannelName, delivery_id: &str) -> Result<bool, Error> {
         let mut tx = self.read().await?;

@@ -11,7 +11,8 @@
 use std::collections::BTreeMap;
 
 use switchyard_core::{
-    Address, Channel, ChannelKind, ChannelName, Component, Location, LocationCode, LocationKind, Quantity, Sku, SkuDef,
+    Address, AtpBuffer, Channel, ChannelKind, ChannelName, Component, Location, LocationCode, LocationKind, Quantity,
+    Sku, SkuDef,
 };
 
 use crate::db::{placeholders, Row, Tx, Value};
@@ -108,16 +109,22 @@ pub async fn upsert_channel(tx: &mut Tx, c: &Channel, now_ms: i64) -> Result<(),
     let settings: serde_json::Map<String, serde_json::Value> =
         c.settings.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))).collect();
     tx.execute(
-        "INSERT INTO channels (name, display_name, settings, active, created_at, kind) VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO channels (name, display_name, settings, active, created_at, kind, buffer_units, buffer_percent, \
+         max_share_percent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, \
-         settings = excluded.settings, active = excluded.active, kind = excluded.kind",
+         settings = excluded.settings, active = excluded.active, kind = excluded.kind, \
+         buffer_units = excluded.buffer_units, buffer_percent = excluded.buffer_percent, \
+         max_share_percent = excluded.max_share_percent",
         args![
             c.name.as_str(),
             &c.display_name,
             serde_json::Value::Object(settings).to_string(),
             c.active,
             now_ms,
-            c.kind.as_str()
+            c.kind.as_str(),
+            c.buffer.units,
+            c.buffer.percent,
+            c.buffer.max_share_percent
         ],
     )
     .await?;
@@ -144,21 +151,20 @@ pub async fn channel_active(tx: &mut Tx, name: &ChannelName) -> Result<Option<bo
     row.map(|r| r.bool(0)).transpose()
 }
 
+/// What `channel_from_row` reads, in its order.
+const CHANNEL_COLUMNS: &str =
+    "name, display_name, settings, active, kind, buffer_units, buffer_percent, max_share_percent";
+
 /// Every channel, by name.
 pub async fn list_channels(tx: &mut Tx) -> Result<Vec<Channel>, StoreError> {
-    let rows =
-        tx.query("SELECT name, display_name, settings, active, kind FROM channels ORDER BY name", args![]).await?;
+    let rows = tx.query(&format!("SELECT {CHANNEL_COLUMNS} FROM channels ORDER BY name"), args![]).await?;
     rows.iter().map(channel_from_row).collect()
 }
 
 /// One channel, by name.
 pub async fn get_channel(tx: &mut Tx, name: &ChannelName) -> Result<Option<Channel>, StoreError> {
-    let row = tx
-        .query_opt(
-            "SELECT name, display_name, settings, active, kind FROM channels WHERE name = $1",
-            args![name.as_str()],
-        )
-        .await?;
+    let sql = format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE name = $1");
+    let row = tx.query_opt(&sql, args![name.as_str()]).await?;
     row.as_ref().map(channel_from_row).transpose()
 }
 
@@ -182,7 +188,9 @@ fn channel_from_row(r: &Row) -> Result<Channel, StoreError> {
     let raw_kind = r.string(4)?;
     let kind = ChannelKind::parse(&raw_kind)
         .ok_or_else(|| StoreError::corrupt(format!("kind {raw_kind:?} of channel {name}")))?;
-    Ok(Channel { name, kind, display_name: r.string(1)?, settings, active: r.bool(3)? })
+    let buffer = AtpBuffer::parse(r.i64(5)?, r.i64(6)?, r.opt_i64(7)?)
+        .map_err(|e| StoreError::corrupt(format!("buffer of channel {name}: {e}")))?;
+    Ok(Channel { name, kind, buffer, display_name: r.string(1)?, settings, active: r.bool(3)? })
 }
 
 /// Whether the SKU is a bundle; `None` when there is no such SKU.

@@ -22,6 +22,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(put_channel))
         .routes(routes!(list_channels))
         .routes(routes!(list_sku_map))
+        .routes(routes!(channel_atp))
         .routes(routes!(put_sku_mapping, delete_sku_mapping))
 }
 
@@ -33,6 +34,12 @@ pub struct ChannelBody {
     /// The secret the platform signs webhooks with. Write-only: never
     /// returned or logged; left as it is when absent, removed by `""`.
     pub webhook_secret: Option<String>,
+    /// Units held back from what the channel is told it may sell (default 0).
+    pub buffer_units: Option<i64>,
+    /// Percent of what is available held back, rounded up (default 0).
+    pub buffer_percent: Option<i64>,
+    /// The channel is told at most this percent of what is available.
+    pub max_share_percent: Option<i64>,
     pub display_name: Option<String>,
     /// Settings as string pairs, e.g. {"atp_buffer": "2"}.
     #[serde(default)]
@@ -45,6 +52,9 @@ pub struct ChannelBody {
 pub struct ChannelView {
     pub name: String,
     pub kind: String,
+    pub buffer_units: i64,
+    pub buffer_percent: i64,
+    pub max_share_percent: Option<i64>,
     pub display_name: String,
     pub settings: BTreeMap<String, String>,
     pub active: bool,
@@ -54,6 +64,9 @@ fn channel_view(c: Channel) -> ChannelView {
     ChannelView {
         name: c.name.to_string(),
         kind: c.kind.as_str().to_owned(),
+        buffer_units: c.buffer.units,
+        buffer_percent: c.buffer.percent,
+        max_share_percent: c.buffer.max_share_percent,
         display_name: c.display_name,
         settings: c.settings,
         active: c.active,
@@ -72,6 +85,9 @@ async fn put_channel(
     let channel = Channel::parse(ChannelDraft {
         name,
         kind: body.kind,
+        buffer_units: body.buffer_units,
+        buffer_percent: body.buffer_percent,
+        max_share_percent: body.max_share_percent,
         display_name: body.display_name,
         settings: body.settings,
         active: body.active,
@@ -165,4 +181,26 @@ async fn list_sku_map(
             })
             .collect(),
     ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AtpView {
+    pub channel: String,
+    pub sku: String,
+    /// What this channel is told it may sell: available less its buffer.
+    pub available: i64,
+}
+
+/// What the channel is told it may sell of a SKU.
+#[utoipa::path(get, path = "/channels/{name}/atp/{sku}", tag = "channels",
+    params(("name" = String, Path), ("sku" = String, Path)),
+    responses((status = 200, body = AtpView), (status = 404, body = ErrorBody)))]
+async fn channel_atp(
+    State(app): State<AppState>,
+    ApiPath((name, sku)): ApiPath<(String, String)>,
+) -> Result<Json<AtpView>, ApiError> {
+    let channel = channel_name(&name)?;
+    let sku = Sku::parse(&sku).map_err(|e| ApiError::new(Code::InvalidPath, e.to_string()))?;
+    let available = app.engine.channel_atp(&channel, &sku).await?;
+    Ok(Json(AtpView { channel: channel.to_string(), sku: sku.to_string(), available }))
 }

@@ -178,3 +178,34 @@ async fn a_channel_sku_map_translates_lines_before_intake(app: TestApp) {
     assert_eq!(map.as_array().map(Vec::len), Some(1), "{map}");
     app.assert_audit_clean().await;
 }
+
+/// Bad deliveries, even correctly signed, get a clear error and store
+/// nothing: truncated JSON, not JSON at all, a body over the limit.
+#[tokio::test]
+async fn bad_signed_deliveries_are_refused_and_store_nothing() {
+    let app = common::spawn_app(common::Backend::Sqlite, |c| c.body_limit_bytes = 64 * 1024).await.expect("app");
+    app.location("WH", 1).await;
+    app.sku("TEE-RED-M", json!(null)).await;
+    app.stock("TEE-RED-M", "WH", 5).await;
+    let (s, _) = app.put("/api/v1/channels/shop", json!({"kind": "shopify", "webhook_secret": SECRET})).await;
+    assert_eq!(s, 200);
+    let signed = |b: &[u8]| vec![("x-shopify-hmac-sha256", sign(SECRET, b))];
+    let full = fixture("shopify/orders_create_discounted.json");
+    let truncated = &full[..full.len() / 2];
+    let (s, v) = deliver(&app, "shop", &signed(truncated), truncated).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (422, Some("invalid_body")), "{v}");
+    assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains("not valid JSON")), "{v}");
+    let text = b"<xml>order</xml>";
+    let (s, v) = deliver(&app, "shop", &signed(text), text).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (422, Some("invalid_body")), "{v}");
+    let huge = vec![b' '; 100 * 1024];
+    let (s, v) = deliver(&app, "shop", &signed(&huge), &huge).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (413, Some("payload_too_large")), "{v}");
+    let negative =
+        br#"{"id": 1, "currency": "USD", "line_items": [{"sku": "TEE-RED-M", "quantity": -3, "price": "1.00"}]}"#;
+    let (s, v) = deliver(&app, "shop", &signed(negative), negative).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (422, Some("invalid_body")), "{v}");
+    assert_eq!(order_count(&app).await, 0);
+    assert_eq!(app.position("TEE-RED-M", "WH").await, (5, 0, 5));
+    app.assert_audit_clean().await;
+}

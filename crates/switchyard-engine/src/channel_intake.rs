@@ -196,18 +196,31 @@ impl Engine {
         status: OrderStatus,
         payment: &str,
     ) -> Result<Outcome, Error> {
-        let Some(ours) = self.get_order(id).await? else { return Ok(Outcome::Unchanged) };
-        let ours = OrderStatus::parse(&ours.status).ok_or_else(|| Error::Invalid(format!("order {id} status")))?;
+        let ours = {
+            let mut tx = self.read().await?;
+            let brief = views::get_order_brief(&mut tx, id).await?;
+            tx.rollback().await?;
+            match brief.and_then(|o| OrderStatus::parse(&o.status)) {
+                Some(s) => s,
+                None => return Ok(Outcome::Unchanged),
+            }
+        };
+        // The checks below only skip needless writes; the use cases decide
+        // under the order's lock, and a delivery racing another (the state
+        // moved in between) is simply unchanged, never an error to the sender.
+        let settled = |r: Result<_, Error>, done: Outcome| match r {
+            Ok(_) => Ok(done),
+            Err(Error::Transition(_) | Error::Conflict(_)) => Ok(Outcome::Unchanged),
+            Err(e) => Err(e),
+        };
         if status == OrderStatus::Cancelled {
             if ours.transition(OrderStatus::Cancelled).is_err() {
                 return Ok(Outcome::Unchanged);
             }
-            self.cancel_order(id, &format!("cancelled on {channel}")).await?;
-            return Ok(Outcome::Cancelled);
+            return settled(self.cancel_order(id, &format!("cancelled on {channel}")).await, Outcome::Cancelled);
         }
         if ours == OrderStatus::PendingPayment && payment == "paid" {
-            self.mark_paid(id).await?;
-            return Ok(Outcome::Paid);
+            return settled(self.mark_paid(id).await, Outcome::Paid);
         }
         Ok(Outcome::Unchanged)
     }

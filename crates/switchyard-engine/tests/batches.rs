@@ -3,16 +3,17 @@
 //! or fail alone — a failing command takes nothing of its own with it into
 //! the commit, and nothing of anybody else's out of it.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use switchyard_core::{
-    ChannelName, Currency, ExternalOrderId, NewLine, NewOrder, PaymentState, Quantity, ServiceLevel, ShipTo, Sku,
-    SkuDef,
-};
+use switchyard_core::{NewOrder, PaymentState, Sku, SkuDef};
 use switchyard_engine::{Config, Engine, Error, IdGen, ManualClock};
 use switchyard_store::testing::{Backend, TestDb};
 use switchyard_store::{OrderFilter, OrderView, WriterConnection};
+
+use common::web_order;
 
 const NOW: i64 = 1_796_040_000_000;
 const ORDERS: usize = 300;
@@ -36,34 +37,8 @@ fn is_bad(i: usize) -> bool {
 }
 
 fn order(i: usize) -> NewOrder {
-    let line = |s: &str| NewLine {
-        sku: Sku::parse(s).expect("sku"),
-        quantity: Quantity::new(1).expect("qty"),
-        unit_price: 500,
-    };
-    let mut lines = vec![line("X")];
-    if is_bad(i) {
-        lines.push(line("NOPE"));
-    }
-    NewOrder {
-        channel: ChannelName::parse("web").expect("channel"),
-        external_id: ExternalOrderId::parse(&format!("b-{i}")).expect("ext"),
-        currency: Currency::parse("USD").expect("usd"),
-        total_minor: 500 * lines.len() as i64,
-        lines,
-        ship_to: ShipTo {
-            name: "N".into(),
-            line1: "1 Oak St".into(),
-            city: "Portland".into(),
-            region: "OR".into(),
-            postal_code: "97205".into(),
-            country: "US".into(),
-            ..Default::default()
-        },
-        service_level: ServiceLevel::Standard,
-        pickup_location: None,
-        payment: PaymentState::Paid,
-    }
+    let lines: &[(&str, i64)] = if is_bad(i) { &[("X", 1), ("NOPE", 1)] } else { &[("X", 1)] };
+    web_order(&format!("b-{i}"), lines, 500, 500 * lines.len() as i64, PaymentState::Paid)
 }
 
 /// The 300 orders at once, each from its own task; results by index. On

@@ -3,35 +3,20 @@
 //! (with a [`ManualClock`] the test moves by hand and a seeded [`IdGen`])
 //! and runs once on SQLite and once on PostgreSQL (see `both!`).
 
+mod common;
+
 use std::sync::Arc;
+
+use common::{assert_clean, loc, sku, web_order};
 
 use switchyard_core::ResolutionAction;
 use switchyard_core::{
-    Address, ChannelName, Component, Currency, ExpiredAction, ExternalOrderId, ImportRow, Location, LocationCode,
-    LocationKind, NewLine, NewOrder, NewShipment, PaymentState, Quantity, Resolution, ServiceLevel, ShipTo, Sku,
-    SkuDef, StockError,
+    Address, Component, ExpiredAction, ImportRow, Location, LocationKind, NewOrder, NewShipment, PaymentState,
+    Quantity, Resolution, ShipTo, SkuDef, StockError,
 };
 use switchyard_engine::{Config, Engine, Error, IdGen, ManualClock};
 use switchyard_store::testing::{Backend, TestDb};
 use switchyard_store::{ExceptionFilter, ExceptionView, OrderFilter, OrderView};
-
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let db = TestDb::fresh(Backend::Sqlite).await.expect("sqlite always runs");
-                super::$name(open(&db).await).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let Some(db) = TestDb::fresh(Backend::Postgres).await else { return };
-                super::$name(open(&db).await).await;
-            }
-        }
-    )*};
-}
 
 both!(
     stock_changes_are_ledgered,
@@ -94,13 +79,6 @@ async fn open(db: &TestDb) -> T {
     T { e: Arc::new(e), clock, url: db.url.clone() }
 }
 
-fn sku(s: &str) -> Sku {
-    Sku::parse(s).expect("sku")
-}
-fn loc(s: &str) -> LocationCode {
-    LocationCode::parse(s).expect("loc")
-}
-
 async fn location(e: &Engine, code: &str, priority: i32) {
     let l = Location {
         code: loc(code),
@@ -138,27 +116,7 @@ async fn shop(e: &Engine) {
 }
 
 fn order(ext: &str, lines: &[(&str, i64)], payment: PaymentState) -> NewOrder {
-    NewOrder {
-        channel: ChannelName::parse("web").expect("channel"),
-        external_id: ExternalOrderId::parse(ext).expect("ext"),
-        currency: Currency::parse("USD").expect("usd"),
-        lines: lines
-            .iter()
-            .map(|(s, q)| NewLine { sku: sku(s), quantity: Quantity::new(*q).expect("qty"), unit_price: 1000 })
-            .collect(),
-        ship_to: ShipTo {
-            name: "N".into(),
-            line1: "1 Oak St".into(),
-            city: "Portland".into(),
-            postal_code: "97205".into(),
-            country: "US".into(),
-            ..Default::default()
-        },
-        service_level: ServiceLevel::Standard,
-        pickup_location: None,
-        payment,
-        total_minor: 1000,
-    }
+    web_order(ext, lines, 1000, 1000, payment)
 }
 
 async fn position(e: &Engine, s: &str, l: &str) -> (i64, i64, i64) {
@@ -171,11 +129,6 @@ async fn position(e: &Engine, s: &str, l: &str) -> (i64, i64, i64) {
         .map(|(_, p)| p)
         .unwrap_or_default();
     (p.on_hand, p.reserved, p.available())
-}
-
-async fn assert_clean(e: &Engine) {
-    let report = e.audit().await.expect("audit");
-    assert!(report.is_clean(), "audit drift: {:?}", report.drift);
 }
 
 async fn stock_changes_are_ledgered(t: T) {

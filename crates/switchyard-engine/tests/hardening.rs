@@ -2,33 +2,16 @@
 //! SQLite and PostgreSQL (see `both!`), each named after its defect. The
 //! engine runs on a `ManualClock` the test moves by hand.
 
+mod common;
+
 use std::sync::Arc;
 
-use switchyard_core::{
-    ChannelName, Currency, ExpiredAction, ExternalOrderId, LocationCode, NewLine, NewOrder, PaymentState, Quantity,
-    Resolution, ResolutionAction, ServiceLevel, ShipTo, Sku, SkuDef,
-};
+use common::{assert_clean, loc, sku, web_order};
+
+use switchyard_core::{ExpiredAction, NewOrder, PaymentState, Quantity, Resolution, ResolutionAction, SkuDef};
 use switchyard_engine::{Code, Config, Engine, IdGen, ManualClock};
 use switchyard_store::testing::{Backend, TestDb};
 use switchyard_store::{ExceptionFilter, OrderView};
-
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let db = TestDb::fresh(Backend::Sqlite).await.expect("sqlite always runs");
-                super::$name(open(&db).await).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let Some(db) = TestDb::fresh(Backend::Postgres).await else { return };
-                super::$name(open(&db).await).await;
-            }
-        }
-    )*};
-}
 
 both!(
     paying_an_expired_hold_whose_unit_was_taken_opens_a_backordered_exception,
@@ -68,34 +51,8 @@ async fn open(db: &TestDb) -> T {
     T { e: Arc::new(e), clock }
 }
 
-fn sku(s: &str) -> Sku {
-    Sku::parse(s).expect("sku")
-}
-
-fn loc(s: &str) -> LocationCode {
-    LocationCode::parse(s).expect("location")
-}
-
 fn order(ext: &str, units: i64, payment: PaymentState) -> NewOrder {
-    NewOrder {
-        channel: ChannelName::parse("web").expect("channel"),
-        external_id: ExternalOrderId::parse(ext).expect("ext"),
-        currency: Currency::parse("USD").expect("usd"),
-        lines: vec![NewLine { sku: sku("X"), quantity: Quantity::new(units).expect("qty"), unit_price: 1000 }],
-        ship_to: ShipTo {
-            name: "N".into(),
-            line1: "1 Oak St".into(),
-            city: "Portland".into(),
-            region: "OR".into(),
-            postal_code: "97205".into(),
-            country: "US".into(),
-            ..Default::default()
-        },
-        service_level: ServiceLevel::Standard,
-        pickup_location: None,
-        payment,
-        total_minor: 1000 * units,
-    }
+    web_order(ext, &[("X", units)], 1000, 1000 * units, payment)
 }
 
 /// (kind, status) of every exception of an order, oldest first.
@@ -103,11 +60,6 @@ async fn exceptions_of(e: &Engine, order_id: &str) -> Vec<(String, String)> {
     let filter =
         ExceptionFilter { status: None, order_id: Some(order_id.to_owned()), limit: 100, ..Default::default() };
     e.list_exceptions(&filter).await.expect("exceptions").into_iter().map(|x| (x.kind, x.status)).collect()
-}
-
-async fn assert_clean(e: &Engine) {
-    let report = e.audit().await.expect("audit");
-    assert!(report.is_clean(), "audit drift: {:?}", report.drift);
 }
 
 async fn get(e: &Engine, id: &str) -> OrderView {

@@ -360,31 +360,15 @@ async fn policy_commands_postgres() {
 /// get routed by the demo policy and explain themselves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_shop_takes_orders() {
-    use std::io::BufRead;
-    let mut child = Server(
-        Command::new(env!("CARGO_BIN_EXE_switchyard"))
-            .args(["demo", "--listen", "127.0.0.1:0", "--orders-per-minute", "1200"])
-            .env("SWITCHYARD_API_TOKEN", "demo-test-token-0123456789")
-            .env("SWITCHYARD_LOG", "warn")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start demo"),
-    );
-    let stdout = child.0.stdout.take().expect("stdout");
-    let mut lines = std::io::BufReader::new(stdout).lines();
-    let url = lines
-        .by_ref()
-        .take(10)
-        .map_while(Result::ok)
-        .find_map(|l| l.trim().strip_prefix("Dashboard:").map(|u| u.trim().trim_end_matches('/').to_owned()))
-        .expect("the demo prints its dashboard URL");
+    let tmp = std::env::temp_dir().join(format!("switchyard-demo-orders-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let (demo, url, _output) = start_demo(&tmp);
     let client = reqwest::Client::new();
     let mut orders = serde_json::Value::Null;
     for _ in 0..100 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        let r =
-            client.get(format!("{url}/api/v1/orders?limit=5")).bearer_auth("demo-test-token-0123456789").send().await;
+        let r = client.get(format!("{url}/api/v1/orders?limit=5")).bearer_auth(DEMO_TOKEN).send().await;
         if let Ok(r) = r {
             orders = r.json().await.unwrap_or_default();
             if orders["orders"].as_array().is_some_and(|o| o.len() >= 3) {
@@ -397,7 +381,7 @@ async fn the_demo_shop_takes_orders() {
     let id = list[0]["id"].as_str().expect("id");
     let order: serde_json::Value = client
         .get(format!("{url}/api/v1/orders/{id}"))
-        .bearer_auth("demo-test-token-0123456789")
+        .bearer_auth(DEMO_TOKEN)
         .send()
         .await
         .expect("get")
@@ -408,7 +392,7 @@ async fn the_demo_shop_takes_orders() {
     assert!(order["routing"][0]["explanation"].as_str().is_some_and(|e| !e.is_empty()));
     let locations: serde_json::Value = client
         .get(format!("{url}/api/v1/locations"))
-        .bearer_auth("demo-test-token-0123456789")
+        .bearer_auth(DEMO_TOKEN)
         .send()
         .await
         .expect("get")
@@ -416,7 +400,11 @@ async fn the_demo_shop_takes_orders() {
         .await
         .expect("json");
     assert_eq!(locations.as_array().map(Vec::len), Some(4));
+    drop(demo);
+    let _ = std::fs::remove_dir_all(&tmp);
 }
+
+const DEMO_TOKEN: &str = "demo-test-token-0123456789";
 
 /// Starts `switchyard demo` with its temporary directory set to `tmp`;
 /// returns the process once its dashboard URL is printed, with that URL and
@@ -427,7 +415,7 @@ fn start_demo(tmp: &std::path::Path) -> (Server, String, std::thread::JoinHandle
     let mut child = Server(
         Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .args(["demo", "--listen", "127.0.0.1:0", "--orders-per-minute", "1200"])
-            .env("SWITCHYARD_API_TOKEN", "demo-test-token-0123456789")
+            .env("SWITCHYARD_API_TOKEN", DEMO_TOKEN)
             .env("SWITCHYARD_LOG", "warn")
             .env("TMPDIR", tmp)
             .stdout(std::process::Stdio::piped())
@@ -473,11 +461,7 @@ async fn the_demo_leaves_no_files_in_the_temporary_directory() {
         // Wait for orders, so the database and its WAL have been written.
         let client = reqwest::Client::new();
         for _ in 0..100 {
-            let r = client
-                .get(format!("{url}/api/v1/orders?limit=3"))
-                .bearer_auth("demo-test-token-0123456789")
-                .send()
-                .await;
+            let r = client.get(format!("{url}/api/v1/orders?limit=3")).bearer_auth(DEMO_TOKEN).send().await;
             let v: serde_json::Value = match r {
                 Ok(r) => r.json().await.unwrap_or_default(),
                 Err(_) => serde_json::Value::Null,

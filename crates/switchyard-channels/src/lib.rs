@@ -25,6 +25,7 @@ pub mod etsy;
 mod json;
 mod money;
 pub mod pos;
+pub mod remote;
 pub mod shopify;
 pub mod webhook;
 pub mod wholesale;

@@ -2,7 +2,9 @@
 //! order out. Pure: bytes → [`ChannelOrder`] (or a precise [`ParseError`]);
 //! no IO, no clock. The HTTP clients, webhooks and pollers that feed these
 //! parsers live in the engine and server; what they send out comes from the
-//! engine's typed outbox.
+//! engine's typed outbox, and [`remote`] builds it in each platform's own API
+//! shape — stock levels, shipments, cancellations, order polls, token
+//! refreshes as request data — and reads the answers back, just as purely.
 //!
 //! One module per channel, each with one [`Adapter`]; [`adapter`] is the one
 //! registry. Adding a channel: a module with a unit struct implementing

@@ -6,7 +6,7 @@
 //! setting `scope` defaults to [`DEFAULT_SCOPE`] (`sell.inventory` and
 //! `sell.fulfillment`).
 //!
-//! - **Stock**: Inventory API [`bulkUpdatePriceQuantity`], `{"requests": [{"sku",
+//! - **Stock**: Inventory API `bulkUpdatePriceQuantity`, `{"requests": [{"sku",
 //!   "shipToLocationAvailability": {"quantity"}}]}`, 25 SKUs a request. The
 //!   answer is 200 (or 207) with a `statusCode` and `errors` per SKU: any
 //!   SKU refused rejects the request. It sets the inventory item's total; an
@@ -16,7 +16,7 @@
 //!   `filter=lastmodifieddate:[<ISO 8601>..]`, 100 a page by `offset`; each
 //!   order is ready for [`crate::ebay::Ebay`]. The checkpoint is the newest
 //!   `lastModifiedDate`.
-//! - **Fulfilment**: [`createShippingFulfillment`] names eBay's line item ids,
+//! - **Fulfilment**: `createShippingFulfillment` names eBay's line item ids,
 //!   so the first step asks for the order (`getOrder`) and the shipped SKUs
 //!   (`sku`, or `item:<legacyItemId>[:<legacyVariationId>]`) find the lines
 //!   not yet fulfilled; then `POST /sell/fulfillment/v1/order/{orderId}/
@@ -31,8 +31,11 @@
 //! Rate: the Sell APIs count calls a day (Inventory 2,000,000; Fulfillment
 //! 100,000); we pace at 10 a second, bursts of 20.
 //!
-//! [`bulkUpdatePriceQuantity`]: https://developer.ebay.com/api-docs/sell/inventory/resources/offer/methods/bulkUpdatePriceQuantity
-//! [`createShippingFulfillment`]: https://developer.ebay.com/api-docs/sell/fulfillment/resources/order/shipping_fulfillment/methods/createShippingFulfillment
+//! Sources:
+//! <https://developer.ebay.com/api-docs/sell/inventory/resources/offer/methods/bulkUpdatePriceQuantity>,
+//! <https://developer.ebay.com/api-docs/sell/fulfillment/resources/order/methods/getOrders>, and
+//! `createShippingFulfillment` under
+//! <https://developer.ebay.com/api-docs/sell/fulfillment/resources/order/shipping_fulfillment/methods/>.
 
 use serde_json::{json, Value};
 

@@ -9,13 +9,26 @@
 //! [`remote`] is the one registry (POS, wholesale and `api` connections have
 //! no remote API: orders come to us, nothing goes back).
 //!
-//! | kind | stock | fulfilment | cancel | orders in | tokens |
-//! |---|---|---|---|---|---|
-//! | `shopify` | GraphQL `inventorySetQuantities`, 250 a request | its fulfillment orders asked first, then `fulfillmentCreate` | `orderCancel` | webhooks | fixed |
-//! | `woocommerce` | REST v3 `products/batch` (`variations/batch`), 100 a request | status `completed`, then a customer note with the tracking | status `cancelled` | webhooks | fixed (basic auth) |
-//! | `amazon` | Listings Items `patchListingsItem`, one SKU a request | its order items asked first, then `confirmShipment` | not in the API: [`Unsendable`] | polled: `getOrders`, then `getOrderItems` per order | LWA refresh |
-//! | `etsy` | the listing's inventory asked first, then `updateListingInventory` | `createReceiptShipment` | not in the API: [`Unsendable`] | polled: `getShopReceipts` | OAuth refresh (rotating) |
-//! | `ebay` | Inventory `bulkUpdatePriceQuantity`, 25 a request | the order asked first, then `createShippingFulfillment` | not sent: [`Unsendable`] | polled: Fulfillment `getOrders` | OAuth refresh |
+//! What each platform does (each module's doc has the details and sources):
+//! - `shopify`: stock by GraphQL `inventorySetQuantities` (250 a request);
+//!   fulfilment asks for the order's fulfillment orders, then
+//!   `fulfillmentCreate`; cancel by `orderCancel`; orders come by webhook;
+//!   a fixed access token.
+//! - `woocommerce`: stock by REST v3 `products/batch` and `variations/batch`
+//!   (100 a request); fulfilment sets status `completed`, then adds a
+//!   customer note with the tracking; cancel sets status `cancelled`; orders
+//!   come by webhook; basic auth with the REST keys.
+//! - `amazon`: stock by Listings Items `patchListingsItem` (one SKU a
+//!   request); fulfilment asks for the order items, then `confirmShipment`;
+//!   no cancel ([`Unsendable`]); orders polled with `getOrders`, each then
+//!   needing `getOrderItems`; LWA token refresh.
+//! - `etsy`: stock asks for the listing's inventory, then
+//!   `updateListingInventory`; fulfilment by `createReceiptShipment`; no
+//!   cancel; receipts polled with `getShopReceipts`; OAuth refresh whose
+//!   refresh tokens rotate.
+//! - `ebay`: stock by Inventory `bulkUpdatePriceQuantity` (25 a request);
+//!   fulfilment asks for the order, then `createShippingFulfillment`; cancel
+//!   not sent; orders polled with Fulfillment `getOrders`; OAuth refresh.
 //!
 //! A message is sent as [`Step`]s: most are one [`Step::Send`]; where the
 //! platform's write needs ids only it knows (Shopify's fulfillment order

@@ -76,7 +76,8 @@ const CANCEL: &str = "mutation Cancel($orderId: ID!, $reason: OrderCancelReason!
 const CANCEL_BEFORE_2025_07: &str = "mutation Cancel($orderId: ID!, $reason: OrderCancelReason!, \
     $restock: Boolean!, $refund: Boolean!, $notifyCustomer: Boolean, $staffNote: String) { \
     orderCancel(orderId: $orderId, reason: $reason, restock: $restock, refund: $refund, \
-    notifyCustomer: $notifyCustomer, staffNote: $staffNote) { job { id } orderCancelUserErrors { field message code } } }";
+    notifyCustomer: $notifyCustomer, staffNote: $staffNote) { job { id } \
+    orderCancelUserErrors { field message code } } }";
 
 pub struct Shopify;
 

@@ -96,6 +96,94 @@ impl AtpBuffer {
     }
 }
 
+/// Whether Switchyard pushes stock levels to the connection: a new
+/// connection starts `import_only` (its orders come in and reserve stock;
+/// nothing is sent out), then goes `live` once the shop trusts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMode {
+    #[default]
+    ImportOnly,
+    Live,
+}
+
+impl SyncMode {
+    pub fn parse(raw: &str) -> Option<SyncMode> {
+        match raw {
+            "import_only" => Some(SyncMode::ImportOnly),
+            "live" => Some(SyncMode::Live),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncMode::ImportOnly => "import_only",
+            SyncMode::Live => "live",
+        }
+    }
+}
+
+/// Which of our SKUs a connection's listings Switchyard controls: every
+/// SKU when empty, else those equal to an entry or, for an entry ending in
+/// `*`, starting with what precedes it (`TEE-*`). Case matters, as in SKUs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SkuScope(Vec<String>);
+
+impl SkuScope {
+    pub const MAX_ENTRIES: usize = 1_000;
+
+    pub fn parse(entries: Vec<String>) -> Result<SkuScope, IntakeError> {
+        if entries.len() > Self::MAX_ENTRIES {
+            return Err(IntakeError::BadConnection(format!("sku_scope has at most {} entries", Self::MAX_ENTRIES)));
+        }
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let e = e.trim().to_owned();
+            let stem = e.strip_suffix('*').unwrap_or(&e);
+            if stem.is_empty() || stem.contains('*') || e.chars().count() > 100 || e.chars().any(char::is_control) {
+                return Err(IntakeError::BadConnection(format!(
+                    "sku_scope entry {e:?} must be a SKU, or a SKU prefix followed by one '*'"
+                )));
+            }
+            out.push(e);
+        }
+        out.sort();
+        out.dedup();
+        Ok(SkuScope(out))
+    }
+
+    pub fn entries(&self) -> &[String] {
+        &self.0
+    }
+
+    pub fn contains(&self, sku: &str) -> bool {
+        self.0.is_empty()
+            || self.0.iter().any(|e| match e.strip_suffix('*') {
+                Some(prefix) => sku.starts_with(prefix),
+                None => e == sku,
+            })
+    }
+}
+
+/// Checks a connection's `base_url`: `http://` or `https://`, a host, no
+/// query, fragment or user info; kept without a trailing slash.
+pub fn parse_base_url(raw: &str) -> Result<String, IntakeError> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let ok = rest.is_some_and(|r| {
+        let host = r.split('/').next().unwrap_or("");
+        !host.is_empty() && r.chars().all(|c| c.is_ascii_graphic()) && !r.contains(['?', '#', '@', '\\'])
+    });
+    if !ok || url.len() > 300 {
+        return Err(IntakeError::BadConnection(format!(
+            "base_url {raw:?} must be an http:// or https:// address without a query (at most 300 characters)"
+        )));
+    }
+    Ok(url.to_owned())
+}
+
 /// A channel (shopify, amazon, pos, ...). Orders may arrive from a channel
 /// before anyone configures it; it is then registered with default settings.
 /// Its secrets (a webhook secret, API credentials) are kept apart and are
@@ -108,6 +196,15 @@ pub struct Channel {
     /// What the channel is told it may sell, below what is available.
     #[serde(default)]
     pub buffer: AtpBuffer,
+    /// Whether stock levels are pushed to it.
+    #[serde(default)]
+    pub mode: SyncMode,
+    /// Which of our SKUs its listings Switchyard controls.
+    #[serde(default)]
+    pub sku_scope: SkuScope,
+    /// Replaces the platform's API hosts (a stand-in, a test).
+    #[serde(default)]
+    pub base_url: Option<String>,
     /// Free-form display name.
     pub display_name: String,
     /// Channel settings as string pairs (credentials are never stored here).
@@ -122,6 +219,9 @@ impl Channel {
             name,
             kind: ChannelKind::Api,
             buffer: AtpBuffer::default(),
+            mode: SyncMode::default(),
+            sku_scope: SkuScope::default(),
+            base_url: None,
             settings: BTreeMap::new(),
             active: true,
         }
@@ -137,6 +237,11 @@ pub struct ChannelDraft {
     pub buffer_units: Option<i64>,
     pub buffer_percent: Option<i64>,
     pub max_share_percent: Option<i64>,
+    /// `import_only` when absent.
+    pub mode: Option<String>,
+    /// Every SKU when empty.
+    pub sku_scope: Vec<String>,
+    pub base_url: Option<String>,
     /// The name itself when absent.
     pub display_name: Option<String>,
     pub settings: BTreeMap<String, String>,
@@ -167,7 +272,14 @@ impl Channel {
             );
         }
         let buffer = AtpBuffer::parse(d.buffer_units.unwrap_or(0), d.buffer_percent.unwrap_or(0), d.max_share_percent)?;
-        Ok(Channel { name, kind, buffer, display_name, settings, active: d.active })
+        let mode = match d.mode.as_deref() {
+            None => SyncMode::default(),
+            Some(raw) => SyncMode::parse(raw)
+                .ok_or_else(|| IntakeError::BadConnection(format!("mode {raw:?} must be import_only or live")))?,
+        };
+        let sku_scope = SkuScope::parse(d.sku_scope)?;
+        let base_url = d.base_url.as_deref().filter(|u| !u.trim().is_empty()).map(parse_base_url).transpose()?;
+        Ok(Channel { name, kind, buffer, mode, sku_scope, base_url, display_name, settings, active: d.active })
     }
 }
 
@@ -195,6 +307,32 @@ mod tests {
         let c = Channel::parse(ChannelDraft { name: "Shopify".into(), active: true, ..ChannelDraft::default() })
             .expect("valid");
         assert_eq!((c.name.as_str(), c.display_name.as_str()), ("shopify", "shopify"));
+    }
+
+    #[test]
+    fn a_scope_names_skus_or_prefixes() {
+        let all = SkuScope::default();
+        assert!(all.contains("ANY"));
+        let scope = SkuScope::parse(vec!["TEE-*".into(), " MUG-1 ".into()]).expect("valid");
+        assert!(scope.contains("TEE-RED") && scope.contains("MUG-1"));
+        assert!(!scope.contains("MUG-10") && !scope.contains("tee-red") && !scope.contains("TEE"));
+        for bad in ["*", "", "A*B*", "a\u{0}"] {
+            assert!(SkuScope::parse(vec![bad.into()]).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_base_url_is_http_without_a_query() {
+        assert_eq!(parse_base_url("http://127.0.0.1:9000/").as_deref(), Ok("http://127.0.0.1:9000"));
+        assert_eq!(parse_base_url("https://shop.example/api").as_deref(), Ok("https://shop.example/api"));
+        for bad in ["ftp://x", "http://", "http://a b", "https://x/?q=1", "https://u:p@x", "x"] {
+            assert!(parse_base_url(bad).is_err(), "{bad:?}");
+        }
+        let mode = ChannelDraft { name: "s".into(), mode: Some("on".into()), ..ChannelDraft::default() };
+        assert_eq!(
+            Channel::parse(mode).map_err(|e| e.to_string()),
+            Err("mode \"on\" must be import_only or live".into())
+        );
     }
 
     #[test]

@@ -150,6 +150,9 @@ pub enum IntakeError {
     UnknownChannelKind(String),
     #[error("{0}")]
     BadBuffer(&'static str),
+    /// A connection's sync mode, SKU scope or base URL.
+    #[error("{0}")]
+    BadConnection(String),
     /// A list's `cursor` is not one this server handed out.
     #[error("cursor is not a next_cursor this server gave")]
     BadCursor(String),
@@ -182,7 +185,8 @@ impl IntakeError {
             | Self::NegativePriority
             | Self::TooManySettings
             | Self::UnknownChannelKind(_)
-            | Self::BadBuffer(_) => "invalid_body",
+            | Self::BadBuffer(_)
+            | Self::BadConnection(_) => "invalid_body",
             Self::BadCursor(_) | Self::LimitOutOfRange { .. } => "invalid_query",
         }
     }

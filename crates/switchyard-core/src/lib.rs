@@ -23,11 +23,12 @@ pub mod outbox;
 pub mod repeat;
 pub mod routing;
 pub mod stock;
+pub mod sync;
 pub mod text;
 
 pub use allocation::{allocate, AllocationPlan, AllocationRequest, Allocator, FewestLocations};
 pub use catalog::{Component, SkuDef, SkuDraft};
-pub use channel::{AtpBuffer, Channel, ChannelDraft, ChannelKind};
+pub use channel::{AtpBuffer, Channel, ChannelDraft, ChannelKind, SkuScope, SyncMode};
 pub use exception::{ExceptionKind, ExceptionStatus, OwnerRole, ResolutionAction, Severity};
 pub use ids::{ChannelName, ExternalOrderId, IdError, LocationCode, Quantity, Sku};
 pub use intake::{

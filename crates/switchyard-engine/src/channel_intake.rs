@@ -62,20 +62,59 @@ impl Engine {
     }
 
     /// Creates or replaces a connection; `secret` replaces its webhook
-    /// secret when given (`Some("")` removes it), else keeps it.
-    pub async fn put_connection(&self, c: &Channel, secret: Option<String>) -> Result<(), Error> {
+    /// secret when given (`Some("")` removes it), else keeps it; so do
+    /// `credentials` (an empty map removes them). New credentials drop the
+    /// access token got with the old ones.
+    pub async fn put_connection(
+        &self,
+        c: &Channel,
+        secret: Option<String>,
+        credentials: Option<BTreeMap<String, String>>,
+    ) -> Result<(), Error> {
+        if let Some(creds) = &credentials {
+            let bad = creds.iter().find(|(k, v)| {
+                k.is_empty() || k.len() > 100 || v.len() > 4_000 || k.chars().chain(v.chars()).any(char::is_control)
+            });
+            if let Some((k, _)) = bad {
+                return Err(Error::Invalid(format!(
+                    "credential {:?} must have a name of 1 to 100 characters and a value of at most 4000, one line",
+                    k.chars().take(100).collect::<String>()
+                )));
+            }
+            if creds.len() > 20 {
+                return Err(Error::Invalid("at most 20 credentials".into()));
+            }
+        }
         let (now, c) = (self.now_ms(), c.clone());
         self.run(move |tx, _| {
             Box::pin(async move {
+                let before = catalog::get_channel(tx, &c.name).await?;
                 catalog::upsert_channel(tx, &c, now).await?;
+                // Going live (or widening what is live): every level goes out.
+                let was = before.filter(crate::channel_sync::pushes_stock).map(|b| b.sku_scope);
+                if crate::channel_sync::pushes_stock(&c) && was.as_ref() != Some(&c.sku_scope) {
+                    crate::channel_sync::resync_in(tx, &c, now).await?;
+                }
                 if let Some(s) = &secret {
                     let s = Some(s.as_str()).filter(|s| !s.is_empty());
                     catalog::set_webhook_secret(tx, &c.name, s).await?;
+                }
+                if let Some(creds) = &credentials {
+                    catalog::set_credentials(tx, &c.name, Some(creds).filter(|c| !c.is_empty())).await?;
+                    switchyard_store::channel_sync::drop_token(tx, &c.name).await?;
                 }
                 Ok(())
             })
         })
         .await
+    }
+
+    /// The names of a connection's credentials (never their values).
+    pub async fn credential_names(&self, name: &ChannelName) -> Result<Vec<String>, Error> {
+        let mut tx = self.read().await?;
+        let out = catalog::credential_names(&mut tx, name).await?;
+        tx.rollback().await?;
+        Ok(out)
     }
 
     /// What `channel` is told it may sell of `sku`: what is available (a
@@ -101,10 +140,20 @@ impl Engine {
 
     /// Maps the channel's `channel_sku` (its SKU, or `variant:<id>` and the
     /// like when it has none) to our `sku`, which must exist.
-    pub async fn map_channel_sku(&self, channel: &ChannelName, channel_sku: &str, sku: &Sku) -> Result<(), Error> {
+    pub async fn map_channel_sku(
+        &self,
+        channel: &ChannelName,
+        channel_sku: &str,
+        sku: &Sku,
+        listing: Option<&str>,
+    ) -> Result<(), Error> {
         let channel_sku = channel_sku.trim();
         if channel_sku.is_empty() || channel_sku.chars().count() > 200 || channel_sku.chars().any(char::is_control) {
             return Err(Error::Invalid("a channel SKU is 1 to 200 characters on one line".into()));
+        }
+        let listing = listing.map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned);
+        if listing.as_ref().is_some_and(|l| l.chars().count() > 200 || l.chars().any(char::is_control)) {
+            return Err(Error::Invalid("a listing id is at most 200 characters on one line".into()));
         }
         let (now, channel, channel_sku, sku) = (self.now_ms(), channel.clone(), channel_sku.to_owned(), sku.clone());
         self.run(move |tx, _| {
@@ -115,7 +164,9 @@ impl Engine {
                 if catalog::sku_is_bundle(tx, &sku).await?.is_none() {
                     return Err(Error::UnknownSku(sku.to_string()));
                 }
-                Ok(sku_map::put(tx, &channel, &channel_sku, &sku, now).await?)
+                sku_map::put(tx, &channel, &channel_sku, &sku, listing.as_deref(), now).await?;
+                // The channel now sells it under this name: tell it the level.
+                crate::outbox::atp_changed(tx, [sku.as_str()], now).await
             })
         })
         .await
@@ -129,10 +180,15 @@ impl Engine {
 
     /// A channel's SKU map, by channel SKU.
     pub async fn channel_sku_map(&self, channel: &ChannelName) -> Result<BTreeMap<String, Sku>, Error> {
+        Ok(self.channel_sku_entries(channel).await?.into_iter().map(|e| (e.channel_sku, e.sku)).collect())
+    }
+
+    /// A channel's SKU map with listing ids, by channel SKU.
+    pub async fn channel_sku_entries(&self, channel: &ChannelName) -> Result<Vec<sku_map::Entry>, Error> {
         let mut tx = self.read().await?;
-        let map = sku_map::list(&mut tx, channel).await?;
+        let map = sku_map::entries(&mut tx, channel).await?;
         tx.rollback().await?;
-        Ok(map.into_iter().collect())
+        Ok(map)
     }
 
     /// Applies the orders of one delivery from `channel`, in order, then

@@ -8,7 +8,7 @@ use switchyard_core::lifecycle::{exception_mismatches, ExceptionState};
 use switchyard_core::{Channel, Location, LocationCode, Position, Sku, SkuDef};
 use switchyard_store::{
     audit, catalog, views, AuditReport, DecisionView, ExceptionFilter, ExceptionView, OrderFilter, OrderPage,
-    OrderView, PolicyRecord, ShadowPair, StockRow,
+    OrderView, PolicyRecord, ShadowPair, StockRow, Tx,
 };
 
 use crate::{Engine, Error};
@@ -50,22 +50,7 @@ impl Engine {
     /// when there is no such SKU.
     pub async fn availability(&self, sku: &Sku) -> Result<Option<Availability>, Error> {
         let mut tx = self.read().await?;
-        let out = match catalog::get_sku(&mut tx, sku).await? {
-            None => None,
-            Some(def) if def.components.is_empty() => {
-                Some(Availability::of_positions(views::sku_positions(&mut tx, sku).await?))
-            }
-            Some(def) => {
-                let mut positions = BTreeMap::new();
-                for c in &def.components {
-                    for (location, p) in views::sku_positions(&mut tx, &c.sku).await? {
-                        positions.insert((c.sku.clone(), location), p);
-                    }
-                }
-                let components = def.components.iter().map(|c| (c.sku.clone(), c.quantity.as_i64())).collect();
-                Some(Availability::of_bundle(components, &positions))
-            }
-        };
+        let out = availability_in(&mut tx, sku).await?;
         tx.rollback().await?;
         Ok(out)
     }
@@ -159,4 +144,25 @@ impl Engine {
         tx.rollback().await?;
         Ok(report)
     }
+}
+
+/// A SKU's availability inside `tx` (a bundle: the kits its components
+/// make); `None` when there is no such SKU.
+pub(crate) async fn availability_in(tx: &mut Tx, sku: &Sku) -> Result<Option<Availability>, Error> {
+    Ok(match catalog::get_sku(tx, sku).await? {
+        None => None,
+        Some(def) if def.components.is_empty() => {
+            Some(Availability::of_positions(views::sku_positions(tx, sku).await?))
+        }
+        Some(def) => {
+            let mut positions = BTreeMap::new();
+            for c in &def.components {
+                for (location, p) in views::sku_positions(tx, &c.sku).await? {
+                    positions.insert((c.sku.clone(), location), p);
+                }
+            }
+            let components = def.components.iter().map(|c| (c.sku.clone(), c.quantity.as_i64())).collect();
+            Some(Availability::of_bundle(components, &positions))
+        }
+    })
 }

@@ -46,6 +46,8 @@ pub struct ServerConfig {
     pub api_token: ApiToken,
     /// How often the sweeper looks for expired holds.
     pub sweep_interval_ms: u64,
+    /// Pause between the channel sync worker's rounds (stock levels out).
+    pub sync_tick_ms: u64,
     /// Largest request body accepted.
     pub body_limit_bytes: usize,
     /// Mark the session cookie `Secure` (behind HTTPS).
@@ -70,6 +72,7 @@ impl ServerConfig {
         Self {
             api_token,
             sweep_interval_ms: 5_000,
+            sync_tick_ms: 250,
             body_limit_bytes: 1024 * 1024,
             secure_cookies: false,
             session_ttl_secs: 7 * 24 * 3600,

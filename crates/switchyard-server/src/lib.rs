@@ -55,7 +55,8 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
-/// Serves until the process ends (or ctrl-c), with the sweeper running.
+/// Serves until the process ends (or ctrl-c), with the sweeper and the
+/// channel sync worker (stock levels out to live connections) running.
 ///
 /// Each connection is HTTP/1.1 with a header-read timeout (which also
 /// closes idle keep-alive connections) and small buffers; at most
@@ -66,6 +67,13 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
 
     let interval = Duration::from_millis(state.config.sweep_interval_ms.max(10));
     let sweeper = state.engine.clone().spawn_sweeper(interval);
+    let sync_options = switchyard_engine::SyncOptions {
+        tick: Duration::from_millis(state.config.sync_tick_ms.max(10)),
+        ..switchyard_engine::SyncOptions::default()
+    };
+    let sync = switchyard_engine::ChannelSync::new(state.engine.clone(), sync_options)
+        .map_err(|e| std::io::Error::other(e.to_string()))?
+        .spawn();
     let config = state.config.clone();
     let app = router(state);
     let permits = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
@@ -110,6 +118,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
         });
     }
     sweeper.abort();
+    sync.abort();
     // Let requests in flight finish (bounded), then stop.
     let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
     Ok(())

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use switchyard_core::{
     Address, AtpBuffer, Channel, ChannelKind, ChannelName, Component, Location, LocationCode, LocationKind, Quantity,
-    Sku, SkuDef,
+    Sku, SkuDef, SkuScope, SyncMode,
 };
 
 use crate::db::{placeholders, Row, Tx, Value};
@@ -110,11 +110,12 @@ pub async fn upsert_channel(tx: &mut Tx, c: &Channel, now_ms: i64) -> Result<(),
         c.settings.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))).collect();
     tx.execute(
         "INSERT INTO channels (name, display_name, settings, active, created_at, kind, buffer_units, buffer_percent, \
-         max_share_percent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         max_share_percent, mode, sku_scope, base_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, \
          settings = excluded.settings, active = excluded.active, kind = excluded.kind, \
          buffer_units = excluded.buffer_units, buffer_percent = excluded.buffer_percent, \
-         max_share_percent = excluded.max_share_percent",
+         max_share_percent = excluded.max_share_percent, mode = excluded.mode, sku_scope = excluded.sku_scope, \
+         base_url = excluded.base_url",
         args![
             c.name.as_str(),
             &c.display_name,
@@ -124,7 +125,10 @@ pub async fn upsert_channel(tx: &mut Tx, c: &Channel, now_ms: i64) -> Result<(),
             c.kind.as_str(),
             c.buffer.units,
             c.buffer.percent,
-            c.buffer.max_share_percent
+            c.buffer.max_share_percent,
+            c.mode.as_str(),
+            serde_json::Value::from(c.sku_scope.entries().to_vec()).to_string(),
+            c.base_url.as_deref()
         ],
     )
     .await?;
@@ -153,7 +157,8 @@ pub async fn channel_active(tx: &mut Tx, name: &ChannelName) -> Result<Option<bo
 
 /// What `channel_from_row` reads, in its order.
 const CHANNEL_COLUMNS: &str =
-    "name, display_name, settings, active, kind, buffer_units, buffer_percent, max_share_percent";
+    "name, display_name, settings, active, kind, buffer_units, buffer_percent, max_share_percent, mode, sku_scope, \
+     base_url";
 
 /// Every channel, by name.
 pub async fn list_channels(tx: &mut Tx) -> Result<Vec<Channel>, StoreError> {
@@ -174,6 +179,38 @@ pub async fn set_webhook_secret(tx: &mut Tx, name: &ChannelName, secret: Option<
     Ok(())
 }
 
+/// Sets (or, with `None`, removes) a channel's API credentials (a JSON
+/// object of strings, as the platform issued them).
+pub async fn set_credentials(
+    tx: &mut Tx,
+    name: &ChannelName,
+    credentials: Option<&BTreeMap<String, String>>,
+) -> Result<(), StoreError> {
+    let json = credentials.map(|c| {
+        serde_json::Value::from(serde_json::Map::from_iter(
+            c.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))),
+        ))
+        .to_string()
+    });
+    tx.execute("UPDATE channels SET credentials = $2 WHERE name = $1", args![name.as_str(), json]).await?;
+    Ok(())
+}
+
+/// A channel's API credentials (empty when it has none).
+pub async fn credentials(tx: &mut Tx, name: &ChannelName) -> Result<BTreeMap<String, String>, StoreError> {
+    let row = tx.query_opt("SELECT credentials FROM channels WHERE name = $1", args![name.as_str()]).await?;
+    match row.map(|r| r.opt_string(0)).transpose()?.flatten() {
+        None => Ok(BTreeMap::new()),
+        Some(raw) => serde_json::from_str(&raw)
+            .map_err(|e| StoreError::corrupt(format!("credentials of channel {name} are not a JSON object: {e}"))),
+    }
+}
+
+/// Which credentials a channel has, by name only (the values never leave).
+pub async fn credential_names(tx: &mut Tx, name: &ChannelName) -> Result<Vec<String>, StoreError> {
+    Ok(credentials(tx, name).await?.into_keys().collect())
+}
+
 /// A channel's webhook secret, if it has one.
 pub async fn webhook_secret(tx: &mut Tx, name: &ChannelName) -> Result<Option<String>, StoreError> {
     let row = tx.query_opt("SELECT webhook_secret FROM channels WHERE name = $1", args![name.as_str()]).await?;
@@ -190,7 +227,25 @@ fn channel_from_row(r: &Row) -> Result<Channel, StoreError> {
         .ok_or_else(|| StoreError::corrupt(format!("kind {raw_kind:?} of channel {name}")))?;
     let buffer = AtpBuffer::parse(r.i64(5)?, r.i64(6)?, r.opt_i64(7)?)
         .map_err(|e| StoreError::corrupt(format!("buffer of channel {name}: {e}")))?;
-    Ok(Channel { name, kind, buffer, display_name: r.string(1)?, settings, active: r.bool(3)? })
+    let raw_mode = r.string(8)?;
+    let mode = SyncMode::parse(&raw_mode)
+        .ok_or_else(|| StoreError::corrupt(format!("mode {raw_mode:?} of channel {name}")))?;
+    let scope: Vec<String> = serde_json::from_str(&r.string(9)?)
+        .map_err(|e| StoreError::corrupt(format!("sku_scope of channel {name}: {e}")))?;
+    let sku_scope =
+        SkuScope::parse(scope).map_err(|e| StoreError::corrupt(format!("sku_scope of channel {name}: {e}")))?;
+    let base_url = r.opt_string(10)?;
+    Ok(Channel {
+        name,
+        kind,
+        buffer,
+        mode,
+        sku_scope,
+        base_url,
+        display_name: r.string(1)?,
+        settings,
+        active: r.bool(3)?,
+    })
 }
 
 /// Whether the SKU is a bundle; `None` when there is no such SKU.
@@ -211,6 +266,23 @@ pub async fn sku_holds_stock(tx: &mut Tx, sku: &Sku) -> Result<bool, StoreError>
 pub async fn sku_is_component(tx: &mut Tx, sku: &Sku) -> Result<bool, StoreError> {
     let sql = "SELECT CAST(COUNT(*) AS BIGINT) FROM sku_components WHERE component_sku = $1";
     Ok(tx.query_one(sql, args![sku.as_str()]).await?.i64(0)? > 0)
+}
+
+/// The bundles that hold `sku` as a component.
+pub async fn bundles_containing(tx: &mut Tx, sku: &str) -> Result<Vec<String>, StoreError> {
+    let rows = tx
+        .query(
+            "SELECT DISTINCT bundle_sku FROM sku_components WHERE component_sku = $1 ORDER BY bundle_sku",
+            args![sku],
+        )
+        .await?;
+    rows.iter().map(|r| r.string(0)).collect()
+}
+
+/// Every SKU's code, in order.
+pub async fn sku_codes(tx: &mut Tx) -> Result<Vec<String>, StoreError> {
+    let rows = tx.query("SELECT sku FROM skus ORDER BY sku", args![]).await?;
+    rows.iter().map(|r| r.string(0)).collect()
 }
 
 /// Creates or replaces a SKU and replaces its components. The caller has

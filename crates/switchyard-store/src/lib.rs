@@ -24,6 +24,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod channel_sync;
 pub mod db;
 pub mod deliveries;
 mod error;

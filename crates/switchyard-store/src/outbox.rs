@@ -15,6 +15,8 @@ pub struct Claimed {
     pub message: Message,
     /// Deliveries tried so far, this one included.
     pub attempts: i64,
+    /// When the change it announces was committed.
+    pub created_at: i64,
 }
 
 /// Counts of rows by state, for metrics and tests.
@@ -67,14 +69,14 @@ pub async fn claim(
          (SELECT id FROM outbox WHERE topic = $3 AND delivered_at IS NULL AND dead_at IS NULL \
          AND next_attempt_at <= $4 AND (claimed_until IS NULL OR claimed_until < $4) \
          ORDER BY id LIMIT $5{skip_locked}) \
-         RETURNING id, payload, attempts"
+         RETURNING id, payload, attempts, created_at"
     );
     let rows = tx.query(&sql, args![consumer, now_ms.saturating_add(lease_ms), topic, now_ms, limit]).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let payload = r.string(1)?;
         let message = serde_json::from_str(&payload).map_err(|e| StoreError::corrupt(format!("outbox: {e}")))?;
-        out.push(Claimed { id: r.i64(0)?, message, attempts: r.i64(2)? });
+        out.push(Claimed { id: r.i64(0)?, message, attempts: r.i64(2)?, created_at: r.i64(3)? });
     }
     out.sort_by_key(|c| c.id);
     Ok(out)
@@ -138,4 +140,11 @@ pub async fn backlog(tx: &mut Tx) -> Result<Backlog, StoreError> {
         )
         .await?;
     Ok(Backlog { pending: r.i64(0)?, delivered: r.i64(1)?, dead: r.i64(2)? })
+}
+
+/// Rows of a topic not yet delivered nor dead.
+pub async fn pending(tx: &mut Tx, topic: &str) -> Result<i64, StoreError> {
+    let sql =
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE topic = $1 AND delivered_at IS NULL AND dead_at IS NULL";
+    tx.query_one(sql, args![topic]).await?.i64(0)
 }

@@ -188,6 +188,7 @@ impl Settings {
         };
         let mut config = ServerConfig::new(token);
         config.sweep_interval_ms = self.sweep_interval_ms;
+        config.sync_tick_ms = self.sync_tick_ms;
         config.body_limit_bytes = self.body_limit_bytes;
         config.secure_cookies = self.secure_cookies;
         config.session_ttl_secs = self.session_ttl_secs;

@@ -24,6 +24,8 @@ pub struct Settings {
     pub reservation_ttl_secs: u64,
     pub expired_action: ExpiredAction,
     pub sweep_interval_ms: u64,
+    /// Pause between the channel sync worker's rounds.
+    pub sync_tick_ms: u64,
     pub body_limit_bytes: usize,
     pub secure_cookies: bool,
     /// How long a dashboard sign-in lasts.
@@ -57,6 +59,7 @@ impl Default for Settings {
             reservation_ttl_secs: 15 * 60,
             expired_action: ExpiredAction::Cancel,
             sweep_interval_ms: 5_000,
+            sync_tick_ms: 250,
             body_limit_bytes: 1024 * 1024,
             secure_cookies: false,
             session_ttl_secs: 7 * 24 * 3600,
@@ -84,12 +87,13 @@ pub struct Overrides {
 
 /// The settings the environment may set (other `SWITCHYARD_*` variables,
 /// such as the test suite's, are not settings).
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 18] = [
     "db",
     "listen",
     "reservation_ttl_secs",
     "expired_action",
     "sweep_interval_ms",
+    "sync_tick_ms",
     "body_limit_bytes",
     "secure_cookies",
     "session_ttl_secs",

@@ -24,6 +24,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_sku_map))
         .routes(routes!(channel_atp))
         .routes(routes!(put_sku_mapping, delete_sku_mapping))
+        .routes(routes!(sync_status))
+        .routes(routes!(channel_levels))
+        .routes(routes!(resync))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -40,8 +43,19 @@ pub struct ChannelBody {
     pub buffer_percent: Option<i64>,
     /// The channel is told at most this percent of what is available.
     pub max_share_percent: Option<i64>,
+    /// `import_only` (default: orders in, nothing pushed out) or `live`.
+    pub mode: Option<String>,
+    /// Our SKUs whose listings Switchyard controls: SKUs, or prefixes ending in `*`; all when empty.
+    #[serde(default)]
+    pub sku_scope: Vec<String>,
+    /// Replaces the platform's API hosts (a stand-in, a test).
+    pub base_url: Option<String>,
+    /// The platform's credentials, e.g. {"access_token": "..."} for Shopify or {"client_id", "client_secret",
+    /// "refresh_token"} for Amazon and eBay. Write-only: never returned or logged; left as they are when absent,
+    /// removed by `{}`.
+    pub credentials: Option<BTreeMap<String, String>>,
     pub display_name: Option<String>,
-    /// Settings as string pairs, e.g. {"atp_buffer": "2"}.
+    /// Settings as string pairs, e.g. {"location_id": "..."} for Shopify.
     #[serde(default)]
     pub settings: BTreeMap<String, String>,
     #[serde(default = "yes")]
@@ -55,6 +69,9 @@ pub struct ChannelView {
     pub buffer_units: i64,
     pub buffer_percent: i64,
     pub max_share_percent: Option<i64>,
+    pub mode: String,
+    pub sku_scope: Vec<String>,
+    pub base_url: Option<String>,
     pub display_name: String,
     pub settings: BTreeMap<String, String>,
     pub active: bool,
@@ -62,6 +79,9 @@ pub struct ChannelView {
 
 fn channel_view(c: Channel) -> ChannelView {
     ChannelView {
+        mode: c.mode.as_str().to_owned(),
+        sku_scope: c.sku_scope.entries().to_vec(),
+        base_url: c.base_url.clone(),
         name: c.name.to_string(),
         kind: c.kind.as_str().to_owned(),
         buffer_units: c.buffer.units,
@@ -88,6 +108,9 @@ async fn put_channel(
         buffer_units: body.buffer_units,
         buffer_percent: body.buffer_percent,
         max_share_percent: body.max_share_percent,
+        mode: body.mode,
+        sku_scope: body.sku_scope,
+        base_url: body.base_url,
         display_name: body.display_name,
         settings: body.settings,
         active: body.active,
@@ -95,7 +118,7 @@ async fn put_channel(
     if body.webhook_secret.as_ref().is_some_and(|s| s.len() > 500 || s.chars().any(char::is_control)) {
         return Err(ApiError::new(Code::InvalidBody, "webhook_secret must be at most 500 characters, one line"));
     }
-    app.engine.put_connection(&channel, body.webhook_secret).await?;
+    app.engine.put_connection(&channel, body.webhook_secret, body.credentials).await?;
     Ok(Json(channel_view(channel)))
 }
 
@@ -110,6 +133,9 @@ async fn list_channels(State(app): State<AppState>) -> Result<Json<Vec<ChannelVi
 pub struct SkuMappingBody {
     /// Our SKU, which must exist.
     pub sku: String,
+    /// The platform's id of the listing, where it needs one to set stock: Shopify's inventory item id,
+    /// WooCommerce's product id (`parent:variation` for a variation), Etsy's listing id.
+    pub listing: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,6 +144,7 @@ pub struct SkuMappingView {
     /// The channel's SKU (or `variant:<id>`, `product:<id>`, `listing:<id>`, `asin:<ASIN>`).
     pub channel_sku: String,
     pub sku: String,
+    pub listing: Option<String>,
 }
 
 fn channel_name(raw: &str) -> Result<ChannelName, ApiError> {
@@ -139,11 +166,12 @@ async fn put_sku_mapping(
 ) -> Result<Json<SkuMappingView>, ApiError> {
     let channel = channel_name(&name)?;
     let sku = Sku::parse(&body.sku)?;
-    app.engine.map_channel_sku(&channel, &channel_sku, &sku).await?;
+    app.engine.map_channel_sku(&channel, &channel_sku, &sku, body.listing.as_deref()).await?;
     Ok(Json(SkuMappingView {
         channel: channel.to_string(),
         channel_sku: channel_sku.trim().to_owned(),
         sku: sku.to_string(),
+        listing: body.listing.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()),
     }))
 }
 
@@ -171,13 +199,14 @@ async fn list_sku_map(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Vec<SkuMappingView>>, ApiError> {
     let channel = channel_name(&name)?;
-    let map = app.engine.channel_sku_map(&channel).await?;
+    let map = app.engine.channel_sku_entries(&channel).await?;
     Ok(Json(
         map.into_iter()
-            .map(|(channel_sku, sku)| SkuMappingView {
+            .map(|e| SkuMappingView {
                 channel: channel.to_string(),
-                channel_sku,
-                sku: sku.to_string(),
+                channel_sku: e.channel_sku,
+                sku: e.sku.to_string(),
+                listing: e.listing,
             })
             .collect(),
     ))
@@ -203,4 +232,137 @@ async fn channel_atp(
     let sku = Sku::parse(&sku).map_err(|e| ApiError::new(Code::InvalidPath, e.to_string()))?;
     let available = app.engine.channel_atp(&channel, &sku).await?;
     Ok(Json(AtpView { channel: channel.to_string(), sku: sku.to_string(), available }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptView {
+    pub at: String,
+    /// `stock`, `token`, `fulfilment`, `cancel`, `poll`.
+    pub purpose: String,
+    pub items: i64,
+    /// `accepted`, `throttled`, `transient`, `rejected` or `unsendable`.
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncStatusView {
+    pub channel: String,
+    pub mode: String,
+    /// Whether stock levels are pushed now (active, live, and a kind with an API).
+    pub pushes_stock: bool,
+    /// The names of the credentials it holds (never their values).
+    pub credentials: Vec<String>,
+    /// Levels waiting to be sent, at most one per SKU (coalesced).
+    pub backlog: i64,
+    /// Levels dead-lettered after repeated failures or a refusal.
+    pub dead: i64,
+    /// Stock changes (of any SKU) not yet turned into levels for the connections.
+    pub unprocessed_changes: i64,
+    pub last_ack_at: Option<String>,
+    pub last_order_at: Option<String>,
+    /// Stock change → channel acknowledgement, over the last hour.
+    pub lag_p50_ms: Option<i64>,
+    pub lag_p95_ms: Option<i64>,
+    pub lag_samples: usize,
+    pub recent: Vec<AttemptView>,
+    pub recent_failures: Vec<AttemptView>,
+}
+
+fn attempt_view(a: switchyard_engine::SyncAttempt) -> AttemptView {
+    AttemptView {
+        at: switchyard_store::rfc3339(a.at),
+        purpose: a.purpose,
+        items: a.items,
+        outcome: a.outcome,
+        http_status: a.http_status,
+        error: a.error,
+    }
+}
+
+/// How the channel's stock sync stands: backlog, lag, recent requests and errors.
+#[utoipa::path(get, path = "/channels/{name}/sync", tag = "channels", params(("name" = String, Path)),
+    responses((status = 200, body = SyncStatusView), (status = 404, body = ErrorBody)))]
+async fn sync_status(
+    State(app): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<SyncStatusView>, ApiError> {
+    let channel = channel_name(&name)?;
+    let s = app.engine.channel_sync_status(&channel).await?;
+    let c = app.engine.channel_connection(&channel).await?.map(|(c, _)| c);
+    Ok(Json(SyncStatusView {
+        channel: channel.to_string(),
+        mode: c.map(|c| c.mode.as_str().to_owned()).unwrap_or_default(),
+        pushes_stock: s.pushes_stock,
+        credentials: app.engine.credential_names(&channel).await?,
+        backlog: s.backlog,
+        dead: s.dead,
+        unprocessed_changes: s.unprocessed_changes,
+        last_ack_at: s.last_ack_at.map(switchyard_store::rfc3339),
+        last_order_at: s.last_order_at.map(switchyard_store::rfc3339),
+        lag_p50_ms: s.lag_p50_ms,
+        lag_p95_ms: s.lag_p95_ms,
+        lag_samples: s.lag_samples,
+        recent: s.recent.into_iter().map(attempt_view).collect(),
+        recent_failures: s.recent_failures.into_iter().map(attempt_view).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LevelView {
+    pub sku: String,
+    /// What the channel should show now.
+    pub wanted: i64,
+    /// What it last acknowledged.
+    pub sent: Option<i64>,
+    pub sent_at: Option<String>,
+    /// `settled`, `pending` or `dead`.
+    pub state: String,
+    pub failures: i64,
+    pub last_error: Option<String>,
+}
+
+/// Every stock level of the channel: what it should show and what it last acknowledged.
+#[utoipa::path(get, path = "/channels/{name}/levels", tag = "channels", params(("name" = String, Path)),
+    responses((status = 200, body = Vec<LevelView>)))]
+async fn channel_levels(
+    State(app): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<Vec<LevelView>>, ApiError> {
+    let channel = channel_name(&name)?;
+    let levels = app.engine.channel_levels(&channel).await?;
+    Ok(Json(
+        levels
+            .into_iter()
+            .map(|l| LevelView {
+                state: match (l.dead_at, l.changed_at) {
+                    (Some(_), _) => "dead",
+                    (None, Some(_)) => "pending",
+                    (None, None) => "settled",
+                }
+                .into(),
+                sku: l.sku,
+                wanted: l.wanted,
+                sent: l.sent,
+                sent_at: l.sent_at.map(switchyard_store::rfc3339),
+                failures: l.failures,
+                last_error: l.last_error,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResyncView {
+    /// Levels made due again.
+    pub levels: usize,
+}
+
+/// Send every SKU's level to the channel again ("resync all stock"), dead-lettered ones included.
+#[utoipa::path(post, path = "/channels/{name}/resync", tag = "channels", params(("name" = String, Path)),
+    responses((status = 200, body = ResyncView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn resync(State(app): State<AppState>, ApiPath(name): ApiPath<String>) -> Result<Json<ResyncView>, ApiError> {
+    let channel = channel_name(&name)?;
+    Ok(Json(ResyncView { levels: app.engine.resync_channel(&channel).await? }))
 }

@@ -1,0 +1,345 @@
+//! Stock levels out to the channels, against local stand-ins of the
+//! platforms: the platforms' request shapes, coalescing, rate limits and
+//! 429s, backoff and dead-lettering, import-only and SKU scopes, restarts,
+//! and three channels selling one SKU at once converging on the truth.
+//! Time is a `ManualClock`: rate limits and backoff are stepped, not slept.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{assert_clean, loc, sku, web_order};
+
+use switchyard_core::sync::Backoff;
+use switchyard_core::{Channel, ChannelDraft, ChannelName, PaymentState, SkuDef};
+use switchyard_engine::{ChannelSync, Config, Engine, IdGen, ManualClock, SyncOptions};
+use switchyard_standin::{Scripted, StandIn};
+use switchyard_store::testing::{Backend, TestDb};
+
+both!(
+    levels_reach_shopify_and_amazon_in_their_own_request_shapes,
+    changes_between_rounds_coalesce_to_the_newest_level,
+    a_429_pauses_the_connection_until_retry_after_and_then_the_level_goes_out,
+    failures_back_off_then_dead_letter_and_a_resync_revives,
+    a_refused_level_is_dead_lettered_at_once,
+    import_only_connections_and_skus_outside_the_scope_get_nothing,
+    a_restart_loses_no_level_and_resends_only_absolute_quantities,
+    three_channels_selling_one_sku_converge_on_the_truth,
+);
+
+const NOW: i64 = 1_790_000_000_000;
+
+struct T {
+    e: Arc<Engine>,
+    clock: Arc<ManualClock>,
+    url: String,
+}
+
+async fn open(db: &TestDb) -> T {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let e = Engine::open(&db.url, Config::default(), clock.clone(), IdGen::seeded(5)).await.expect("open engine");
+    for (code, priority) in [("A", 1), ("B", 2)] {
+        e.put_location(&switchyard_store::testing::warehouse(code, priority)).await.expect("location");
+    }
+    for s in ["TEE", "MUG", "CAP"] {
+        e.put_sku(&SkuDef::plain(sku(s), s)).await.expect("sku");
+        e.set_stock(&sku(s), &loc("A"), 10, None, "start").await.expect("stock");
+    }
+    T { e: Arc::new(e), clock, url: db.url.clone() }
+}
+
+fn options() -> SyncOptions {
+    SyncOptions {
+        tick: Duration::from_millis(10),
+        request_timeout: Duration::from_millis(500),
+        backoff: Backoff { first_ms: 1_000, max_ms: 4_000, max_attempts: 3 },
+        default_retry_after_ms: 2_000,
+    }
+}
+
+fn creds(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+fn name(n: &str) -> ChannelName {
+    ChannelName::parse(n).expect("channel name")
+}
+
+/// Connects a live channel of `kind` to a stand-in, with the settings and
+/// credentials that platform needs.
+async fn connect(e: &Engine, n: &str, standin: &StandIn, mode: &str, scope: &[&str]) {
+    let kind = standin.kind();
+    type Pairs = &'static [(&'static str, &'static str)];
+    let (settings, credentials): (Pairs, Pairs) = match kind.as_str() {
+        "shopify" => (&[("location_id", "77")], &[("access_token", "shpat_secret")]),
+        "amazon" => (
+            &[("seller_id", "A1SELLER"), ("marketplace_id", "ATVPDKIKX0DER")],
+            &[("client_id", "amzn1.app"), ("client_secret", "amzn-secret"), ("refresh_token", "Atzr|r1")],
+        ),
+        "ebay" => (&[], &[("client_id", "ebay-app"), ("client_secret", "ebay-secret"), ("refresh_token", "v^1.1#r")]),
+        other => panic!("no connection recipe for {other}"),
+    };
+    let c = Channel::parse(ChannelDraft {
+        name: n.into(),
+        kind: Some(kind.as_str().into()),
+        mode: Some(mode.into()),
+        sku_scope: scope.iter().map(|s| (*s).to_owned()).collect(),
+        base_url: Some(standin.url()),
+        settings: creds(settings),
+        active: true,
+        ..ChannelDraft::default()
+    })
+    .expect("channel");
+    e.put_connection(&c, None, Some(creds(credentials))).await.expect("connect");
+}
+
+fn sync(t: &T) -> ChannelSync {
+    ChannelSync::new(t.e.clone(), options()).expect("sync worker")
+}
+
+async fn sell(e: &Engine, channel: &str, ext: &str, s: &str, units: i64) {
+    let mut o = web_order(ext, &[(s, units)], 1000, 1000 * units, PaymentState::Paid);
+    o.channel = name(channel);
+    e.create_order(&o).await.expect("order");
+}
+
+async fn levels_reach_shopify_and_amazon_in_their_own_request_shapes(t: T) {
+    let (shop, amzn) =
+        (StandIn::start(kind("shopify")).await.expect("up"), StandIn::start(kind("amazon")).await.expect("up"));
+    connect(&t.e, "shopify", &shop, "live", &[]).await;
+    connect(&t.e, "amazon", &amzn, "live", &[]).await;
+    t.e.map_channel_sku(&name("shopify"), "TEE", &sku("TEE"), Some("111")).await.expect("map");
+    t.e.map_channel_sku(&name("shopify"), "MUG", &sku("MUG"), Some("222")).await.expect("map");
+    t.e.map_channel_sku(&name("shopify"), "CAP", &sku("CAP"), Some("333")).await.expect("map");
+    sell(&t.e, "amazon", "A-1", "TEE", 3).await;
+    let round = sync(&t).round().await.expect("round");
+    assert!(round.accepted >= 2 && round.failed == 0, "{round:?}");
+
+    let shop_levels = shop.levels();
+    assert_eq!(shop_levels.get("gid://shopify/InventoryItem/111"), Some(&7), "{shop_levels:?}");
+    assert_eq!(shop_levels.get("gid://shopify/InventoryItem/222"), Some(&10));
+    let set = shop.stock_requests();
+    let first = set.first().expect("a Shopify stock call");
+    assert_eq!(first.method, "POST");
+    assert!(first.path.starts_with("/admin/api/") && first.path.ends_with("/graphql.json"), "{}", first.path);
+    assert_eq!(first.header("x-shopify-access-token"), Some("shpat_secret"));
+    let q = &first.json()["variables"]["input"]["quantities"][0];
+    assert_eq!(q["locationId"], "gid://shopify/Location/77");
+
+    assert_eq!(amzn.levels(), BTreeMap::from([("CAP".into(), 10), ("MUG".into(), 10), ("TEE".into(), 7)]));
+    let token_calls: Vec<_> = amzn.requests().into_iter().filter(|r| r.path.ends_with("/token")).collect();
+    assert_eq!(token_calls.len(), 1, "one token for the whole round");
+    let patch = amzn.stock_requests().into_iter().find(|r| r.path.contains("/TEE?")).expect("TEE patched");
+    assert_eq!(patch.method, "PATCH");
+    assert!(patch.path.starts_with("/listings/2021-08-01/items/A1SELLER/TEE?marketplaceIds=ATVPDKIKX0DER"));
+    assert_eq!(patch.header("x-amz-access-token"), Some("tok-1"));
+    assert_eq!(patch.json()["patches"][0]["value"][0]["quantity"], 7);
+
+    let status = t.e.channel_sync_status(&name("amazon")).await.expect("status");
+    assert_eq!((status.backlog, status.dead, status.lag_samples), (0, 0, 3), "{status:?}");
+    assert!(status.recent.iter().any(|a| a.purpose == "token" && a.outcome == "accepted"));
+    assert_clean(&t.e).await;
+}
+
+async fn changes_between_rounds_coalesce_to_the_newest_level(t: T) {
+    let amzn = StandIn::start(kind("amazon")).await.expect("up");
+    connect(&t.e, "amazon", &amzn, "live", &["TEE"]).await;
+    let mut worker = sync(&t);
+    worker.round().await.expect("first round");
+    amzn.clear_requests();
+    for i in 0..6 {
+        sell(&t.e, "web", &format!("W-{i}"), "TEE", 1).await;
+    }
+    let round = worker.round().await.expect("round");
+    assert_eq!(round.messages, 1, "six changes of one SKU: the outbox kept only the newest message");
+    let patches = amzn.stock_requests();
+    assert_eq!(patches.len(), 1, "one level sent for six changes: {patches:?}");
+    assert_eq!(patches[0].json()["patches"][0]["value"][0]["quantity"], 4);
+    assert_eq!(amzn.levels().get("TEE"), Some(&4));
+}
+
+async fn a_429_pauses_the_connection_until_retry_after_and_then_the_level_goes_out(t: T) {
+    let amzn = StandIn::start(kind("amazon")).await.expect("up");
+    connect(&t.e, "amazon", &amzn, "live", &["TEE"]).await;
+    amzn.script([Scripted::Normal, Scripted::throttled(Some(3))]); // the token, then the patch
+    let mut worker = sync(&t);
+    let first = worker.round().await.expect("round");
+    assert_eq!((first.throttled, first.accepted), (1, 0), "{first:?}");
+    assert!(amzn.levels().is_empty());
+    t.clock.advance_ms(2_000);
+    let before = amzn.requests().len();
+    worker.round().await.expect("round");
+    assert_eq!(amzn.requests().len(), before, "still paused: nothing sent before Retry-After");
+    t.clock.advance_ms(1_500);
+    let later = worker.round().await.expect("round");
+    assert_eq!(later.accepted, 1, "{later:?}");
+    assert_eq!(amzn.levels().get("TEE"), Some(&10));
+    let status = t.e.channel_sync_status(&name("amazon")).await.expect("status");
+    assert!(status.recent_failures.iter().any(|a| a.outcome == "throttled" && a.http_status == Some(429)));
+    let level = &t.e.channel_levels(&name("amazon")).await.expect("levels")[0];
+    assert_eq!((level.failures, level.sent), (0, Some(10)), "a throttle is not a failure");
+}
+
+async fn failures_back_off_then_dead_letter_and_a_resync_revives(t: T) {
+    let ebay = StandIn::start(kind("ebay")).await.expect("up");
+    connect(&t.e, "ebay", &ebay, "live", &["MUG"]).await;
+    // The token, then three failures: a 500, a hang past the timeout, a 503.
+    ebay.script([
+        Scripted::Normal,
+        Scripted::status(500),
+        Scripted::Hang(Duration::from_secs(2)),
+        Scripted::status(503),
+    ]);
+    let mut worker = sync(&t);
+    worker.round().await.expect("round");
+    let l = t.e.channel_levels(&name("ebay")).await.expect("levels").remove(0);
+    assert_eq!(l.failures, 1);
+    let wait = l.next_attempt_at - NOW;
+    assert!((500..=1_000).contains(&wait), "first backoff within [500, 1000] ms: {wait}");
+    worker.round().await.expect("round");
+    assert_eq!(ebay.stock_requests().len(), 1, "not retried before its time");
+    t.clock.advance_ms(1_000);
+    worker.round().await.expect("round (the hang)");
+    let l = t.e.channel_levels(&name("ebay")).await.expect("levels").remove(0);
+    assert_eq!(l.failures, 2);
+    assert!(l.last_error.as_deref().is_some_and(|e| e.contains("timed out")), "{l:?}");
+    t.clock.advance_ms(2_000);
+    worker.round().await.expect("round");
+    let l = t.e.channel_levels(&name("ebay")).await.expect("levels").remove(0);
+    assert!(l.dead_at.is_some(), "dead after three failures: {l:?}");
+    t.clock.advance_ms(60_000);
+    worker.round().await.expect("round");
+    assert_eq!(ebay.stock_requests().len(), 3, "the dead are not retried");
+    let status = t.e.channel_sync_status(&name("ebay")).await.expect("status");
+    assert_eq!((status.dead, status.backlog), (1, 0));
+
+    assert_eq!(t.e.resync_channel(&name("ebay")).await.expect("resync"), 1);
+    worker.round().await.expect("round");
+    assert_eq!(ebay.levels().get("MUG"), Some(&10));
+    let status = t.e.channel_sync_status(&name("ebay")).await.expect("status");
+    assert_eq!((status.dead, status.backlog), (0, 0));
+}
+
+async fn a_refused_level_is_dead_lettered_at_once(t: T) {
+    let amzn = StandIn::start(kind("amazon")).await.expect("up");
+    connect(&t.e, "amazon", &amzn, "live", &["CAP"]).await;
+    amzn.script([Scripted::Normal, Scripted::status(400)]);
+    sync(&t).round().await.expect("round");
+    let l = t.e.channel_levels(&name("amazon")).await.expect("levels").remove(0);
+    assert!(l.dead_at.is_some() && l.failures == 1, "{l:?}");
+    assert!(l.last_error.as_deref().is_some_and(|e| e.contains("400")), "{l:?}");
+    // A Shopify SKU without its inventory item id cannot be sent at all.
+    let shop = StandIn::start(kind("shopify")).await.expect("up");
+    connect(&t.e, "shopify", &shop, "live", &["CAP"]).await;
+    sync(&t).round().await.expect("round");
+    assert!(shop.requests().is_empty());
+    let l = t.e.channel_levels(&name("shopify")).await.expect("levels").remove(0);
+    assert!(l.dead_at.is_some(), "{l:?}");
+    assert!(l.last_error.as_deref().is_some_and(|e| e.contains("inventory item")), "{l:?}");
+    let status = t.e.channel_sync_status(&name("shopify")).await.expect("status");
+    assert_eq!(status.recent_failures.first().map(|a| a.outcome.as_str()), Some("unsendable"));
+}
+
+async fn import_only_connections_and_skus_outside_the_scope_get_nothing(t: T) {
+    let amzn = StandIn::start(kind("amazon")).await.expect("up");
+    connect(&t.e, "amazon", &amzn, "import_only", &[]).await;
+    sell(&t.e, "amazon", "A-1", "TEE", 1).await;
+    sync(&t).round().await.expect("round");
+    assert!(amzn.requests().is_empty(), "import_only: nothing goes out");
+    connect(&t.e, "amazon", &amzn, "live", &["TE*", "CAP"]).await;
+    sell(&t.e, "web", "W-1", "MUG", 1).await;
+    sell(&t.e, "web", "W-2", "TEE", 1).await;
+    sync(&t).round().await.expect("round");
+    let live = BTreeMap::from([("CAP".into(), 10), ("TEE".into(), 8)]);
+    assert_eq!(amzn.levels(), live, "going live sends every level in scope; MUG is outside it");
+    amzn.clear_requests();
+    assert_eq!(t.e.resync_channel(&name("amazon")).await.expect("resync"), 2, "TEE and CAP");
+    sync(&t).round().await.expect("round");
+    assert_eq!((amzn.levels(), amzn.stock_requests().len()), (live, 2));
+}
+
+async fn a_restart_loses_no_level_and_resends_only_absolute_quantities(t: T) {
+    let amzn = StandIn::start(kind("amazon")).await.expect("up");
+    connect(&t.e, "amazon", &amzn, "live", &["TEE"]).await;
+    sync(&t).round().await.expect("round");
+    sell(&t.e, "web", "W-1", "TEE", 2).await;
+    // The process stops before the worker runs again: the change waits in
+    // the outbox. A new engine on the same database picks it up.
+    let url = t.url.clone();
+    drop(t.e);
+    let clock = Arc::new(ManualClock::new(NOW + 10_000));
+    let e = Arc::new(Engine::open(&url, Config::default(), clock, IdGen::seeded(6)).await.expect("reopen"));
+    let mut worker = ChannelSync::new(e.clone(), options()).expect("worker");
+    worker.round().await.expect("round");
+    assert_eq!(amzn.levels().get("TEE"), Some(&8));
+    let quantities: Vec<_> =
+        amzn.stock_requests().iter().map(|r| r.json()["patches"][0]["value"][0]["quantity"].clone()).collect();
+    assert_eq!(quantities, [10, 8], "absolute levels: a repeat would set the same number");
+    worker.round().await.expect("round");
+    assert_eq!(amzn.stock_requests().len(), 2, "nothing sent twice");
+}
+
+async fn three_channels_selling_one_sku_converge_on_the_truth(t: T) {
+    let standins = [
+        ("shopify", StandIn::start(kind("shopify")).await.expect("up")),
+        ("amazon", StandIn::start(kind("amazon")).await.expect("up")),
+        ("ebay", StandIn::start(kind("ebay")).await.expect("up")),
+    ];
+    for (n, s) in &standins {
+        connect(&t.e, n, s, "live", &["TEE"]).await;
+        s.throttle_every(4);
+    }
+    t.e.map_channel_sku(&name("shopify"), "TEE-S", &sku("TEE"), Some("9001")).await.expect("map");
+    t.e.set_stock(&sku("TEE"), &loc("B"), 20, None, "restock").await.expect("stock");
+    // 30 units, and 3 channels each trying to sell 12 at once, while the
+    // worker runs beside them.
+    let worker = sync(&t).spawn();
+    let mut sellers = Vec::new();
+    for (n, _) in &standins {
+        for i in 0..12 {
+            let (e, n) = (t.e.clone(), (*n).to_owned());
+            sellers.push(tokio::spawn(async move {
+                let mut o = web_order(&format!("{n}-{i}"), &[("TEE", 1)], 1000, 1000, PaymentState::Paid);
+                o.channel = name(&n);
+                e.create_order(&o).await.expect("order").0
+            }));
+            t.clock.advance_ms(50);
+        }
+    }
+    let mut backordered = 0;
+    for s in sellers {
+        if s.await.expect("seller").status == "backordered" {
+            backordered += 1;
+        }
+    }
+    assert_eq!(backordered, 6, "36 asked for 30 units: 6 wait, none oversold");
+    // Let the worker settle every level (it sleeps 10 ms between rounds;
+    // the clock moves past each 429's Retry-After).
+    for _ in 0..200 {
+        t.clock.advance_ms(1_100);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut settled = true;
+        for (n, _) in &standins {
+            let s = t.e.channel_sync_status(&name(n)).await.expect("status");
+            settled &= s.backlog == 0 && s.unprocessed_changes == 0;
+        }
+        if settled {
+            break;
+        }
+    }
+    worker.abort();
+    let keys = [("shopify", "gid://shopify/InventoryItem/9001"), ("amazon", "TEE"), ("ebay", "TEE")];
+    for ((n, s), (_, key)) in standins.iter().zip(keys) {
+        let truth = t.e.channel_atp(&name(n), &sku("TEE")).await.expect("atp");
+        assert_eq!(truth, 0);
+        assert_eq!(s.levels().get(key), Some(&truth), "{n} shows the truth: {:?}", s.levels());
+        assert!(s.requests().iter().any(|r| r.is_stock(s.kind())), "{n} was told");
+    }
+    assert_clean(&t.e).await;
+}
+
+fn kind(k: &str) -> switchyard_core::ChannelKind {
+    switchyard_core::ChannelKind::parse(k).expect("kind")
+}

@@ -1,0 +1,312 @@
+//! A local stand-in of one marketplace's API, for tests and the demo: an
+//! HTTP server on a loopback port that records every request, answers the
+//! platform's calls in the platform's own shapes, keeps the stock levels
+//! the stock calls set (so a test can ask "what does the channel show
+//! now?"), and answers as scripted instead when told to: any status with an
+//! optional `Retry-After`, or a hang (a timeout for the client).
+//!
+//! | kind | stock call it understands | where the level is kept |
+//! |---|---|---|
+//! | shopify | GraphQL `inventorySetQuantities` | `inventoryItemId` (gid) |
+//! | woocommerce | `POST …/products/batch` `update[]` | product `id` |
+//! | amazon | `PATCH /listings/2021-08-01/items/{seller}/{sku}` | SKU |
+//! | etsy | `PUT /v3/application/listings/{id}/inventory` | listing id (first offering) |
+//! | ebay | `POST /sell/inventory/v1/bulk_update_price_quantity` | SKU |
+//!
+//! Any path ending in `/token` is a token endpoint: it hands out numbered
+//! access tokens (`tok-1`, `tok-2`, …) and rotated refresh tokens.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use switchyard_core::ChannelKind;
+
+/// One request as it arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Whether it is a stock call (as the table in the crate doc lists).
+    pub fn is_stock(&self, kind: ChannelKind) -> bool {
+        match kind {
+            ChannelKind::Shopify => self.body_text().contains("inventorySetQuantities"),
+            ChannelKind::Woocommerce => {
+                self.path.contains("/products/batch") || self.path.contains("/variations/batch")
+            }
+            ChannelKind::Amazon => self.method == "PATCH" && self.path.starts_with("/listings/"),
+            ChannelKind::Etsy => self.method == "PUT" && self.path.contains("/inventory"),
+            ChannelKind::Ebay => self.path.contains("bulk_update_price_quantity"),
+            _ => false,
+        }
+    }
+
+    fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// How to answer the next request instead of the platform's normal answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scripted {
+    /// The normal answer (levels are kept).
+    Normal,
+    /// This status and body, with `Retry-After: secs` when given; nothing is
+    /// kept.
+    Status { status: u16, retry_after: Option<u64>, body: String },
+    /// No answer for this long (the client times out first).
+    Hang(Duration),
+}
+
+impl Scripted {
+    pub fn status(status: u16) -> Scripted {
+        Scripted::Status { status, retry_after: None, body: json!({"errors": [{"message": "scripted"}]}).to_string() }
+    }
+
+    pub fn throttled(retry_after: Option<u64>) -> Scripted {
+        Scripted::Status { status: 429, retry_after, body: json!({"errors": [{"message": "slow down"}]}).to_string() }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: Vec<Recorded>,
+    script: VecDeque<Scripted>,
+    levels: BTreeMap<String, i64>,
+    tokens: u64,
+    /// Every Nth stock call answers 429 (0: never), for the demo.
+    throttle_every: u64,
+    stock_calls: u64,
+}
+
+/// A running stand-in. Dropping it stops the server.
+pub struct StandIn {
+    kind: ChannelKind,
+    addr: SocketAddr,
+    inner: Arc<Mutex<Inner>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[derive(Clone)]
+struct App {
+    kind: ChannelKind,
+    inner: Arc<Mutex<Inner>>,
+}
+
+fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+    // A test that panicked while holding the lock must not hide what was
+    // recorded from the next assertion.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl StandIn {
+    /// Starts a stand-in of `kind` on a free loopback port.
+    pub async fn start(kind: ChannelKind) -> std::io::Result<StandIn> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let app = axum::Router::new().fallback(answer).with_state(App { kind, inner: inner.clone() });
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(StandIn { kind, addr, inner, task })
+    }
+
+    pub fn kind(&self) -> ChannelKind {
+        self.kind
+    }
+
+    /// `http://127.0.0.1:<port>`: the connection's `base_url`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Queues answers for the next requests, in order.
+    pub fn script(&self, answers: impl IntoIterator<Item = Scripted>) {
+        lock(&self.inner).script.extend(answers);
+    }
+
+    /// Answers every `n`th stock call with a 429 (`Retry-After: 1`).
+    pub fn throttle_every(&self, n: u64) {
+        lock(&self.inner).throttle_every = n;
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        lock(&self.inner).requests.clone()
+    }
+
+    /// The stock calls so far.
+    pub fn stock_requests(&self) -> Vec<Recorded> {
+        self.requests().into_iter().filter(|r| r.is_stock(self.kind)).collect()
+    }
+
+    /// What the channel shows now, by the key its stock call names.
+    pub fn levels(&self) -> BTreeMap<String, i64> {
+        lock(&self.inner).levels.clone()
+    }
+
+    /// Forgets the requests recorded so far (levels are kept).
+    pub fn clear_requests(&self) {
+        lock(&self.inner).requests.clear();
+    }
+}
+
+async fn answer(State(app): State<App>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let rec = Recorded {
+        method: method.as_str().to_owned(),
+        path: uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned()),
+        headers: headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect(),
+        body: body.to_vec(),
+    };
+    let scripted = {
+        let mut inner = lock(&app.inner);
+        inner.requests.push(rec.clone());
+        let mut next = inner.script.pop_front().unwrap_or(Scripted::Normal);
+        if next == Scripted::Normal && rec.is_stock(app.kind) {
+            inner.stock_calls += 1;
+            if inner.throttle_every > 0 && inner.stock_calls.is_multiple_of(inner.throttle_every) {
+                next = Scripted::throttled(Some(1));
+            }
+        }
+        next
+    };
+    match scripted {
+        Scripted::Hang(d) => {
+            tokio::time::sleep(d).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        Scripted::Status { status, retry_after, body } => {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut r = (code, [("content-type", "application/json")], body).into_response();
+            if let Some(secs) = retry_after {
+                if let Ok(v) = secs.to_string().parse() {
+                    r.headers_mut().insert("retry-after", v);
+                }
+            }
+            r
+        }
+        Scripted::Normal => {
+            let v = normal(&app, &rec);
+            (StatusCode::OK, [("content-type", "application/json")], v.to_string()).into_response()
+        }
+    }
+}
+
+/// The platform's normal answer; stock calls set the levels they name.
+fn normal(app: &App, rec: &Recorded) -> Value {
+    let mut inner = lock(&app.inner);
+    if rec.path.split('?').next().is_some_and(|p| p.ends_with("/token")) {
+        inner.tokens += 1;
+        let n = inner.tokens;
+        return json!({"access_token": format!("tok-{n}"), "token_type": "bearer", "expires_in": 3600,
+            "refresh_token": format!("rt-{n}")});
+    }
+    let body = rec.json();
+    match app.kind {
+        ChannelKind::Shopify if rec.is_stock(app.kind) => {
+            for q in body["variables"]["input"]["quantities"].as_array().into_iter().flatten() {
+                if let (Some(item), Some(n)) = (q["inventoryItemId"].as_str(), q["quantity"].as_i64()) {
+                    inner.levels.insert(item.to_owned(), n);
+                }
+            }
+            json!({"data": {"inventorySetQuantities": {"inventoryAdjustmentGroup": {"id": "gid://shopify/InventoryAdjustmentGroup/1"}, "userErrors": []}}})
+        }
+        ChannelKind::Shopify => json!({"data": {}}),
+        ChannelKind::Woocommerce if rec.is_stock(app.kind) => {
+            for u in body["update"].as_array().into_iter().flatten() {
+                if let (Some(id), Some(n)) = (id_text(&u["id"]), u["stock_quantity"].as_i64()) {
+                    inner.levels.insert(id, n);
+                }
+            }
+            json!({"update": body["update"]})
+        }
+        ChannelKind::Amazon if rec.is_stock(app.kind) => {
+            let sku = rec.path.split('?').next().and_then(|p| p.rsplit('/').next()).map(decode).unwrap_or_default();
+            if let Some(n) = body["patches"][0]["value"][0]["quantity"].as_i64() {
+                inner.levels.insert(sku.clone(), n);
+            }
+            json!({"sku": sku, "status": "ACCEPTED", "submissionId": "standin", "issues": []})
+        }
+        ChannelKind::Etsy if rec.is_stock(app.kind) => {
+            let listing = rec.path.split("/listings/").nth(1).and_then(|r| r.split('/').next()).unwrap_or("");
+            if let Some(n) = body["products"][0]["offerings"][0]["quantity"].as_i64() {
+                inner.levels.insert(listing.to_owned(), n);
+            }
+            body
+        }
+        ChannelKind::Etsy if rec.method == "GET" && rec.path.contains("/inventory") => {
+            json!({"products": [{"product_id": 1, "sku": "", "is_deleted": false,
+                "offerings": [{"offering_id": 1, "quantity": 0, "is_enabled": true, "is_deleted": false,
+                    "price": {"amount": 1000, "divisor": 100, "currency_code": "USD"}}], "property_values": []}],
+                "price_on_property": [], "quantity_on_property": [], "sku_on_property": []})
+        }
+        ChannelKind::Ebay if rec.is_stock(app.kind) => {
+            let mut responses = Vec::new();
+            for r in body["requests"].as_array().into_iter().flatten() {
+                if let (Some(sku), Some(n)) = (r["sku"].as_str(), r["shipToLocationAvailability"]["quantity"].as_i64())
+                {
+                    inner.levels.insert(sku.to_owned(), n);
+                    responses.push(json!({"sku": sku, "statusCode": 200}));
+                }
+            }
+            json!({"responses": responses})
+        }
+        _ => json!({}),
+    }
+}
+
+fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Percent-decoding of a path segment.
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -239,3 +239,31 @@ pub struct ShadowPair {
     pub active: DecisionView,
     pub shadow: DecisionView,
 }
+
+/// What the inventory page asks for: stocked SKUs (bundles hold no stock of
+/// their own and are left out) in byte order of their code, after a cursor.
+#[derive(Debug, Clone, Default)]
+pub struct StockSearch {
+    /// Matches a SKU whose code starts with it (case-sensitive, as codes
+    /// are) or whose title contains it (ignoring ASCII case); empty: every SKU.
+    pub text: String,
+    /// The last SKU of the previous page (keyset pagination).
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// A page of the inventory: each SKU with its positions.
+#[derive(Debug, Clone, Default)]
+pub struct StockPage {
+    pub skus: Vec<StockSkuRow>,
+    /// The cursor of the next page, when one may follow.
+    pub next_after: Option<String>,
+}
+
+/// A SKU and its positions, by location.
+#[derive(Debug, Clone)]
+pub struct StockSkuRow {
+    pub sku: String,
+    pub title: String,
+    pub positions: Vec<StockRow>,
+}

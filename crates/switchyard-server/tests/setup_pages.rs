@@ -254,11 +254,23 @@ async fn inventory_pages_with_a_cursor_and_searches(app: TestApp) {
     // A title, whatever its case.
     let (seen, _) = walk(&b, "/inventory?q=blue+MUG").await;
     assert_eq!(seen, ["SKU-007", "SKU-047", "SKU-087"]);
+    // A word that could start a code but starts none is looked for in titles.
+    let (_, _, html) = b.get("/inventory?q=Blue").await;
+    assert!(html.contains("id=\"search-note\""), "{html}");
+    let (seen, _) = walk(&b, "/inventory?q=Blue").await;
+    assert_eq!(seen, ["SKU-007", "SKU-047", "SKU-087"]);
+    let (seen, _) = walk(&b, "/inventory?q=Blue&by=sku").await;
+    assert!(seen.is_empty(), "asked for codes only: {seen:?}");
+    let (seen, _) = walk(&b, "/inventory?q=SKU-1&by=title").await;
+    assert!(seen.is_empty(), "asked for titles only: {seen:?}");
+    // Titles are paged too: 117 tees.
+    let (seen, pages) = walk(&b, "/inventory?q=tee&by=title").await;
+    assert_eq!((seen.len(), pages), (117, 3));
     // LIKE's wildcards are plain characters in a search.
     let (seen, _) = walk(&b, "/inventory?q=%25").await;
     assert!(seen.is_empty(), "{seen:?}");
     let (_, _, html) = b.get("/inventory?q=nothing+like+this").await;
-    assert!(html.contains("No stocked SKU starts with"), "{html}");
+    assert!(html.contains("No stocked SKU has a title containing"), "{html}");
 
     // A scanned SKU goes straight to its page, even one with / and #.
     let (status, location, _) = b.get("/inventory?q=SKU-042").await;
@@ -276,6 +288,7 @@ async fn inventory_pages_with_a_cursor_and_searches(app: TestApp) {
     for (path, want) in [
         ("/inventory?after=not+a+sku", 422),
         ("/inventory?page=2", 400),
+        ("/inventory?q=x&by=colour", 400),
         ("/inventory/item?sku=NOPE", 404),
         ("/inventory/item?sku=KIT", 422),
         ("/inventory/item", 400),

@@ -244,12 +244,23 @@ pub struct ShadowPair {
 /// their own and are left out) in byte order of their code, after a cursor.
 #[derive(Debug, Clone, Default)]
 pub struct StockSearch {
-    /// Matches a SKU whose code starts with it (case-sensitive, as codes
-    /// are) or whose title contains it (ignoring ASCII case); empty: every SKU.
-    pub text: String,
+    pub filter: StockFilter,
     /// The last SKU of the previous page (keyset pagination).
     pub after: Option<String>,
     pub limit: i64,
+}
+
+/// Which SKUs a [`StockSearch`] lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StockFilter {
+    #[default]
+    All,
+    /// Codes starting with it (case-sensitive, as codes are): a range of
+    /// the index, as fast as the plain list.
+    CodePrefix(String),
+    /// Titles containing it, ignoring ASCII case: checked row by row as the
+    /// index is walked, until the page is full or the SKUs run out.
+    TitleContains(String),
 }
 
 /// A page of the inventory: each SKU with its positions.

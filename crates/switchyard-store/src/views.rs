@@ -15,8 +15,8 @@ use switchyard_core::{ExceptionKind, ExceptionStatus, LocationCode, OrderStatus,
 use crate::db::{placeholders, Row, Tx, Value};
 use crate::{
     args, rfc3339, AllocationView, DecisionView, EventView, ExceptionFilter, ExceptionLogView, ExceptionView, LineView,
-    OrderFilter, OrderPage, OrderView, PolicyRecord, ShadowPair, ShipToView, StockPage, StockRow, StockSearch,
-    StockSkuRow, StoreError,
+    OrderFilter, OrderPage, OrderView, PolicyRecord, ShadowPair, ShipToView, StockFilter, StockPage, StockRow,
+    StockSearch, StockSkuRow, StoreError,
 };
 
 /// The most rows one list returns, whatever the caller asks for.
@@ -439,8 +439,8 @@ fn stock_row(r: &Row) -> Result<StockRow, StoreError> {
 /// index of stocked SKUs (migration 0015): a page reads the rows after the
 /// cursor and stops at the page size, never counting or skipping rows. A
 /// code prefix is a range of that index; a title match is checked row by
-/// row as the index is walked, so a rare title walks further (still
-/// stopping as soon as the page is full).
+/// row as the index is walked, so a rare title walks further (at worst the
+/// whole index, still without reading the table on SQLite).
 pub async fn stock_page(tx: &mut Tx, s: &StockSearch) -> Result<StockPage, StoreError> {
     let c = tx.bytewise();
     let mut clauses = vec!["is_bundle = FALSE".to_owned()];
@@ -449,18 +449,17 @@ pub async fn stock_page(tx: &mut Tx, s: &StockSearch) -> Result<StockPage, Store
         args.push(Value::from(after));
         clauses.push(format!("sku{c} > ${}", args.len()));
     }
-    let text = s.text.trim();
-    if !text.is_empty() {
-        args.push(Value::from(format!("%{}%", like_escaped(&text.to_lowercase()))));
-        let title = format!("lower(title) LIKE ${} ESCAPE '\\'", args.len());
-        match code_range(text) {
-            Some((low, high)) => {
-                args.push(Value::from(low));
-                args.push(Value::from(high));
-                let (l, h) = (args.len() - 1, args.len());
-                clauses.push(format!("(sku{c} >= ${l} AND sku{c} < ${h} OR {title})"));
-            }
-            None => clauses.push(title),
+    match &s.filter {
+        StockFilter::All => {}
+        StockFilter::CodePrefix(prefix) => {
+            let Some((low, high)) = code_range(prefix) else { return Ok(StockPage::default()) };
+            args.push(Value::from(low));
+            args.push(Value::from(high));
+            clauses.push(format!("sku{c} >= ${} AND sku{c} < ${}", args.len() - 1, args.len()));
+        }
+        StockFilter::TitleContains(text) => {
+            args.push(Value::from(format!("%{}%", like_escaped(&text.to_lowercase()))));
+            clauses.push(format!("lower(title) LIKE ${} ESCAPE '\\'", args.len()));
         }
     }
     let limit = s.limit.clamp(1, MAX_PAGE);
@@ -507,7 +506,7 @@ fn like_escaped(text: &str) -> String {
 
 /// The byte range of codes starting with `prefix`: `[prefix, prefix with
 /// its last byte + 1)`. `None` when no code could start with it (codes are
-/// ASCII letters, digits and `. _ - : / #`).
+/// ASCII letters, digits and `. _ - : / #`; an empty prefix is no search).
 fn code_range(prefix: &str) -> Option<(String, String)> {
     let code_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '/' | '#');
     let last = prefix.chars().last()?;

@@ -1,7 +1,9 @@
 //! The Inventory page: stocked SKUs by location (on hand, reserved,
 //! available), searched by SKU prefix or title and paged with a keyset
 //! cursor (the engine's `stock_page`: a page reads only its own rows, so it
-//! stays fast with a large catalogue). Each row can receive units (the
+//! stays fast with a large catalogue; a title search walks the SKUs until
+//! the page is full). A search that could start a code looks at codes; when
+//! none starts with it (or it could not start one), at titles. Each row can receive units (the
 //! engine's `adjust_stock`) or record a cycle count (`set_stock`). A search
 //! that is exactly a SKU, as a barcode scanner types it followed by Enter,
 //! opens that SKU's own page with its actions per location.
@@ -14,7 +16,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use switchyard_core::{LocationCode, Sku};
-use switchyard_store::{StockRow, StockSearch};
+use switchyard_store::{StockFilter, StockRow, StockSearch};
 
 use super::page::{check_csrf, nav, render, url_component, whole_number, Nav, PageError, PageForm, PageQuery};
 use crate::AppState;
@@ -61,20 +63,44 @@ fn cells(locations: &[String], positions: &[StockRow]) -> Vec<Cell> {
 struct InventoryPage {
     nav: Nav,
     q: String,
-    q_url: String,
+    /// What the search looked at: "" (everything), `sku` or `title`.
+    by: &'static str,
+    /// What the person chose in the form ("" for either), kept for the
+    /// next search: a scan after a title search still looks at codes.
+    chosen: &'static str,
+    /// Set when a search found no code and looked in titles instead.
+    note: Option<&'static str>,
     locations: Vec<String>,
     rows: Vec<GridRow>,
     /// Link to the next page, when one may follow.
     next: Option<String>,
-    /// Whether this is a later page (a link back to the first).
-    paged: bool,
+    /// Link back to the first page, on a later page.
+    first: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct InventoryQuery {
     q: Option<String>,
+    /// `sku` (code prefix) or `title`; absent or empty: a code prefix when
+    /// the search could start a code and some code does, else titles.
+    by: Option<String>,
     after: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum By {
+    Sku,
+    Title,
+}
+
+impl By {
+    fn as_str(self) -> &'static str {
+        match self {
+            By::Sku => "sku",
+            By::Title => "title",
+        }
+    }
 }
 
 async fn inventory_page(
@@ -88,19 +114,42 @@ async fn inventory_page(
         let problem = format!("a search is at most {MAX_SEARCH_CHARS} characters");
         return Err(PageError::Status(StatusCode::BAD_REQUEST, problem));
     }
+    let chosen = match query.by.as_deref() {
+        None | Some("") => None,
+        Some("sku") => Some(By::Sku),
+        Some("title") => Some(By::Title),
+        Some(other) => {
+            return Err(PageError::Status(StatusCode::BAD_REQUEST, format!("{other:?} is not sku or title")));
+        }
+    };
     let after = query.after.filter(|a| !a.is_empty()).map(|a| Sku::parse(&a)).transpose()?;
+    let as_code = Sku::parse(&q).ok();
     // A scanned (or typed) SKU: straight to its page.
-    if after.is_none() {
-        if let Ok(sku) = Sku::parse(&q) {
-            if state.engine.get_sku(&sku).await?.is_some_and(|def| !def.is_bundle()) {
-                let to = format!("/inventory/item?sku={}", url_component(sku.as_str()));
-                return Ok(Redirect::to(&to).into_response());
-            }
+    if let (None, None | Some(By::Sku), Some(sku)) = (&after, chosen, &as_code) {
+        if state.engine.get_sku(sku).await?.is_some_and(|def| !def.is_bundle()) {
+            let to = format!("/inventory/item?sku={}", url_component(sku.as_str()));
+            return Ok(Redirect::to(&to).into_response());
         }
     }
+    let mut by = chosen.unwrap_or(if as_code.is_some() { By::Sku } else { By::Title });
+    let search = |by: By| StockSearch {
+        filter: match by {
+            _ if q.is_empty() => StockFilter::All,
+            By::Sku => StockFilter::CodePrefix(q.clone()),
+            By::Title => StockFilter::TitleContains(q.clone()),
+        },
+        after: after.as_ref().map(|a| a.to_string()),
+        limit: PAGE_SIZE,
+    };
+    let mut page = state.engine.stock_page(&search(by)).await?;
+    let mut note = None;
+    if chosen.is_none() && by == By::Sku && page.skus.is_empty() && after.is_none() && !q.is_empty() {
+        // No code starts with it: most likely a word from a title.
+        by = By::Title;
+        page = state.engine.stock_page(&search(by)).await?;
+        note = Some("No SKU code starts with this; these titles contain it.");
+    }
     let locations: Vec<String> = state.engine.list_locations().await?.into_iter().map(|l| l.code.to_string()).collect();
-    let search = StockSearch { text: q.clone(), after: after.as_ref().map(|a| a.to_string()), limit: PAGE_SIZE };
-    let page = state.engine.stock_page(&search).await?;
     let rows = page
         .skus
         .into_iter()
@@ -115,9 +164,12 @@ async fn inventory_page(
             }
         })
         .collect();
-    let q_url = url_component(&q);
-    let next = page.next_after.map(|a| format!("/inventory?q={q_url}&after={}", url_component(&a)));
-    Ok(render(InventoryPage { nav, q, q_url, locations, rows, next, paged: after.is_some() })?.into_response())
+    let by = if q.is_empty() { "" } else { by.as_str() };
+    let first = format!("/inventory?q={}&by={by}", url_component(&q));
+    let next = page.next_after.map(|a| format!("{first}&after={}", url_component(&a)));
+    let first = after.is_some().then_some(first);
+    let chosen = chosen.map_or("", By::as_str);
+    Ok(render(InventoryPage { nav, q, by, chosen, note, locations, rows, next, first })?.into_response())
 }
 
 struct ItemRow {

@@ -8,7 +8,7 @@ use switchyard_core::lifecycle::{exception_mismatches, ExceptionState};
 use switchyard_core::{Channel, Location, LocationCode, Position, Sku, SkuDef};
 use switchyard_store::{
     audit, catalog, views, AuditReport, DecisionView, ExceptionFilter, ExceptionView, OrderFilter, OrderPage,
-    OrderView, PolicyRecord, ShadowPair, StockRow, Tx,
+    OrderView, PolicyRecord, ShadowPair, StockPage, StockRow, StockSearch, Tx,
 };
 
 use crate::{Engine, Error};
@@ -53,6 +53,13 @@ impl Engine {
         let out = availability_in(&mut tx, sku).await?;
         tx.rollback().await?;
         Ok(out)
+    }
+
+    /// A page of the inventory: stocked SKUs matching the search, after the
+    /// cursor, each with its positions (keyset pagination; see
+    /// `switchyard_store::views::stock_page`).
+    pub async fn stock_page(&self, search: &StockSearch) -> Result<StockPage, Error> {
+        read!(self, |tx| views::stock_page(&mut tx, search))
     }
 
     pub async fn all_positions(&self) -> Result<Vec<StockRow>, Error> {

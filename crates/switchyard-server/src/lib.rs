@@ -13,6 +13,7 @@ mod dashboard;
 mod error;
 mod hooks;
 mod limits;
+pub mod stock_csv;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -240,6 +240,8 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         c.find(Locator::Id("validate")).await?.click().await?;
         let error = wait_text(&c, Locator::Id("error"), "line").await;
         assert!(error.contains("line 2") && error.contains("max_shipments"), "{error}");
+
+        setting_up(&c, &app).await?;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;
@@ -249,6 +251,82 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
     let (_, o) = app.get(&format!("/api/v1/orders/{order_id}")).await;
     assert_eq!(o["status"], "cancelled");
     app.assert_audit_clean().await;
+}
+
+/// Issue 8 item 5, setting up without curl: a location added through its
+/// form, a CSV import refused with its line number (nothing changed) and
+/// then applied, the inventory searched by title and by a scanned SKU,
+/// units received and counted, and the API reference.
+async fn setting_up(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), fantoccini::error::CmdError> {
+    c.find(Locator::Id("nav-locations")).await?.click().await?;
+    c.wait().for_element(Locator::Id("add-location")).await?.click().await?;
+    for (id, value) in [
+        ("code", "EAST"),
+        ("name", "East side store"),
+        ("line1", "12 Main St"),
+        ("city", "Portland"),
+        ("postal_code", "97214"),
+        ("country", "US"),
+        ("lat", "45.5152"),
+        ("lon", "-122.6544"),
+    ] {
+        c.wait().for_element(Locator::Id(id)).await?.send_keys(value).await?;
+    }
+    c.find(Locator::Id("save-location")).await?.click().await?;
+    let message = wait_text(c, Locator::Id("message"), "Location added").await;
+    assert!(message.contains("Location added"), "{message}");
+    let list = c.find(Locator::Id("locations")).await?.text().await?;
+    assert!(list.contains("East side store") && list.contains("45.5152"), "{list}");
+
+    // A CSV with a bad third line: refused, with the line, and nothing imported.
+    c.find(Locator::Id("nav-import")).await?.click().await?;
+    let csv = c.wait().for_element(Locator::Id("csv")).await?;
+    csv.send_keys("sku,title,location,on_hand\nTEE-BLUE,Blue tee,EAST,2\nMUG,Mug,EAST,lots\n").await?;
+    c.find(Locator::Id("import")).await?.click().await?;
+    let error = wait_text(c, Locator::Id("error"), "line 3").await;
+    assert!(error.contains("line 3") && error.contains("Nothing was imported"), "{error}");
+    assert_eq!(app.get("/api/v1/inventory/TEE-BLUE").await.0, 404, "nothing was imported");
+    let csv = c.find(Locator::Id("csv")).await?;
+    csv.clear().await?;
+    csv.send_keys("sku,title,location,on_hand\nTEE-BLUE,Blue tee,EAST,2\nMUG,Mug,EAST,9\n").await?;
+    c.find(Locator::Id("import")).await?.click().await?;
+    let message = wait_text(c, Locator::Id("message"), "Imported").await;
+    assert!(message.contains("Imported 2 row(s): 2 new SKU(s)"), "{message}");
+
+    // Search by title; then a scanner types a SKU and Enter.
+    c.find(Locator::Id("nav-inventory")).await?.click().await?;
+    c.wait().for_element(Locator::Id("search")).await?.send_keys("blue\u{E007}").await?;
+    let grid = wait_text(c, Locator::Id("inventory"), "TEE-BLUE").await;
+    assert!(grid.contains("TEE-BLUE") && !grid.contains("GADGET") && !grid.contains("MUG"), "{grid}");
+    let search = c.find(Locator::Id("search")).await?;
+    search.clear().await?;
+    search.send_keys("MUG\u{E007}").await?;
+    let sku = wait_text(c, Locator::Id("item-sku"), "MUG").await;
+    assert_eq!(sku, "MUG");
+    assert!(c.current_url().await?.path().ends_with("/inventory/item"));
+
+    // Receive 5 at EAST, then count it: 9 + 5 = 14, then 11 on the shelf.
+    c.find(Locator::Css("#at-EAST input.receive-units")).await?.send_keys("5").await?;
+    c.find(Locator::Css("#at-EAST button.receive")).await?.click().await?;
+    let message = wait_text(c, Locator::Id("message"), "received").await;
+    assert!(message.contains("Units received"), "{message}");
+    let on_hand = c.find(Locator::Css("#at-EAST td.on-hand")).await?.text().await?;
+    assert_eq!(on_hand, "14");
+    assert_eq!(app.position("MUG", "EAST").await, (14, 0, 14));
+    c.find(Locator::Css("#at-EAST input.count-units")).await?.send_keys("11").await?;
+    c.find(Locator::Css("#at-EAST button.count")).await?.click().await?;
+    let message = wait_text(c, Locator::Id("message"), "Count saved").await;
+    assert!(message.contains("Count saved"), "{message}");
+    assert_eq!(app.position("MUG", "EAST").await, (11, 0, 11));
+
+    // The API reference, browsable without anything from elsewhere.
+    c.find(Locator::Id("nav-reference")).await?.click().await?;
+    let intro = wait_text(c, Locator::Id("api-intro"), "Switchyard API").await;
+    assert!(intro.contains("Switchyard API"), "{intro}");
+    c.find(Locator::Css("a[href='#schema-LocationBody']")).await?.click().await?;
+    let schema = c.find(Locator::Id("schema-LocationBody")).await?.text().await?;
+    assert!(schema.contains("kind") && schema.contains("required"), "{schema}");
+    Ok(())
 }
 
 fn uuid_like() -> String {

@@ -239,3 +239,42 @@ pub struct ShadowPair {
     pub active: DecisionView,
     pub shadow: DecisionView,
 }
+
+/// What the inventory page asks for: stocked SKUs (bundles hold no stock of
+/// their own and are left out) in byte order of their code, after a cursor.
+#[derive(Debug, Clone, Default)]
+pub struct StockSearch {
+    pub filter: StockFilter,
+    /// The last SKU of the previous page (keyset pagination).
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// Which SKUs a [`StockSearch`] lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StockFilter {
+    #[default]
+    All,
+    /// Codes starting with it (case-sensitive, as codes are): a range of
+    /// the index, as fast as the plain list.
+    CodePrefix(String),
+    /// Titles containing it, ignoring ASCII case: checked row by row as the
+    /// index is walked, until the page is full or the SKUs run out.
+    TitleContains(String),
+}
+
+/// A page of the inventory: each SKU with its positions.
+#[derive(Debug, Clone, Default)]
+pub struct StockPage {
+    pub skus: Vec<StockSkuRow>,
+    /// The cursor of the next page, when one may follow.
+    pub next_after: Option<String>,
+}
+
+/// A SKU and its positions, by location.
+#[derive(Debug, Clone)]
+pub struct StockSkuRow {
+    pub sku: String,
+    pub title: String,
+    pub positions: Vec<StockRow>,
+}

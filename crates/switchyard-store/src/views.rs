@@ -15,7 +15,8 @@ use switchyard_core::{ExceptionKind, ExceptionStatus, LocationCode, OrderStatus,
 use crate::db::{placeholders, Row, Tx, Value};
 use crate::{
     args, rfc3339, AllocationView, DecisionView, EventView, ExceptionFilter, ExceptionLogView, ExceptionView, LineView,
-    OrderFilter, OrderPage, OrderView, PolicyRecord, ShadowPair, ShipToView, StockRow, StoreError,
+    OrderFilter, OrderPage, OrderView, PolicyRecord, ShadowPair, ShipToView, StockFilter, StockPage, StockRow,
+    StockSearch, StockSkuRow, StoreError,
 };
 
 /// The most rows one list returns, whatever the caller asks for.
@@ -415,19 +416,119 @@ pub async fn sku_positions(tx: &mut Tx, sku: &Sku) -> Result<Vec<(LocationCode, 
 /// Every position, by SKU then location, with what it can still promise.
 pub async fn all_positions(tx: &mut Tx) -> Result<Vec<StockRow>, StoreError> {
     let sql = "SELECT sku, location, on_hand, reserved, safety_stock FROM stock ORDER BY sku, location";
-    let rows = tx.query(sql, args![]).await?;
-    rows.iter()
-        .map(|r| {
-            let p = Position { on_hand: r.i64(2)?, reserved: r.i64(3)?, safety_stock: r.i64(4)? };
-            let (on_hand, reserved, safety_stock) = (p.on_hand, p.reserved, p.safety_stock);
-            Ok(StockRow {
-                sku: r.string(0)?,
-                location: r.string(1)?,
-                on_hand,
-                reserved,
-                safety_stock,
-                available: p.available(),
-            })
-        })
-        .collect()
+    tx.query(sql, args![]).await?.iter().map(stock_row).collect()
+}
+
+/// Reads `sku, location, on_hand, reserved, safety_stock`.
+fn stock_row(r: &Row) -> Result<StockRow, StoreError> {
+    let p = Position { on_hand: r.i64(2)?, reserved: r.i64(3)?, safety_stock: r.i64(4)? };
+    let (on_hand, reserved, safety_stock) = (p.on_hand, p.reserved, p.safety_stock);
+    Ok(StockRow {
+        sku: r.string(0)?,
+        location: r.string(1)?,
+        on_hand,
+        reserved,
+        safety_stock,
+        available: p.available(),
+    })
+}
+
+/// A page of stocked SKUs with their positions (see [`StockSearch`]).
+///
+/// Keyset pagination over the code in byte order (`Tx::bytewise`), on the
+/// index of stocked SKUs (migration 0015): a page reads the rows after the
+/// cursor and stops at the page size, never counting or skipping rows. A
+/// code prefix is a range of that index; a title match is checked row by
+/// row as the index is walked, so a rare title walks further (at worst the
+/// whole index, still without reading the table on SQLite).
+pub async fn stock_page(tx: &mut Tx, s: &StockSearch) -> Result<StockPage, StoreError> {
+    let c = tx.bytewise();
+    let mut clauses = vec!["is_bundle = FALSE".to_owned()];
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(after) = &s.after {
+        args.push(Value::from(after));
+        clauses.push(format!("sku{c} > ${}", args.len()));
+    }
+    match &s.filter {
+        StockFilter::All => {}
+        StockFilter::CodePrefix(prefix) => {
+            let Some((low, high)) = code_range(prefix) else { return Ok(StockPage::default()) };
+            args.push(Value::from(low));
+            args.push(Value::from(high));
+            clauses.push(format!("sku{c} >= ${} AND sku{c} < ${}", args.len() - 1, args.len()));
+        }
+        StockFilter::TitleContains(text) => {
+            args.push(Value::from(format!("%{}%", like_escaped(&text.to_lowercase()))));
+            clauses.push(format!("lower(title) LIKE ${} ESCAPE '\\'", args.len()));
+        }
+    }
+    let limit = s.limit.clamp(1, MAX_PAGE);
+    args.push(Value::from(limit + 1));
+    let sql = format!("SELECT sku, title FROM skus{} ORDER BY sku{c} LIMIT ${}", where_clause(&clauses), args.len());
+    let mut rows = tx.query(&sql, &args).await?;
+    let page = limit as usize; // within 1..=MAX_PAGE
+    let more = rows.len() > page;
+    rows.truncate(page);
+    let skus = rows.iter().map(|r| r.string(0)).collect::<Result<Vec<_>, _>>()?;
+    let mut positions: BTreeMap<String, Vec<StockRow>> = BTreeMap::new();
+    if !skus.is_empty() {
+        let sql = format!(
+            "SELECT sku, location, on_hand, reserved, safety_stock FROM stock WHERE sku IN ({}) \
+             ORDER BY sku, location",
+            placeholders(1, skus.len())
+        );
+        let args: Vec<Value> = skus.iter().map(Value::from).collect();
+        for r in tx.query(&sql, &args).await? {
+            let row = stock_row(&r)?;
+            positions.entry(row.sku.clone()).or_default().push(row);
+        }
+    }
+    let skus = rows
+        .iter()
+        .zip(skus)
+        .map(|(r, sku)| Ok(StockSkuRow { title: r.string(1)?, positions: take_group(&mut positions, &sku), sku }))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let next_after = if more { skus.last().map(|s| s.sku.clone()) } else { None };
+    Ok(StockPage { skus, next_after })
+}
+
+/// `text` with LIKE's wildcards (and the escape character) escaped by `\`.
+fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The byte range of codes starting with `prefix`: `[prefix, prefix with
+/// its last byte + 1)`. `None` when no code could start with it (codes are
+/// ASCII letters, digits and `. _ - : / #`; an empty prefix is no search).
+fn code_range(prefix: &str) -> Option<(String, String)> {
+    let code_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '/' | '#');
+    let last = prefix.chars().last()?;
+    if !prefix.chars().all(code_char) {
+        return None;
+    }
+    // ASCII, so the last char is one byte and the next one is ASCII too.
+    let next = char::from(last as u8 + 1);
+    Some((prefix.to_owned(), format!("{}{next}", &prefix[..prefix.len() - 1])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_become_byte_ranges() {
+        assert_eq!(code_range("TEE"), Some(("TEE".into(), "TEF".into())));
+        assert_eq!(code_range("a/z"), Some(("a/z".into(), "a/{".into())));
+        assert_eq!(code_range(""), None);
+        assert_eq!(code_range("red mug"), None, "a space is in no code");
+        assert_eq!(code_range("tée"), None);
+        assert_eq!(like_escaped("50%_off\\"), "50\\%\\_off\\\\");
+    }
 }

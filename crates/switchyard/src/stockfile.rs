@@ -1,8 +1,9 @@
 //! `switchyard import` and `switchyard export`: stock positions as CSV.
 //!
-//! Import reads and checks the whole file first, reporting a bad row by its
-//! line number; then applies every row in ONE transaction, so a file is never
-//! half-applied.
+//! Import reads and checks the whole file first (the server's
+//! `stock_csv` parser, which the dashboard's import page uses too), reporting
+//! a bad row by its line number; then applies every row in ONE transaction, so
+//! a file is never half-applied.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,51 +11,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use switchyard_core::ImportRow;
-use switchyard_engine::Error;
+use switchyard_server::stock_csv::{parse_rows, row_error};
 
 use crate::settings::Settings;
-
-/// Parses the CSV text into rows; errors carry the 1-based line number.
-pub fn parse_rows(reader: impl std::io::Read, progress: &ProgressBar) -> Result<Vec<ImportRow>, String> {
-    let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(reader);
-    let headers = csv.headers().map_err(|e| format!("line 1: cannot read the header: {e}"))?.clone();
-    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(sku_i), Some(loc_i), Some(on_hand_i)) = (col("sku"), col("location"), col("on_hand")) else {
-        return Err(
-            "line 1: the header must name the columns sku, location and on_hand (title and safety_stock are optional)"
-                .into(),
-        );
-    };
-    let (title_i, safety_i) = (col("title"), col("safety_stock"));
-    let mut rows = Vec::new();
-    for (i, record) in csv.records().enumerate() {
-        let line = i + 2;
-        let record = record.map_err(|e| format!("line {line}: {e}"))?;
-        let field = |idx: usize| record.get(idx).unwrap_or("");
-        let on_hand: i64 = field(on_hand_i)
-            .parse()
-            .map_err(|_| format!("line {line}: on_hand {:?} is not a whole number", field(on_hand_i)))?;
-        if on_hand < 0 {
-            return Err(format!("line {line}: on_hand must not be negative (got {on_hand})"));
-        }
-        let safety_stock = match safety_i.map(field).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(raw) => Some(
-                raw.parse::<i64>()
-                    .ok()
-                    .filter(|n| *n >= 0)
-                    .ok_or_else(|| format!("line {line}: safety_stock {raw:?} is not a non-negative whole number"))?,
-            ),
-        };
-        let title = title_i.map(|i| field(i).to_owned());
-        let row = ImportRow::parse(field(sku_i), title, field(loc_i), on_hand, safety_stock)
-            .map_err(|e| format!("line {line}: {e}"))?;
-        rows.push(row);
-        progress.inc(1);
-    }
-    Ok(rows)
-}
 
 pub async fn import(settings: &Settings, file: &Path) -> anyhow::Result<ExitCode> {
     let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
@@ -64,7 +23,7 @@ pub async fn import(settings: &Settings, file: &Path) -> anyhow::Result<ExitCode
         ProgressStyle::with_template("{spinner} {msg} {pos} rows").unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     progress.set_message("reading");
-    let rows = match parse_rows(std::io::BufReader::new(f), &progress) {
+    let rows = match parse_rows(std::io::BufReader::new(f), || progress.inc(1)) {
         Ok(rows) => rows,
         Err(e) => {
             progress.finish_and_clear();
@@ -86,12 +45,14 @@ pub async fn import(settings: &Settings, file: &Path) -> anyhow::Result<ExitCode
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(Error::Row { index, source }) if !source.is_internal() => {
-            eprintln!("{}: line {}: {source}", file.display(), index + 2);
-            eprintln!("nothing was imported");
-            Ok(ExitCode::from(1))
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match row_error(&e) {
+            Some(line_error) => {
+                eprintln!("{}: {line_error}", file.display());
+                eprintln!("nothing was imported");
+                Ok(ExitCode::from(1))
+            }
+            None => Err(e.into()),
+        },
     }
 }
 
@@ -108,34 +69,4 @@ pub async fn export(settings: &Settings, out: Option<&Path>) -> anyhow::Result<E
     }
     w.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<Vec<ImportRow>, String> {
-        parse_rows(text.as_bytes(), &ProgressBar::hidden())
-    }
-
-    #[test]
-    fn reads_rows_with_optional_columns() {
-        let rows = parse("sku,title,location,on_hand,safety_stock\nTEE,Tee,WH,5,\nMUG,,WH,3,1\n").expect("ok");
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].safety_stock, None);
-        assert_eq!(rows[1].title, "MUG");
-        assert_eq!(rows[1].safety_stock, Some(1));
-    }
-
-    #[test]
-    fn bad_rows_name_their_line() {
-        assert_eq!(
-            parse("sku,location,on_hand\nA,WH,1\nB,WH,-2\n").err().as_deref(),
-            Some("line 3: on_hand must not be negative (got -2)")
-        );
-        assert!(parse("sku,location,on_hand\nA,WH,x\n").err().is_some_and(|e| e.starts_with("line 2:")));
-        assert!(parse("sku,location,on_hand\nA B,WH,1\n").err().is_some_and(|e| e.starts_with("line 2:")));
-        assert!(parse("sku,location\nA,WH\n").err().is_some_and(|e| e.starts_with("line 1:")));
-        assert!(parse("sku,location,on_hand\nA,WH,1,9\n").err().is_some_and(|e| e.starts_with("line 2:")));
-    }
 }

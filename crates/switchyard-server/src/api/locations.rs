@@ -100,6 +100,14 @@ async fn put_location(
     ApiPath(code): ApiPath<String>,
     ApiJson(body): ApiJson<LocationBody>,
 ) -> Result<Json<LocationView>, ApiError> {
+    let location = parse_location(code, body)?;
+    app.engine.put_location(&location).await?;
+    Ok(Json(location_view(location)))
+}
+
+/// A location from its code and body: the core's checks, then the time
+/// zone's (the API and the dashboard's form both come through here).
+pub(crate) fn parse_location(code: String, body: LocationBody) -> Result<Location, ApiError> {
     let location = Location::parse(LocationDraft {
         code,
         name: body.name,
@@ -125,8 +133,7 @@ async fn put_location(
         let message = format!("timezone {:?} is not an IANA time zone", location.timezone);
         return Err(ApiError::new(Code::InvalidBody, message));
     }
-    app.engine.put_location(&location).await?;
-    Ok(Json(location_view(location)))
+    Ok(location)
 }
 
 /// List locations in priority order.

@@ -34,6 +34,7 @@ use crate::error::{ErrorBody, ErrorDetail};
 use crate::{auth, ApiError, AppState};
 
 pub(crate) use exceptions::{parse_resolution, ResolveBody};
+pub(crate) use locations::{parse_location, AddressBody, LocationBody};
 pub use policies::parse_policy;
 pub(crate) use policies::{known_references, preview_on_recent};
 

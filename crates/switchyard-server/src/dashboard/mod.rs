@@ -7,9 +7,12 @@
 //! and the sign-in pages; [`page`] holds what every page shares.
 
 mod exceptions;
+mod import;
 mod inventory;
+mod locations;
 mod orders;
 mod page;
+mod reference;
 mod rules;
 
 use askama::Template;
@@ -31,6 +34,9 @@ pub fn routes(state: AppState) -> Router {
         .route("/static/app.css", get(css))
         .merge(orders::routes())
         .merge(inventory::routes())
+        .merge(import::routes())
+        .merge(locations::routes())
+        .merge(reference::routes())
         .merge(exceptions::routes())
         .merge(rules::routes())
         .fallback(page::not_found)

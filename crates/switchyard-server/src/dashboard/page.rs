@@ -141,7 +141,39 @@ pub(crate) struct CsrfForm {
     pub(crate) csrf: String,
 }
 
+/// `raw` as one URL query value or path segment: everything but letters,
+/// digits and `- . _ ~` percent-encoded (a SKU may hold `/` and `#`).
+pub(crate) fn url_component(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A whole number typed into a form field, or a message naming the field.
+pub(crate) fn whole_number<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, String> {
+    raw.trim().parse().map_err(|_| format!("{field}: {:?} is not a whole number", raw.trim()))
+}
+
 /// "2026-11-27T11:25:12.345Z" -> "2026-11-27 11:25:12".
 pub(crate) fn short_time(rfc3339: &str) -> String {
     rfc3339.get(..19).map(|s| s.replace('T', " ")).unwrap_or_else(|| rfc3339.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_components_escape_everything_but_unreserved() {
+        assert_eq!(url_component("TEE-RED_M.1~"), "TEE-RED_M.1~");
+        assert_eq!(url_component("A/B#C D&q=é"), "A%2FB%23C%20D%26q%3D%C3%A9");
+        assert_eq!(whole_number::<i64>("quantity", " 12 "), Ok(12));
+        assert_eq!(whole_number::<i64>("quantity", "1.5"), Err("quantity: \"1.5\" is not a whole number".into()));
+    }
 }

@@ -262,6 +262,17 @@ impl Tx {
         }
     }
 
+    /// `COLLATE "C"` on PostgreSQL, nothing on SQLite: compares text byte by
+    /// byte, as SQLite's default collation already does, so an ordering and
+    /// a range of codes (`>= 'TEE' AND < 'TEF'` is every code starting with
+    /// `TEE`) mean the same on both backends whatever the database's locale.
+    pub fn bytewise(&self) -> &'static str {
+        match self {
+            Tx::Sqlite(_) | Tx::Writer(_) => "",
+            Tx::Postgres(_) => " COLLATE \"C\"",
+        }
+    }
+
     /// Starts a write transaction on the SQLite writer's connection. It
     /// holds the write lock from the start (`BEGIN IMMEDIATE`), so no
     /// statement inside meets `SQLITE_BUSY`.

@@ -174,7 +174,8 @@ impl Engine {
                     .ok_or_else(|| Error::NotFound { what: "channel", key: name.to_string() })?;
                 if !pushes_stock(&c) {
                     return Err(Error::Invalid(format!(
-                        "channel {name} does not receive stock levels (it must be active, live and of a kind with an API)"
+                        "channel {name} does not receive stock levels \
+                         (it must be active, live and of a kind with an API)"
                     )));
                 }
                 resync_in(tx, &c, now).await

@@ -236,7 +236,8 @@ fn normal(app: &App, rec: &Recorded) -> Value {
                     inner.levels.insert(item.to_owned(), n);
                 }
             }
-            json!({"data": {"inventorySetQuantities": {"inventoryAdjustmentGroup": {"id": "gid://shopify/InventoryAdjustmentGroup/1"}, "userErrors": []}}})
+            let group = json!({"id": "gid://shopify/InventoryAdjustmentGroup/1"});
+            json!({"data": {"inventorySetQuantities": {"inventoryAdjustmentGroup": group, "userErrors": []}}})
         }
         ChannelKind::Shopify => json!({"data": {}}),
         ChannelKind::Woocommerce if rec.is_stock(app.kind) => {

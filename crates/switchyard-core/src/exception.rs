@@ -31,6 +31,7 @@ code_enum!(
         PickupUnavailable = "pickup_unavailable",
         SplitOverLimit = "split_over_limit",
         PaymentTimeout = "payment_timeout",
+        SyncFailed = "sync_failed",
     }
 );
 
@@ -70,7 +71,7 @@ impl ExceptionKind {
     pub fn severity(self) -> Severity {
         match self {
             Self::AddressInvalid | Self::Unroutable | Self::PickupUnavailable => Severity::High,
-            Self::Backordered | Self::SplitOverLimit => Severity::Medium,
+            Self::Backordered | Self::SplitOverLimit | Self::SyncFailed => Severity::Medium,
             Self::PaymentTimeout => Severity::Low,
         }
     }
@@ -87,7 +88,7 @@ impl ExceptionKind {
         match self {
             Self::PickupUnavailable => HOUR_MS,
             Self::Unroutable => 2 * HOUR_MS,
-            Self::AddressInvalid | Self::SplitOverLimit => 4 * HOUR_MS,
+            Self::AddressInvalid | Self::SplitOverLimit | Self::SyncFailed => 4 * HOUR_MS,
             Self::Backordered | Self::PaymentTimeout => 24 * HOUR_MS,
         }
     }
@@ -116,7 +117,15 @@ impl ExceptionKind {
                 &[Retry, OverrideLocation, Cancel, Dismiss]
             }
             Self::PaymentTimeout => &[Cancel, Dismiss],
+            Self::SyncFailed => &[Dismiss],
         }
+    }
+
+    /// Whether it is about the order's news reaching its channel (a
+    /// shipment or cancellation the channel refused) rather than about the
+    /// order itself: such an exception may stay open after the order closed.
+    pub fn concerns_channel(self) -> bool {
+        matches!(self, Self::SyncFailed)
     }
 }
 

@@ -310,8 +310,9 @@ pub struct ExceptionState<'a> {
 pub fn exception_mismatches(s: &ExceptionState<'_>) -> Vec<String> {
     let mut out = Vec::new();
     let listed = |kinds: &[ExceptionKind]| kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
-    if !s.status.is_open() && !s.open.is_empty() {
-        out.push(format!("is {} but has open exceptions ({})", s.status.as_str(), listed(s.open)));
+    let about_order: Vec<ExceptionKind> = s.open.iter().copied().filter(|k| !k.concerns_channel()).collect();
+    if !s.status.is_open() && !about_order.is_empty() {
+        out.push(format!("is {} but has open exceptions ({})", s.status.as_str(), listed(&about_order)));
         return out;
     }
     let stale: Vec<ExceptionKind> = s.open.iter().copied().filter(|k| SETTLED_BY_ALLOCATION.contains(k)).collect();

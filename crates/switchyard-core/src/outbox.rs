@@ -13,6 +13,12 @@ pub enum Message {
     AtpChanged { sku: String },
     /// An order was cancelled (by a person, a timeout or auto-cancel).
     OrderCancelled { order_id: String, reason: String },
+    /// An order shipped: the channel it came from is told (carrier,
+    /// tracking).
+    Shipped { order_id: String, shipment_id: String },
+    /// An order was cancelled here (not by its channel): the channel it
+    /// came from is told.
+    CancelAtOrigin { order_id: String, reason: String },
     /// An exception went past its SLA and moved up a level.
     ExceptionEscalated {
         order_id: String,
@@ -25,12 +31,14 @@ pub enum Message {
 }
 
 impl Message {
-    /// The consumer family: `atp_changed` for channels, `notification` for
-    /// the notifier.
+    /// The consumer family: `atp_changed` for channels' stock levels,
+    /// `origin` for news to an order's own channel, `notification` for the
+    /// notifier.
     pub fn topic(&self) -> &'static str {
         match self {
             Message::AtpChanged { .. } => "atp_changed",
             Message::OrderCancelled { .. } | Message::ExceptionEscalated { .. } => "notification",
+            Message::Shipped { .. } | Message::CancelAtOrigin { .. } => "origin",
         }
     }
 
@@ -38,7 +46,10 @@ impl Message {
     pub fn subject(&self) -> &str {
         match self {
             Message::AtpChanged { sku } => sku,
-            Message::OrderCancelled { order_id, .. } | Message::ExceptionEscalated { order_id, .. } => order_id,
+            Message::OrderCancelled { order_id, .. }
+            | Message::ExceptionEscalated { order_id, .. }
+            | Message::Shipped { order_id, .. }
+            | Message::CancelAtOrigin { order_id, .. } => order_id,
         }
     }
 

@@ -273,7 +273,10 @@ impl Engine {
             if ours.transition(OrderStatus::Cancelled).is_err() {
                 return Ok(Outcome::Unchanged);
             }
-            return settled(self.cancel_order(id, &format!("cancelled on {channel}")).await, Outcome::Cancelled);
+            return settled(
+                self.cancel_order_from_channel(id, &format!("cancelled on {channel}")).await,
+                Outcome::Cancelled,
+            );
         }
         if ours == OrderStatus::PendingPayment && payment == "paid" {
             return settled(self.mark_paid(id).await, Outcome::Paid);

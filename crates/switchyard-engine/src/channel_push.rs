@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use switchyard_channels::remote::{remote, Conn, Outcome, Remote, Request, Step, StockLevel};
 use switchyard_core::sync::{Backoff, TokenBucket};
-use switchyard_core::Channel;
+use switchyard_core::{Channel, ChannelName};
 use switchyard_store::channel_sync::{self, Attempt, Level, StoredToken};
 use switchyard_store::{catalog, sku_map};
 
@@ -72,6 +72,22 @@ impl ChannelSync {
         Ok(ChannelSync { engine, http, buckets: HashMap::new(), options })
     }
 
+    pub(crate) fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    pub(crate) fn options(&self) -> SyncOptions {
+        self.options
+    }
+
+    /// Holds every rate-limit bucket of a connection until `until_ms`.
+    pub(crate) fn pause(&mut self, channel: &ChannelName, until_ms: i64) {
+        let prefix = format!("{channel}/");
+        for (_, b) in self.buckets.iter_mut().filter(|(k, _)| k.starts_with(&prefix)) {
+            b.pause_until(until_ms);
+        }
+    }
+
     /// Runs rounds every `tick` until the runtime stops.
     pub fn spawn(mut self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
@@ -97,6 +113,7 @@ impl ChannelSync {
         for c in self.engine.list_channels().await?.into_iter().filter(pushes_stock) {
             self.push_connection(&c, &mut round).await?;
         }
+        self.tell_origins(&mut round).await?;
         Ok(round)
     }
 
@@ -201,7 +218,7 @@ impl ChannelSync {
     /// Runs one step of a message: its request, and for a question the
     /// steps its answer leads to. `None` when the rate limit has no token
     /// left for a request (nothing was sent for it).
-    async fn run_step(
+    pub(crate) async fn run_step(
         &mut self,
         c: &Channel,
         api: &dyn Remote,
@@ -282,7 +299,7 @@ impl ChannelSync {
 
     /// The connection's access token, refreshed when it is about to expire;
     /// `Ok(None)` for platforms with fixed tokens.
-    async fn access_token(
+    pub(crate) async fn access_token(
         &self,
         c: &Channel,
         api: &dyn Remote,
@@ -325,7 +342,7 @@ impl ChannelSync {
         Ok(Ok(Some(token.access_token)))
     }
 
-    async fn log(
+    pub(crate) async fn log(
         &self,
         c: &Channel,
         purpose: &str,
@@ -355,10 +372,7 @@ impl ChannelSync {
                 .map(|s| s.clamp(0, 3_600).saturating_mul(1_000))
                 .unwrap_or(self.options.default_retry_after_ms);
             // The whole connection waits: the platform knows its limits better.
-            let prefix = format!("{}/", c.name);
-            for (_, b) in self.buckets.iter_mut().filter(|(k, _)| k.starts_with(&prefix)) {
-                b.pause_until(now.saturating_add(wait));
-            }
+            self.pause(&c.name, now.saturating_add(wait));
         }
         let a = attempt(now, purpose, levels.len(), outcome, status);
         let (name, levels, outcome, backoff) = (c.name.clone(), levels.to_vec(), outcome.clone(), self.options.backoff);

@@ -130,6 +130,7 @@ pub(crate) async fn resolve(tx: &mut Tx, ctx: &Ctx, id: &str, r: &Resolution, no
         ResolutionAction::Cancel => {
             let message = format!("Cancelled by {actor} ({} exception)", e.kind.as_str());
             crate::orders::cancel_locked(tx, ctx, &e.order_id, order.status, &message, e.kind.as_str(), now_ms).await?;
+            crate::orders::tell_origin_cancelled(tx, &e.order_id, e.kind.as_str(), now_ms).await?;
         }
         ResolutionAction::Dismiss => {
             if note.is_empty() {

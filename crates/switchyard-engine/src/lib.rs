@@ -23,6 +23,7 @@
 mod allocate;
 mod catalog;
 mod channel_intake;
+mod channel_origin;
 mod channel_push;
 mod channel_sync;
 pub mod clock;
@@ -257,9 +258,20 @@ impl Engine {
     }
 
     pub async fn cancel_order(&self, id: &str, reason: &str) -> Result<OrderView, Error> {
+        self.cancel(id, reason, false).await
+    }
+
+    /// Cancels an order its own channel cancelled (the channel is not told
+    /// back).
+    pub async fn cancel_order_from_channel(&self, id: &str, reason: &str) -> Result<OrderView, Error> {
+        self.cancel(id, reason, true).await
+    }
+
+    async fn cancel(&self, id: &str, reason: &str, by_channel: bool) -> Result<OrderView, Error> {
         let reason = Text::parse("reason", reason, TextRule::REASON)?.into_string();
         let (now, i) = (self.now_ms(), id.to_owned());
-        self.run(move |tx, ctx| Box::pin(async move { orders::cancel(tx, ctx, &i, &reason, now).await })).await?;
+        self.run(move |tx, ctx| Box::pin(async move { orders::cancel(tx, ctx, &i, &reason, by_channel, now).await }))
+            .await?;
         self.must_get(id).await
     }
 

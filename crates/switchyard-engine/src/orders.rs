@@ -125,12 +125,30 @@ pub(crate) async fn pay(tx: &mut Tx, ctx: &Ctx, id: &str, now_ms: i64) -> Result
     Ok(())
 }
 
-/// Cancels an order (any open status).
-pub(crate) async fn cancel(tx: &mut Tx, ctx: &Ctx, id: &str, reason: &str, now_ms: i64) -> Result<(), Error> {
+/// Cancels an order (any open status). `by_channel`: the order's own
+/// channel cancelled it, so it is not told back.
+pub(crate) async fn cancel(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    id: &str,
+    reason: &str,
+    by_channel: bool,
+    now_ms: i64,
+) -> Result<(), Error> {
     let order = orders::lock(tx, id).await?.ok_or_else(|| not_found(id))?;
     let why = if reason.is_empty() { String::new() } else { format!(": {reason}") };
     let code = if reason.is_empty() { "cancelled" } else { reason };
     cancel_locked(tx, ctx, id, order.status, &format!("Cancelled{why}"), code, now_ms).await?;
+    if !by_channel {
+        tell_origin_cancelled(tx, id, code, now_ms).await?;
+    }
+    Ok(())
+}
+
+/// Queues the news of a cancellation made here for the order's channel.
+pub(crate) async fn tell_origin_cancelled(tx: &mut Tx, id: &str, reason: &str, now_ms: i64) -> Result<(), Error> {
+    let m = Message::CancelAtOrigin { order_id: id.to_owned(), reason: reason.to_owned() };
+    switchyard_store::outbox::enqueue(tx, &m, now_ms).await?;
     Ok(())
 }
 
@@ -204,7 +222,11 @@ pub(crate) async fn ship(tx: &mut Tx, ctx: &Ctx, id: &str, s: &NewShipment, now_
     let unfilled = orders::unfilled_units(tx, id).await?;
     let next = lifecycle::after_shipment(order.status, open_units, unfilled)?;
     orders::set_status(tx, id, next, now_ms).await?;
-    orders::insert_shipment(tx, &ctx.ids.next(now_ms), id, s, now_ms).await?;
+    let shipment_id = ctx.ids.next(now_ms);
+    orders::insert_shipment(tx, &shipment_id, id, s, now_ms).await?;
+    // The order's channel is told (when it has an API and is live).
+    let m = Message::Shipped { order_id: id.to_owned(), shipment_id };
+    switchyard_store::outbox::enqueue(tx, &m, now_ms).await?;
     let what: Vec<String> = s.lines.iter().map(|(sku, q)| format!("{} × {sku}", q.get())).collect();
     let tracking = match (&s.carrier, &s.tracking) {
         (Some(c), Some(t)) => format!(" via {c} ({t})"),
@@ -274,6 +296,7 @@ pub(crate) async fn expire(
         exceptions::close(tx, id, None, "cancel", "system", "payment timed out; order cancelled", now_ms).await?;
         let m = Message::OrderCancelled { order_id: id.to_owned(), reason: "payment_timeout".to_owned() };
         switchyard_store::outbox::enqueue(tx, &m, now_ms).await?;
+        tell_origin_cancelled(tx, id, "payment_timeout", now_ms).await?;
     }
     let message = format!("Payment did not arrive in time; released {released} unit(s); status {}", next.as_str());
     orders::event(tx, id, now_ms, "reservation_expired", &message).await?;
@@ -296,5 +319,6 @@ pub(crate) async fn auto_cancel(tx: &mut Tx, ctx: &Ctx, id: &str, now_ms: i64) -
     }
     let message = "Held past the routing policy's auto-cancel time; cancelled";
     cancel_locked(tx, ctx, id, order.status, message, "auto_cancel", now_ms).await?;
+    tell_origin_cancelled(tx, id, "auto_cancel", now_ms).await?;
     Ok(true)
 }

@@ -181,6 +181,23 @@ impl Engine {
         Ok(retry_at)
     }
 
+    /// Records a failed delivery to be tried again at `retry_at` (`None`:
+    /// dead-lettered).
+    pub(crate) async fn fail_outbox_at(
+        &self,
+        id: i64,
+        consumer: &str,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> Result<(), Error> {
+        let now = self.now_ms();
+        let (consumer, error) = (consumer.to_owned(), error.chars().take(500).collect::<String>());
+        self.run(move |tx, _| {
+            Box::pin(async move { Ok(outbox::fail(tx, id, &consumer, &error, retry_at, now).await.map(|_| ())?) })
+        })
+        .await
+    }
+
     /// Deletes delivered messages older than `before_ms`.
     pub async fn purge_outbox(&self, before_ms: i64) -> Result<u64, Error> {
         self.run(move |tx, _| Box::pin(async move { Ok(outbox::purge_delivered(tx, before_ms, 10_000).await?) })).await

@@ -27,6 +27,8 @@ both!(
     import_only_connections_and_skus_outside_the_scope_get_nothing,
     a_restart_loses_no_level_and_resends_only_absolute_quantities,
     three_channels_selling_one_sku_converge_on_the_truth,
+    shipments_and_cancellations_made_here_reach_the_origin_channel,
+    news_the_origin_refuses_opens_a_sync_failed_exception_and_import_only_hears_nothing,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -79,6 +81,7 @@ async fn connect(e: &Engine, n: &str, standin: &StandIn, mode: &str, scope: &[&s
             &[("client_id", "amzn1.app"), ("client_secret", "amzn-secret"), ("refresh_token", "Atzr|r1")],
         ),
         "ebay" => (&[], &[("client_id", "ebay-app"), ("client_secret", "ebay-secret"), ("refresh_token", "v^1.1#r")]),
+        "woocommerce" => (&[], &[("consumer_key", "ck_1"), ("consumer_secret", "cs_1")]),
         other => panic!("no connection recipe for {other}"),
     };
     let c = Channel::parse(ChannelDraft {
@@ -99,10 +102,10 @@ fn sync(t: &T) -> ChannelSync {
     ChannelSync::new(t.e.clone(), options()).expect("sync worker")
 }
 
-async fn sell(e: &Engine, channel: &str, ext: &str, s: &str, units: i64) {
+async fn sell(e: &Engine, channel: &str, ext: &str, s: &str, units: i64) -> String {
     let mut o = web_order(ext, &[(s, units)], 1000, 1000 * units, PaymentState::Paid);
     o.channel = name(channel);
-    e.create_order(&o).await.expect("order");
+    e.create_order(&o).await.expect("order").0.id
 }
 
 async fn levels_reach_shopify_and_amazon_in_their_own_request_shapes(t: T) {
@@ -338,6 +341,59 @@ async fn three_channels_selling_one_sku_converge_on_the_truth(t: T) {
         assert!(s.requests().iter().any(|r| r.is_stock(s.kind())), "{n} was told");
     }
     assert_clean(&t.e).await;
+}
+
+async fn shipments_and_cancellations_made_here_reach_the_origin_channel(t: T) {
+    let woo = StandIn::start(kind("woocommerce")).await.expect("up");
+    connect(&t.e, "woo", &woo, "live", &["NONE"]).await;
+    let ids = [sell(&t.e, "woo", "1001", "TEE", 2).await, sell(&t.e, "woo", "1002", "MUG", 1).await];
+    let third = sell(&t.e, "woo", "1003", "CAP", 1).await;
+    let shipment = switchyard_core::NewShipment {
+        location: loc("A"),
+        lines: vec![(sku("TEE"), switchyard_core::Quantity::new(2).expect("qty"))],
+        carrier: Some("UPS".into()),
+        tracking: Some("1Z999AA10123456784".into()),
+    };
+    t.e.ship(&ids[0], &shipment).await.expect("ship");
+    t.e.cancel_order(&ids[1], "customer asked").await.expect("cancel");
+    t.e.cancel_order_from_channel(&third, "cancelled on woo").await.expect("cancel");
+    let round = sync(&t).round().await.expect("round");
+    assert_eq!((round.accepted, round.failed), (2, 0), "{round:?}");
+    let calls: Vec<(String, String, serde_json::Value)> =
+        woo.requests().into_iter().map(|r| (r.method.clone(), r.path.clone(), r.json())).collect();
+    let at = |m: &str, p: &str| calls.iter().find(|(mm, pp, _)| mm == m && pp == p).map(|(_, _, b)| b.clone());
+    assert_eq!(at("PUT", "/wp-json/wc/v3/orders/1001"), Some(serde_json::json!({"status": "completed"})), "{calls:?}");
+    let note = at("POST", "/wp-json/wc/v3/orders/1001/notes").expect("a tracking note");
+    assert!(note["note"].as_str().is_some_and(|n| n.contains("UPS") && n.contains("1Z999AA10123456784")), "{note}");
+    assert_eq!(at("PUT", "/wp-json/wc/v3/orders/1002"), Some(serde_json::json!({"status": "cancelled"})));
+    assert!(!calls.iter().any(|(_, p, _)| p.contains("1003")), "the channel's own cancellation is not told back");
+    assert!(woo.requests().iter().all(|r| r.header("authorization").is_some_and(|a| a.starts_with("Basic "))));
+    sync(&t).round().await.expect("round");
+    assert_eq!(woo.requests().len(), calls.len(), "each told once");
+    assert_clean(&t.e).await;
+}
+
+async fn news_the_origin_refuses_opens_a_sync_failed_exception_and_import_only_hears_nothing(t: T) {
+    let amzn = StandIn::start(kind("amazon")).await.expect("up");
+    connect(&t.e, "amazon", &amzn, "live", &["NONE"]).await;
+    let order = sell(&t.e, "amazon", "111-1", "TEE", 1).await;
+    t.e.cancel_order(&order, "out of stock").await.expect("cancel");
+    sync(&t).round().await.expect("round");
+    assert!(amzn.requests().is_empty(), "Amazon has no seller cancel: nothing is sent");
+    let view = t.e.get_order(&order).await.expect("get").expect("order");
+    let open: Vec<_> = view.exceptions.iter().filter(|x| x.status == "open").map(|x| x.kind.clone()).collect();
+    assert_eq!((view.status.as_str(), open), ("cancelled", vec!["sync_failed".to_owned()]));
+    let status = t.e.channel_sync_status(&name("amazon")).await.expect("status");
+    assert!(status.recent_failures.iter().any(|a| a.purpose == "cancel" && a.outcome == "rejected"), "{status:?}");
+    assert_clean(&t.e).await;
+
+    let woo = StandIn::start(kind("woocommerce")).await.expect("up");
+    connect(&t.e, "woo", &woo, "import_only", &[]).await;
+    let order = sell(&t.e, "woo", "2001", "MUG", 1).await;
+    t.e.cancel_order(&order, "customer asked").await.expect("cancel");
+    sync(&t).round().await.expect("round");
+    assert!(woo.requests().is_empty(), "import_only: nothing goes out");
+    assert_eq!(t.e.outbox_backlog().await.expect("backlog").dead, 1, "only Amazon's refusal is dead");
 }
 
 fn kind(k: &str) -> switchyard_core::ChannelKind {

@@ -433,6 +433,48 @@ pub async fn insert_shipment(
     Ok(())
 }
 
+/// A recorded shipment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentRecord {
+    pub id: String,
+    pub order_id: String,
+    pub location: String,
+    pub carrier: Option<String>,
+    pub tracking: Option<String>,
+    /// (our SKU, units).
+    pub lines: Vec<(String, i64)>,
+    pub created_at: i64,
+}
+
+/// One shipment, by id.
+pub async fn shipment(tx: &mut Tx, shipment_id: &str) -> Result<Option<ShipmentRecord>, StoreError> {
+    let row = tx
+        .query_opt(
+            "SELECT id, order_id, location, carrier, tracking, lines, created_at FROM shipments WHERE id = $1",
+            args![shipment_id],
+        )
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let raw: serde_json::Value = serde_json::from_str(&r.string(5)?)
+        .map_err(|e| StoreError::corrupt(format!("lines of shipment {shipment_id}: {e}")))?;
+    let mut lines = Vec::new();
+    for l in raw.as_array().into_iter().flatten() {
+        match (l["sku"].as_str(), l["quantity"].as_i64()) {
+            (Some(sku), Some(q)) => lines.push((sku.to_owned(), q)),
+            _ => return Err(StoreError::corrupt(format!("a line of shipment {shipment_id}: {l}"))),
+        }
+    }
+    Ok(Some(ShipmentRecord {
+        id: r.string(0)?,
+        order_id: r.string(1)?,
+        location: r.string(2)?,
+        carrier: r.opt_string(3)?,
+        tracking: r.opt_string(4)?,
+        lines,
+        created_at: r.i64(6)?,
+    }))
+}
+
 /// Orders in `status` whose hold lapsed at or before `now_ms`, soonest first.
 pub async fn expired_holds(
     tx: &mut Tx,

@@ -23,6 +23,7 @@
 mod allocate;
 mod catalog;
 mod channel_intake;
+mod channel_poll;
 mod channel_push;
 mod channel_sync;
 pub mod clock;
@@ -43,13 +44,14 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 pub use channel_intake::{Outcome as ChannelOutcome, Received};
+pub use channel_poll::{PollRound, DEFAULT_POLL_INTERVAL_SECS};
 pub use channel_push::{ChannelSync, Round as SyncRound, SyncOptions};
 pub use channel_sync::{FanOut, SyncStatus};
 pub use clock::{Clock, IdGen, ManualClock, SystemClock};
 pub use error::{Code, Error};
 pub use outbox::RetryPolicy;
 pub use sessions::NewSession;
-pub use switchyard_store::channel_sync::{Attempt as SyncAttempt, Level as ChannelLevel};
+pub use switchyard_store::channel_sync::{Attempt as SyncAttempt, Level as ChannelLevel, PollState};
 pub use switchyard_store::outbox::{Backlog, Claimed};
 pub use switchyard_store::sessions::SessionRecord;
 pub use switchyard_store::StoreError;

@@ -28,6 +28,8 @@
 //! delay after `max_attempts`), with the failures and the last error kept in
 //! `channel_polls`; the checkpoint stays where it was.
 //!
+//! A connection whose orders reach us another way sets `poll_orders: off`.
+//!
 //! An order the adapter refuses (or the engine's intake refuses: an unknown
 //! SKU, a bad address) is logged (purpose `poll`, outcome `rejected`, the
 //! parser's words) and skipped; the run goes on and the checkpoint moves
@@ -107,9 +109,12 @@ enum Stop {
     Refused(String),
 }
 
-/// Whether a connection is polled: active, with a remote API that polls.
+/// Whether a connection is polled: active, with a remote API that polls,
+/// and not switched off by its setting `poll_orders: off` (its orders reach
+/// us another way; it is connected for stock and shipments only).
 fn polled(c: &Channel) -> Option<&'static dyn Remote> {
-    let api = remote(c.kind).filter(|_| c.active)?;
+    let off = c.settings.get("poll_orders").is_some_and(|v| matches!(v.trim(), "off" | "false" | "no" | "0"));
+    let api = remote(c.kind).filter(|_| c.active && !off)?;
     let (settings, creds) = (connection_settings(c), Default::default());
     let conn = Conn { settings: &settings, credentials: &creds };
     // A platform that polls builds a request, or refuses for want of a
@@ -427,6 +432,8 @@ mod tests {
         assert!(polled(&channel("amazon", &[])).is_some(), "a missing setting is reported, not ignored");
         assert!(polled(&channel("etsy", &[("shop_id", "1")])).is_some());
         assert!(polled(&channel("ebay", &[])).is_some());
+        assert!(polled(&channel("ebay", &[("poll_orders", "off")])).is_none());
+        assert!(polled(&channel("ebay", &[("poll_orders", "on")])).is_some());
         assert!(polled(&channel("shopify", &[])).is_none());
         assert!(polled(&channel("pos", &[])).is_none());
         assert_eq!(poll_interval_ms(&channel("ebay", &[])), 60_000);

@@ -1,4 +1,4 @@
-//! Orders arriving from a channel connection (a webhook delivery, later a
+//! Orders arriving from a channel connection (a webhook delivery, or a
 //! poller's page): each canonical order is created, or applied to the
 //! order taken before — a cancellation releases its reservation, a payment
 //! marks it paid. A delivery id already handled is not applied again. Lines

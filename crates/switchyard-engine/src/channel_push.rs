@@ -56,10 +56,12 @@ pub struct Round {
 
 /// The sync worker: one per process (one per database).
 pub struct ChannelSync {
-    engine: Arc<Engine>,
+    pub(crate) engine: Arc<Engine>,
     http: reqwest::Client,
-    buckets: HashMap<String, TokenBucket>,
-    options: SyncOptions,
+    pub(crate) buckets: HashMap<String, TokenBucket>,
+    pub(crate) options: SyncOptions,
+    /// Order polls under way (`channel_poll`).
+    pub(crate) polls: crate::channel_poll::Runs,
 }
 
 impl ChannelSync {
@@ -69,7 +71,7 @@ impl ChannelSync {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Store(switchyard_store::StoreError::CommitFailed(format!("HTTP client: {e}"))))?;
-        Ok(ChannelSync { engine, http, buckets: HashMap::new(), options })
+        Ok(ChannelSync { engine, http, buckets: HashMap::new(), options, polls: Default::default() })
     }
 
     pub(crate) fn engine(&self) -> &Arc<Engine> {
@@ -100,9 +102,11 @@ impl ChannelSync {
         })
     }
 
-    /// One round: the fan-out, then each live connection's due levels.
+    /// One round: the order polls (`channel_poll`), the fan-out, then each
+    /// live connection's due levels.
     pub async fn round(&mut self) -> Result<Round, Error> {
         let mut round = Round::default();
+        self.poll().await?;
         loop {
             let f = self.engine.fan_out_stock(500).await?;
             round.messages += f.messages;
@@ -255,7 +259,12 @@ impl ChannelSync {
     }
 
     /// Sends one request; a transport failure is transient.
-    async fn send(&self, conn: Conn<'_>, api: &dyn Remote, req: &Request) -> (Outcome, Option<i64>, Vec<u8>) {
+    pub(crate) async fn send(
+        &self,
+        conn: Conn<'_>,
+        api: &dyn Remote,
+        req: &Request,
+    ) -> (Outcome, Option<i64>, Vec<u8>) {
         let base = match api.base_url(conn, req.host) {
             Ok(b) => b,
             Err(e) => return (Outcome::Rejected(e.to_string()), None, Vec::new()),

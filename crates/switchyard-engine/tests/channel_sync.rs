@@ -90,7 +90,8 @@ async fn connect(e: &Engine, n: &str, standin: &StandIn, mode: &str, scope: &[&s
         mode: Some(mode.into()),
         sku_scope: scope.iter().map(|s| (*s).to_owned()).collect(),
         base_url: Some(standin.url()),
-        settings: creds(settings),
+        // Stock out only: order polls have their own tests (channel_poll.rs).
+        settings: creds(&[settings, &[("poll_orders", "off")]].concat()),
         active: true,
         ..ChannelDraft::default()
     })

@@ -15,6 +15,20 @@
 //!
 //! Any path ending in `/token` is a token endpoint: it hands out numbered
 //! access tokens (`tok-1`, `tok-2`, …) and rotated refresh tokens.
+//!
+//! Orders a test adds ([`StandIn::add_order`]; adding one with the same id
+//! again is the platform's update of it) are served to polls, oldest change
+//! first, from the change time the request names on (inclusive, to the
+//! second):
+//!
+//! | kind | poll call | filter | pages |
+//! |---|---|---|---|
+//! | amazon | `GET /orders/v0/orders`, then `…/orders/{id}/orderItems` | `LastUpdatedAfter` | `NextToken` |
+//! | etsy | `GET /v3/application/shops/{id}/receipts` | `min_last_modified` | `limit`/`offset` |
+//! | ebay | `GET /sell/fulfillment/v1/order` | `filter=lastmodifieddate:[…..]` | `limit`/`offset` |
+//!
+//! [`StandIn::page_size`] makes pages smaller than the request asks, so a
+//! few orders span several pages.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -61,6 +75,42 @@ impl Recorded {
         }
     }
 
+    /// Whether it asks for a page of orders (not an order's items).
+    pub fn is_poll(&self, kind: ChannelKind) -> bool {
+        let path = self.path.split('?').next().unwrap_or("");
+        self.method == "GET"
+            && match kind {
+                ChannelKind::Amazon => path == "/orders/v0/orders",
+                ChannelKind::Etsy => path.starts_with("/v3/application/shops/") && path.ends_with("/receipts"),
+                ChannelKind::Ebay => path == "/sell/fulfillment/v1/order",
+                _ => false,
+            }
+    }
+
+    /// The change time a poll asks from, decoded (`None` for an Amazon
+    /// page asked for by `NextToken`, which carries its own).
+    pub fn poll_since(&self, kind: ChannelKind) -> Option<String> {
+        match kind {
+            ChannelKind::Amazon => self.query("LastUpdatedAfter"),
+            ChannelKind::Etsy => self.query("min_last_modified"),
+            ChannelKind::Ebay => {
+                let f = self.query("filter")?;
+                let rest = f.split("lastmodifieddate:[").nth(1)?;
+                Some(rest.split("..").next().unwrap_or("").to_owned())
+            }
+            _ => None,
+        }
+    }
+
+    /// A query parameter, decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let q = self.path.split_once('?')?.1;
+        q.split('&').find_map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (decode(k) == name).then(|| decode(v))
+        })
+    }
+
     fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -97,6 +147,20 @@ struct Inner {
     /// Every Nth stock call answers 429 (0: never), for the demo.
     throttle_every: u64,
     stock_calls: u64,
+    /// Orders served to polls, by id.
+    orders: BTreeMap<String, Stored>,
+    /// The most orders in one page (0: as the request asks).
+    page_size: usize,
+}
+
+/// An order as a test added it.
+#[derive(Debug, Clone)]
+struct Stored {
+    /// Its change time, comparable within one kind (see [`since_key`]).
+    updated: String,
+    order: Value,
+    /// Amazon: its `OrderItems`.
+    items: Value,
 }
 
 /// A running stand-in. Dropping it stops the server.
@@ -170,6 +234,38 @@ impl StandIn {
     /// What the channel shows now, by the key its stock call names.
     pub fn levels(&self) -> BTreeMap<String, i64> {
         lock(&self.inner).levels.clone()
+    }
+
+    /// Adds an order for polls to find, or replaces the one with its id (the
+    /// platform changed it): Etsy's receipt, eBay's order, or for Amazon
+    /// `{"order": <Order>, "items": [<OrderItem>, …]}`. Returns its id;
+    /// `None` when it has no id or change time the kind's poll reads
+    /// (`AmazonOrderId` + `LastUpdateDate`, `receipt_id` +
+    /// `updated_timestamp`, `orderId` + `lastModifiedDate`).
+    pub fn add_order(&self, order: Value) -> Option<String> {
+        let (order, items) = match self.kind {
+            ChannelKind::Amazon => (order["order"].clone(), order["items"].clone()),
+            _ => (order, Value::Null),
+        };
+        let (id, updated) = match self.kind {
+            ChannelKind::Amazon => (id_text(&order["AmazonOrderId"])?, id_text(&order["LastUpdateDate"])?),
+            ChannelKind::Etsy => (id_text(&order["receipt_id"])?, id_text(&order["updated_timestamp"])?),
+            ChannelKind::Ebay => (id_text(&order["orderId"])?, id_text(&order["lastModifiedDate"])?),
+            _ => return None,
+        };
+        let updated = since_key(self.kind, &updated);
+        lock(&self.inner).orders.insert(id.clone(), Stored { updated, order, items });
+        Some(id)
+    }
+
+    /// Serves at most `n` orders a page (0: as many as the request asks).
+    pub fn page_size(&self, n: usize) {
+        lock(&self.inner).page_size = n;
+    }
+
+    /// The requests for pages of orders so far.
+    pub fn poll_requests(&self) -> Vec<Recorded> {
+        self.requests().into_iter().filter(|r| r.is_poll(self.kind)).collect()
     }
 
     /// Forgets the requests recorded so far (levels are kept).
@@ -278,6 +374,83 @@ fn normal(app: &App, rec: &Recorded) -> Value {
                 }
             }
             json!({"responses": responses})
+        }
+        ChannelKind::Amazon | ChannelKind::Etsy | ChannelKind::Ebay if rec.method == "GET" => {
+            orders_answer(app.kind, &inner, rec)
+        }
+        _ => json!({}),
+    }
+}
+
+/// A change time as the stand-in compares them: Etsy's Unix seconds padded
+/// to 20 digits; an ISO 8601 time to the second (`2026-11-20T18:40:02`).
+fn since_key(kind: ChannelKind, text: &str) -> String {
+    let text = text.trim();
+    match kind {
+        ChannelKind::Etsy => format!("{:0>20}", text.parse::<u64>().unwrap_or(0)),
+        _ => text.chars().take(19).collect(),
+    }
+}
+
+/// The orders changed since `since`, oldest change first, from `offset`,
+/// at most `limit`; and how many there are in all.
+fn orders_since<'a>(
+    inner: &'a Inner,
+    kind: ChannelKind,
+    since: Option<&str>,
+    offset: usize,
+    limit: usize,
+) -> (Vec<&'a Stored>, usize) {
+    let since = since.map(|s| since_key(kind, s)).unwrap_or_default();
+    let mut all: Vec<(&String, &Stored)> = inner.orders.iter().filter(|(_, o)| o.updated >= since).collect();
+    all.sort_by(|a, b| (&a.1.updated, a.0).cmp(&(&b.1.updated, b.0)));
+    let limit = match inner.page_size {
+        0 => limit.max(1),
+        n => n.min(limit.max(1)),
+    };
+    let total = all.len();
+    (all.into_iter().skip(offset).take(limit).map(|(_, o)| o).collect(), total)
+}
+
+/// A poll's answer: a page of orders, or an Amazon order's items.
+fn orders_answer(kind: ChannelKind, inner: &Inner, rec: &Recorded) -> Value {
+    let path = rec.path.split('?').next().unwrap_or("");
+    let number = |name: &str, default: usize| rec.query(name).and_then(|v| v.parse().ok()).unwrap_or(default);
+    match kind {
+        ChannelKind::Amazon if path.ends_with("/orderItems") => {
+            let id = path.trim_end_matches("/orderItems").rsplit('/').next().map(decode).unwrap_or_default();
+            match inner.orders.get(&id) {
+                Some(o) => json!({"payload": {"AmazonOrderId": id, "OrderItems": o.items}}),
+                None => json!({"errors": [{"code": "InvalidInput", "message": "no such order"}]}),
+            }
+        }
+        ChannelKind::Amazon if rec.is_poll(kind) => {
+            // The NextToken holds where the run is: "<offset>|<since>".
+            let (offset, since) = match rec.query("NextToken") {
+                Some(t) => {
+                    let (o, s) = t.split_once('|').unwrap_or(("0", ""));
+                    (o.parse().unwrap_or(0), Some(s.to_owned()))
+                }
+                None => (0, rec.query("LastUpdatedAfter")),
+            };
+            let (page, total) = orders_since(inner, kind, since.as_deref(), offset, number("MaxResultsPerPage", 100));
+            let seen = offset + page.len();
+            let mut payload = json!({"Orders": page.iter().map(|o| o.order.clone()).collect::<Vec<_>>()});
+            if seen < total {
+                payload["NextToken"] = json!(format!("{seen}|{}", since.unwrap_or_default()));
+            }
+            json!({"payload": payload})
+        }
+        ChannelKind::Etsy if rec.is_poll(kind) => {
+            let since = rec.query("min_last_modified");
+            let (page, total) = orders_since(inner, kind, since.as_deref(), number("offset", 0), number("limit", 25));
+            json!({"count": total, "results": page.iter().map(|o| o.order.clone()).collect::<Vec<_>>()})
+        }
+        ChannelKind::Ebay if rec.is_poll(kind) => {
+            let (offset, limit) = (number("offset", 0), number("limit", 50));
+            let (page, total) = orders_since(inner, kind, rec.poll_since(kind).as_deref(), offset, limit);
+            json!({"href": rec.path, "limit": limit, "offset": offset, "total": total,
+                "orders": page.iter().map(|o| o.order.clone()).collect::<Vec<_>>()})
         }
         _ => json!({}),
     }

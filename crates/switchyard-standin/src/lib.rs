@@ -50,6 +50,8 @@ pub struct Recorded {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When it arrived.
+    pub received: std::time::Instant,
 }
 
 impl Recorded {
@@ -280,6 +282,7 @@ async fn answer(State(app): State<App>, method: Method, uri: Uri, headers: Heade
         path: uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned()),
         headers: headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect(),
         body: body.to_vec(),
+        received: std::time::Instant::now(),
     };
     let scripted = {
         let mut inner = lock(&app.inner);

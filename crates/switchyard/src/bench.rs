@@ -45,6 +45,14 @@ pub struct BenchArgs {
     pub hot_sku: bool,
     #[arg(long, default_value_t = 100)]
     pub hot_stock: i64,
+    /// Post signed Shopify orders/create webhook deliveries to /hooks
+    /// instead of API orders (intake through the channel's parser).
+    #[arg(long)]
+    pub webhooks: bool,
+    /// Instead of orders: change N SKUs' stock at once and measure how long
+    /// each new level takes to reach a live Shopify stand-in.
+    #[arg(long, value_name = "N")]
+    pub sync_burst: Option<usize>,
 }
 
 struct Outcome {
@@ -82,6 +90,25 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<ExitCode
         reqwest::Client::builder().pool_max_idle_per_host(args.clients).timeout(Duration::from_secs(60)).build()?;
     let run_id = format!("{:x}", rand::random::<u32>());
     let skus = setup(&client, &base, &token, &run_id, &args).await?;
+    if let Some(n) = args.sync_burst {
+        let ok = crate::bench_channels::sync_burst(&client, &base, &token, n.max(1), args.clients).await?;
+        return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
+    if args.webhooks {
+        let cpu_before = _server.as_ref().and_then(Server::cpu_secs);
+        let (outcomes, elapsed) = crate::bench_channels::webhooks(&client, &base, &token, &skus, &args).await?;
+        let cpu_after = _server.as_ref().and_then(Server::cpu_secs);
+        let oversold = check_oversell(&client, &base, &token, &skus, &args, &[]).await?;
+        let ok = crate::bench_channels::report_webhooks(&outcomes, elapsed, oversold, args.clients);
+        if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
+            let acknowledged = outcomes.iter().filter(|(_, s)| (200..300).contains(s)).count();
+            println!(
+                "server CPU: {:.0} us per acknowledged delivery",
+                1e6 * (after - before) / (acknowledged.max(1) as f64)
+            );
+        }
+        return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
 
     let issued = Arc::new(AtomicU64::new(0));
     let cpu_before = _server.as_ref().and_then(Server::cpu_secs);
@@ -169,6 +196,7 @@ impl Server {
             .env("SWITCHYARD_WRITE_QUEUE", settings.write_queue.to_string())
             .env("SWITCHYARD_MAX_BATCH", settings.max_batch.to_string())
             .env("SWITCHYARD_PG_WRITERS", settings.pg_writers.to_string())
+            .env("SWITCHYARD_SYNC_TICK_MS", settings.sync_tick_ms.to_string())
             .stdout(std::process::Stdio::piped())
             .spawn()
             .context("starting switchyard serve")?;
@@ -218,7 +246,7 @@ impl Drop for TempFile {
     }
 }
 
-async fn put(client: &reqwest::Client, url: String, token: &str, body: Value) -> anyhow::Result<()> {
+pub(crate) async fn put(client: &reqwest::Client, url: String, token: &str, body: Value) -> anyhow::Result<()> {
     let r = client.put(&url).bearer_auth(token).json(&body).send().await?;
     anyhow::ensure!(
         r.status().is_success(),
@@ -285,7 +313,7 @@ async fn check_oversell(
     Ok(oversold)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }

@@ -3,6 +3,7 @@
 //! bench, demo, policy, channel).
 
 mod bench;
+mod bench_channels;
 mod channel;
 mod demo;
 mod policy;

@@ -4,7 +4,7 @@
 //! marks it paid. A delivery id already handled is not applied again. Lines
 //! go through the connection's SKU map first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use switchyard_channels::{ChannelOrder, FulfilledBy};
 
 use switchyard_core::{Channel, ChannelName, NewOrder, OrderStatus, Sku};
@@ -50,6 +50,34 @@ impl Outcome {
     }
 }
 
+/// How [`Engine::put_connection_with`] changes a connection's credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialChange {
+    /// Leave them as they are.
+    Keep,
+    /// Replace them all (an empty map removes them).
+    Replace(BTreeMap<String, String>),
+    /// Set these, remove those names, keep the others.
+    Update { set: BTreeMap<String, String>, remove: BTreeSet<String> },
+}
+
+/// Credentials are named, one line each, and few.
+fn check_credentials(creds: &BTreeMap<String, String>) -> Result<(), Error> {
+    let bad = creds.iter().find(|(k, v)| {
+        k.is_empty() || k.len() > 100 || v.len() > 4_000 || k.chars().chain(v.chars()).any(char::is_control)
+    });
+    if let Some((k, _)) = bad {
+        return Err(Error::Invalid(format!(
+            "credential {:?} must have a name of 1 to 100 characters and a value of at most 4000, one line",
+            k.chars().take(100).collect::<String>()
+        )));
+    }
+    if creds.len() > 20 {
+        return Err(Error::Invalid("at most 20 credentials".into()));
+    }
+    Ok(())
+}
+
 impl Engine {
     /// A channel connection with its webhook secret (never shown to anyone;
     /// the server checks signatures with it).
@@ -71,19 +99,29 @@ impl Engine {
         secret: Option<String>,
         credentials: Option<BTreeMap<String, String>>,
     ) -> Result<(), Error> {
-        if let Some(creds) = &credentials {
-            let bad = creds.iter().find(|(k, v)| {
-                k.is_empty() || k.len() > 100 || v.len() > 4_000 || k.chars().chain(v.chars()).any(char::is_control)
-            });
-            if let Some((k, _)) = bad {
-                return Err(Error::Invalid(format!(
-                    "credential {:?} must have a name of 1 to 100 characters and a value of at most 4000, one line",
-                    k.chars().take(100).collect::<String>()
-                )));
-            }
-            if creds.len() > 20 {
-                return Err(Error::Invalid("at most 20 credentials".into()));
-            }
+        let change = match credentials {
+            Some(all) => CredentialChange::Replace(all),
+            None => CredentialChange::Keep,
+        };
+        self.put_connection_with(c, secret, change).await
+    }
+
+    /// [`Engine::put_connection`] with a finer change of the credentials:
+    /// the dashboard's form sets the fields typed in, removes the ones
+    /// ticked, and keeps the rest, whose values it never sees.
+    pub async fn put_connection_with(
+        &self,
+        c: &Channel,
+        secret: Option<String>,
+        change: CredentialChange,
+    ) -> Result<(), Error> {
+        let given = match &change {
+            CredentialChange::Keep => None,
+            CredentialChange::Replace(all) => Some(all),
+            CredentialChange::Update { set, .. } => Some(set),
+        };
+        if let Some(creds) = given {
+            check_credentials(creds)?;
         }
         let (now, c) = (self.now_ms(), c.clone());
         self.run(move |tx, _| {
@@ -99,7 +137,19 @@ impl Engine {
                     let s = Some(s.as_str()).filter(|s| !s.is_empty());
                     catalog::set_webhook_secret(tx, &c.name, s).await?;
                 }
-                if let Some(creds) = &credentials {
+                let creds = match change {
+                    CredentialChange::Keep => None,
+                    CredentialChange::Replace(all) => Some(all),
+                    CredentialChange::Update { set, remove } if set.is_empty() && remove.is_empty() => None,
+                    CredentialChange::Update { set, remove } => {
+                        let mut all = catalog::credentials(tx, &c.name).await?;
+                        all.retain(|k, _| !remove.contains(k));
+                        all.extend(set);
+                        check_credentials(&all)?;
+                        Some(all)
+                    }
+                };
+                if let Some(creds) = &creds {
                     catalog::set_credentials(tx, &c.name, Some(creds).filter(|c| !c.is_empty())).await?;
                     switchyard_store::channel_sync::drop_token(tx, &c.name).await?;
                 }

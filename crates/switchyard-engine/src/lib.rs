@@ -44,7 +44,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-pub use channel_intake::{Outcome as ChannelOutcome, Received};
+pub use channel_intake::{CredentialChange, Outcome as ChannelOutcome, Received};
 pub use channel_poll::{PollRound, DEFAULT_POLL_INTERVAL_SECS};
 pub use channel_push::{ChannelSync, Round as SyncRound, SyncOptions};
 pub use channel_sync::{FanOut, SyncStatus};

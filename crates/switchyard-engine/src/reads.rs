@@ -40,6 +40,12 @@ impl Engine {
         read!(self, |tx| catalog::list_skus(&mut tx))
     }
 
+    /// Every SKU code, in order (no titles or components: the Channels
+    /// page's mapping suggestions compare codes only).
+    pub async fn sku_codes(&self) -> Result<Vec<String>, Error> {
+        read!(self, |tx| catalog::sku_codes(&mut tx))
+    }
+
     /// Positions of one SKU at every location that has a row for it.
     pub async fn sku_positions(&self, sku: &Sku) -> Result<Vec<(LocationCode, Position)>, Error> {
         read!(self, |tx| views::sku_positions(&mut tx, sku))

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use fantoccini::{ClientBuilder, Locator};
 use serde_json::json;
+use switchyard_core::ChannelKind;
+use switchyard_standin::StandIn;
 
 fn which(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -71,7 +73,9 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         );
         return;
     };
-    let app = common::spawn_app(common::Backend::Sqlite, |_| {}).await.expect("app");
+    // The sync worker inside `serve` runs often, so the Channels step sees
+    // its stock levels acknowledged quickly.
+    let app = common::spawn_app(common::Backend::Sqlite, |c| c.sync_tick_ms = 50).await.expect("app");
     app.location("WH", 1).await;
     app.sku("GADGET", json!(null)).await;
     app.stock("GADGET", "WH", 7).await;
@@ -242,6 +246,7 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         assert!(error.contains("line 2") && error.contains("max_shipments"), "{error}");
 
         setting_up(&c, &app).await?;
+        channels(&c, &app).await?;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;
@@ -326,6 +331,66 @@ async fn setting_up(c: &fantoccini::Client, app: &common::TestApp) -> Result<(),
     c.find(Locator::Css("a[href='#schema-LocationBody']")).await?.click().await?;
     let schema = c.find(Locator::Id("schema-LocationBody")).await?.text().await?;
     assert!(schema.contains("kind") && schema.contains("required"), "{schema}");
+    Ok(())
+}
+
+/// Issue 8 items 5–6: a live Amazon-kind channel connected through the
+/// form, pointing at a local stand-in of the Selling Partner API; an order
+/// changes the stock, and the channel's page shows the level the stand-in
+/// acknowledged, and the lag.
+async fn channels(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), fantoccini::error::CmdError> {
+    let stand_in = StandIn::start(ChannelKind::Amazon).await.expect("stand-in");
+    app.sku("WIDGET", json!(null)).await;
+    app.stock("WIDGET", "WH", 10).await;
+
+    c.find(Locator::Id("nav-channels")).await?.click().await?;
+    c.wait().for_element(Locator::Id("connect-channel")).await?.click().await?;
+    for (id, value) in [
+        ("name", "amazon-us"),
+        ("display_name", "Amazon US"),
+        ("sku_scope", "WIDGET"),
+        ("settings", "seller_id=A1SELLER\nmarketplace_id=ATVPDKIKX0DER"),
+        ("base_url", &stand_in.url()),
+        ("credential-client_id", "amzn1.application-oa2-client.test"),
+        ("credential-client_secret", "browser-client-secret"),
+        ("credential-refresh_token", "Atzr|browser-refresh"),
+    ] {
+        c.wait().for_element(Locator::Id(id)).await?.send_keys(value).await?;
+    }
+    c.find(Locator::Css("select[name=kind]")).await?.select_by_value("amazon").await?;
+    c.find(Locator::Css("select[name=mode]")).await?.select_by_value("live").await?;
+    c.find(Locator::Id("save-channel")).await?.click().await?;
+    let message = wait_text(c, Locator::Id("message"), "Channel connected").await;
+    assert!(message.contains("Channel connected"), "{message}");
+    let names = c.find(Locator::Id("credential-names")).await?.text().await?;
+    assert!(names.contains("client_secret") && !names.contains("browser-client-secret"), "{names}");
+
+    // An order takes 3 of the 10: the channel is told 7.
+    let body = common::order_body("WEB-2001", json!([{"sku": "WIDGET", "quantity": 3, "unit_price": 1200}]));
+    assert_eq!(app.post("/api/v1/orders", body).await.0, 201);
+    let mut levels = String::new();
+    for _ in 0..100 {
+        c.refresh().await?;
+        levels = c.wait().for_element(Locator::Id("levels")).await?.text().await?;
+        if levels.contains("WIDGET") && levels.contains("settled") && levels.contains(" 7 7 ") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(levels.contains("settled") && levels.contains(" 7 7 "), "levels: {levels}");
+    assert_eq!(stand_in.levels().get("WIDGET"), Some(&7), "the stand-in shows 7");
+    let sync = c.find(Locator::Id("sync")).await?.text().await?;
+    assert!(sync.contains("p50") && !sync.contains("p50 —") && !sync.contains("Last acknowledgement never"), "{sync}");
+    let requests = c.find(Locator::Id("requests")).await?.text().await?;
+    assert!(requests.contains("stock") && requests.contains("accepted"), "{requests}");
+
+    // The list: the connection's card with its figures and the resync button.
+    c.find(Locator::Id("nav-channels")).await?.click().await?;
+    let card = wait_text(c, Locator::Id("channel-amazon-us"), "Amazon US").await;
+    assert!(card.contains("live") && card.contains("Resync all stock"), "{card}");
+    c.find(Locator::Css("#channel-amazon-us button.resync")).await?.click().await?;
+    let message = wait_text(c, Locator::Id("message"), "Resync started").await;
+    assert!(message.contains("1 level(s)"), "{message}");
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::TestApp;
+use common::{inline_error, is_styled_error_page, no_redirect, Browser, TestApp};
 use serde_json::json;
 
 both!(
@@ -16,65 +16,6 @@ both!(
     receive_and_count_change_stock_through_the_engine,
     every_new_form_refuses_a_wrong_csrf_token,
 );
-
-fn no_redirect() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
-}
-
-/// A signed-in browser: its cookie and its session's CSRF token.
-struct Browser {
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-impl Browser {
-    async fn sign_in(app: &TestApp) -> Browser {
-        let r = no_redirect().post(app.url("/login")).form(&[("token", common::TOKEN)]).send().await.expect("send");
-        assert_eq!(r.status().as_u16(), 303);
-        let set = r.headers()["set-cookie"].to_str().expect("cookie").to_owned();
-        let cookie = set.split(';').next().expect("pair").to_owned();
-        let mut b = Browser { base: app.base.clone(), cookie, csrf: String::new() };
-        let (_, _, html) = b.get("/locations").await;
-        let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
-        b.csrf = html[at..].split('"').next().expect("value").to_owned();
-        b
-    }
-
-    /// (status, Location header, body).
-    async fn get(&self, path: &str) -> (u16, String, String) {
-        let r = no_redirect().get(format!("{}{path}", self.base)).header("cookie", &self.cookie);
-        answer(r.send().await.expect("send")).await
-    }
-
-    /// Posts the form with this session's CSRF token.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
-        let mut form: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
-        form.extend_from_slice(fields);
-        self.post_raw(path, &form).await
-    }
-
-    async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-        let r = no_redirect().post(format!("{}{path}", self.base)).header("cookie", &self.cookie).form(form);
-        answer(r.send().await.expect("send")).await
-    }
-}
-
-async fn answer(r: reqwest::Response) -> (u16, String, String) {
-    let status = r.status().as_u16();
-    let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    (status, location, r.text().await.expect("text"))
-}
-
-fn is_styled_error_page(html: &str) -> bool {
-    html.contains("href=\"/static/app.css\"") && html.contains("id=\"error-message\"")
-}
-
-/// The text of the inline error (`id="error"`) of a page.
-fn inline_error(html: &str) -> String {
-    let at = html.find("id=\"error\">").map(|i| i + "id=\"error\">".len()).unwrap_or(0);
-    html[at..].split("</p>").next().unwrap_or_default().to_owned()
-}
 
 const STORE_FORM: &[(&str, &str)] = &[
     ("mode", "new"),

@@ -102,24 +102,33 @@ async fn put_channel(
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<ChannelBody>,
 ) -> Result<Json<ChannelView>, ApiError> {
+    let channel = parse_channel(name, &body)?;
+    app.engine.put_connection(&channel, body.webhook_secret, body.credentials).await?;
+    Ok(Json(channel_view(channel)))
+}
+
+/// A connection from its name and body, checked as `PUT /channels/{name}`
+/// checks it (the core's `Channel::parse`, and the webhook secret's
+/// length); the credentials are checked by the engine. The dashboard's
+/// form goes through here too.
+pub(crate) fn parse_channel(name: String, body: &ChannelBody) -> Result<Channel, ApiError> {
     let channel = Channel::parse(ChannelDraft {
         name,
-        kind: body.kind,
+        kind: body.kind.clone(),
         buffer_units: body.buffer_units,
         buffer_percent: body.buffer_percent,
         max_share_percent: body.max_share_percent,
-        mode: body.mode,
-        sku_scope: body.sku_scope,
-        base_url: body.base_url,
-        display_name: body.display_name,
-        settings: body.settings,
+        mode: body.mode.clone(),
+        sku_scope: body.sku_scope.clone(),
+        base_url: body.base_url.clone(),
+        display_name: body.display_name.clone(),
+        settings: body.settings.clone(),
         active: body.active,
     })?;
     if body.webhook_secret.as_ref().is_some_and(|s| s.len() > 500 || s.chars().any(char::is_control)) {
         return Err(ApiError::new(Code::InvalidBody, "webhook_secret must be at most 500 characters, one line"));
     }
-    app.engine.put_connection(&channel, body.webhook_secret, body.credentials).await?;
-    Ok(Json(channel_view(channel)))
+    Ok(channel)
 }
 
 /// List channels, configured or registered by their first order.

@@ -6,6 +6,8 @@
 //! posts a CSRF token derived from the session. This module holds the router
 //! and the sign-in pages; [`page`] holds what every page shares.
 
+mod channel_form;
+mod channels;
 mod exceptions;
 mod import;
 mod inventory;
@@ -39,6 +41,8 @@ pub fn routes(state: AppState) -> Router {
         .merge(reference::routes())
         .merge(exceptions::routes())
         .merge(rules::routes())
+        .merge(channel_form::routes())
+        .merge(channels::routes())
         .fallback(page::not_found)
         .with_state(state)
 }

@@ -171,3 +171,62 @@ pub fn allocated(order: &Value) -> i64 {
         })
         .unwrap_or(0)
 }
+
+pub fn no_redirect() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// A signed-in browser: its cookie and its session's CSRF token.
+pub struct Browser {
+    pub base: String,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Browser {
+    pub async fn sign_in(app: &TestApp) -> Browser {
+        let r = no_redirect().post(app.url("/login")).form(&[("token", TOKEN)]).send().await.expect("send");
+        assert_eq!(r.status().as_u16(), 303);
+        let set = r.headers()["set-cookie"].to_str().expect("cookie").to_owned();
+        let cookie = set.split(';').next().expect("pair").to_owned();
+        let mut b = Browser { base: app.base.clone(), cookie, csrf: String::new() };
+        let (_, _, html) = b.get("/locations").await;
+        let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+        b.csrf = html[at..].split('"').next().expect("value").to_owned();
+        b
+    }
+
+    /// (status, Location header, body).
+    pub async fn get(&self, path: &str) -> (u16, String, String) {
+        let r = no_redirect().get(format!("{}{path}", self.base)).header("cookie", &self.cookie);
+        answer(r.send().await.expect("send")).await
+    }
+
+    /// Posts the form with this session's CSRF token.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
+        form.extend_from_slice(fields);
+        self.post_raw(path, &form).await
+    }
+
+    pub async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+        let r = no_redirect().post(format!("{}{path}", self.base)).header("cookie", &self.cookie).form(form);
+        answer(r.send().await.expect("send")).await
+    }
+}
+
+pub async fn answer(r: reqwest::Response) -> (u16, String, String) {
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    (status, location, r.text().await.expect("text"))
+}
+
+pub fn is_styled_error_page(html: &str) -> bool {
+    html.contains("href=\"/static/app.css\"") && html.contains("id=\"error-message\"")
+}
+
+/// The text of the inline error (`id="error"`) of a page.
+pub fn inline_error(html: &str) -> String {
+    let at = html.find("id=\"error\">").map(|i| i + "id=\"error\">".len()).unwrap_or(0);
+    html[at..].split("</p>").next().unwrap_or_default().to_owned()
+}

@@ -32,6 +32,7 @@ code_enum!(
         SplitOverLimit = "split_over_limit",
         PaymentTimeout = "payment_timeout",
         SyncFailed = "sync_failed",
+        UnknownSku = "unknown_sku",
     }
 );
 
@@ -70,7 +71,7 @@ pub const MAX_LEVEL: i64 = 3;
 impl ExceptionKind {
     pub fn severity(self) -> Severity {
         match self {
-            Self::AddressInvalid | Self::Unroutable | Self::PickupUnavailable => Severity::High,
+            Self::AddressInvalid | Self::Unroutable | Self::PickupUnavailable | Self::UnknownSku => Severity::High,
             Self::Backordered | Self::SplitOverLimit | Self::SyncFailed => Severity::Medium,
             Self::PaymentTimeout => Severity::Low,
         }
@@ -88,7 +89,7 @@ impl ExceptionKind {
         match self {
             Self::PickupUnavailable => HOUR_MS,
             Self::Unroutable => 2 * HOUR_MS,
-            Self::AddressInvalid | Self::SplitOverLimit | Self::SyncFailed => 4 * HOUR_MS,
+            Self::AddressInvalid | Self::SplitOverLimit | Self::SyncFailed | Self::UnknownSku => 4 * HOUR_MS,
             Self::Backordered | Self::PaymentTimeout => 24 * HOUR_MS,
         }
     }
@@ -104,6 +105,7 @@ impl ExceptionKind {
                 | Self::Unroutable
                 | Self::SplitOverLimit
                 | Self::PickupUnavailable
+                | Self::UnknownSku
         )
     }
 
@@ -118,6 +120,8 @@ impl ExceptionKind {
             }
             Self::PaymentTimeout => &[Cancel, Dismiss],
             Self::SyncFailed => &[Dismiss],
+            // Mapping the channel's SKU resumes the order by itself.
+            Self::UnknownSku => &[Retry, Cancel],
         }
     }
 

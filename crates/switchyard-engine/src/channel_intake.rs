@@ -206,7 +206,7 @@ impl Engine {
             return Err(Error::Invalid("a listing id is at most 200 characters on one line".into()));
         }
         let (now, channel, channel_sku, sku) = (self.now_ms(), channel.clone(), channel_sku.to_owned(), sku.clone());
-        self.run(move |tx, _| {
+        self.run(move |tx, ctx| {
             Box::pin(async move {
                 if catalog::get_channel(tx, &channel).await?.is_none() {
                     return Err(Error::NotFound { what: "channel", key: channel.to_string() });
@@ -215,6 +215,8 @@ impl Engine {
                     return Err(Error::UnknownSku(sku.to_string()));
                 }
                 sku_map::put(tx, &channel, &channel_sku, &sku, listing.as_deref(), now).await?;
+                // Orders held for this unknown SKU go on.
+                crate::orders::resume_mapped(tx, ctx, channel.as_str(), &channel_sku, sku.as_str(), now).await?;
                 // The channel now sells it under this name: tell it the level.
                 crate::outbox::atp_changed(tx, [sku.as_str()], now).await
             })
@@ -276,7 +278,7 @@ impl Engine {
                 _ if o.fulfilled_by == FulfilledBy::Marketplace => (None, Outcome::FulfilledByMarketplace),
                 (None, OrderStatus::Cancelled) => (None, Outcome::CancelledBeforeTaken),
                 (None, _) => {
-                    let (view, created) = self.create_order(&new).await?;
+                    let (view, created) = self.create_channel_order(&new).await?;
                     (Some(view.id), if created { Outcome::Created } else { Outcome::Unchanged })
                 }
                 (Some(id), status) => {

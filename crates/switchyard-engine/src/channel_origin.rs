@@ -4,8 +4,9 @@
 //! same transaction as the change; the sync worker claims them and sends
 //! each in the platform's shape (`Remote::fulfilment_request`,
 //! `cancel_request`), within the connection's rate limit. A live connection
-//! with an API is told; others (POS, wholesale, `api`, `import_only`) are
-//! not, and the message is acknowledged. A 429 waits for `Retry-After`, a
+//! with an API is told; others (POS, wholesale, `api`, `import_only`, or a
+//! connection with the setting `tell_origin: off`) are not, and the message
+//! is acknowledged. A 429 waits for `Retry-After`, a
 //! transient failure backs off; a refusal, or too many failures, dead-letters
 //! the message and opens a `sync_failed` exception on the order, so a human
 //! can mark it shipped on the platform by hand.
@@ -65,7 +66,9 @@ impl ChannelSync {
             engine.ack_outbox(claimed.id, CONSUMER).await?;
             return Ok(());
         };
-        let api = remote(channel.kind).filter(|_| channel.active && channel.mode == SyncMode::Live);
+        // `tell_origin: off`: the shop updates orders on the platform itself.
+        let told = channel.settings.get("tell_origin").is_none_or(|v| v.trim() != "off");
+        let api = remote(channel.kind).filter(|_| told && channel.active && channel.mode == SyncMode::Live);
         let Some(api) = api else {
             // Nothing to tell: a channel without an API, or not live yet.
             tx.rollback().await?;

@@ -240,10 +240,21 @@ impl Engine {
     /// first delivery is refused with [`Error::IdempotencyConflict`] (noted
     /// on the original order's timeline; nothing else changes).
     pub async fn create_order(&self, o: &NewOrder) -> Result<(OrderView, bool), Error> {
+        self.take_order(o, false).await
+    }
+
+    /// Takes an order from a channel connection: one naming a SKU we do not
+    /// know is kept, held with an `unknown_sku` exception, until the
+    /// channel's SKU is mapped (which resumes it).
+    pub async fn create_channel_order(&self, o: &NewOrder) -> Result<(OrderView, bool), Error> {
+        self.take_order(o, true).await
+    }
+
+    async fn take_order(&self, o: &NewOrder, keep_unknown: bool) -> Result<(OrderView, bool), Error> {
         let (now, o) = (self.now_ms(), Arc::new(o.clone()));
         self.run(move |tx, ctx| {
             Box::pin(async move {
-                let taken = orders::take(tx, ctx, &o, now).await?;
+                let taken = orders::take(tx, ctx, &o, keep_unknown, now).await?;
                 // A conflicting repeat commits its timeline note, then fails.
                 if let Some(conflict) = taken.conflict {
                     return Ok(Err(Error::IdempotencyConflict(conflict)));

@@ -29,8 +29,18 @@ pub(crate) struct Taken {
 }
 
 /// Takes an order: claims (channel, external_id), allocates and reserves,
-/// checks the address, opens exceptions, sets the status.
-pub(crate) async fn take(tx: &mut Tx, ctx: &Ctx, o: &NewOrder, now_ms: i64) -> Result<Taken, Error> {
+/// checks the address, opens exceptions, sets the status. With
+/// `keep_unknown` (an order from a channel connection), lines whose SKU we
+/// do not know keep the order: it is held, unrouted, with an `unknown_sku`
+/// exception until the channel's SKUs are mapped; otherwise such an order
+/// is refused.
+pub(crate) async fn take(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    o: &NewOrder,
+    keep_unknown: bool,
+    now_ms: i64,
+) -> Result<Taken, Error> {
     let id = ctx.ids.next(now_ms);
     // Claim first: a duplicate stops here, before it touches any stock row.
     if !orders::claim(tx, &id, o, OrderStatus::Accepted, now_ms).await? {
@@ -66,6 +76,13 @@ pub(crate) async fn take(tx: &mut Tx, ctx: &Ctx, o: &NewOrder, now_ms: i64) -> R
         orders::insert_line(tx, &id, line_no, &line.sku, line.quantity.as_i64(), line.unit_price).await?;
         wants.push(Want { line_no, sku: line.sku.clone(), units: line.quantity.as_i64() });
     }
+    if keep_unknown {
+        let unknown = unknown_skus(tx, o.lines.iter().map(|l| l.sku.as_str())).await?;
+        if !unknown.is_empty() {
+            hold_unmapped(tx, ctx, &id, o, &unknown, now_ms).await?;
+            return Ok(Taken { id, created: true, conflict: None });
+        }
+    }
     let facts = Facts {
         channel: o.channel.clone(),
         value: switchyard_core::Money::new(o.total_minor, o.currency),
@@ -82,6 +99,74 @@ pub(crate) async fn take(tx: &mut Tx, ctx: &Ctx, o: &NewOrder, now_ms: i64) -> R
     orders::settle(tx, &id, status, expires, now_ms).await?;
     exceptions::apply(tx, ctx, &id, &fx, now_ms).await?;
     Ok(Taken { id, created: true, conflict: None })
+}
+
+/// The SKUs among `skus` that are not in our catalogue, in order.
+pub(crate) async fn unknown_skus<'a>(
+    tx: &mut Tx,
+    skus: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<String>, Error> {
+    let skus: std::collections::BTreeSet<&str> = skus.into_iter().collect();
+    let list: Vec<&str> = skus.iter().copied().collect();
+    let known = catalog::sku_facts(tx, &list).await?;
+    Ok(list.into_iter().filter(|s| !known.contains_key(*s)).map(str::to_owned).collect())
+}
+
+/// Holds a new order whose lines name SKUs we do not know: nothing is
+/// routed or reserved until they are mapped.
+async fn hold_unmapped(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    id: &str,
+    o: &NewOrder,
+    unknown: &[String],
+    now_ms: i64,
+) -> Result<(), Error> {
+    let received = format!("Received from {} as {} ({} line(s))", o.channel, o.external_id, o.lines.len());
+    orders::event(tx, id, now_ms, "received", &received).await?;
+    orders::settle(tx, id, OrderStatus::OnHold, None, now_ms).await?;
+    let message = format!(
+        "{} sent SKU(s) we do not know: {}. Map them to ours (the channel's SKU map) and the order is routed.",
+        o.channel,
+        unknown.join(", ")
+    );
+    exceptions::open(tx, ctx, id, ExceptionKind::UnknownSku, &message, now_ms).await?;
+    orders::event(tx, id, now_ms, "status", "Status on_hold").await?;
+    Ok(())
+}
+
+/// Orders of `channel` held because `channel_sku` was unknown, now that it
+/// is mapped to `sku`: their lines take our SKU, and an order whose SKUs
+/// are all known is routed (its `unknown_sku` exception resolved by a
+/// retry). Returns the orders routed.
+pub(crate) async fn resume_mapped(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    channel: &str,
+    channel_sku: &str,
+    sku: &str,
+    now_ms: i64,
+) -> Result<Vec<String>, Error> {
+    let (kind, open) = (ExceptionKind::UnknownSku.as_str(), switchyard_core::ExceptionStatus::Open.as_str());
+    let mut routed = Vec::new();
+    for (order_id, exception_id) in orders::held_with_line(tx, channel, channel_sku, kind, open).await? {
+        orders::rename_line_sku(tx, &order_id, channel_sku, sku).await?;
+        let note = format!("{channel}'s SKU {channel_sku} is mapped to our {sku}");
+        orders::event(tx, &order_id, now_ms, "sku_mapped", &note).await?;
+        let skus = orders::line_skus(tx, std::slice::from_ref(&order_id)).await?;
+        if unknown_skus(tx, skus.iter().map(String::as_str)).await?.is_empty() {
+            let r = switchyard_core::Resolution {
+                action: switchyard_core::ResolutionAction::Retry,
+                actor: "system".into(),
+                note: "every SKU is mapped".into(),
+                address: None,
+                location: None,
+            };
+            exceptions::resolve(tx, ctx, &exception_id, &r, now_ms).await?;
+            routed.push(order_id);
+        }
+    }
+    Ok(routed)
 }
 
 /// The order's lines with unfilled units, as allocation wants them.

@@ -29,6 +29,7 @@ both!(
     three_channels_selling_one_sku_converge_on_the_truth,
     shipments_and_cancellations_made_here_reach_the_origin_channel,
     news_the_origin_refuses_opens_a_sync_failed_exception_and_import_only_hears_nothing,
+    an_unknown_sku_keeps_the_order_on_hold_until_the_channel_sku_is_mapped,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -394,7 +395,73 @@ async fn news_the_origin_refuses_opens_a_sync_failed_exception_and_import_only_h
     t.e.cancel_order(&order, "customer asked").await.expect("cancel");
     sync(&t).round().await.expect("round");
     assert!(woo.requests().is_empty(), "import_only: nothing goes out");
+    // Live, but the shop updates orders on the platform itself.
+    connect(&t.e, "woo", &woo, "live", &["NONE"]).await;
+    let mut c = t.e.channel_connection(&name("woo")).await.expect("read").expect("channel").0;
+    c.settings.insert("tell_origin".into(), "off".into());
+    t.e.put_connection(&c, None, None).await.expect("settings");
+    let order = sell(&t.e, "woo", "2002", "MUG", 1).await;
+    t.e.cancel_order(&order, "customer asked").await.expect("cancel");
+    sync(&t).round().await.expect("round");
+    assert!(woo.requests().is_empty(), "tell_origin off: nothing goes out");
     assert_eq!(t.e.outbox_backlog().await.expect("backlog").dead, 1, "only Amazon's refusal is dead");
+}
+
+async fn an_unknown_sku_keeps_the_order_on_hold_until_the_channel_sku_is_mapped(t: T) {
+    use switchyard_channels::{ChannelLine, ChannelOrder, FulfilledBy};
+    let shop = StandIn::start(kind("shopify")).await.expect("up");
+    connect(&t.e, "shop", &shop, "import_only", &[]).await;
+    let order = |ext: &str, skus: &[&str]| ChannelOrder {
+        channel: "shop".into(),
+        external_id: ext.into(),
+        currency: "USD".into(),
+        lines: skus
+            .iter()
+            .map(|s| ChannelLine { sku: (*s).into(), quantity: 2, unit_price: 1000, discount: 0 })
+            .collect(),
+        ship_to: common::portland(),
+        service_level: None,
+        pickup_location: None,
+        payment: "paid".into(),
+        status: switchyard_core::OrderStatus::Accepted,
+        fulfilled_by: FulfilledBy::Merchant,
+        shipping: 0,
+    };
+    let got =
+        t.e.receive_channel_orders(
+            &name("shop"),
+            None,
+            &[order("S-1", &["variant:42"]), order("S-2", &["variant:42", "MUG"])],
+        )
+        .await
+        .expect("kept, not refused");
+    let ids: Vec<String> = got.iter().map(|r| r.order_id.clone().expect("an order")).collect();
+    let held = |v: &switchyard_store::OrderView| {
+        let open: Vec<_> = v.exceptions.iter().filter(|x| x.status == "open").map(|x| x.kind.clone()).collect();
+        (v.status.clone(), open)
+    };
+    for id in &ids {
+        let v = t.e.get_order(id).await.expect("get").expect("order");
+        assert_eq!(held(&v), ("on_hold".into(), vec!["unknown_sku".into()]));
+        assert_eq!(v.allocated_units(), 0, "nothing routed or reserved while a SKU is unknown");
+    }
+    let avail = |s: &'static str| {
+        let e = t.e.clone();
+        async move { e.availability(&sku(s)).await.expect("availability").expect("sku").available }
+    };
+    assert_eq!((avail("TEE").await, avail("MUG").await), (10, 10));
+    assert_clean(&t.e).await;
+
+    t.e.map_channel_sku(&name("shop"), "variant:42", &sku("TEE"), Some("42")).await.expect("map");
+    for id in &ids {
+        let v = t.e.get_order(id).await.expect("get").expect("order");
+        assert_eq!(held(&v), ("accepted".into(), vec![]), "mapping resumed it");
+        assert!(v.lines.iter().all(|l| l.sku != "variant:42"), "its lines name our SKU now");
+        let events = v.events.unwrap_or_default();
+        assert!(events.iter().any(|e| e.kind == "sku_mapped"), "the timeline says why");
+    }
+    assert_eq!((avail("TEE").await, avail("MUG").await), (6, 8), "reserved once mapped");
+    assert_clean(&t.e).await;
 }
 
 fn kind(k: &str) -> switchyard_core::ChannelKind {

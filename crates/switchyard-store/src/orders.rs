@@ -433,6 +433,32 @@ pub async fn insert_shipment(
     Ok(())
 }
 
+/// Orders of `channel` with an open exception of `kind` (the engine's
+/// `unknown_sku`) and a line naming `sku`: (order id, exception id).
+pub async fn held_with_line(
+    tx: &mut Tx,
+    channel: &str,
+    sku: &str,
+    kind: &str,
+    open: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = tx
+        .query(
+            "SELECT DISTINCT o.id, e.id FROM orders o JOIN exceptions e ON e.order_id = o.id \
+             JOIN order_lines l ON l.order_id = o.id \
+             WHERE o.channel = $1 AND l.sku = $2 AND e.kind = $3 AND e.status = $4 ORDER BY o.id",
+            args![channel, sku, kind, open],
+        )
+        .await?;
+    rows.iter().map(|r| Ok((r.string(0)?, r.string(1)?))).collect()
+}
+
+/// Renames the SKU of an order's lines (a channel's SKU that is now mapped
+/// to ours); returns the lines changed.
+pub async fn rename_line_sku(tx: &mut Tx, id: &str, from: &str, to: &str) -> Result<u64, StoreError> {
+    tx.execute("UPDATE order_lines SET sku = $3 WHERE order_id = $1 AND sku = $2", args![id, from, to]).await
+}
+
 /// A recorded shipment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShipmentRecord {

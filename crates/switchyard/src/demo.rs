@@ -14,9 +14,10 @@ use anyhow::Context;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use switchyard_core::{Address, Component, Location, LocationCode, LocationKind, Quantity, Sku, SkuDef};
-use switchyard_core::{NewShipment, OrderStatus};
+use switchyard_core::{Channel, ChannelDraft, ChannelKind, ChannelName, NewShipment, OrderStatus};
 use switchyard_engine::Engine;
 use switchyard_server::{parse_order, AppState, CreateOrderBody, OrderLineBody, ShipToBody};
+use switchyard_standin::StandIn;
 use switchyard_store::OrderFilter;
 
 use crate::settings::Settings;
@@ -235,6 +236,13 @@ pub async fn run(settings: Settings, orders_per_minute: u32) -> anyhow::Result<(
 async fn shop(settings: &Settings, db: &str, orders_per_minute: u32) -> anyhow::Result<()> {
     let engine = Arc::new(settings.engine_at(db).await?);
     seed(&engine).await?;
+    // Local stand-ins of Shopify and Amazon: both connections are live, so
+    // the Channels page shows stock levels going out, their lag, and (every
+    // seventh Amazon call answers 429) retries.
+    let shopify = StandIn::start(ChannelKind::Shopify).await.context("starting the Shopify stand-in")?;
+    let amazon = StandIn::start(ChannelKind::Amazon).await.context("starting the Amazon stand-in")?;
+    amazon.throttle_every(7);
+    connect_stand_ins(&engine, &shopify, &amazon).await?;
     let (config, _) = settings.server_config()?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
@@ -246,6 +254,11 @@ async fn shop(settings: &Settings, db: &str, orders_per_minute: u32) -> anyhow::
     println!("  Database:  {db} (SQLite, fresh)");
     println!("  Try:       curl -H 'Authorization: Bearer {}' http://{addr}/api/v1/orders", config.api_token.expose());
     println!("Orders arrive from shopify, amazon, etsy, pos and wholesale. Ctrl-C to stop.");
+    println!(
+        "Stock levels go out to stand-ins of Shopify ({}) and Amazon ({}): see the Channels page.",
+        shopify.url(),
+        amazon.url()
+    );
     let state = AppState::new(engine.clone(), config);
     let traffic = tokio::spawn(traffic(engine.clone(), orders_per_minute.max(1)));
     // `serve` stops on Ctrl-C once its connections close; the demo stops at
@@ -258,6 +271,52 @@ async fn shop(settings: &Settings, db: &str, orders_per_minute: u32) -> anyhow::
     traffic.abort();
     let _ = traffic.await;
     result
+}
+
+/// Connects `shopify` and `amazon` live to their stand-ins, every product
+/// mapped (Shopify by inventory item id).
+async fn connect_stand_ins(engine: &Engine, shopify: &StandIn, amazon: &StandIn) -> anyhow::Result<()> {
+    let pairs = |p: &[(&str, &str)]| p.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    for (name, standin, settings, credentials) in [
+        // The stand-ins know nothing of the demo's orders, so shipments and
+        // cancellations are not told back (`tell_origin: off`).
+        (
+            "shopify",
+            shopify,
+            pairs(&[("location_id", "1001"), ("tell_origin", "off")]),
+            pairs(&[("access_token", "shpat_demo")]),
+        ),
+        (
+            "amazon",
+            amazon,
+            pairs(&[
+                ("seller_id", "A1DEMO"),
+                ("marketplace_id", "ATVPDKIKX0DER"),
+                ("poll_orders", "off"),
+                ("tell_origin", "off"),
+            ]),
+            pairs(&[("client_id", "amzn1.demo"), ("client_secret", "demo"), ("refresh_token", "Atzr|demo")]),
+        ),
+    ] {
+        let c = Channel::parse(ChannelDraft {
+            name: name.into(),
+            kind: Some(name.into()),
+            mode: Some("live".into()),
+            base_url: Some(standin.url()),
+            display_name: Some(format!("{} (local stand-in)", name[..1].to_uppercase() + &name[1..])),
+            buffer_units: Some(if name == "amazon" { 1 } else { 0 }),
+            settings,
+            active: true,
+            ..ChannelDraft::default()
+        })?;
+        engine.put_connection(&c, None, Some(credentials)).await?;
+    }
+    let shop = ChannelName::parse("shopify")?;
+    for (i, (sku, ..)) in PRODUCTS.iter().enumerate() {
+        engine.map_channel_sku(&shop, sku, &Sku::parse(sku)?, Some(&(40_000 + i).to_string())).await?;
+    }
+    engine.map_channel_sku(&shop, BUNDLE.0, &Sku::parse(BUNDLE.0)?, Some("49999")).await?;
+    Ok(())
 }
 
 async fn seed(engine: &Engine) -> anyhow::Result<()> {

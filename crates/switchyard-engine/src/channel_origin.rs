@@ -95,7 +95,8 @@ impl ChannelSync {
                         })
                         .collect(),
                     carrier: s.carrier.clone().unwrap_or_else(|| "Other".into()),
-                    tracking: s.tracking.clone().unwrap_or_default(),
+                    // No tracking number recorded (NULL, not unreadable): none is sent.
+                    tracking: s.tracking.clone().unwrap_or_else(String::new),
                     tracking_url: None,
                     shipped_at_ms: s.created_at,
                 })

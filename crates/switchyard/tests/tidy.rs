@@ -32,6 +32,9 @@ const CLOCK_READS: &[&str] =
 const CLOCK_ALLOWLIST: &[(&str, &str, &str)] = &[
     // Measuring is the bench command's output: request latency and run length.
     ("crates/switchyard/src/bench.rs", "Instant::now(", "the load generator measures elapsed durations"),
+    ("crates/switchyard/src/bench_channels.rs", "Instant::now(", "the channel benches measure elapsed durations"),
+    // The stand-in stamps each request it receives, for the sync-lag bench.
+    ("crates/switchyard-standin/src/lib.rs", "Instant::now(", "stamps received requests; decides nothing"),
     // Test support only (feature `testing`): unique names for throwaway databases.
     ("crates/switchyard-store/src/testing.rs", "Uuid::now_v7(", "names temporary test databases"),
 ];

@@ -96,6 +96,16 @@ pub fn postal_code_problem(country: &str, postal_code: &str) -> Option<&'static 
     })
 }
 
+/// The address problems that hold an order: none for one the customer
+/// collects (pickup, a counter sale), whose address nobody ships to.
+pub fn hold_problems(ship_to: &ShipTo, service_level: crate::ServiceLevel) -> Vec<AddressProblem> {
+    if service_level == crate::ServiceLevel::Pickup {
+        Vec::new()
+    } else {
+        check(ship_to)
+    }
+}
+
 /// Every problem with the address; empty when it can be shipped to.
 pub fn check(ship_to: &ShipTo) -> Vec<AddressProblem> {
     let mut problems = Vec::new();

@@ -208,17 +208,19 @@ impl Engine {
         let (now, channel, channel_sku, sku) = (self.now_ms(), channel.clone(), channel_sku.to_owned(), sku.clone());
         self.run(move |tx, ctx| {
             Box::pin(async move {
-                if catalog::get_channel(tx, &channel).await?.is_none() {
+                let Some(connection) = catalog::get_channel(tx, &channel).await? else {
                     return Err(Error::NotFound { what: "channel", key: channel.to_string() });
-                }
+                };
                 if catalog::sku_is_bundle(tx, &sku).await?.is_none() {
                     return Err(Error::UnknownSku(sku.to_string()));
                 }
                 sku_map::put(tx, &channel, &channel_sku, &sku, listing.as_deref(), now).await?;
                 // Orders held for this unknown SKU go on.
                 crate::orders::resume_mapped(tx, ctx, channel.as_str(), &channel_sku, sku.as_str(), now).await?;
-                // The channel now sells it under this name: tell it the level.
-                crate::outbox::atp_changed(tx, [sku.as_str()], now).await
+                // The channel now sells it under this name: its level goes out
+                // again, even one dead-lettered for want of this mapping.
+                crate::channel_sync::resend_in(tx, &connection, sku.as_str(), now).await?;
+                Ok(())
             })
         })
         .await
@@ -279,6 +281,12 @@ impl Engine {
                 (None, OrderStatus::Cancelled) => (None, Outcome::CancelledBeforeTaken),
                 (None, _) => {
                     let (view, created) = self.create_channel_order(&new).await?;
+                    // A counter sale (POS `sale`) left the store with the customer.
+                    if created && o.status == OrderStatus::Completed {
+                        if let Some(at) = &o.pickup_location {
+                            self.hand_over_at_counter(&view, at).await?;
+                        }
+                    }
                     (Some(view.id), if created { Outcome::Created } else { Outcome::Unchanged })
                 }
                 (Some(id), status) => {
@@ -294,6 +302,39 @@ impl Engine {
                 .await?;
         }
         Ok(received)
+    }
+
+    /// Ships, from the store `at`, what a counter sale reserved there: the
+    /// stock leaves on hand at once. Units routed elsewhere (the store had
+    /// too few) stay allocated for staff to deal with.
+    async fn hand_over_at_counter(&self, view: &switchyard_store::OrderView, at: &str) -> Result<(), Error> {
+        let location = switchyard_core::LocationCode::parse(at)?;
+        let mut lines = Vec::new();
+        for l in &view.lines {
+            let units: i64 = l
+                .allocations
+                .iter()
+                .filter(|a| a.location == location.as_str())
+                .map(|a| a.quantity - a.shipped - a.released)
+                .sum();
+            if units > 0 {
+                lines.push((Sku::parse(&l.sku)?, switchyard_core::Quantity::new(units)?));
+            }
+        }
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let s = switchyard_core::NewShipment { location, lines, carrier: Some("counter".into()), tracking: None };
+        match self.ship(&view.id, &s).await {
+            Ok(_) => Ok(()),
+            // Held (an exception): the order is kept for staff; the sale
+            // is answered as taken, never refused after it was stored.
+            Err(Error::Transition(e)) => {
+                tracing::warn!(order_id = %view.id, error = %e, "counter sale not handed over");
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// What the channel now says about an order we hold.

@@ -118,6 +118,16 @@ pub(crate) async fn resync_in(tx: &mut Tx, c: &Channel, now_ms: i64) -> Result<u
     set_levels(tx, std::slice::from_ref(c), &skus, true, now_ms).await
 }
 
+/// Makes one SKU's level of a pushing connection due again, dead or not
+/// (its mapping changed: where it is sent is new).
+pub(crate) async fn resend_in(tx: &mut Tx, c: &Channel, sku: &str, now_ms: i64) -> Result<usize, Error> {
+    if !pushes_stock(c) {
+        return Ok(0);
+    }
+    let skus = BTreeMap::from([(sku.to_owned(), now_ms)]);
+    set_levels(tx, std::slice::from_ref(c), &skus, true, now_ms).await
+}
+
 /// What one fan-out did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FanOut {

@@ -92,7 +92,8 @@ pub(crate) async fn take(
         avoid: vec![],
     };
     let routed = allocate_and_reserve(tx, ctx, &id, &wants, &facts, Mode::Policy, now_ms).await?;
-    let problems: Vec<String> = address::check(&o.ship_to).iter().map(ToString::to_string).collect();
+    let problems: Vec<String> =
+        address::hold_problems(&o.ship_to, o.service_level).iter().map(ToString::to_string).collect();
     let received = format!("Received from {} as {} ({} line(s))", o.channel, o.external_id, o.lines.len());
     let (status, fx) = lifecycle::on_taken(o.payment, received, &routed, &problems);
     let expires = (o.payment == PaymentState::Pending).then(|| now_ms.saturating_add(ctx.config.reservation_ttl_ms));

@@ -245,6 +245,12 @@ async fn a_refused_level_is_dead_lettered_at_once(t: T) {
     assert!(l.last_error.as_deref().is_some_and(|e| e.contains("inventory item")), "{l:?}");
     let status = t.e.channel_sync_status(&name("shopify")).await.expect("status");
     assert_eq!(status.recent_failures.first().map(|a| a.outcome.as_str()), Some("unsendable"));
+    // Mapping it with its inventory item revives the dead level.
+    t.e.map_channel_sku(&name("shopify"), "CAP", &sku("CAP"), Some("333")).await.expect("map");
+    sync(&t).round().await.expect("round");
+    assert_eq!(shop.levels().get("gid://shopify/InventoryItem/333"), Some(&10));
+    let l = t.e.channel_levels(&name("shopify")).await.expect("levels").remove(0);
+    assert_eq!((l.dead_at, l.sent), (None, Some(10)), "{l:?}");
 }
 
 async fn import_only_connections_and_skus_outside_the_scope_get_nothing(t: T) {

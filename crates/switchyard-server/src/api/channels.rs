@@ -27,6 +27,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sync_status))
         .routes(routes!(channel_levels))
         .routes(routes!(resync))
+        .routes(routes!(upload_orders))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -374,4 +375,55 @@ pub struct ResyncView {
 async fn resync(State(app): State<AppState>, ApiPath(name): ApiPath<String>) -> Result<Json<ResyncView>, ApiError> {
     let channel = channel_name(&name)?;
     Ok(Json(ResyncView { levels: app.engine.resync_channel(&channel).await? }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceivedView {
+    pub external_id: String,
+    pub order_id: Option<String>,
+    /// `created`, `unchanged`, `cancelled`, `paid`, `cancelled_before_taken` or `fulfilled_by_marketplace`.
+    pub outcome: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadView {
+    pub received: usize,
+    pub orders: Vec<ReceivedView>,
+}
+
+/// Take orders in the connection's own payload shape: a point-of-sale or pickup JSON (`pos`), a wholesale purchase-order
+/// CSV (`wholesale`), or any platform's order JSON (a manual import). The whole upload is checked before anything is
+/// taken; a refusal names the place (`line 7`, `lines[2].quantity`) and changes nothing.
+#[utoipa::path(post, path = "/channels/{name}/orders", tag = "channels", params(("name" = String, Path)),
+    request_body(content = String, description = "the payload, as `switchyard channel parse <kind>` reads it",
+        content_type = "text/csv"),
+    responses((status = 200, body = UploadView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn upload_orders(
+    State(app): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    super::ApiBytes(body): super::ApiBytes,
+) -> Result<Json<UploadView>, ApiError> {
+    let channel = channel_name(&name)?;
+    let (c, _) = app
+        .engine
+        .channel_connection(&channel)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("channel {channel} is not configured")))?;
+    if !c.active {
+        return Err(ApiError::new(Code::ChannelInactive, format!("channel {channel} is inactive")));
+    }
+    if switchyard_channels::adapter(c.kind).is_none() {
+        return Err(ApiError::new(
+            Code::InvalidRequest,
+            format!("channel {channel} is of kind {}: post its orders to /api/v1/orders", c.kind.as_str()),
+        ));
+    }
+    let orders =
+        switchyard_channels::parse(c.kind, &body).map_err(|e| ApiError::new(Code::InvalidBody, e.to_string()))?;
+    let received = app.engine.receive_channel_orders(&channel, None, &orders).await?;
+    let orders: Vec<ReceivedView> = received
+        .into_iter()
+        .map(|r| ReceivedView { external_id: r.external_id, order_id: r.order_id, outcome: r.outcome.as_str().into() })
+        .collect();
+    Ok(Json(UploadView { received: orders.len(), orders }))
 }

@@ -146,6 +146,8 @@ impl ChannelSync {
         for e in entries {
             targets.entry(e.sku.to_string()).or_default().push((e.channel_sku, e.listing));
         }
+        let settings = connection_settings(c);
+        let conn = Conn { settings: &settings, credentials: &credentials };
         let mut groups: Vec<(Vec<Level>, Vec<StockLevel>)> = Vec::new();
         for l in due {
             let levels: Vec<StockLevel> = match targets.get(&l.sku) {
@@ -159,6 +161,14 @@ impl ChannelSync {
                     .collect(),
                 None => vec![StockLevel { channel_sku: l.sku.clone(), listing: None, quantity: l.wanted }],
             };
+            // A level that cannot be sent (a listing id missing) is
+            // dead-lettered alone: it must not take its batch with it.
+            if let Err(e) = api.stock_requests(conn, &levels) {
+                let note = format!("cannot build the request: {e}");
+                self.settle(c, std::slice::from_ref(&l), &Outcome::Rejected(note), None, "unsendable").await?;
+                round.failed += 1;
+                continue;
+            }
             match groups.last_mut() {
                 Some((ls, items)) if items.len() + levels.len() <= per_request => {
                     ls.push(l);
@@ -167,8 +177,6 @@ impl ChannelSync {
                 _ => groups.push((vec![l], levels)),
             }
         }
-        let settings = connection_settings(c);
-        let conn = Conn { settings: &settings, credentials: &credentials };
         let mut token: Option<Option<String>> = None;
         for (levels, items) in groups {
             let steps = match api.stock_requests(conn, &items) {
@@ -403,6 +411,9 @@ impl ChannelSync {
                                     (l.changed_at, l.failures, l.last_error) = (None, 0, None);
                                 }
                             }
+                            // Changed meanwhile (a new level, a new mapping): the
+                            // failure was the old one's; the new one is tried afresh.
+                            Outcome::Transient(_) | Outcome::Rejected(_) if l.version != sent.version => continue,
                             Outcome::Transient(e) | Outcome::Rejected(e) => {
                                 l.failures += 1;
                                 l.last_error = Some(e.chars().take(500).collect());

@@ -94,6 +94,9 @@ async fn set_levels(
             let next = match next_level(old.clone(), &c.name, raw, wanted, *changed_at, now_ms) {
                 Some(l) => Some(l),
                 None if force => old.map(|mut l| {
+                    // A new instruction: an attempt of the old one in flight
+                    // must not dead-letter it.
+                    l.version += 1;
                     l.changed_at = Some(l.changed_at.unwrap_or(*changed_at));
                     (l.dead_at, l.failures, l.next_attempt_at, l.last_error) = (None, 0, now_ms, None);
                     l

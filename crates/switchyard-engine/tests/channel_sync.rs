@@ -235,11 +235,14 @@ async fn a_refused_level_is_dead_lettered_at_once(t: T) {
     let l = t.e.channel_levels(&name("amazon")).await.expect("levels").remove(0);
     assert!(l.dead_at.is_some() && l.failures == 1, "{l:?}");
     assert!(l.last_error.as_deref().is_some_and(|e| e.contains("400")), "{l:?}");
-    // A Shopify SKU without its inventory item id cannot be sent at all.
+    // A Shopify SKU without its inventory item id cannot be sent at all;
+    // the others of its batch still go.
     let shop = StandIn::start(kind("shopify")).await.expect("up");
-    connect(&t.e, "shopify", &shop, "live", &["CAP"]).await;
+    connect(&t.e, "shopify", &shop, "live", &["CAP", "TEE"]).await;
+    t.e.map_channel_sku(&name("shopify"), "TEE", &sku("TEE"), Some("111")).await.expect("map");
     sync(&t).round().await.expect("round");
-    assert!(shop.requests().is_empty());
+    assert_eq!(shop.levels(), BTreeMap::from([("gid://shopify/InventoryItem/111".into(), 10)]), "TEE went");
+    shop.clear_requests();
     let l = t.e.channel_levels(&name("shopify")).await.expect("levels").remove(0);
     assert!(l.dead_at.is_some(), "{l:?}");
     assert!(l.last_error.as_deref().is_some_and(|e| e.contains("inventory item")), "{l:?}");
@@ -250,6 +253,7 @@ async fn a_refused_level_is_dead_lettered_at_once(t: T) {
     sync(&t).round().await.expect("round");
     assert_eq!(shop.levels().get("gid://shopify/InventoryItem/333"), Some(&10));
     let l = t.e.channel_levels(&name("shopify")).await.expect("levels").remove(0);
+    assert_eq!(l.sku, "CAP");
     assert_eq!((l.dead_at, l.sent), (None, Some(10)), "{l:?}");
 }
 

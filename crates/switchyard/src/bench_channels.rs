@@ -162,7 +162,20 @@ pub async fn sync_burst(
         .await?;
     }
     let key = |i: usize| format!("gid://shopify/InventoryItem/{}", i + 1);
-    wait_for(&standin, n, |levels| (0..n).all(|i| levels.get(&key(i)) == Some(&100)), Duration::from_secs(120)).await?;
+    let settled =
+        wait_for(&standin, n, |levels| (0..n).all(|i| levels.get(&key(i)) == Some(&100)), Duration::from_secs(120))
+            .await;
+    if let Err(e) = settled {
+        let status: Value = client
+            .get(format!("{base}/api/v1/channels/bench-sync/sync"))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let have = standin.levels().len();
+        anyhow::bail!("{e}; the stand-in has {have} levels; the connection's sync status: {status}");
+    }
     standin.clear_requests();
 
     // The burst: every SKU counted down to 40, as fast as the clients go.

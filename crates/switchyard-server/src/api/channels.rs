@@ -391,9 +391,9 @@ pub struct UploadView {
     pub orders: Vec<ReceivedView>,
 }
 
-/// Take orders in the connection's own payload shape: a point-of-sale or pickup JSON (`pos`), a wholesale purchase-order
-/// CSV (`wholesale`), or any platform's order JSON (a manual import). The whole upload is checked before anything is
-/// taken; a refusal names the place (`line 7`, `lines[2].quantity`) and changes nothing.
+/// Take orders in the connection's own payload shape: a point-of-sale or pickup JSON (`pos`), a wholesale
+/// purchase-order CSV (`wholesale`), or any platform's order JSON (a manual import). The whole upload is checked
+/// before anything is taken; a refusal names the place (`line 7`, `lines[2].quantity`) and changes nothing.
 #[utoipa::path(post, path = "/channels/{name}/orders", tag = "channels", params(("name" = String, Path)),
     request_body(content = String, description = "the payload, as `switchyard channel parse <kind>` reads it",
         content_type = "text/csv"),

@@ -277,7 +277,10 @@ impl Engine {
                 id
             };
             let (order_id, outcome) = match (existing, o.status) {
-                _ if o.fulfilled_by == FulfilledBy::Marketplace => (None, Outcome::FulfilledByMarketplace),
+                _ if o.fulfilled_by == FulfilledBy::Marketplace => {
+                    self.record_marketplace_order(channel, o).await?;
+                    (None, Outcome::FulfilledByMarketplace)
+                }
                 (None, OrderStatus::Cancelled) => (None, Outcome::CancelledBeforeTaken),
                 (None, _) => {
                     let (view, created) = self.create_channel_order(&new).await?;
@@ -335,6 +338,35 @@ impl Engine {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Records an order the marketplace fulfils itself (for reporting;
+    /// nothing is routed or reserved).
+    async fn record_marketplace_order(&self, channel: &ChannelName, o: &ChannelOrder) -> Result<(), Error> {
+        let mut total = o.shipping;
+        let mut units = 0_i64;
+        for l in &o.lines {
+            total = total.saturating_add(l.quantity.saturating_mul(l.unit_price)).saturating_sub(l.discount);
+            units = units.saturating_add(l.quantity);
+        }
+        let lines: Vec<serde_json::Value> = o
+            .lines
+            .iter()
+            .map(|l| serde_json::json!({"sku": l.sku, "quantity": l.quantity, "unit_price": l.unit_price}))
+            .collect();
+        let record = switchyard_store::marketplace::MarketplaceOrder {
+            external_id: o.external_id.clone(),
+            status: o.status.as_str().to_owned(),
+            currency: o.currency.clone(),
+            total,
+            units,
+            lines: serde_json::Value::Array(lines).to_string(),
+        };
+        let (now, channel) = (self.now_ms(), channel.clone());
+        self.run(move |tx, _| {
+            Box::pin(async move { Ok(switchyard_store::marketplace::record(tx, &channel, &record, now).await?) })
+        })
+        .await
     }
 
     /// What the channel now says about an order we hold.

@@ -217,6 +217,9 @@ pub struct SyncStatus {
     pub dead: i64,
     /// Stock changes not yet turned into levels (for every connection).
     pub unprocessed_changes: i64,
+    /// Orders (and units) the marketplace fulfilled itself, recorded.
+    pub marketplace_orders: i64,
+    pub marketplace_units: i64,
     pub last_ack_at: Option<i64>,
     pub last_order_at: Option<i64>,
     /// Sync lag (stock change → channel acknowledgement) over the last
@@ -252,12 +255,15 @@ impl Engine {
         let recent_failures = channel_sync::recent(&mut tx, name, true, 10).await?;
         let last_order_at = channel_sync::last_order_at(&mut tx, name).await?;
         let unprocessed_changes = outbox::pending(&mut tx, "atp_changed").await?;
+        let (marketplace_orders, marketplace_units) = switchyard_store::marketplace::totals(&mut tx, name).await?;
         tx.rollback().await?;
         Ok(SyncStatus {
             pushes_stock: pushes_stock(&c),
             backlog,
             dead,
             unprocessed_changes,
+            marketplace_orders,
+            marketplace_units,
             last_ack_at,
             last_order_at,
             lag_p50_ms: percentile(&lags, 50),

@@ -199,6 +199,8 @@ async fn amazon_orders_are_reserved_with_their_items_and_fba_orders_are_not(t: T
     assert_eq!(o.allocated_units(), 3);
     assert_eq!((available(&t.e, "TEE").await, available(&t.e, "MUG").await), (8, 9));
     assert_eq!(available(&t.e, "CAP").await, 10, "nothing reserved for FBA");
+    let status = t.e.channel_sync_status(&ch).await.expect("status");
+    assert_eq!((status.marketplace_orders, status.marketplace_units), (1, 3), "the FBA order is recorded");
 
     let polls = amzn.poll_requests();
     assert_eq!(polls.len(), 1);

@@ -29,6 +29,7 @@ pub mod db;
 pub mod deliveries;
 mod error;
 pub mod exceptions;
+pub mod marketplace;
 mod model;
 pub mod orders;
 pub mod outbox;

@@ -270,6 +270,9 @@ pub struct SyncStatusView {
     pub dead: i64,
     /// Stock changes (of any SKU) not yet turned into levels for the connections.
     pub unprocessed_changes: i64,
+    /// Orders (and units) the marketplace fulfilled from its own stock (Amazon FBA): recorded, not reserved.
+    pub marketplace_orders: i64,
+    pub marketplace_units: i64,
     pub last_ack_at: Option<String>,
     pub last_order_at: Option<String>,
     /// Stock change → channel acknowledgement, over the last hour.
@@ -309,6 +312,8 @@ async fn sync_status(
         backlog: s.backlog,
         dead: s.dead,
         unprocessed_changes: s.unprocessed_changes,
+        marketplace_orders: s.marketplace_orders,
+        marketplace_units: s.marketplace_units,
         last_ack_at: s.last_ack_at.map(switchyard_store::rfc3339),
         last_order_at: s.last_order_at.map(switchyard_store::rfc3339),
         lag_p50_ms: s.lag_p50_ms,

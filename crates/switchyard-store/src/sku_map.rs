@@ -45,23 +45,6 @@ pub async fn delete(tx: &mut Tx, channel: &ChannelName, channel_sku: &str) -> Re
     Ok(n > 0)
 }
 
-/// The whole map of a channel, by channel SKU.
-pub async fn list(tx: &mut Tx, channel: &ChannelName) -> Result<Vec<(String, Sku)>, StoreError> {
-    let rows = tx
-        .query(
-            "SELECT channel_sku, sku FROM channel_skus WHERE channel = $1 ORDER BY channel_sku",
-            args![channel.as_str()],
-        )
-        .await?;
-    rows.iter()
-        .map(|r| {
-            let raw = r.string(1)?;
-            let sku = Sku::parse(&raw).map_err(|e| StoreError::corrupt(format!("mapped sku {raw:?}: {e}")))?;
-            Ok((r.string(0)?, sku))
-        })
-        .collect()
-}
-
 /// The whole map of a channel with listing ids, by channel SKU.
 pub async fn entries(tx: &mut Tx, channel: &ChannelName) -> Result<Vec<Entry>, StoreError> {
     let rows = tx

@@ -210,6 +210,9 @@ impl Engine {
 /// How a connection's sync stands, for the Channels page and its API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncStatus {
+    pub mode: SyncMode,
+    /// The names of the connection's credentials (never their values).
+    pub credentials: Vec<String>,
     pub pushes_stock: bool,
     /// Levels waiting to be sent (coalesced: one per SKU at most).
     pub backlog: i64,
@@ -255,9 +258,12 @@ impl Engine {
         let recent_failures = channel_sync::recent(&mut tx, name, true, 10).await?;
         let last_order_at = channel_sync::last_order_at(&mut tx, name).await?;
         let unprocessed_changes = outbox::pending(&mut tx, "atp_changed").await?;
+        let credentials = catalog::credential_names(&mut tx, name).await?;
         let (marketplace_orders, marketplace_units) = switchyard_store::marketplace::totals(&mut tx, name).await?;
         tx.rollback().await?;
         Ok(SyncStatus {
+            mode: c.mode,
+            credentials,
             pushes_stock: pushes_stock(&c),
             backlog,
             dead,

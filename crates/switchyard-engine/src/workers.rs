@@ -173,11 +173,7 @@ impl Engine {
     ) -> Result<Option<i64>, Error> {
         let now = self.now_ms();
         let retry_at = policy.next_attempt(claimed.attempts, now);
-        let (id, consumer, error) = (claimed.id, consumer.to_owned(), error.to_owned());
-        self.run(move |tx, _| {
-            Box::pin(async move { Ok(outbox::fail(tx, id, &consumer, &error, retry_at, now).await.map(|_| ())?) })
-        })
-        .await?;
+        self.fail_outbox_at(claimed.id, consumer, error, retry_at).await?;
         Ok(retry_at)
     }
 

@@ -6,7 +6,10 @@ mod common;
 use common::{order_body, TestApp};
 use serde_json::json;
 
-both!(a_channel_is_told_what_is_available_less_its_buffer);
+both!(
+    a_channel_is_told_what_is_available_less_its_buffer,
+    connection_fields_are_checked_and_credentials_are_never_shown,
+);
 
 async fn atp(app: &TestApp, channel: &str, sku: &str) -> (u16, serde_json::Value) {
     app.get(&format!("/api/v1/channels/{channel}/atp/{sku}")).await
@@ -47,4 +50,32 @@ async fn a_channel_is_told_what_is_available_less_its_buffer(app: TestApp) {
     let (_, list) = app.get("/api/v1/channels").await;
     let amazon = list.as_array().and_then(|l| l.iter().find(|c| c["name"] == "amazon")).cloned().expect("listed");
     assert_eq!(amazon["buffer_units"], 3);
+}
+
+async fn connection_fields_are_checked_and_credentials_are_never_shown(app: TestApp) {
+    let body = json!({"kind": "amazon", "mode": "live", "sku_scope": ["TEE-*"], "base_url": "http://127.0.0.1:9/",
+        "settings": {"seller_id": "A1"}, "credentials": {"client_id": "id-1", "client_secret": "very-secret-value"}});
+    let (s, v) = app.put("/api/v1/channels/amazon", body).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((v["mode"].as_str(), v["base_url"].as_str()), (Some("live"), Some("http://127.0.0.1:9")), "{v}");
+    let (_, list) = app.get("/api/v1/channels").await;
+    let (_, sync) = app.get("/api/v1/channels/amazon/sync").await;
+    for shown in [&v, &list, &sync] {
+        assert!(!shown.to_string().contains("very-secret-value"), "a credential value was shown: {shown}");
+    }
+    assert_eq!(sync["credentials"], json!(["client_id", "client_secret"]), "names only: {sync}");
+    assert_eq!(sync["mode"], "live");
+
+    for (bad, field) in [
+        (json!({"kind": "amazon", "mode": "sometimes"}), "mode"),
+        (json!({"kind": "amazon", "base_url": "ftp://x"}), "base_url"),
+        (json!({"kind": "amazon", "sku_scope": ["A*B*"]}), "sku_scope"),
+        (json!({"kind": "amazon", "credentials": {"client_secret": "bad\u{0}value"}}), "credential"),
+    ] {
+        let (s, v) = app.put("/api/v1/channels/amazon", bad).await;
+        assert_eq!(s, 422, "{field}: {v}");
+        assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains(field)), "{field}: {v}");
+    }
+    let (_, after) = app.get("/api/v1/channels/amazon/sync").await;
+    assert_eq!((after["mode"].as_str(), &after["credentials"]), (Some("live"), &sync["credentials"]), "unchanged");
 }

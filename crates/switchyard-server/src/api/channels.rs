@@ -303,12 +303,11 @@ async fn sync_status(
 ) -> Result<Json<SyncStatusView>, ApiError> {
     let channel = channel_name(&name)?;
     let s = app.engine.channel_sync_status(&channel).await?;
-    let c = app.engine.channel_connection(&channel).await?.map(|(c, _)| c);
     Ok(Json(SyncStatusView {
         channel: channel.to_string(),
-        mode: c.map(|c| c.mode.as_str().to_owned()).unwrap_or_default(),
+        mode: s.mode.as_str().to_owned(),
         pushes_stock: s.pushes_stock,
-        credentials: app.engine.credential_names(&channel).await?,
+        credentials: s.credentials,
         backlog: s.backlog,
         dead: s.dead,
         unprocessed_changes: s.unprocessed_changes,

@@ -119,7 +119,9 @@ impl ExceptionKind {
                 &[Retry, OverrideLocation, Cancel, Dismiss]
             }
             Self::PaymentTimeout => &[Cancel, Dismiss],
-            Self::SyncFailed => &[Dismiss],
+            // Retry sends again what the channel refused (the order's news,
+            // or a connection's stock levels) once the cause is fixed.
+            Self::SyncFailed => &[Retry, Dismiss],
             // Mapping the channel's SKU resumes the order by itself.
             Self::UnknownSku => &[Retry, Cancel],
         }

@@ -21,7 +21,12 @@ pub enum Message {
     CancelAtOrigin { order_id: String, reason: String },
     /// An exception went past its SLA and moved up a level.
     ExceptionEscalated {
-        order_id: String,
+        /// The order it is about (`None` for a connection's exception).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        order_id: Option<String>,
+        /// The connection it is about, for a connection's exception.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<String>,
         exception_id: String,
         exception_kind: String,
         level: i64,
@@ -47,9 +52,11 @@ impl Message {
         match self {
             Message::AtpChanged { sku } => sku,
             Message::OrderCancelled { order_id, .. }
-            | Message::ExceptionEscalated { order_id, .. }
             | Message::Shipped { order_id, .. }
             | Message::CancelAtOrigin { order_id, .. } => order_id,
+            Message::ExceptionEscalated { order_id, channel, exception_id, .. } => {
+                order_id.as_deref().or(channel.as_deref()).unwrap_or(exception_id)
+            }
         }
     }
 

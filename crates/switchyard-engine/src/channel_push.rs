@@ -18,6 +18,7 @@ use switchyard_core::{Channel, ChannelName};
 use switchyard_store::channel_sync::{self, Attempt, Level, StoredToken};
 use switchyard_store::{catalog, sku_map};
 
+use crate::channel_exceptions::{open_sync_failed, settle_sync_failed};
 use crate::channel_sync::pushes_stock;
 use crate::{Engine, Error};
 
@@ -395,9 +396,10 @@ impl ChannelSync {
         let (name, levels, outcome, backoff) = (c.name.clone(), levels.to_vec(), outcome.clone(), self.options.backoff);
         let draws: Vec<u64> = levels.iter().map(|_| rand::random::<u64>()).collect();
         self.engine
-            .run(move |tx, _| {
+            .run(move |tx, ctx| {
                 Box::pin(async move {
                     channel_sync::log(tx, &name, &a).await?;
+                    let mut died: Vec<(String, String)> = Vec::new();
                     for (sent, draw) in levels.iter().zip(draws) {
                         let Some(mut l) = channel_sync::get(tx, &name, &sent.sku).await? else { continue };
                         match &outcome {
@@ -423,11 +425,24 @@ impl ChannelSync {
                                 };
                                 match delay {
                                     Some(d) => l.next_attempt_at = now.saturating_add(d),
-                                    None => l.dead_at = Some(now),
+                                    None => {
+                                        l.dead_at = Some(now);
+                                        died.push((l.sku.clone(), e.chars().take(200).collect()));
+                                    }
                                 }
                             }
                         }
                         channel_sync::put(tx, &l).await?;
+                    }
+                    if let Some((sku, error)) = died.first() {
+                        let message = format!(
+                            "{name} did not accept {} stock level(s) after every retry (SKU {sku}: {error}); \
+                             the channel may be selling units we do not have. Fix the cause, then retry.",
+                            died.len()
+                        );
+                        open_sync_failed(tx, ctx, &name, &message, now).await?;
+                    } else if matches!(outcome, Outcome::Accepted) {
+                        settle_sync_failed(tx, &name, now).await?;
                     }
                     Ok(())
                 })

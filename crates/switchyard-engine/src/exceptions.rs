@@ -93,13 +93,24 @@ pub(crate) async fn resolve(tx: &mut Tx, ctx: &Ctx, id: &str, r: &Resolution, no
         )));
     }
     let actor = if r.actor.trim().is_empty() { "unknown" } else { r.actor.trim() };
-    let order = orders::lock(tx, &e.order_id)
-        .await?
-        .ok_or_else(|| Error::NotFound { what: "order", key: e.order_id.clone() })?;
+    let Some(order_id) = e.order_id.clone() else {
+        return crate::channel_exceptions::resolve(tx, id, e.channel.as_deref(), r, actor, now_ms).await;
+    };
+    let order =
+        orders::lock(tx, &order_id).await?.ok_or_else(|| Error::NotFound { what: "order", key: order_id.clone() })?;
     let mut note = r.note.trim().to_owned();
     let mut final_status = ExceptionStatus::Resolved;
     let mut resolved = true;
     match r.action {
+        // The order's news the channel refused goes out again.
+        ResolutionAction::Retry if e.kind == ExceptionKind::SyncFailed => {
+            let n = switchyard_store::outbox::revive(tx, "origin", &order_id, now_ms).await?;
+            if n == 0 {
+                return Err(Error::Conflict(format!("nothing of order {order_id} is waiting to be sent again")));
+            }
+            let sent = format!("{n} message(s) to the channel sent again");
+            note = if note.is_empty() { sent } else { format!("{note} ({sent})") };
+        }
         ResolutionAction::Retry | ResolutionAction::OverrideLocation | ResolutionAction::ApproveSplit => {
             if r.action == ResolutionAction::OverrideLocation && r.location.is_none() {
                 return Err(Error::Conflict("override_location needs a location".into()));
@@ -107,12 +118,12 @@ pub(crate) async fn resolve(tx: &mut Tx, ctx: &Ctx, id: &str, r: &Resolution, no
             if !order.status.is_open() {
                 return Err(Error::Conflict(format!("order is {}: nothing to allocate", order.status.as_str())));
             }
-            let left = retry(tx, ctx, &e.order_id, &order, r, actor, &mut note, now_ms).await?;
+            let left = retry(tx, ctx, &order_id, &order, r, actor, &mut note, now_ms).await?;
             resolved = left == 0;
             if resolved {
                 // Every unit is allocated: the order's other shortage
                 // exceptions are settled too (exceptions match the state).
-                close_settled(tx, &e.order_id, id, actor, now_ms).await?;
+                close_settled(tx, &order_id, id, actor, now_ms).await?;
             }
         }
         ResolutionAction::EditAddress => {
@@ -123,14 +134,13 @@ pub(crate) async fn resolve(tx: &mut Tx, ctx: &Ctx, id: &str, r: &Resolution, no
                 return Err(Error::InvalidAddress(text.join("; ")));
             }
             let json = serde_json::to_string(a).map_err(|e| Error::Store(StoreError::corrupt(e)))?;
-            orders::set_ship_to(tx, &e.order_id, &json, now_ms).await?;
-            orders::event(tx, &e.order_id, now_ms, "address_updated", &format!("{actor} corrected the address"))
-                .await?;
+            orders::set_ship_to(tx, &order_id, &json, now_ms).await?;
+            orders::event(tx, &order_id, now_ms, "address_updated", &format!("{actor} corrected the address")).await?;
         }
         ResolutionAction::Cancel => {
             let message = format!("Cancelled by {actor} ({} exception)", e.kind.as_str());
-            crate::orders::cancel_locked(tx, ctx, &e.order_id, order.status, &message, e.kind.as_str(), now_ms).await?;
-            crate::orders::tell_origin_cancelled(tx, &e.order_id, e.kind.as_str(), now_ms).await?;
+            crate::orders::cancel_locked(tx, ctx, &order_id, order.status, &message, e.kind.as_str(), now_ms).await?;
+            crate::orders::tell_origin_cancelled(tx, &order_id, e.kind.as_str(), now_ms).await?;
         }
         ResolutionAction::Dismiss => {
             if note.is_empty() {
@@ -142,15 +152,15 @@ pub(crate) async fn resolve(tx: &mut Tx, ctx: &Ctx, id: &str, r: &Resolution, no
     if resolved {
         exceptions::close(tx, id, final_status, actor, r.action.as_str(), &note, now_ms).await?;
         if r.action == ResolutionAction::Cancel {
-            close(tx, &e.order_id, None, "cancel", actor, "order cancelled", now_ms).await?;
+            close(tx, &order_id, None, "cancel", actor, "order cancelled", now_ms).await?;
         }
-        release_if_clear(tx, ctx, &e.order_id, e.kind, now_ms).await?;
+        release_if_clear(tx, ctx, &order_id, e.kind, now_ms).await?;
     }
     exceptions::log(tx, id, actor, r.action.as_str(), &note, now_ms).await?;
     let outcome = if resolved { final_status.as_str() } else { "still open" };
     let suffix = if note.is_empty() { String::new() } else { format!(": {note}") };
     let message = format!("{actor}: {} on {} exception ({outcome}){suffix}", r.action.as_str(), e.kind.as_str());
-    orders::event(tx, &e.order_id, now_ms, "exception_action", &message).await?;
+    orders::event(tx, &order_id, now_ms, "exception_action", &message).await?;
     Ok(())
 }
 
@@ -230,10 +240,13 @@ pub(crate) async fn escalate_one(
     }
     let note = format!("past its SLA: escalated to level {level} ({})", severity.as_str());
     exceptions::log(tx, &e.id, "system", "escalated", &note, now_ms).await?;
-    orders::event(tx, &e.order_id, now_ms, "exception_escalated", &format!("{} exception {note}", e.kind.as_str()))
-        .await?;
+    if let Some(order_id) = &e.order_id {
+        let message = format!("{} exception {note}", e.kind.as_str());
+        orders::event(tx, order_id, now_ms, "exception_escalated", &message).await?;
+    }
     let m = Message::ExceptionEscalated {
         order_id: e.order_id.clone(),
+        channel: e.channel.clone(),
         exception_id: e.id.clone(),
         exception_kind: e.kind.as_str().to_owned(),
         level,

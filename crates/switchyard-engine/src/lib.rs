@@ -22,6 +22,8 @@
 
 mod allocate;
 mod catalog;
+mod channel_check;
+mod channel_exceptions;
 mod channel_intake;
 mod channel_origin;
 mod channel_poll;
@@ -44,6 +46,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
+pub use channel_check::ConnectionCheck;
 pub use channel_intake::{CredentialChange, Outcome as ChannelOutcome, Received};
 pub use channel_poll::{PollRound, DEFAULT_POLL_INTERVAL_SECS};
 pub use channel_push::{ChannelSync, Round as SyncRound, SyncOptions};

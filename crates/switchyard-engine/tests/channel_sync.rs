@@ -13,10 +13,11 @@ use std::time::Duration;
 use common::{assert_clean, loc, sku, web_order};
 
 use switchyard_core::sync::Backoff;
-use switchyard_core::{Channel, ChannelDraft, ChannelName, PaymentState, SkuDef};
-use switchyard_engine::{ChannelSync, Config, Engine, IdGen, ManualClock, SyncOptions};
+use switchyard_core::{Channel, ChannelDraft, ChannelName, PaymentState, Resolution, ResolutionAction, SkuDef};
+use switchyard_engine::{ChannelSync, Config, Engine, Error, IdGen, ManualClock, SyncOptions};
 use switchyard_standin::{Scripted, StandIn};
 use switchyard_store::testing::{Backend, TestDb};
+use switchyard_store::{ExceptionFilter, ExceptionView};
 
 both!(
     levels_reach_shopify_and_amazon_in_their_own_request_shapes,
@@ -30,6 +31,8 @@ both!(
     shipments_and_cancellations_made_here_reach_the_origin_channel,
     news_the_origin_refuses_opens_a_sync_failed_exception_and_import_only_hears_nothing,
     an_unknown_sku_keeps_the_order_on_hold_until_the_channel_sku_is_mapped,
+    dead_levels_open_one_sync_failed_exception_on_the_connection_until_retried,
+    a_connection_test_refreshes_the_token_and_reads_once_and_names_the_failing_step,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -219,12 +222,89 @@ async fn failures_back_off_then_dead_letter_and_a_resync_revives(t: T) {
     assert_eq!(ebay.stock_requests().len(), 3, "the dead are not retried");
     let status = t.e.channel_sync_status(&name("ebay")).await.expect("status");
     assert_eq!((status.dead, status.backlog), (1, 0));
+    let open = channel_exceptions(&t.e, "ebay", "open").await;
+    assert_eq!(open.len(), 1, "the dead level opened a sync_failed exception: {open:?}");
+    assert_eq!((open[0].kind.as_str(), open[0].order_id.as_deref()), ("sync_failed", None));
+    assert!(open[0].message.contains("SKU MUG"), "{}", open[0].message);
 
     assert_eq!(t.e.resync_channel(&name("ebay")).await.expect("resync"), 1);
     worker.round().await.expect("round");
     assert_eq!(ebay.levels().get("MUG"), Some(&10));
     let status = t.e.channel_sync_status(&name("ebay")).await.expect("status");
     assert_eq!((status.dead, status.backlog), (0, 0));
+    let closed = channel_exceptions(&t.e, "ebay", "resolved").await;
+    assert_eq!(closed.len(), 1, "delivered again: the exception closed by itself");
+    assert_eq!(closed[0].resolved_by.as_deref(), Some("system"));
+    assert!(channel_exceptions(&t.e, "ebay", "open").await.is_empty());
+    assert_clean(&t.e).await;
+}
+
+/// The exceptions of one connection (its own and its orders') in a status.
+async fn channel_exceptions(e: &Engine, channel: &str, status: &str) -> Vec<ExceptionView> {
+    let f = ExceptionFilter {
+        status: Some(status.into()),
+        channel: Some(channel.into()),
+        limit: 100,
+        ..ExceptionFilter::default()
+    };
+    e.list_exceptions(&f).await.expect("exceptions")
+}
+
+fn act(action: ResolutionAction, note: &str) -> Resolution {
+    Resolution { action, actor: "ops@shop".into(), note: note.into(), address: None, location: None }
+}
+
+async fn dead_levels_open_one_sync_failed_exception_on_the_connection_until_retried(t: T) {
+    let amzn = StandIn::start(kind("amazon")).await.expect("up");
+    connect(&t.e, "amazon", &amzn, "live", &["CAP", "TEE", "MUG"]).await;
+    // The token, then every listing refused (a wrong seller id, say).
+    amzn.script([Scripted::Normal, Scripted::status(400), Scripted::status(400), Scripted::status(400)]);
+    sync(&t).round().await.expect("round");
+    assert_eq!(t.e.channel_sync_status(&name("amazon")).await.expect("status").dead, 3);
+    let open = channel_exceptions(&t.e, "amazon", "open").await;
+    assert_eq!(open.len(), 1, "one problem, one exception, not one per SKU: {open:?}");
+    let ex = &open[0];
+    assert_eq!(
+        (ex.kind.as_str(), ex.order_id.as_deref(), ex.channel.as_deref()),
+        ("sync_failed", None, Some("amazon"))
+    );
+    assert_eq!(ex.actions, ["retry", "dismiss"]);
+    // A new failure while it is open adds no second one.
+    t.e.set_stock(&sku("CAP"), &loc("A"), 9, None, "count").await.expect("count");
+    amzn.script([Scripted::status(400)]);
+    sync(&t).round().await.expect("round");
+    assert_eq!(channel_exceptions(&t.e, "amazon", "open").await.len(), 1);
+
+    // Actions about orders make no sense here; dismissing needs a reason.
+    let cancel = t.e.resolve_exception(&ex.id, &act(ResolutionAction::Cancel, "")).await;
+    assert!(matches!(cancel, Err(Error::Conflict(_))), "{cancel:?}");
+    let dismiss = t.e.resolve_exception(&ex.id, &act(ResolutionAction::Dismiss, " ")).await;
+    assert!(matches!(dismiss, Err(Error::Conflict(_))), "{dismiss:?}");
+    assert_eq!(channel_exceptions(&t.e, "amazon", "open").await.len(), 1, "a refused action changes nothing");
+
+    // The cause fixed, retry makes every level due again; they go out.
+    t.e.resolve_exception(&ex.id, &act(ResolutionAction::Retry, "seller id corrected")).await.expect("retry");
+    let done = t.e.get_exception(&ex.id).await.expect("read").expect("exception");
+    assert_eq!((done.status.as_str(), done.resolved_by.as_deref()), ("resolved", Some("ops@shop")));
+    assert!(done.note.as_deref().is_some_and(|n| n.contains("made due again")), "{done:?}");
+    let status = t.e.channel_sync_status(&name("amazon")).await.expect("status");
+    assert_eq!((status.dead, status.backlog), (0, 3));
+    sync(&t).round().await.expect("round");
+    let got: Vec<_> = ["CAP", "MUG", "TEE"].iter().map(|s| amzn.levels().get(*s).copied()).collect();
+    assert_eq!(got, [Some(9), Some(10), Some(10)]);
+    assert!(channel_exceptions(&t.e, "amazon", "open").await.is_empty());
+    assert_clean(&t.e).await;
+
+    // Dismissed with a reason, it stays dismissed and the levels stay dead.
+    t.e.set_stock(&sku("TEE"), &loc("A"), 8, None, "count").await.expect("count");
+    amzn.script([Scripted::status(400)]);
+    sync(&t).round().await.expect("round");
+    let open = channel_exceptions(&t.e, "amazon", "open").await;
+    assert_eq!(open.len(), 1, "a new failure after the last one closed opens a new one");
+    t.e.resolve_exception(&open[0].id, &act(ResolutionAction::Dismiss, "listing retired")).await.expect("dismiss");
+    assert_eq!(channel_exceptions(&t.e, "amazon", "dismissed").await.len(), 1);
+    assert_eq!(t.e.channel_sync_status(&name("amazon")).await.expect("status").dead, 1);
+    assert_clean(&t.e).await;
 }
 
 async fn a_refused_level_is_dead_lettered_at_once(t: T) {
@@ -415,6 +495,20 @@ async fn news_the_origin_refuses_opens_a_sync_failed_exception_and_import_only_h
     sync(&t).round().await.expect("round");
     assert!(woo.requests().is_empty(), "tell_origin off: nothing goes out");
     assert_eq!(t.e.outbox_backlog().await.expect("backlog").dead, 1, "only Amazon's refusal is dead");
+
+    // Retry on the order's sync_failed sends the refused news again.
+    let ex = channel_exceptions(&t.e, "amazon", "open").await.remove(0);
+    let amazon_order = ex.order_id.clone().expect("the order's exception");
+    t.e.resolve_exception(&ex.id, &act(ResolutionAction::Retry, "")).await.expect("retry");
+    assert_eq!(t.e.outbox_backlog().await.expect("backlog").dead, 0, "revived");
+    let again = t.e.resolve_exception(&ex.id, &act(ResolutionAction::Retry, "")).await;
+    assert!(matches!(again, Err(Error::Conflict(_))), "already resolved: {again:?}");
+    sync(&t).round().await.expect("round");
+    assert_eq!(t.e.outbox_backlog().await.expect("backlog").dead, 1, "refused again");
+    let view = t.e.get_order(&amazon_order).await.expect("get").expect("order");
+    let open = view.exceptions.iter().filter(|x| x.status == "open" && x.kind == "sync_failed").count();
+    assert_eq!(open, 1, "a new exception for the new refusal");
+    assert_clean(&t.e).await;
 }
 
 async fn an_unknown_sku_keeps_the_order_on_hold_until_the_channel_sku_is_mapped(t: T) {
@@ -476,4 +570,66 @@ async fn an_unknown_sku_keeps_the_order_on_hold_until_the_channel_sku_is_mapped(
 
 fn kind(k: &str) -> switchyard_core::ChannelKind {
     switchyard_core::ChannelKind::parse(k).expect("kind")
+}
+
+async fn a_connection_test_refreshes_the_token_and_reads_once_and_names_the_failing_step(t: T) {
+    let mut worker = sync(&t);
+    // Each platform: a fresh token where it has one, then one read.
+    for (k, probe) in [
+        ("shopify", "/graphql.json"),
+        ("woocommerce", "/wp-json/wc/v3/system_status"),
+        ("amazon", "/sellers/v1/marketplaceParticipations"),
+        ("ebay", "/sell/fulfillment/v1/order?limit=1"),
+    ] {
+        let standin = StandIn::start(kind(k)).await.expect("up");
+        connect(&t.e, k, &standin, "import_only", &[]).await;
+        let check = worker.check_connection(&name(k)).await.expect("check");
+        assert!(check.ok, "{k}: {check:?}");
+        assert_eq!((check.step.as_str(), check.http_status), ("request", Some(200)), "{k}");
+        let paths: Vec<String> = standin.requests().iter().map(|r| r.path.clone()).collect();
+        let token = usize::from(matches!(k, "amazon" | "ebay"));
+        assert_eq!(paths.len(), token + 1, "{k}: {paths:?}");
+        assert!(paths.last().is_some_and(|p| p.ends_with(probe)), "{k}: {paths:?}");
+        assert!(standin.stock_requests().is_empty(), "{k}: a test changes nothing");
+    }
+    let status = t.e.channel_sync_status(&name("amazon")).await.expect("status");
+    assert_eq!(status.backlog, 0, "import_only: nothing queued by a test");
+
+    // A refresh token the platform refuses: the token step fails.
+    let ebay = StandIn::start(kind("ebay")).await.expect("up");
+    connect(&t.e, "ebay", &ebay, "live", &["NONE"]).await;
+    ebay.script([Scripted::status(401)]);
+    let check = worker.check_connection(&name("ebay")).await.expect("check");
+    assert_eq!((check.ok, check.step.as_str()), (false, "token"), "{check:?}");
+    assert!(check.message.contains("refused"), "{check:?}");
+    // Credentials accepted but the read refused (a missing scope, say).
+    ebay.script([Scripted::Normal, Scripted::status(403)]);
+    let check = worker.check_connection(&name("ebay")).await.expect("check");
+    assert_eq!((check.ok, check.step.as_str(), check.http_status), (false, "request", Some(403)), "{check:?}");
+    let status = t.e.channel_sync_status(&name("ebay")).await.expect("status");
+    assert!(status.recent_failures.iter().any(|a| a.purpose == "test" && a.http_status == Some(403)), "logged");
+
+    // A Shopify connection without its access token cannot even ask.
+    let shop = StandIn::start(kind("shopify")).await.expect("up");
+    connect(&t.e, "shopify", &shop, "import_only", &[]).await;
+    let (c, _) = t.e.channel_connection(&name("shopify")).await.expect("read").expect("channel");
+    let gone = switchyard_engine::CredentialChange::Replace(BTreeMap::new());
+    t.e.put_connection_with(&c, None, gone).await.expect("drop the token");
+    shop.clear_requests();
+    let check = worker.check_connection(&name("shopify")).await.expect("check");
+    assert_eq!((check.ok, check.step.as_str()), (false, "settings"), "{check:?}");
+    assert!(check.message.contains("access_token"), "{check:?}");
+    assert!(shop.requests().is_empty(), "nothing was sent");
+
+    // Kinds Switchyard never calls have nothing to test; unknown names are 404s.
+    let pos = Channel::parse(ChannelDraft {
+        name: "till".into(),
+        kind: Some("pos".into()),
+        active: true,
+        ..ChannelDraft::default()
+    })
+    .expect("pos");
+    t.e.put_connection(&pos, None, None).await.expect("pos");
+    assert!(matches!(worker.check_connection(&name("till")).await, Err(Error::Invalid(_))));
+    assert!(matches!(worker.check_connection(&name("nope")).await, Err(Error::NotFound { .. })));
 }

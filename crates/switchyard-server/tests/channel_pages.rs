@@ -18,6 +18,7 @@ both!(
     every_channel_form_refuses_a_wrong_csrf_token,
     resync_sends_every_level_again,
     the_sku_map_is_edited_from_the_channel_page_with_suggestions,
+    test_connection_reports_what_the_platform_answered,
 );
 
 const SECRETS: [&str; 4] = ["amzn-client-secret-VALUE", "Atzr|refresh-VALUE", "amzn1.client-id-VALUE", "hook-VALUE"];
@@ -321,4 +322,42 @@ async fn the_sku_map_is_edited_from_the_channel_page_with_suggestions(app: TestA
     assert!(status == 404 && is_styled_error_page(&html), "{status}");
     let (status, _, html) = b.get("/channels/nobody").await;
     assert!(status == 404 && is_styled_error_page(&html), "{status}");
+}
+
+async fn test_connection_reports_what_the_platform_answered(app: TestApp) {
+    let b = Browser::sign_in(&app).await;
+    let stand_in = StandIn::start(ChannelKind::Shopify).await.expect("stand-in");
+    let shop = json!({"kind": "shopify", "base_url": stand_in.url(),
+                      "settings": {"shop": "x", "location_id": "1"}, "credentials": {"access_token": "shpat_x"}});
+    let (s, v) = app.put("/api/v1/channels/shop", shop).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, _, html) = b.get("/channels/shop").await;
+    assert!(html.contains("id=\"test-connection\""), "import_only connections can be tested: {html}");
+
+    let (status, _, html) = b.post("/channels/shop/test", &[]).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Connection works"), "{html}");
+    let sent = stand_in.requests();
+    assert_eq!(sent.len(), 1, "one read");
+    assert!(sent[0].headers.iter().any(|(k, v)| k == "x-shopify-access-token" && v == "shpat_x"), "authorized");
+    assert!(!html.contains("shpat_x"), "the token is never shown");
+
+    // Over the API; then a platform that refuses the token.
+    let (s, v) = app.post("/api/v1/channels/shop/test", json!({})).await;
+    assert_eq!((s, &v["ok"], &v["step"]), (200, &json!(true), &json!("request")), "{v}");
+    stand_in.script([switchyard_standin::Scripted::status(401)]);
+    let (s, v) = app.post("/api/v1/channels/shop/test", json!({})).await;
+    assert_eq!((s, &v["ok"], &v["http_status"]), (200, &json!(false), &json!(401)), "{v}");
+    stand_in.script([switchyard_standin::Scripted::status(401)]);
+    let (_, _, html) = b.post("/channels/shop/test", &[]).await;
+    assert!(html.contains("Connection test failed at the request step (HTTP 401)"), "{html}");
+
+    let (s, _) = app.put("/api/v1/channels/till", json!({"kind": "pos"})).await;
+    assert_eq!(s, 200);
+    let (s, v) = app.post("/api/v1/channels/till/test", json!({})).await;
+    assert_eq!(s, 422, "nothing to test on a POS: {v}");
+    let (s, _) = app.post("/api/v1/channels/nope/test", json!({})).await;
+    assert_eq!(s, 404);
+    let (_, _, html) = b.get("/channels/till").await;
+    assert!(!html.contains("id=\"test-connection\""), "{html}");
 }

@@ -143,7 +143,8 @@ pub struct OrderExceptions {
 pub async fn order_exceptions(tx: &mut Tx) -> Result<Vec<OrderExceptions>, StoreError> {
     let sql = "SELECT o.id, o.status, o.payment, CAST(COALESCE((SELECT SUM(l.backordered) FROM order_lines l \
                WHERE l.order_id = o.id), 0) AS BIGINT) FROM orders o WHERE o.status IN ($1, $2) \
-               OR o.id IN (SELECT e.order_id FROM exceptions e WHERE e.status IN ($3, $4)) ORDER BY o.id";
+               OR o.id IN (SELECT e.order_id FROM exceptions e WHERE e.status IN ($3, $4) AND e.order_id IS NOT NULL) \
+               ORDER BY o.id";
     let (open, dismissed) = (ExceptionStatus::Open.as_str(), ExceptionStatus::Dismissed.as_str());
     let mut orders = BTreeMap::new();
     let held = (OrderStatus::Backordered.as_str(), OrderStatus::OnHold.as_str());
@@ -160,7 +161,8 @@ pub async fn order_exceptions(tx: &mut Tx) -> Result<Vec<OrderExceptions>, Store
         };
         orders.insert(id, o);
     }
-    let sql = "SELECT order_id, kind, status FROM exceptions WHERE status IN ($1, $2) ORDER BY order_id, created_at";
+    let sql = "SELECT order_id, kind, status FROM exceptions WHERE status IN ($1, $2) AND order_id IS NOT NULL \
+               ORDER BY order_id, created_at";
     for r in tx.query(sql, args![open, dismissed]).await? {
         let (id, kind, status) = (r.string(0)?, r.string(1)?, r.string(2)?);
         let kind = ExceptionKind::parse(&kind).ok_or_else(|| StoreError::corrupt(format!("kind {kind:?}")))?;

@@ -9,7 +9,10 @@ use crate::{args, StoreError};
 /// An exception row read under its lock.
 #[derive(Debug, Clone)]
 pub struct LockedException {
-    pub order_id: String,
+    /// The order it is about; `None` for a channel's exception.
+    pub order_id: Option<String>,
+    /// The connection it is about, for a channel's exception.
+    pub channel: Option<String>,
     pub kind: ExceptionKind,
     pub status: ExceptionStatus,
 }
@@ -18,7 +21,9 @@ pub struct LockedException {
 #[derive(Debug, Clone)]
 pub struct OpenException {
     pub id: String,
-    pub order_id: String,
+    /// `None` for a channel's exception.
+    pub order_id: Option<String>,
+    pub channel: Option<String>,
     pub kind: ExceptionKind,
     pub level: i64,
     pub sla_ms: i64,
@@ -55,6 +60,48 @@ pub async fn insert(
     )
     .await?;
     Ok(())
+}
+
+/// Opens an exception about a channel connection (bound to no order).
+pub async fn insert_for_channel(
+    tx: &mut Tx,
+    id: &str,
+    channel: &str,
+    k: ExceptionKind,
+    message: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO exceptions (id, channel, kind, severity, owner_role, status, message, level, sla_ms, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)",
+        args![
+            id,
+            channel,
+            k.as_str(),
+            k.severity().as_str(),
+            k.owner().as_str(),
+            ExceptionStatus::Open.as_str(),
+            message,
+            k.sla_ms(),
+            now_ms
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// (id, kind) of a connection's open exceptions (those bound to no order),
+/// oldest first.
+pub async fn open_of_channel(tx: &mut Tx, channel: &str) -> Result<Vec<(String, ExceptionKind)>, StoreError> {
+    tx.query(
+        "SELECT id, kind FROM exceptions WHERE channel = $1 AND order_id IS NULL AND status = $2 \
+         ORDER BY created_at, id",
+        args![channel, ExceptionStatus::Open.as_str()],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.string(0)?, kind(&r.string(1)?)?)))
+    .collect()
 }
 
 /// Appends to an exception's action log.
@@ -108,11 +155,12 @@ pub async fn close(
 
 /// Reads an exception, locking it until commit.
 pub async fn lock(tx: &mut Tx, id: &str) -> Result<Option<LockedException>, StoreError> {
-    let sql = format!("SELECT order_id, kind, status FROM exceptions WHERE id = $1{}", tx.for_update());
+    let sql = format!("SELECT order_id, kind, status, channel FROM exceptions WHERE id = $1{}", tx.for_update());
     let Some(r) = tx.query_opt(&sql, args![id]).await? else { return Ok(None) };
     let status = r.string(2)?;
     Ok(Some(LockedException {
-        order_id: r.string(0)?,
+        order_id: r.opt_string(0)?,
+        channel: r.opt_string(3)?,
         kind: kind(&r.string(1)?)?,
         status: ExceptionStatus::parse(&status)
             .ok_or_else(|| StoreError::corrupt(format!("exception status {status:?}")))?,
@@ -122,7 +170,7 @@ pub async fn lock(tx: &mut Tx, id: &str) -> Result<Option<LockedException>, Stor
 /// Open exceptions, oldest first (at most `limit`).
 pub async fn open(tx: &mut Tx, limit: i64) -> Result<Vec<OpenException>, StoreError> {
     tx.query(
-        "SELECT id, order_id, kind, level, sla_ms, created_at FROM exceptions WHERE status = $1 \
+        "SELECT id, order_id, kind, level, sla_ms, created_at, channel FROM exceptions WHERE status = $1 \
          ORDER BY created_at, id LIMIT $2",
         args![ExceptionStatus::Open.as_str(), limit],
     )
@@ -131,7 +179,8 @@ pub async fn open(tx: &mut Tx, limit: i64) -> Result<Vec<OpenException>, StoreEr
     .map(|r| {
         Ok(OpenException {
             id: r.string(0)?,
-            order_id: r.string(1)?,
+            order_id: r.opt_string(1)?,
+            channel: r.opt_string(6)?,
             kind: kind(&r.string(2)?)?,
             level: r.i64(3)?,
             sla_ms: r.i64(4)?,

@@ -75,11 +75,15 @@ pub struct EventView {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ExceptionView {
     pub id: String,
-    pub order_id: String,
-    /// The channel's order id, for people.
-    pub external_id: String,
+    /// The order it is about; null for an exception about a channel
+    /// connection itself (stock levels it never accepted).
+    pub order_id: Option<String>,
+    /// The channel's order id, for people (null without an order).
+    pub external_id: Option<String>,
+    /// The order's channel, or the connection the exception is about.
+    pub channel: Option<String>,
     /// `address_invalid`, `unroutable`, `backordered`, `pickup_unavailable`,
-    /// `split_over_limit` or `payment_timeout`.
+    /// `split_over_limit`, `payment_timeout`, `sync_failed` or `unknown_sku`.
     pub kind: String,
     /// `low` .. `critical`; raised one step per escalation.
     pub severity: String,
@@ -122,6 +126,8 @@ pub struct ExceptionFilter {
     pub status: Option<String>,
     pub kind: Option<String>,
     pub order_id: Option<String>,
+    /// The connection: its own exceptions and its orders'.
+    pub channel: Option<String>,
     pub limit: i64,
 }
 

@@ -119,6 +119,17 @@ pub async fn fail(
         == 1)
 }
 
+/// Makes a subject's dead-lettered messages of a topic due again, with
+/// their attempts counted afresh (a person fixed the cause); how many.
+pub async fn revive(tx: &mut Tx, topic: &str, subject: &str, now_ms: i64) -> Result<u64, StoreError> {
+    tx.execute(
+        "UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = $1, claimed_until = NULL \
+         WHERE topic = $2 AND key = $3 AND dead_at IS NOT NULL AND delivered_at IS NULL",
+        args![now_ms, topic, subject],
+    )
+    .await
+}
+
 /// Deletes delivered rows older than `before_ms` (at most `limit`).
 pub async fn purge_delivered(tx: &mut Tx, before_ms: i64, limit: i64) -> Result<u64, StoreError> {
     tx.execute(

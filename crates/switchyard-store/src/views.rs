@@ -27,8 +27,8 @@ const ORDER_COLUMNS: &str = "id, channel, external_id, status, currency, total_m
 
 /// An exception with its order's external id (`e` joined with `o`).
 const EXCEPTION_SELECT: &str = "SELECT e.id, e.order_id, o.external_id, e.kind, e.severity, e.owner_role, e.status, \
-     e.message, e.level, e.sla_ms, e.created_at, e.resolved_at, e.resolved_by, e.resolution, e.note \
-     FROM exceptions e JOIN orders o ON o.id = e.order_id";
+     e.message, e.level, e.sla_ms, e.created_at, e.resolved_at, e.resolved_by, e.resolution, e.note, \
+     COALESCE(e.channel, o.channel) FROM exceptions e LEFT JOIN orders o ON o.id = e.order_id";
 
 const POLICY_COLUMNS: &str = "version, body, note, created_by, created_at, is_active, is_shadow, activated_at";
 
@@ -84,7 +84,9 @@ async fn assemble_page(tx: &mut Tx, rows: &[Row]) -> Result<Vec<OrderView>, Stor
     let mut lines = load_lines(tx, &ids).await?;
     let mut exceptions: BTreeMap<String, Vec<ExceptionView>> = BTreeMap::new();
     for e in load_exceptions(tx, &ids, Some(ExceptionStatus::Open)).await? {
-        exceptions.entry(e.order_id.clone()).or_default().push(e);
+        if let Some(id) = e.order_id.clone() {
+            exceptions.entry(id).or_default().push(e);
+        }
     }
     rows.iter()
         .zip(&ids)
@@ -241,7 +243,13 @@ async fn load_exceptions(
 pub async fn list_exceptions(tx: &mut Tx, f: &ExceptionFilter) -> Result<Vec<ExceptionView>, StoreError> {
     let mut clauses = Vec::new();
     let mut args: Vec<Value> = Vec::new();
-    for (col, value) in [("e.status", &f.status), ("e.kind", &f.kind), ("e.order_id", &f.order_id)] {
+    let filters = [
+        ("e.status", &f.status),
+        ("e.kind", &f.kind),
+        ("e.order_id", &f.order_id),
+        ("COALESCE(e.channel, o.channel)", &f.channel),
+    ];
+    for (col, value) in filters {
         if let Some(v) = value {
             args.push(Value::from(v));
             clauses.push(format!("{col} = ${}", args.len()));
@@ -286,8 +294,9 @@ fn exception_view(r: &Row) -> Result<ExceptionView, StoreError> {
     Ok(ExceptionView {
         due_at: open.then(|| rfc3339(due_ms)),
         actions: if open { actions.iter().map(|a| a.as_str().to_owned()).collect() } else { vec![] },
-        order_id: r.string(1)?,
-        external_id: r.string(2)?,
+        order_id: r.opt_string(1)?,
+        external_id: r.opt_string(2)?,
+        channel: r.opt_string(15)?,
         kind,
         severity: r.string(4)?,
         owner_role: r.string(5)?,

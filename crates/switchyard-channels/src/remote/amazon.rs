@@ -297,6 +297,10 @@ impl Remote for Amazon {
         )))
     }
 
+    fn probe_request(&self, _conn: Conn<'_>) -> Result<Request, Unsendable> {
+        Ok(wire::bare(Host::Api, Method::Get, "/sellers/v1/marketplaceParticipations".to_owned()))
+    }
+
     fn outcome(&self, status: u16, retry_after_secs: Option<i64>, body: &[u8]) -> Outcome {
         if let Some(o) = wire::by_status(status, retry_after_secs, body) {
             return o;

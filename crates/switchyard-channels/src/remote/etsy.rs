@@ -274,6 +274,10 @@ impl Remote for Etsy {
         )))
     }
 
+    fn probe_request(&self, conn: Conn<'_>) -> Result<Request, Unsendable> {
+        Ok(wire::bare(Host::Api, Method::Get, format!("/v3/application/shops/{}", shop(conn)?)))
+    }
+
     fn outcome(&self, status: u16, retry_after_secs: Option<i64>, body: &[u8]) -> Outcome {
         if let Some(o) = wire::by_status(status, retry_after_secs, body) {
             return o;

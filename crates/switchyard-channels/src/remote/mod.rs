@@ -398,6 +398,11 @@ pub trait Remote: Sync {
         Err(Outcome::Rejected(format!("{}: nothing to resume", self.kind().as_str())))
     }
 
+    /// A cheap authenticated read that shows whether the connection's
+    /// settings and credentials work ("Test connection"); it changes
+    /// nothing on the platform.
+    fn probe_request(&self, conn: Conn<'_>) -> Result<Request, Unsendable>;
+
     /// Reads any answer (status, `Retry-After` header in seconds, body).
     fn outcome(&self, status: u16, retry_after_secs: Option<i64>, body: &[u8]) -> Outcome;
 

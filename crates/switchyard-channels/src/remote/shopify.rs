@@ -302,6 +302,10 @@ impl Remote for Shopify {
         }
     }
 
+    fn probe_request(&self, conn: Conn<'_>) -> Result<Request, Unsendable> {
+        graphql(conn, "query { shop { name } }", json!({}))
+    }
+
     fn outcome(&self, status: u16, retry_after_secs: Option<i64>, body: &[u8]) -> Outcome {
         if let Some(o) = wire::by_status(status, retry_after_secs, body) {
             return o;

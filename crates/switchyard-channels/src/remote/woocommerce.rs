@@ -154,6 +154,10 @@ impl Remote for WooCommerce {
         Ok(wire::json(Host::Api, Method::Put, order_path(external_id)?, &json!({"status": "cancelled"})))
     }
 
+    fn probe_request(&self, _conn: Conn<'_>) -> Result<Request, Unsendable> {
+        Ok(wire::bare(Host::Api, Method::Get, "/wp-json/wc/v3/system_status".to_owned()))
+    }
+
     fn outcome(&self, status: u16, retry_after_secs: Option<i64>, body: &[u8]) -> Outcome {
         if let Some(o) = wire::by_status(status, retry_after_secs, body) {
             return o;

@@ -27,6 +27,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sync_status))
         .routes(routes!(channel_levels))
         .routes(routes!(resync))
+        .routes(routes!(test_connection))
         .routes(routes!(upload_orders))
 }
 
@@ -379,6 +380,35 @@ pub struct ResyncView {
 async fn resync(State(app): State<AppState>, ApiPath(name): ApiPath<String>) -> Result<Json<ResyncView>, ApiError> {
     let channel = channel_name(&name)?;
     Ok(Json(ResyncView { levels: app.engine.resync_channel(&channel).await? }))
+}
+
+/// What a connection test found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionCheckView {
+    /// The platform accepted the credentials and answered.
+    pub ok: bool,
+    /// How far it got: `settings`, `token` (the token refresh) or `request` (the test read).
+    pub step: String,
+    /// The platform's HTTP status, when it answered.
+    pub http_status: Option<i64>,
+    /// What worked, or what to fix.
+    pub message: String,
+}
+
+/// Test a connection now: a token refresh where the platform has one, then one cheap authenticated read (Shopify
+/// `shop { name }`, WooCommerce `system_status`, Amazon `getMarketplaceParticipations`, Etsy `getShop`, eBay
+/// `getOrders?limit=1`). Changes nothing on the platform; `ok: false` says which step failed and why.
+#[utoipa::path(post, path = "/channels/{name}/test", tag = "channels", params(("name" = String, Path)),
+    responses((status = 200, body = ConnectionCheckView), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn test_connection(
+    State(app): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<ConnectionCheckView>, ApiError> {
+    let channel = channel_name(&name)?;
+    let mut sync = switchyard_engine::ChannelSync::new(app.engine.clone(), switchyard_engine::SyncOptions::default())?;
+    let c = sync.check_connection(&channel).await?;
+    Ok(Json(ConnectionCheckView { ok: c.ok, step: c.step, http_status: c.http_status, message: c.message }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -54,6 +54,9 @@ pub struct ExceptionParams {
     pub kind: Option<String>,
     /// Only this order's.
     pub order_id: Option<String>,
+    /// Only this channel's: the connection's own exceptions (stock levels it
+    /// refused) and its orders'.
+    pub channel: Option<String>,
     /// 1–500 (default 100).
     pub limit: Option<i64>,
 }
@@ -77,7 +80,7 @@ async fn list_exceptions(
         }
     }
     let limit = switchyard_core::intake::page_limit(p.limit, 100, switchyard_core::intake::MAX_PAGE_LIMIT)?;
-    let filter = ExceptionFilter { status, kind: p.kind, order_id: p.order_id, limit };
+    let filter = ExceptionFilter { status, kind: p.kind, order_id: p.order_id, channel: p.channel, limit };
     let now = app.engine.now_ms();
     let exceptions =
         app.engine.list_exceptions(&filter).await?.into_iter().map(|e| ExceptionItem::new(e, now)).collect();

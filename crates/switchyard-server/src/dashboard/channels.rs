@@ -26,7 +26,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use switchyard_core::{Channel, ChannelKind, ChannelName, Sku};
-use switchyard_engine::{ChannelLevel, SyncAttempt, SyncStatus};
+use switchyard_engine::{ChannelLevel, ChannelSync, SyncAttempt, SyncOptions, SyncStatus};
 
 use super::page::{check_csrf, nav, render, short_time, url_component, Nav, PageError, PageForm, PagePath, PageQuery};
 use crate::AppState;
@@ -36,6 +36,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/channels", get(channels_page))
         .route("/channels/{name}", get(channel_page))
         .route("/channels/{name}/resync", post(resync))
+        .route("/channels/{name}/test", post(test_connection))
         .route("/channels/{name}/skus", post(map_sku))
         .route("/channels/{name}/skus/remove", post(unmap_sku))
 }
@@ -444,6 +445,31 @@ async fn resync(
         format!("/channels/{}?done=resynced&levels={n}", url_component(name.as_str()))
     };
     Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+/// "Test connection": the page again, with what the platform answered.
+async fn test_connection(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PagePath(name): PagePath<String>,
+    PageForm(f): PageForm<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&state, &headers, Some(f.csrf.as_str())).await?;
+    let name = parse_name(&name)?;
+    let check = ChannelSync::new(state.engine.clone(), SyncOptions::default())?.check_connection(&name).await?;
+    let (message, error) = if check.ok {
+        (Some(format!("Connection works: {}.", check.message)), None)
+    } else {
+        let status = check.http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+        (None, Some(format!("Connection test failed at the {} step{status}: {}", check.step, check.message)))
+    };
+    let view = View { message, error, suggest: None, form: MapForm::default() };
+    Ok(page(&state, &headers, &name, view).await?.into_response())
 }
 
 async fn map_sku(

@@ -37,8 +37,10 @@ struct ExceptionRowView {
     ex: ExceptionView,
     age: String,
     can_retry: bool,
+    can_override: bool,
     can_edit_address: bool,
     can_approve_split: bool,
+    can_cancel: bool,
 }
 
 #[derive(Template)]
@@ -84,8 +86,10 @@ async fn exceptions_page(
         .map(|e| ExceptionRowView {
             age: age(now - e.created_ms),
             can_retry: e.actions.iter().any(|a| a == "retry"),
+            can_override: e.actions.iter().any(|a| a == "override_location"),
             can_edit_address: e.actions.iter().any(|a| a == "edit_address"),
             can_approve_split: e.actions.iter().any(|a| a == "approve_split"),
+            can_cancel: e.actions.iter().any(|a| a == "cancel"),
             ex: e,
         })
         .collect();
@@ -101,7 +105,8 @@ struct ExceptionPage {
     nav: Nav,
     e: ExceptionView,
     age: String,
-    ship_to: ShipToView,
+    /// The order's address (none for a channel's exception).
+    ship_to: Option<ShipToView>,
     log: Vec<ExceptionLogView>,
 }
 
@@ -116,11 +121,17 @@ async fn exception_page(
         .get_exception(&id)
         .await?
         .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, format!("exception {id} not found")))?;
-    let order = state
-        .engine
-        .get_order(&e.order_id)
-        .await?
-        .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, "order not found".into()))?;
+    let ship_to = match &e.order_id {
+        Some(order_id) => Some(
+            state
+                .engine
+                .get_order(order_id)
+                .await?
+                .ok_or_else(|| PageError::Status(StatusCode::NOT_FOUND, "order not found".into()))?
+                .ship_to,
+        ),
+        None => None,
+    };
     let log = e
         .log
         .clone()
@@ -128,7 +139,7 @@ async fn exception_page(
         .into_iter()
         .map(|l| ExceptionLogView { at: short_time(&l.at), ..l })
         .collect();
-    render(ExceptionPage { nav, age: age(state.engine.now_ms() - e.created_ms), ship_to: order.ship_to, log, e })
+    render(ExceptionPage { nav, age: age(state.engine.now_ms() - e.created_ms), ship_to, log, e })
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,7 @@ pub mod availability;
 pub mod catalog;
 pub mod channel;
 pub mod exception;
+pub mod field_path;
 pub mod ids;
 pub mod intake;
 pub mod inventory;

@@ -128,6 +128,28 @@ impl KeyIndex {
             .map(|(_, path)| path.clone())
             .unwrap_or_default()
     }
+
+    /// [`KeyIndex::path_at`] for the span of a deserializer error in `text`.
+    /// A table's own error (a missing field) points at its `[header]`, before
+    /// its keys, where `path_at` would name whatever came before: it names
+    /// the header's deepest key instead.
+    pub(crate) fn path_of_error(&self, text: &str, offset: usize) -> FieldPath {
+        let line_start = text.get(..offset).map_or(0, |before| before.rfind('\n').map_or(0, |i| i + 1));
+        let at_header = text.get(offset..).is_some_and(|rest| rest.starts_with('['))
+            && text.get(line_start..offset).is_some_and(|indent| indent.trim().is_empty());
+        if at_header {
+            let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+            let header = self
+                .entries
+                .iter()
+                .filter(|(start, _)| (offset..line_end).contains(start))
+                .max_by_key(|(start, path)| (*start, path.segments().len()));
+            if let Some((_, path)) = header {
+                return path.clone();
+            }
+        }
+        self.path_at(offset)
+    }
 }
 
 /// A TOML value with the spans of its keys and array elements.

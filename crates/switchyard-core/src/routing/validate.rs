@@ -16,8 +16,8 @@
 use std::fmt;
 
 use super::policy::{Criterion, FallbackStep, Policy, RankingMode, SplitStrategy};
-pub use crate::field_path::{FieldPath, PathSegment};
 use crate::field_path::{line_and_column, KeyIndex};
+pub use crate::field_path::{FieldPath, PathSegment};
 use crate::ids::LocationCode;
 use crate::money::Currency;
 
@@ -498,7 +498,7 @@ fn toml_error(text: &str, error: &toml::de::Error) -> PolicyError {
         result.line = Some(line);
         result.column = Some(column);
         if let Some(index) = KeyIndex::build(text) {
-            result.path = index.path_at(span.start);
+            result.path = index.path_of_error(text, span.start);
         }
     }
     result
@@ -574,6 +574,14 @@ mod tests {
                 "ISO 4217",
             ),
             ("[[eligibility.channels]]\nchannel = \"amazon\"\n", "eligibility.channels[0]", 1, "only_locations"),
+            (
+                // A missing field is reported at its table's header, not at
+                // the key before it (regression: it named `split.strategy`).
+                "[split]\nstrategy = \"never\"\n\n[[eligibility.channels]]\nonly_locations = [\"A\"]\n",
+                "eligibility.channels",
+                4,
+                "missing field `channel`",
+            ),
             ("this is not toml", "", 1, ""),
         ];
         for (text, path, line, fragment) in cases {

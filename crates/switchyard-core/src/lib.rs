@@ -12,6 +12,7 @@ pub mod availability;
 pub mod catalog;
 pub mod channel;
 pub mod exception;
+pub mod field_path;
 pub mod ids;
 pub mod intake;
 pub mod inventory;
@@ -21,6 +22,7 @@ pub mod money;
 pub mod order;
 pub mod outbox;
 pub mod repeat;
+pub mod returns;
 pub mod routing;
 pub mod stock;
 pub mod sync;
@@ -38,5 +40,9 @@ pub use intake::{
 pub use location::{Address, Location, LocationDraft, LocationKind};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{ExpiredAction, IllegalTransition, OrderStatus, PaymentState, ServiceLevel, ShipTo};
+pub use returns::{
+    decide, ItemCondition, RefundMethod, RestockingFee, ReturnDecision, ReturnLine, ReturnOutcome, ReturnPolicy,
+    ReturnPolicyErrors, ReturnReason, ReturnRequest, ReturnRequestError, ShippingPayer,
+};
 pub use stock::{LedgerKind, Position, StockDelta, StockError};
 pub use text::{Text, TextError, TextRule};

@@ -21,6 +21,7 @@ pub mod money;
 pub mod order;
 pub mod outbox;
 pub mod repeat;
+pub mod roi;
 pub mod routing;
 pub mod stock;
 pub mod sync;

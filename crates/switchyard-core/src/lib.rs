@@ -23,6 +23,7 @@ pub mod order;
 pub mod outbox;
 pub mod repeat;
 pub mod returns;
+pub mod roi;
 pub mod routing;
 pub mod stock;
 pub mod sync;

@@ -1,12 +1,13 @@
 //! The `switchyard` binary: one process for the API, the dashboard and the
 //! background sweeper, plus the operator commands (audit, import, export,
-//! bench, demo, policy, channel).
+//! bench, demo, policy, channel, roi).
 
 mod bench;
 mod bench_channels;
 mod channel;
 mod demo;
 mod policy;
+mod roi;
 mod settings;
 mod stockfile;
 
@@ -78,6 +79,9 @@ enum Command {
     /// Sales channels: see what a platform's payload becomes.
     #[command(subcommand)]
     Channel(channel::ChannelCommand),
+    /// The cost of inaction: prevented cancellations, protected revenue,
+    /// labour saved and payback months from your figures.
+    Roi(roi::RoiArgs),
 }
 
 fn main() -> ExitCode {
@@ -167,6 +171,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             policy::run(cmd, &settings).await
         }
         Command::Channel(cmd) => channel::run(cmd),
+        Command::Roi(args) => roi::run(args),
         Command::Bench(args) => {
             let settings = load(args.db.clone(), None)?;
             bench::run(args, settings).await

@@ -711,7 +711,7 @@ fn etsy_polls_receipts_by_offset_and_ships_by_receipt() {
     let first = e.poll_request(conn, None, 1_763_899_999_500, None).unwrap().unwrap();
     assert_eq!(
         first.path,
-        "/v3/application/shops/38291010/receipts?min_last_modified=1763899999&sort_on=updated&sort_order=asc\
+        "/v3/application/shops/38291010/receipts?min_last_modified=1763899999&sort_on=created&sort_order=asc\
          &limit=100&offset=0"
     );
     let next = e.poll_request(conn, Some("1763900000"), 0, Some("3")).unwrap().unwrap();

@@ -12,8 +12,9 @@
 //! time, to `Engine::receive_channel_orders`, idempotent by (channel,
 //! external id): an order seen again is unchanged, or cancelled / marked
 //! paid when the platform says so now. Only after the whole run is applied
-//! does the checkpoint move (to the newest change seen, `later_checkpoint`)
-//! and the next poll come due (`poll_interval_secs`, default 60, 15 to
+//! does the checkpoint move (to the newest change seen, but never past the
+//! run's start less a minute: an order that changed while the run paged is
+//! read again next run) and the next poll come due (`poll_interval_secs`, default 60, 15 to
 //! 3,600). A crash or restart mid-run restarts from the stored checkpoint:
 //! orders are applied again, which changes nothing — none is lost, none
 //! doubled.
@@ -40,7 +41,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use switchyard_channels::remote::{later_checkpoint, remote, Conn, Outcome, Polled, Remote, Request};
+use switchyard_channels::remote::{checkpoint_ms, later_checkpoint, remote, Conn, Outcome, Polled, Remote, Request};
 use switchyard_channels::{adapter, ChannelOrder};
 use switchyard_core::sync::TokenBucket;
 use switchyard_core::{Channel, ChannelName};
@@ -60,6 +61,11 @@ const DEFAULT_LOOKBACK_HOURS: i64 = 24;
 const MAX_LOOKBACK_HOURS: i64 = 720;
 /// A run of more pages than this is refused (a platform paging forever).
 const MAX_PAGES_PER_RUN: usize = 1_000;
+/// A run's checkpoint never passes the run's start less this much: an
+/// order that changed while the run was paging (read before its change, or
+/// on a page the change moved it past) is read again by the next run, and
+/// the platform's clock may run a little ahead of ours. Repeats are harmless.
+const RUN_OVERLAP_MS: i64 = 60_000;
 /// At most this many requests per connection in one round, so a long run
 /// does not hold up the other connections' stock; the run goes on next round.
 const MAX_REQUESTS_PER_ROUND: usize = 200;
@@ -85,6 +91,8 @@ pub(crate) struct Run {
     /// The stored checkpoint it started from (a changed one drops the run).
     from: Option<String>,
     start_ms: i64,
+    /// When the run began (our clock).
+    began_ms: i64,
     /// The next page's cursor (`None` before the first page, or after the last).
     cursor: Option<String>,
     pages: usize,
@@ -132,6 +140,24 @@ fn bounded_setting(c: &Channel, key: &str, default: i64, min: i64, max: i64) -> 
 }
 
 /// The connection's poll interval in milliseconds.
+/// Where the next run starts: the newest change this run saw, but never
+/// past `cap_ms` (the run's start less [`RUN_OVERLAP_MS`]) and never back
+/// before the old checkpoint. Checkpoints the platform writes in a form we
+/// cannot read as a time keep the plain "newest seen" rule.
+fn next_checkpoint(api: &dyn Remote, old: Option<&str>, newest: Option<&str>, cap_ms: i64) -> Option<String> {
+    let Some(newest) = newest else { return old.map(str::to_owned) };
+    let newest = match checkpoint_ms(newest) {
+        Some(ms) if ms > cap_ms => api.checkpoint_at(cap_ms),
+        _ => newest.to_owned(),
+    };
+    let Some(old) = old else { return Some(newest) };
+    match (checkpoint_ms(old), checkpoint_ms(&newest)) {
+        (Some(o), Some(n)) if o > n => Some(old.to_owned()),
+        (Some(_), Some(_)) => Some(newest),
+        _ => Some(later_checkpoint(old, &newest).to_owned()),
+    }
+}
+
 pub(crate) fn poll_interval_ms(c: &Channel) -> i64 {
     bounded_setting(c, "poll_interval_secs", DEFAULT_POLL_INTERVAL_SECS, MIN_INTERVAL_SECS, MAX_INTERVAL_SECS) * 1_000
 }
@@ -201,6 +227,7 @@ impl ChannelSync {
             _ => Run {
                 from: state.checkpoint.clone(),
                 start_ms: now.saturating_sub(lookback_ms(c)),
+                began_ms: now,
                 cursor: None,
                 pages: 0,
                 pending: VecDeque::new(),
@@ -215,10 +242,8 @@ impl ChannelSync {
         match stop {
             None => {
                 round.runs += 1;
-                next.checkpoint = match (&state.checkpoint, &run.newest) {
-                    (Some(old), Some(new)) => Some(later_checkpoint(old, new).to_owned()),
-                    (old, new) => new.clone().or_else(|| old.clone()),
-                };
+                let cap_ms = run.began_ms.saturating_sub(RUN_OVERLAP_MS);
+                next.checkpoint = next_checkpoint(api, state.checkpoint.as_deref(), run.newest.as_deref(), cap_ms);
                 (next.failures, next.last_error) = (0, None);
                 next.next_poll_at = now.saturating_add(poll_interval_ms(c));
             }

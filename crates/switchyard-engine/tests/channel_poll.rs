@@ -32,6 +32,7 @@ both!(
     a_429_and_a_500_back_off_without_moving_the_checkpoint_and_then_succeed,
     a_refused_payload_is_logged_and_skipped_and_the_run_goes_on,
     a_run_stopped_by_the_rate_limit_goes_on_where_it_stopped,
+    an_order_that_changes_while_a_run_pages_is_neither_skipped_nor_its_change_lost,
 );
 
 const NOW: i64 = 1_790_000_000_000;
@@ -459,5 +460,48 @@ async fn a_run_stopped_by_the_rate_limit_goes_on_where_it_stopped(t: T) {
     assert_eq!(available(&t.e, "TEE").await, 65);
     let state = t.e.channel_poll_state(&ch).await.expect("state");
     assert_eq!(state.checkpoint, Some(iso(26)));
+    assert_clean(&t.e).await;
+}
+
+async fn an_order_that_changes_while_a_run_pages_is_neither_skipped_nor_its_change_lost(t: T) {
+    let etsy = StandIn::start(kind("etsy")).await.expect("up");
+    let ch = connect(&t.e, &etsy, "import_only").await;
+    etsy.page_size(2);
+    let secs = NOW / 1_000;
+    for i in 0..5 {
+        etsy.add_order(etsy_receipt(4_000 + i, secs - 3_000 + i as i64 * 60, "Paid", "TEE", 1, 1_000));
+    }
+    // While page 2 is asked for, the buyer cancels 4000 (read on page 1),
+    // and a moment later 4003 (not read yet) changes too.
+    let mut cancelled = etsy_receipt(4_000, secs - 5, "Canceled", "TEE", 1, 1_000);
+    cancelled["created_timestamp"] = json!(secs - 3_060);
+    etsy.change_on_poll(2, cancelled);
+    let mut touched = etsy_receipt(4_003, secs - 2, "Paid", "TEE", 1, 1_000);
+    touched["created_timestamp"] = json!(secs - 3_000 + 3 * 60 - 60);
+    etsy.change_on_poll(2, touched);
+    let mut w = worker(&t.e);
+    w.round().await.expect("round");
+    let polls = etsy.poll_requests();
+    assert!(polls.iter().all(|r| r.query("sort_on").as_deref() == Some("created")), "sorted by creation");
+    // Sorted by change, 4000 would have jumped to the end and 4002 onto page 1's
+    // place: skipped, and the checkpoint past it for good.
+    let mut ids: Vec<String> = orders_of(&t.e, &ch).await.into_iter().map(|o| o.external_id).collect();
+    ids.sort();
+    assert_eq!(ids, ["4000", "4001", "4002", "4003", "4004"], "no receipt skipped");
+    let state = t.e.channel_poll_state(&ch).await.expect("state");
+    // The newest change seen (4003's, secs − 2) is later than 4000's unseen
+    // cancellation (secs − 5): the checkpoint stops at the run's start less a
+    // minute, or the cancellation would never be read.
+    assert_eq!(state.checkpoint, Some((secs - 60).to_string()), "never past the run's start less a minute");
+
+    // The next run reads from there and sees the cancellation.
+    t.clock.advance_ms(60_000);
+    w.round().await.expect("round");
+    let last = etsy.poll_requests().pop().expect("a poll");
+    assert_eq!(last.poll_since(kind("etsy")), Some((secs - 60).to_string()));
+    let orders = orders_of(&t.e, &ch).await;
+    let gone: Vec<_> = orders.iter().filter(|o| o.status == "cancelled").map(|o| o.external_id.as_str()).collect();
+    assert_eq!(gone, ["4000"], "the change made mid-run is not lost");
+    assert_eq!(available(&t.e, "TEE").await, 6);
     assert_clean(&t.e).await;
 }

@@ -153,6 +153,10 @@ struct Inner {
     orders: BTreeMap<String, Stored>,
     /// The most orders in one page (0: as the request asks).
     page_size: usize,
+    /// Requests for pages of orders so far.
+    polls: usize,
+    /// Orders to change when the nth page is asked for.
+    changes: Vec<(usize, Value)>,
 }
 
 /// An order as a test added it.
@@ -160,6 +164,8 @@ struct Inner {
 struct Stored {
     /// Its change time, comparable within one kind (see [`since_key`]).
     updated: String,
+    /// Its creation time, the same way (Etsy's `sort_on=created`).
+    created: String,
     order: Value,
     /// Amazon: its `OrderItems`.
     items: Value,
@@ -245,19 +251,16 @@ impl StandIn {
     /// (`AmazonOrderId` + `LastUpdateDate`, `receipt_id` +
     /// `updated_timestamp`, `orderId` + `lastModifiedDate`).
     pub fn add_order(&self, order: Value) -> Option<String> {
-        let (order, items) = match self.kind {
-            ChannelKind::Amazon => (order["order"].clone(), order["items"].clone()),
-            _ => (order, Value::Null),
-        };
-        let (id, updated) = match self.kind {
-            ChannelKind::Amazon => (id_text(&order["AmazonOrderId"])?, id_text(&order["LastUpdateDate"])?),
-            ChannelKind::Etsy => (id_text(&order["receipt_id"])?, id_text(&order["updated_timestamp"])?),
-            ChannelKind::Ebay => (id_text(&order["orderId"])?, id_text(&order["lastModifiedDate"])?),
-            _ => return None,
-        };
-        let updated = since_key(self.kind, &updated);
-        lock(&self.inner).orders.insert(id.clone(), Stored { updated, order, items });
+        let (id, stored) = stored(self.kind, order)?;
+        lock(&self.inner).orders.insert(id.clone(), stored);
         Some(id)
+    }
+
+    /// Changes an order (as [`StandIn::add_order`]) when the `n`th request
+    /// for a page of orders arrives (counting from 1), before it is
+    /// answered: the platform changing an order while a poll pages.
+    pub fn change_on_poll(&self, n: usize, order: Value) {
+        lock(&self.inner).changes.push((n, order));
     }
 
     /// Serves at most `n` orders a page (0: as many as the request asks).
@@ -276,6 +279,31 @@ impl StandIn {
     }
 }
 
+/// An order as the stand-in keeps it, by its id.
+fn stored(kind: ChannelKind, order: Value) -> Option<(String, Stored)> {
+    let (order, items) = match kind {
+        ChannelKind::Amazon => (order["order"].clone(), order["items"].clone()),
+        _ => (order, Value::Null),
+    };
+    let (id, updated, created) = match kind {
+        ChannelKind::Amazon => {
+            (id_text(&order["AmazonOrderId"])?, id_text(&order["LastUpdateDate"])?, id_text(&order["PurchaseDate"]))
+        }
+        ChannelKind::Etsy => (
+            id_text(&order["receipt_id"])?,
+            id_text(&order["updated_timestamp"])?,
+            id_text(&order["created_timestamp"]),
+        ),
+        ChannelKind::Ebay => {
+            (id_text(&order["orderId"])?, id_text(&order["lastModifiedDate"])?, id_text(&order["creationDate"]))
+        }
+        _ => return None,
+    };
+    let updated = since_key(kind, &updated);
+    let created = created.map_or_else(|| updated.clone(), |c| since_key(kind, &c));
+    Some((id, Stored { updated, created, order, items }))
+}
+
 async fn answer(State(app): State<App>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let rec = Recorded {
         method: method.as_str().to_owned(),
@@ -287,6 +315,16 @@ async fn answer(State(app): State<App>, method: Method, uri: Uri, headers: Heade
     let scripted = {
         let mut inner = lock(&app.inner);
         inner.requests.push(rec.clone());
+        if rec.is_poll(app.kind) {
+            inner.polls += 1;
+            let n = inner.polls;
+            let due: Vec<Value> = inner.changes.iter().filter(|(at, _)| *at == n).map(|(_, o)| o.clone()).collect();
+            for order in due {
+                if let Some((id, s)) = stored(app.kind, order) {
+                    inner.orders.insert(id, s);
+                }
+            }
+        }
         let mut next = inner.script.pop_front().unwrap_or(Scripted::Normal);
         if next == Scripted::Normal && rec.is_stock(app.kind) {
             inner.stock_calls += 1;
@@ -403,10 +441,12 @@ fn orders_since<'a>(
     since: Option<&str>,
     offset: usize,
     limit: usize,
+    by_created: bool,
 ) -> (Vec<&'a Stored>, usize) {
     let since = since.map(|s| since_key(kind, s)).unwrap_or_default();
     let mut all: Vec<(&String, &Stored)> = inner.orders.iter().filter(|(_, o)| o.updated >= since).collect();
-    all.sort_by(|a, b| (&a.1.updated, a.0).cmp(&(&b.1.updated, b.0)));
+    let key = |o: &Stored| if by_created { o.created.clone() } else { o.updated.clone() };
+    all.sort_by(|a, b| (key(a.1), a.0).cmp(&(key(b.1), b.0)));
     let limit = match inner.page_size {
         0 => limit.max(1),
         n => n.min(limit.max(1)),
@@ -436,7 +476,8 @@ fn orders_answer(kind: ChannelKind, inner: &Inner, rec: &Recorded) -> Value {
                 }
                 None => (0, rec.query("LastUpdatedAfter")),
             };
-            let (page, total) = orders_since(inner, kind, since.as_deref(), offset, number("MaxResultsPerPage", 100));
+            let (page, total) =
+                orders_since(inner, kind, since.as_deref(), offset, number("MaxResultsPerPage", 100), false);
             let seen = offset + page.len();
             let mut payload = json!({"Orders": page.iter().map(|o| o.order.clone()).collect::<Vec<_>>()});
             if seen < total {
@@ -446,12 +487,14 @@ fn orders_answer(kind: ChannelKind, inner: &Inner, rec: &Recorded) -> Value {
         }
         ChannelKind::Etsy if rec.is_poll(kind) => {
             let since = rec.query("min_last_modified");
-            let (page, total) = orders_since(inner, kind, since.as_deref(), number("offset", 0), number("limit", 25));
+            let by_created = rec.query("sort_on").as_deref() == Some("created");
+            let (offset, limit) = (number("offset", 0), number("limit", 25));
+            let (page, total) = orders_since(inner, kind, since.as_deref(), offset, limit, by_created);
             json!({"count": total, "results": page.iter().map(|o| o.order.clone()).collect::<Vec<_>>()})
         }
         ChannelKind::Ebay if rec.is_poll(kind) => {
             let (offset, limit) = (number("offset", 0), number("limit", 50));
-            let (page, total) = orders_since(inner, kind, rec.poll_since(kind).as_deref(), offset, limit);
+            let (page, total) = orders_since(inner, kind, rec.poll_since(kind).as_deref(), offset, limit, false);
             json!({"href": rec.path, "limit": limit, "offset": offset, "total": total,
                 "orders": page.iter().map(|o| o.order.clone()).collect::<Vec<_>>()})
         }

@@ -22,9 +22,12 @@
 //!   the quantity does not vary by property (`quantity_on_property` empty)
 //!   every product shares it, so levels of one listing must agree.
 //! - **Orders in**: `getShopReceipts` with `min_last_modified` (Unix seconds),
-//!   `sort_on=updated`, `sort_order=asc`, 100 a page by `offset`; each receipt
-//!   is ready for [`crate::etsy::Etsy`]. The checkpoint is the newest
-//!   `updated_timestamp`.
+//!   `sort_on=created`, `sort_order=asc`, 100 a page by `offset`; each receipt
+//!   is ready for [`crate::etsy::Etsy`]. Sorted by creation, a receipt that
+//!   changes while a run pages keeps its place (sorted by change, it would
+//!   jump to the end and shift the next page's first receipt onto a page
+//!   already read: skipped). The checkpoint is the newest
+//!   `updated_timestamp`, never past the run's start (the engine's rule).
 //! - **Fulfilment**: [`createReceiptShipment`],
 //!   `POST /v3/application/shops/{shop_id}/receipts/{receipt_id}/tracking`
 //!   with `tracking_code` and `carrier_name`; Etsy marks the whole receipt
@@ -278,6 +281,10 @@ impl Remote for Etsy {
         Ok(wire::bare(Host::Api, Method::Get, format!("/v3/application/shops/{}", shop(conn)?)))
     }
 
+    fn checkpoint_at(&self, ms: i64) -> String {
+        ms.div_euclid(1000).to_string()
+    }
+
     fn outcome(&self, status: u16, retry_after_secs: Option<i64>, body: &[u8]) -> Outcome {
         if let Some(o) = wire::by_status(status, retry_after_secs, body) {
             return o;
@@ -305,7 +312,7 @@ impl Remote for Etsy {
             None => "0",
         };
         let path = format!(
-            "/v3/application/shops/{shop}/receipts?min_last_modified={since}&sort_on=updated&sort_order=asc\
+            "/v3/application/shops/{shop}/receipts?min_last_modified={since}&sort_on=created&sort_order=asc\
              &limit=100&offset={offset}"
         );
         Ok(Some(wire::bare(Host::Api, Method::Get, path)))

@@ -61,7 +61,7 @@ pub use amazon::Amazon;
 pub use ebay::Ebay;
 pub use etsy::Etsy;
 pub use shopify::Shopify;
-pub use wire::{iso8601_from_ms, later_checkpoint};
+pub use wire::{checkpoint_ms, iso8601_from_ms, later_checkpoint};
 pub use woocommerce::WooCommerce;
 
 /// Which of the platform's hosts a request goes to: its API, or its OAuth
@@ -421,6 +421,12 @@ pub trait Remote: Sync {
         start_ms: i64,
         cursor: Option<&str>,
     ) -> Result<Option<Request>, Unsendable>;
+
+    /// A time as this platform writes a poll checkpoint (ISO 8601 with
+    /// milliseconds; Etsy: Unix seconds).
+    fn checkpoint_at(&self, ms: i64) -> String {
+        wire::iso8601_from_ms(ms)
+    }
 
     /// Reads one page of a poll asked for with `cursor` (Etsy's pages are
     /// numbered by offset, which the answer does not repeat). An `Err` is

@@ -99,6 +99,49 @@ pub fn iso8601_from_ms(ms: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of
+/// `civil_from_days`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400); // [0, 399]
+    let mp = (month + 9) % 12; // March = 0
+    let doy = (153 * mp + 2) / 5 + day - 1; // [0, 365]
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
+    era * 146_097 + doe - 719_468
+}
+
+/// The time a checkpoint stands for, in milliseconds since the epoch: Unix
+/// seconds (Etsy) or ISO 8601 in UTC (`2026-11-20T18:40:02Z`, with or
+/// without a fraction, `Z` or `+00:00`). `None` for anything else.
+pub fn checkpoint_ms(checkpoint: &str) -> Option<i64> {
+    let t = checkpoint.trim();
+    if !t.is_empty() && t.len() <= 12 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse::<i64>().ok().map(|s| s.saturating_mul(1000));
+    }
+    let b = t.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| t.get(r).filter(|d| d.bytes().all(|c| c.is_ascii_digit()))?.parse().ok();
+    let (year, month, day): (i64, i64, i64) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, m, sec): (i64, i64, i64) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let rest = &t[19..];
+    let (fraction, zone) = match rest.strip_prefix('.') {
+        Some(f) => f.split_at(f.find(|c: char| !c.is_ascii_digit()).unwrap_or(f.len())),
+        None => ("", rest),
+    };
+    if !matches!(zone, "Z" | "+00:00") {
+        return None;
+    }
+    let milli: i64 = format!("{fraction:0<3}").get(..3)?.parse().ok()?;
+    let days = days_from_civil(year, month, day);
+    Some(days * 86_400_000 + h * 3_600_000 + m * 60_000 + sec * 1000 + milli)
+}
+
 /// The later of two checkpoints of one platform ([`super::PollPage::newest`]):
 /// ISO 8601 times in one format and Unix seconds both order by length,
 /// then text.
@@ -278,6 +321,20 @@ mod tests {
     fn encoding_keeps_only_unreserved_characters() {
         assert_eq!(encode("TEE/RED M+1&é"), "TEE%2FRED%20M%2B1%26%C3%A9");
         assert_eq!(encode("a-b.c_d~9"), "a-b.c_d~9");
+    }
+
+    #[test]
+    fn checkpoints_read_as_times() {
+        let ms = 1_790_000_000_123;
+        assert_eq!(checkpoint_ms(&iso8601_from_ms(ms)), Some(ms));
+        assert_eq!(checkpoint_ms("2026-11-20T18:40:02Z"), checkpoint_ms("2026-11-20T18:40:02.000Z"));
+        assert_eq!(checkpoint_ms("2026-11-20T18:40:02+00:00"), checkpoint_ms("2026-11-20T18:40:02Z"));
+        assert_eq!(checkpoint_ms("1970-01-01T00:00:01.5Z"), Some(1_500));
+        assert_eq!(checkpoint_ms("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
+        assert_eq!(checkpoint_ms("1790000000"), Some(1_790_000_000_000), "Etsy's Unix seconds");
+        for bad in ["", "soon", "2026-13-01T00:00:00Z", "2026-11-20 18:40:02Z", "2026-11-20T18:40:02+02:00"] {
+            assert_eq!(checkpoint_ms(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::ChannelName;
+use crate::ids::{ChannelName, Sku};
 use crate::intake::{IntakeError, MAX_SETTINGS};
 use crate::text::{checked, TextRule};
 
@@ -283,6 +283,51 @@ impl Channel {
     }
 }
 
+/// The prefix of the SKU an order line is held under while the channel's
+/// SKU is one our SKUs could never be (a space, an accent, a `+`):
+/// `Blue Mug 12oz` is held as `unmapped:Blue#20Mug#2012oz` until it is
+/// mapped. Real SKUs do not start with it.
+pub const HELD_SKU_PREFIX: &str = "unmapped:";
+
+/// The SKU to hold a line under when the channel's SKU `raw` does not parse
+/// as ours: the prefix and `raw` with every byte outside `A–Z a–z 0–9 . _ -
+/// : /` written `#` + two hex digits (so it reads back exactly). `None` when
+/// `raw` is empty, has a control character, or does not fit a SKU encoded.
+pub fn held_sku(raw: &str) -> Option<Sku> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.chars().any(char::is_control) {
+        return None;
+    }
+    let mut out = String::from(HELD_SKU_PREFIX);
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("#{b:02X}"));
+        }
+    }
+    Sku::parse(&out).ok()
+}
+
+/// The channel's SKU a held SKU stands for ([`held_sku`] read back);
+/// `None` for any other SKU.
+pub fn channel_sku_of(held: &str) -> Option<String> {
+    let encoded = held.strip_prefix(HELD_SKU_PREFIX)?;
+    let mut bytes = Vec::with_capacity(encoded.len());
+    let mut rest = encoded.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'#' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,5 +398,20 @@ mod tests {
         assert_eq!(Channel::parse(blank_key).map_err(|e| e.to_string()), Err("settings key must not be empty".into()));
         let many = ChannelDraft { settings: (0..101).map(|i| (format!("k{i}"), String::new())).collect(), ..base() };
         assert_eq!(Channel::parse(many).map_err(|e| e.to_string()), Err("at most 100 settings".into()));
+    }
+
+    #[test]
+    fn channel_skus_we_could_never_store_are_held_under_a_sku_that_reads_back() {
+        for raw in ["Blue Mug 12oz", "Tasse bleue à café", "TEE+RED#M", "a:b/c.d_e-f"] {
+            let held = held_sku(raw).expect("fits");
+            assert!(held.as_str().starts_with(HELD_SKU_PREFIX), "{held}");
+            assert_eq!(channel_sku_of(held.as_str()).as_deref(), Some(raw), "{held}");
+        }
+        assert_eq!(held_sku("Blue Mug").map(|s| s.to_string()).as_deref(), Some("unmapped:Blue#20Mug"));
+        assert_eq!(held_sku(""), None);
+        assert_eq!(held_sku("tab\there"), None);
+        assert_eq!(held_sku(&"é".repeat(40)), None, "too long once encoded");
+        assert_eq!(channel_sku_of("TEE-RED-M"), None);
+        assert_eq!(channel_sku_of("unmapped:bad#Z1"), None);
     }
 }

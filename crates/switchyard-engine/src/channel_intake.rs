@@ -215,8 +215,14 @@ impl Engine {
                     return Err(Error::UnknownSku(sku.to_string()));
                 }
                 sku_map::put(tx, &channel, &channel_sku, &sku, listing.as_deref(), now).await?;
-                // Orders held for this unknown SKU go on.
+                // Orders held for this unknown SKU go on (held under its own
+                // name, or under a stand-in when ours could never be it).
                 crate::orders::resume_mapped(tx, ctx, channel.as_str(), &channel_sku, sku.as_str(), now).await?;
+                if let Some(held) =
+                    switchyard_core::channel::held_sku(&channel_sku).filter(|h| h.as_str() != channel_sku)
+                {
+                    crate::orders::resume_mapped(tx, ctx, channel.as_str(), held.as_str(), sku.as_str(), now).await?;
+                }
                 // The channel now sells it under this name: its level goes out
                 // again, even one dead-lettered for want of this mapping.
                 crate::channel_sync::resend_in(tx, &connection, sku.as_str(), now).await?;
@@ -262,6 +268,12 @@ impl Engine {
         for line in orders.iter_mut().flat_map(|o| o.lines.iter_mut()) {
             if let Some(ours) = map.get(line.sku.trim()) {
                 line.sku = ours.to_string();
+            } else if Sku::parse(&line.sku).is_err() {
+                // A SKU ours could never be (a space, an accent): the order is
+                // kept, held under a stand-in SKU until the channel's is mapped.
+                if let Some(held) = switchyard_core::channel::held_sku(&line.sku) {
+                    line.sku = held.to_string();
+                }
             }
         }
         let drafts = orders

@@ -126,10 +126,15 @@ async fn hold_unmapped(
     let received = format!("Received from {} as {} ({} line(s))", o.channel, o.external_id, o.lines.len());
     orders::event(tx, id, now_ms, "received", &received).await?;
     orders::settle(tx, id, OrderStatus::OnHold, None, now_ms).await?;
+    // A held stand-in is shown as the channel's own SKU: that is what to map.
+    let shown: Vec<String> = unknown
+        .iter()
+        .map(|s| switchyard_core::channel::channel_sku_of(s).map_or_else(|| s.clone(), |raw| format!("{raw:?}")))
+        .collect();
     let message = format!(
         "{} sent SKU(s) we do not know: {}. Map them to ours (the channel's SKU map) and the order is routed.",
         o.channel,
-        unknown.join(", ")
+        shown.join(", ")
     );
     exceptions::open(tx, ctx, id, ExceptionKind::UnknownSku, &message, now_ms).await?;
     orders::event(tx, id, now_ms, "status", "Status on_hold").await?;

@@ -566,6 +566,23 @@ async fn an_unknown_sku_keeps_the_order_on_hold_until_the_channel_sku_is_mapped(
     }
     assert_eq!((avail("TEE").await, avail("MUG").await), (6, 8), "reserved once mapped");
     assert_clean(&t.e).await;
+
+    // A channel SKU ours could never be (spaces, an accent) is kept too,
+    // named as the channel spells it, and resumed by mapping that spelling.
+    let got = t.e.receive_channel_orders(&name("shop"), None, &[order("S-3", &["Tasse bleue à café"])]).await;
+    let id = got.expect("kept, not refused")[0].order_id.clone().expect("an order");
+    let v = t.e.get_order(&id).await.expect("get").expect("order");
+    assert_eq!(held(&v), ("on_hold".into(), vec!["unknown_sku".into()]));
+    let message = &v.exceptions.iter().find(|x| x.kind == "unknown_sku").expect("exception").message;
+    assert!(message.contains("\"Tasse bleue à café\""), "{message}");
+    let again = t.e.receive_channel_orders(&name("shop"), None, &[order("S-3", &["Tasse bleue à café"])]).await;
+    assert_eq!(again.expect("repeat")[0].order_id.as_deref(), Some(id.as_str()), "a repeat is the same order");
+    t.e.map_channel_sku(&name("shop"), "Tasse bleue à café", &sku("MUG"), Some("77")).await.expect("map");
+    let v = t.e.get_order(&id).await.expect("get").expect("order");
+    assert_eq!(held(&v), ("accepted".into(), vec![]), "mapping its spelling resumed it");
+    assert_eq!(v.lines[0].sku, "MUG");
+    assert_eq!(avail("MUG").await, 6);
+    assert_clean(&t.e).await;
 }
 
 fn kind(k: &str) -> switchyard_core::ChannelKind {

@@ -22,7 +22,9 @@ use axum::Router;
 use switchyard_engine::Engine;
 use tokio::net::TcpListener;
 
-pub use api::{openapi_document, parse_order, parse_policy, CreateOrderBody, OrderLineBody, ShipToBody};
+pub use api::{
+    connection_from_json, openapi_document, parse_order, parse_policy, CreateOrderBody, OrderLineBody, ShipToBody,
+};
 pub use config::{ApiToken, ServerConfig, MIN_TOKEN_CHARS};
 pub use error::ApiError;
 

@@ -76,7 +76,7 @@ enum Command {
     /// file, roll back.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
-    /// Sales channels: see what a platform's payload becomes.
+    /// Sales channels: connect, list, map SKUs, test; see what a payload becomes.
     #[command(subcommand)]
     Channel(channel::ChannelCommand),
     /// The cost of inaction: prevented cancellations, protected revenue,
@@ -170,7 +170,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let settings = load(db, None)?;
             policy::run(cmd, &settings).await
         }
-        Command::Channel(cmd) => channel::run(cmd),
+        Command::Channel(channel::ChannelCommand::Parse { kind, file }) => channel::parse(&kind, &file),
+        Command::Channel(cmd) => channel::run_on_db(cmd, cli.config.as_deref()).await,
         Command::Roi(args) => roi::run(args),
         Command::Bench(args) => {
             let settings = load(args.db.clone(), None)?;

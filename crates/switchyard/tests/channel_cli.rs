@@ -1,5 +1,6 @@
-//! `switchyard channel parse <kind> <file>` as a person debugging a mapping
-//! runs it.
+//! `switchyard channel …` as a person runs it: `parse` while debugging a
+//! mapping; `connect`, `list`, `map` and `test` against a database and a
+//! local stand-in of the platform.
 
 use std::process::{Command, Output};
 
@@ -89,4 +90,81 @@ fn channel_parse_says_exactly_why_a_payload_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("one of shopify, woocommerce"));
     let _ = std::fs::remove_file(bad);
     let _ = std::fs::remove_file(spaced);
+}
+
+/// Runs the binary off the runtime's threads (a stand-in answers meanwhile).
+async fn switchyard_async(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(&args)
+            .env_remove("SWITCHYARD_API_TOKEN")
+            .output()
+            .expect("run switchyard")
+    })
+    .await
+    .expect("join")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_is_made_listed_mapped_and_tested_from_the_command_line() {
+    use switchyard_store::testing::{Backend, TestDb};
+    let Some(db) = TestDb::fresh(Backend::Sqlite).await else { return };
+    {
+        let clock = std::sync::Arc::new(switchyard_engine::ManualClock::new(0));
+        let e =
+            switchyard_engine::Engine::open(&db.url, Default::default(), clock, switchyard_engine::IdGen::seeded(1))
+                .await
+                .expect("open");
+        let tee = switchyard_core::Sku::parse("TEE").expect("sku");
+        e.put_sku(&switchyard_core::SkuDef::plain(tee, "Tee")).await.expect("sku");
+    }
+    let shop = switchyard_standin::StandIn::start(switchyard_core::ChannelKind::Shopify).await.expect("stand-in");
+    let body = format!(
+        r#"{{"kind": "shopify", "base_url": "{}", "settings": {{"shop": "x", "location_id": "1"}},
+            "credentials": {{"access_token": "shpat_cli_secret"}}, "webhook_secret": "whsec"}}"#,
+        shop.url()
+    );
+    let file = scratch("connect.json", &body);
+    let db_url = db.url.clone();
+    let run = |args: &[&str]| {
+        let mut all = args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+        all.extend(["--db".to_owned(), db_url.clone()]);
+        switchyard_async(all)
+    };
+    let out = run(&["channel", "connect", "shop", file.to_str().expect("path")]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("channel shop: shopify (import_only)"), "{}", text(&out));
+    let out = run(&["channel", "list"]).await;
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "shop\tshopify\timport_only\n");
+    let out = run(&["channel", "map", "shop", "Tee Red M", "TEE", "--listing", "4711"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(&["channel", "test", "shop"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).starts_with("ok: shopify accepted"), "{}", text(&out));
+    let sent = shop.requests();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].headers.iter().any(|(k, v)| k == "x-shopify-access-token" && v == "shpat_cli_secret"));
+    for out in [&out] {
+        assert!(!text(out).contains("shpat_cli_secret"), "never printed");
+    }
+
+    // Refusals: a bad body (nothing changed), an unknown SKU, an unknown channel.
+    let bad = scratch("bad.json", r#"{"kind": "shopify", "mode": "sometimes"}"#);
+    let out = run(&["channel", "connect", "shop", bad.to_str().expect("path")]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("mode"), "{}", text(&out));
+    let out = run(&["channel", "list"]).await;
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "shop\tshopify\timport_only\n", "unchanged");
+    let out = run(&["channel", "map", "shop", "X", "NOPE"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = run(&["channel", "test", "nope"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    shop.script([switchyard_standin::Scripted::status(401)]);
+    let out = run(&["channel", "test", "shop"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("failed at the request step (HTTP 401)"), "{}", text(&out));
 }

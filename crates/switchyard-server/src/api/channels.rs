@@ -133,6 +133,18 @@ pub(crate) fn parse_channel(name: String, body: &ChannelBody) -> Result<Channel,
     Ok(channel)
 }
 
+/// A connection, its webhook secret and its credentials (`None`: keep them).
+pub type Connection = (Channel, Option<String>, Option<BTreeMap<String, String>>);
+
+/// A connection from a `PUT /channels/{name}` body given as JSON text
+/// (`switchyard channel connect` reads the same file): the connection, its
+/// webhook secret and its credentials, or why the body is refused.
+pub fn connection_from_json(name: &str, json: &[u8]) -> Result<Connection, String> {
+    let body: ChannelBody = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    let channel = parse_channel(name.to_owned(), &body).map_err(|e| e.message)?;
+    Ok((channel, body.webhook_secret, body.credentials))
+}
+
 /// List channels, configured or registered by their first order.
 #[utoipa::path(get, path = "/channels", tag = "channels", responses((status = 200, body = Vec<ChannelView>)))]
 async fn list_channels(State(app): State<AppState>) -> Result<Json<Vec<ChannelView>>, ApiError> {

@@ -33,6 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{auth, ApiError, AppState};
 
+pub use channels::connection_from_json;
 pub(crate) use channels::{parse_channel, ChannelBody};
 pub(crate) use exceptions::{parse_resolution, ResolveBody};
 pub(crate) use locations::{parse_location, AddressBody, LocationBody};

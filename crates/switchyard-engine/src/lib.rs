@@ -32,6 +32,7 @@ mod channel_sync;
 pub mod clock;
 mod error;
 mod exceptions;
+pub mod geocode;
 mod orders;
 pub mod outbox;
 mod policies;
@@ -175,9 +176,19 @@ impl Engine {
 
     // ------------------------------------------------------------ catalog
 
-    pub async fn put_location(&self, l: &Location) -> Result<(), Error> {
-        let (now, l) = (self.now_ms(), l.clone());
-        self.run(move |tx, _| Box::pin(async move { catalog::put_location(tx, &l, now).await })).await
+    /// Creates or replaces a location; returns it as stored. One saved
+    /// without coordinates gets its postal code's where they are known
+    /// offline (US ZIP codes, [`geocode`]), so distance-based routing works.
+    pub async fn put_location(&self, l: &Location) -> Result<Location, Error> {
+        let (now, mut l) = (self.now_ms(), l.clone());
+        if l.lat.is_none() && l.lon.is_none() {
+            if let Some((lat, lon)) = geocode::coordinates(&l.address.country, &l.address.postal_code) {
+                (l.lat, l.lon) = (Some(lat), Some(lon));
+            }
+        }
+        let stored = l.clone();
+        self.run(move |tx, _| Box::pin(async move { catalog::put_location(tx, &l, now).await })).await?;
+        Ok(stored)
     }
 
     pub async fn put_channel(&self, c: &Channel) -> Result<(), Error> {

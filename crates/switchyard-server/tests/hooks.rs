@@ -151,9 +151,15 @@ async fn a_channel_sku_map_translates_lines_before_intake(app: TestApp) {
     let body = serde_json::to_vec(&body).expect("bytes");
     let headers =
         |id: &str| vec![("x-shopify-hmac-sha256", sign(SECRET, &body)), ("x-shopify-webhook-id", id.to_owned())];
+    // Unmapped (a variant id, a SKU with a space ours could never be): the
+    // order is kept on hold, nothing reserved, until the map names ours.
     let (s, v) = deliver(&app, "shop", &headers("m1"), &body).await;
-    assert_eq!(s, 422, "unmapped: {v}");
-    assert_eq!(order_count(&app).await, 0);
+    assert_eq!((s, v["orders"][0]["outcome"].as_str()), (200, Some("created")), "{v}");
+    let id = v["orders"][0]["order_id"].as_str().expect("order id").to_owned();
+    let (_, order) = app.get(&format!("/api/v1/orders/{id}")).await;
+    assert_eq!(order["status"], "on_hold", "{order}");
+    assert!(order["exceptions"].to_string().contains("\\\"Tee M\\\""), "named as sent: {order}");
+    assert_eq!(app.position("TEE-M", "WH").await, (4, 0, 4));
 
     let (s, v) = app.put("/api/v1/channels/shop/skus/variant:777", json!({"sku": "MUG-BLU"})).await;
     assert_eq!((s, v["sku"].as_str()), (200, Some("MUG-BLU")), "{v}");
@@ -166,8 +172,12 @@ async fn a_channel_sku_map_translates_lines_before_intake(app: TestApp) {
     let (_, map) = app.get("/api/v1/channels/shop/skus").await;
     assert_eq!(map.as_array().map(Vec::len), Some(2), "{map}");
 
+    // Mapping both resumed it; a later delivery of it changes nothing.
+    let (_, order) = app.get(&format!("/api/v1/orders/{id}")).await;
+    assert_eq!(order["status"], "accepted", "{order}");
     let (s, v) = deliver(&app, "shop", &headers("m2"), &body).await;
-    assert_eq!((s, v["orders"][0]["outcome"].as_str()), (200, Some("created")), "{v}");
+    assert_eq!((s, v["orders"][0]["outcome"].as_str()), (200, Some("unchanged")), "{v}");
+    assert_eq!(order_count(&app).await, 1);
     assert_eq!(app.position("MUG-BLU", "WH").await, (4, 2, 2));
     assert_eq!(app.position("TEE-M", "WH").await, (4, 1, 3));
 

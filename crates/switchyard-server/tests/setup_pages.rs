@@ -66,7 +66,15 @@ async fn locations_are_added_and_edited_through_the_form(app: TestApp) {
     assert_eq!((status, location.as_str()), (303, "/locations?done=saved"));
     let (_, list) = app.get("/api/v1/locations").await;
     assert_eq!(list[0]["name"], "East store");
-    assert!(list[0]["lat"].is_null() && list[0]["lon"].is_null(), "blank coordinates are none: {list}");
+    // Blank coordinates of a US location are its ZIP code's centre (97214:
+    // south-east Portland); elsewhere they stay blank.
+    let (lat, lon) = (list[0]["lat"].as_f64().expect("lat"), list[0]["lon"].as_f64().expect("lon"));
+    assert!((45.49..45.53).contains(&lat) && (-122.66..-122.61).contains(&lon), "97214's centre: {list}");
+    let abroad = with(&edit, &[("country", "CA"), ("postal_code", "M5V 2T6"), ("timezone", "America/Toronto")]);
+    let (status, _, html) = b.post("/locations", &abroad).await;
+    assert_eq!(status, 303, "{html}");
+    let (_, list) = app.get("/api/v1/locations").await;
+    assert!(list[0]["lat"].is_null() && list[0]["lon"].is_null(), "no offline data for CA: {list}");
     let (status, _, html) = b.get("/locations/edit?code=NOPE").await;
     assert_eq!(status, 404);
     assert!(is_styled_error_page(&html));

@@ -34,7 +34,7 @@ fn kind(raw: &str) -> Result<ExceptionKind, StoreError> {
     ExceptionKind::parse(raw).ok_or_else(|| StoreError::corrupt(format!("exception kind {raw:?}")))
 }
 
-/// Opens an exception.
+/// Opens an exception about an order.
 pub async fn insert(
     tx: &mut Tx,
     id: &str,
@@ -43,23 +43,7 @@ pub async fn insert(
     message: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO exceptions (id, order_id, kind, severity, owner_role, status, message, level, sla_ms, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)",
-        args![
-            id,
-            order_id,
-            k.as_str(),
-            k.severity().as_str(),
-            k.owner().as_str(),
-            ExceptionStatus::Open.as_str(),
-            message,
-            k.sla_ms(),
-            now_ms
-        ],
-    )
-    .await?;
-    Ok(())
+    insert_row(tx, id, (Some(order_id), None), k, message, now_ms).await
 }
 
 /// Opens an exception about a channel connection (bound to no order).
@@ -71,11 +55,24 @@ pub async fn insert_for_channel(
     message: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
+    insert_row(tx, id, (None, Some(channel)), k, message, now_ms).await
+}
+
+/// One open exception row, about (an order, a channel).
+async fn insert_row(
+    tx: &mut Tx,
+    id: &str,
+    (order_id, channel): (Option<&str>, Option<&str>),
+    k: ExceptionKind,
+    message: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO exceptions (id, channel, kind, severity, owner_role, status, message, level, sla_ms, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)",
+        "INSERT INTO exceptions (id, order_id, channel, kind, severity, owner_role, status, message, level, sla_ms, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)",
         args![
             id,
+            order_id,
             channel,
             k.as_str(),
             k.severity().as_str(),

@@ -101,8 +101,8 @@ async fn put_location(
     ApiJson(body): ApiJson<LocationBody>,
 ) -> Result<Json<LocationView>, ApiError> {
     let location = parse_location(code, body)?;
-    app.engine.put_location(&location).await?;
-    Ok(Json(location_view(location)))
+    let stored = app.engine.put_location(&location).await?;
+    Ok(Json(location_view(stored)))
 }
 
 /// A location from its code and body: the core's checks, then the time

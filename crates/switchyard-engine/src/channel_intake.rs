@@ -341,6 +341,15 @@ impl Engine {
         }
         let s = switchyard_core::NewShipment { location, lines, carrier: Some("counter".into()), tracking: None };
         match self.ship(&view.id, &s).await {
+            // The customer left with it: nothing more will happen to it.
+            Ok(shipped) if shipped.status == "shipped" => {
+                let (now, id) = (self.now_ms(), view.id.clone());
+                let note = "Sold at the counter; status completed";
+                self.run(move |tx, _| {
+                    Box::pin(async move { crate::pickup::complete_shipped(tx, &id, note, now).await })
+                })
+                .await
+            }
             Ok(_) => Ok(()),
             // Held (an exception): the order is kept for staff; the sale
             // is answered as taken, never refused after it was stored.

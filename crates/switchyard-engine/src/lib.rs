@@ -10,6 +10,7 @@
 //! | module | use cases |
 //! |---|---|
 //! | `orders` | take, pay, ship, cancel, expire unpaid holds, auto-cancel |
+//! | `pickup` | ready for pickup, picked up (`completed`), a counter sale completed |
 //! | `allocate` | the allocation step they share (routing policy or override) |
 //! | `reroute` | re-route, reject an allocation, cycle counts, adjustments, import |
 //! | `exceptions` | open/close with orders, a person's resolution, escalation |
@@ -35,6 +36,7 @@ mod exceptions;
 pub mod geocode;
 mod orders;
 pub mod outbox;
+mod pickup;
 mod policies;
 mod policy_cache;
 pub(crate) mod reads;
@@ -311,6 +313,20 @@ impl Engine {
     pub async fn ship(&self, id: &str, s: &NewShipment) -> Result<OrderView, Error> {
         let (now, i, s) = (self.now_ms(), id.to_owned(), Arc::new(s.clone()));
         self.run(move |tx, ctx| Box::pin(async move { orders::ship(tx, ctx, &i, &s, now).await })).await?;
+        self.must_get(id).await
+    }
+
+    /// Staff set the whole order aside at `location`: `ready_for_pickup`.
+    pub async fn ready_for_pickup(&self, id: &str, location: &LocationCode) -> Result<OrderView, Error> {
+        let (now, i, loc) = (self.now_ms(), id.to_owned(), location.clone());
+        self.run(move |tx, _| Box::pin(async move { pickup::ready(tx, &i, &loc, now).await })).await?;
+        self.must_get(id).await
+    }
+
+    /// The customer collected a `ready_for_pickup` order: `completed`.
+    pub async fn picked_up(&self, id: &str) -> Result<OrderView, Error> {
+        let (now, i) = (self.now_ms(), id.to_owned());
+        self.run(move |tx, ctx| Box::pin(async move { pickup::picked_up(tx, ctx, &i, now).await })).await?;
         self.must_get(id).await
     }
 

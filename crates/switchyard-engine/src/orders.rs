@@ -292,6 +292,46 @@ pub(crate) async fn ship(tx: &mut Tx, ctx: &Ctx, id: &str, s: &NewShipment, now_
     if !catalog::location_exists(tx, &s.location).await? {
         return Err(Error::UnknownLocation(s.location.to_string()));
     }
+    let consumed = hand_over(tx, id, s, now_ms).await?;
+    let open_units = orders::open_units(tx, id).await?;
+    let unfilled = orders::unfilled_units(tx, id).await?;
+    let next = lifecycle::after_shipment(order.status, open_units, unfilled)?;
+    orders::set_status(tx, id, next, now_ms).await?;
+    record_shipment(tx, ctx, id, s, now_ms).await?;
+    let what: Vec<String> = s.lines.iter().map(|(sku, q)| format!("{} × {sku}", q.get())).collect();
+    let tracking = match (&s.carrier, &s.tracking) {
+        (Some(c), Some(t)) => format!(" via {c} ({t})"),
+        (Some(c), None) => format!(" via {c}"),
+        (None, Some(t)) => format!(" (tracking {t})"),
+        (None, None) => String::new(),
+    };
+    let message = format!("Shipped {} from {}{tracking}; status {}", what.join(", "), s.location, next.as_str());
+    orders::event(tx, id, now_ms, "shipped", &message).await?;
+    crate::outbox::atp_changed(tx, consumed.iter().map(String::as_str), now_ms).await?;
+    Ok(())
+}
+
+/// Stores a shipment (or a handover at the counter) and queues the news
+/// for the order's channel (told when it has an API and is live).
+pub(crate) async fn record_shipment(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    id: &str,
+    s: &NewShipment,
+    now_ms: i64,
+) -> Result<(), Error> {
+    let shipment_id = ctx.ids.next(now_ms);
+    orders::insert_shipment(tx, &shipment_id, id, s, now_ms).await?;
+    let m = Message::Shipped { order_id: id.to_owned(), shipment_id };
+    switchyard_store::outbox::enqueue(tx, &m, now_ms).await?;
+    Ok(())
+}
+
+/// The units of a shipment leave the location: the allocations they came
+/// from are marked shipped and their reservations consumed (on-hand and
+/// reserved both go down, in the ledger). Returns the SKUs whose stock
+/// changed.
+pub(crate) async fn hand_over(tx: &mut Tx, id: &str, s: &NewShipment, now_ms: i64) -> Result<Vec<String>, Error> {
     let loc = s.location.as_str();
     let takes = shipment_takes(orders::open_at(tx, id, loc).await?, s)?;
     // The reservations behind those units, consumed in key order.
@@ -309,26 +349,9 @@ pub(crate) async fn ship(tx: &mut Tx, ctx: &Ctx, id: &str, s: &NewShipment, now_
         let h = orders::Held { line_no: *line_no, sku: sku.clone(), location: loc.to_owned(), units: *units };
         orders::reduce_reservation(tx, id, &h, *units).await?;
     }
-    let open_units = orders::open_units(tx, id).await?;
-    let unfilled = orders::unfilled_units(tx, id).await?;
-    let next = lifecycle::after_shipment(order.status, open_units, unfilled)?;
-    orders::set_status(tx, id, next, now_ms).await?;
-    let shipment_id = ctx.ids.next(now_ms);
-    orders::insert_shipment(tx, &shipment_id, id, s, now_ms).await?;
-    // The order's channel is told (when it has an API and is live).
-    let m = Message::Shipped { order_id: id.to_owned(), shipment_id };
-    switchyard_store::outbox::enqueue(tx, &m, now_ms).await?;
-    let what: Vec<String> = s.lines.iter().map(|(sku, q)| format!("{} × {sku}", q.get())).collect();
-    let tracking = match (&s.carrier, &s.tracking) {
-        (Some(c), Some(t)) => format!(" via {c} ({t})"),
-        (Some(c), None) => format!(" via {c}"),
-        (None, Some(t)) => format!(" (tracking {t})"),
-        (None, None) => String::new(),
-    };
-    let message = format!("Shipped {} from {}{tracking}; status {}", what.join(", "), s.location, next.as_str());
-    orders::event(tx, id, now_ms, "shipped", &message).await?;
-    crate::outbox::atp_changed(tx, consume.keys().map(|(sku, _)| sku.as_str()), now_ms).await?;
-    Ok(())
+    let mut skus: Vec<String> = consume.into_keys().map(|(sku, _)| sku).collect();
+    skus.dedup();
+    Ok(skus)
 }
 
 /// Matches a shipment's lines to the open allocated units at its location:

@@ -39,7 +39,9 @@ async fn a_counter_sale_takes_the_units_off_the_shelf_and_a_pickup_reserves_them
     assert_eq!(app.position("TEE-M", "STORE").await, (3, 0, 3), "a counter sale leaves with the customer");
     let id = v["orders"][0]["order_id"].as_str().expect("order id").to_owned();
     let (_, order) = app.get(&format!("/api/v1/orders/{id}")).await;
-    assert_eq!(order["status"], "shipped", "{order}");
+    assert_eq!(order["status"], "completed", "the customer has it: {order}");
+    assert_eq!(order["shipments"][0]["carrier"], "counter", "{order}");
+    assert_eq!(order["shipments"][0]["lines"], json!([{"sku": "TEE-M", "quantity": 2}]), "{order}");
 
     let pickup = json!({"location": "STORE", "receipt_id": "R-2", "currency": "USD", "mode": "pickup", "paid": true,
         "lines": [{"sku": "TEE-M", "quantity": 1, "unit_price": 2800}]});
@@ -58,6 +60,35 @@ async fn a_counter_sale_takes_the_units_off_the_shelf_and_a_pickup_reserves_them
     let (s, v) = upload(&app, "web", "application/json", &sale.to_string()).await;
     assert_eq!((s, v["error"]["code"].as_str()), (409, Some("invalid_request")), "{v}");
     assert_eq!(app.position("TEE-M", "STORE").await, (3, 1, 2), "refusals change nothing");
+    app.assert_audit_clean().await;
+
+    // The pickup: set aside and marked ready by staff, then collected.
+    let (_, list) = app.get("/api/v1/orders?channel=till").await;
+    let pickup_id = list["orders"]
+        .as_array()
+        .and_then(|os| os.iter().find(|o| o["external_id"] == "R-2"))
+        .and_then(|o| o["id"].as_str())
+        .expect("the pickup order")
+        .to_owned();
+    let ready = |loc: &str| json!({"location": loc});
+    let (s, v) = app.post(&format!("/api/v1/orders/{pickup_id}/picked-up"), json!({})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("illegal_transition")), "not ready yet: {v}");
+    let (s, v) = app.post(&format!("/api/v1/orders/{pickup_id}/ready-for-pickup"), ready("NOWHERE")).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (422, Some("unknown_location")), "{v}");
+    let (s, v) = app.post(&format!("/api/v1/orders/{pickup_id}/ready-for-pickup"), ready("STORE")).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("ready_for_pickup")), "{v}");
+    assert_eq!(app.position("TEE-M", "STORE").await, (3, 1, 2), "still set aside, not yet gone");
+    let (s, v) = app.post(&format!("/api/v1/orders/{pickup_id}/ready-for-pickup"), ready("STORE")).await;
+    assert_eq!(s, 409, "ready once: {v}");
+    let (s, v) = app.post(&format!("/api/v1/orders/{pickup_id}/picked-up"), json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("completed")), "{v}");
+    assert_eq!(v["shipments"][0]["carrier"], "pickup", "{v}");
+    assert_eq!(v["shipments"][0]["location"], "STORE", "{v}");
+    assert_eq!(app.position("TEE-M", "STORE").await, (2, 0, 2), "handed over: on hand and reserved both down");
+    let (s, v) = app.post(&format!("/api/v1/orders/{pickup_id}/picked-up"), json!({})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("illegal_transition")), "once: {v}");
+    let (s, _) = app.post("/api/v1/orders/nope/picked-up", json!({})).await;
+    assert_eq!(s, 404);
     app.assert_audit_clean().await;
 }
 

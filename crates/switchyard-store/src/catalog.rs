@@ -66,6 +66,12 @@ pub async fn list_locations(tx: &mut Tx) -> Result<Vec<Location>, StoreError> {
     tx.query(&sql, args![]).await?.iter().map(location_from_row).collect()
 }
 
+/// One location.
+pub async fn get_location(tx: &mut Tx, code: &LocationCode) -> Result<Option<Location>, StoreError> {
+    let sql = format!("SELECT {LOCATION_COLUMNS} FROM locations WHERE code = $1");
+    tx.query_opt(&sql, args![code.as_str()]).await?.as_ref().map(location_from_row).transpose()
+}
+
 /// Whether a location with this code exists.
 pub async fn location_exists(tx: &mut Tx, code: &LocationCode) -> Result<bool, StoreError> {
     Ok(tx.query_opt("SELECT code FROM locations WHERE code = $1", args![code.as_str()]).await?.is_some())

@@ -70,6 +70,26 @@ pub struct EventView {
     pub message: String,
 }
 
+/// Units that left a location for an order: a parcel, or a handover at
+/// the counter (carrier `pickup` or `counter`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ShipmentView {
+    pub id: String,
+    pub location: String,
+    pub lines: Vec<ShipmentLineView>,
+    pub carrier: Option<String>,
+    pub tracking: Option<String>,
+    pub shipped_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ShipmentLineView {
+    pub sku: String,
+    pub quantity: i64,
+}
+
 /// Something about an order that needs a human.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -161,6 +181,10 @@ pub struct OrderView {
     pub ship_to: ShipToView,
     pub lines: Vec<LineView>,
     pub exceptions: Vec<ExceptionView>,
+    /// Shipments and counter handovers, oldest first (single-order reads;
+    /// absent from list pages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipments: Option<Vec<ShipmentView>>,
     /// The timeline; omitted in lists (fetch the order for it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventView>>,

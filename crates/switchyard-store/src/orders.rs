@@ -350,6 +350,15 @@ pub async fn unfilled_units(tx: &mut Tx, id: &str) -> Result<i64, StoreError> {
         .i64(0)
 }
 
+/// (line number, SKU) of an order's lines.
+pub async fn line_skus_of(tx: &mut Tx, id: &str) -> Result<Vec<(i64, String)>, StoreError> {
+    tx.query("SELECT line_no, sku FROM order_lines WHERE order_id = $1 ORDER BY line_no", args![id])
+        .await?
+        .iter()
+        .map(|r| Ok((r.i64(0)?, r.string(1)?)))
+        .collect()
+}
+
 /// Allocated units neither shipped nor released, over the whole order.
 pub async fn open_units(tx: &mut Tx, id: &str) -> Result<i64, StoreError> {
     tx.query_one(
@@ -472,33 +481,41 @@ pub struct ShipmentRecord {
     pub created_at: i64,
 }
 
+const SHIPMENT_COLUMNS: &str = "id, order_id, location, carrier, tracking, lines, created_at";
+
 /// One shipment, by id.
 pub async fn shipment(tx: &mut Tx, shipment_id: &str) -> Result<Option<ShipmentRecord>, StoreError> {
-    let row = tx
-        .query_opt(
-            "SELECT id, order_id, location, carrier, tracking, lines, created_at FROM shipments WHERE id = $1",
-            args![shipment_id],
-        )
-        .await?;
-    let Some(r) = row else { return Ok(None) };
-    let raw: serde_json::Value = serde_json::from_str(&r.string(5)?)
-        .map_err(|e| StoreError::corrupt(format!("lines of shipment {shipment_id}: {e}")))?;
+    let sql = format!("SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE id = $1");
+    tx.query_opt(&sql, args![shipment_id]).await?.as_ref().map(shipment_from_row).transpose()
+}
+
+/// An order's shipments (handovers at a counter included), oldest first.
+pub async fn shipments_of(tx: &mut Tx, order_id: &str) -> Result<Vec<ShipmentRecord>, StoreError> {
+    let sql = format!("SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE order_id = $1 ORDER BY created_at, id");
+    tx.query(&sql, args![order_id]).await?.iter().map(shipment_from_row).collect()
+}
+
+/// Reads a row of [`SHIPMENT_COLUMNS`].
+fn shipment_from_row(r: &Row) -> Result<ShipmentRecord, StoreError> {
+    let id = r.string(0)?;
+    let raw: serde_json::Value =
+        serde_json::from_str(&r.string(5)?).map_err(|e| StoreError::corrupt(format!("lines of shipment {id}: {e}")))?;
     let mut lines = Vec::new();
     for l in raw.as_array().into_iter().flatten() {
         match (l["sku"].as_str(), l["quantity"].as_i64()) {
             (Some(sku), Some(q)) => lines.push((sku.to_owned(), q)),
-            _ => return Err(StoreError::corrupt(format!("a line of shipment {shipment_id}: {l}"))),
+            _ => return Err(StoreError::corrupt(format!("a line of shipment {id}: {l}"))),
         }
     }
-    Ok(Some(ShipmentRecord {
-        id: r.string(0)?,
+    Ok(ShipmentRecord {
         order_id: r.string(1)?,
         location: r.string(2)?,
         carrier: r.opt_string(3)?,
         tracking: r.opt_string(4)?,
         lines,
         created_at: r.i64(6)?,
-    }))
+        id,
+    })
 }
 
 /// Orders in `status` whose hold lapsed at or before `now_ms`, soonest first.

@@ -15,8 +15,8 @@ use switchyard_core::{ExceptionKind, ExceptionStatus, LocationCode, OrderStatus,
 use crate::db::{placeholders, Row, Tx, Value};
 use crate::{
     args, rfc3339, AllocationView, DecisionView, EventView, ExceptionFilter, ExceptionLogView, ExceptionView, LineView,
-    OrderFilter, OrderPage, OrderView, PolicyRecord, ShadowPair, ShipToView, StockFilter, StockPage, StockRow,
-    StockSearch, StockSkuRow, StoreError,
+    OrderFilter, OrderPage, OrderView, PolicyRecord, ShadowPair, ShipToView, ShipmentLineView, ShipmentView,
+    StockFilter, StockPage, StockRow, StockSearch, StockSkuRow, StoreError,
 };
 
 /// The most rows one list returns, whatever the caller asks for.
@@ -37,6 +37,20 @@ const POLICY_COLUMNS: &str = "version, body, note, created_by, created_at, is_ac
 pub async fn get_order(tx: &mut Tx, id: &str) -> Result<Option<OrderView>, StoreError> {
     let Some(mut view) = get_order_brief(tx, id).await? else { return Ok(None) };
     view.routing = Some(order_decisions(tx, id).await?);
+    let shipments = crate::orders::shipments_of(tx, id).await?;
+    view.shipments = Some(
+        shipments
+            .into_iter()
+            .map(|s| ShipmentView {
+                id: s.id,
+                location: s.location,
+                lines: s.lines.into_iter().map(|(sku, quantity)| ShipmentLineView { sku, quantity }).collect(),
+                carrier: s.carrier,
+                tracking: s.tracking,
+                shipped_at: rfc3339(s.created_at),
+            })
+            .collect(),
+    );
     Ok(Some(view))
 }
 
@@ -145,6 +159,7 @@ fn assemble(
         ship_to: ship_to_view(ship_to),
         lines,
         exceptions,
+        shipments: None,
         events,
         routing: None,
         reservation_expires_at: r.opt_i64(10)?.map(rfc3339),

@@ -25,6 +25,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_order))
         .routes(routes!(pay_order))
         .routes(routes!(ship_order))
+        .routes(routes!(ready_for_pickup))
+        .routes(routes!(picked_up))
         .routes(routes!(reroute_order))
         .routes(routes!(reject_allocation))
 }
@@ -151,6 +153,35 @@ async fn ship_order(
         tracking: body.tracking,
     })?;
     Ok(Json(app.engine.ship(&id, &shipment).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadyForPickupBody {
+    /// The store where every unit is set aside.
+    pub location: String,
+}
+
+/// Staff set the whole order aside at the pickup store: `ready_for_pickup`. Every unit must be allocated there.
+#[utoipa::path(post, path = "/orders/{id}/ready-for-pickup", tag = "orders", params(("id" = String, Path)),
+    request_body = ReadyForPickupBody,
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+async fn ready_for_pickup(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ReadyForPickupBody>,
+) -> Result<Json<OrderView>, ApiError> {
+    let location = switchyard_core::LocationCode::parse(&body.location)?;
+    Ok(Json(app.engine.ready_for_pickup(&id, &location).await?))
+}
+
+/// The customer collected a `ready_for_pickup` order: its units are handed over (a shipment with carrier `pickup`)
+/// and it is `completed`.
+#[utoipa::path(post, path = "/orders/{id}/picked-up", tag = "orders", params(("id" = String, Path)),
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn picked_up(State(app): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<OrderView>, ApiError> {
+    Ok(Json(app.engine.picked_up(&id).await?))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

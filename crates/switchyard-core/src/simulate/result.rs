@@ -149,8 +149,9 @@ pub struct VsBaseline {
     /// period: the baseline's failure rate as "before", this policy's as
     /// "after", the history's average order value. `None` when this policy
     /// fails more orders, when there are no orders, or when the history
-    /// mixes currencies (no average order value).
-    pub roi: Option<RoiReport>,
+    /// mixes currencies (no average order value). The input is kept for
+    /// its rates and average order value.
+    pub roi: Option<(RoiInput, RoiReport)>,
 }
 
 /// Compares `this` with `baseline` (two replays of the same history).
@@ -172,7 +173,7 @@ pub fn versus(baseline: &PolicyResult, this: &PolicyResult) -> VsBaseline {
 
 /// The ROI report with the replayed history as one period (`Period::Year`
 /// only names it: the figures are for the history's span, whatever it is).
-fn roi_against(baseline: &PolicyResult, this: &PolicyResult) -> Option<RoiReport> {
+fn roi_against(baseline: &PolicyResult, this: &PolicyResult) -> Option<(RoiInput, RoiReport)> {
     let orders = this.orders;
     let [(currency, total)] = <[(&Currency, &i64); 1]>::try_from(this.value.iter().collect::<Vec<_>>()).ok()?;
     let aov = Money::new(div_half_up(*total, orders)?, *currency);
@@ -188,7 +189,7 @@ fn roi_against(baseline: &PolicyResult, this: &PolicyResult) -> Option<RoiReport
         protection: None,
         seasonal: None,
     };
-    roi::report(&input).ok()
+    roi::report(&input).ok().map(|report| (input, report))
 }
 
 /// `total ÷ count`, rounded half up; `None` without a count or for a

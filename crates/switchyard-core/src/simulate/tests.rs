@@ -200,7 +200,8 @@ fn the_baseline_comparison_uses_the_roi_arithmetic() {
     let vs = versus(&protect, &split);
     assert_eq!(vs.failed_orders_prevented, 1);
     assert_eq!(vs.extra_distance_km, 1025.0);
-    let roi = vs.roi.expect("fewer failures, one currency");
+    let (input, roi) = vs.roi.expect("fewer failures, one currency");
+    assert_eq!(input.aov, Money::new(2000, usd()));
     // 25% failed before, 0% after, of 4 orders: 1 prevented, × $20.
     assert_eq!((roi.failed_before, roi.failed_after, roi.prevented), (1, 0, 1));
     assert_eq!(roi.protected_revenue, Money::new(2000, usd()));

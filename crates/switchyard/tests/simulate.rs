@@ -135,7 +135,7 @@ fn settle(path: &str) {
     }
 }
 
-fn policy_entry<'a>(doc: &'a Value, i: usize) -> &'a Value {
+fn policy_entry(doc: &Value, i: usize) -> &Value {
     &doc["policies"][i]
 }
 
@@ -239,6 +239,9 @@ fn live_allocations(view: &switchyard_store::OrderView) -> String {
     per_location.iter().map(|(l, n)| format!("{l}:{n}")).collect::<Vec<_>>().join(" ")
 }
 
+/// (created_at, channel, external_id, lines as (sku, quantity)).
+type LiveOrder = (&'static str, &'static str, &'static str, &'static [(&'static str, i64)]);
+
 /// Takes the history's four orders through the live engine under `policy`.
 async fn live_run(policy: &str) -> Vec<String> {
     let db = TestDb::fresh(Backend::Sqlite).await.expect("sqlite");
@@ -246,7 +249,7 @@ async fn live_run(policy: &str) -> Vec<String> {
     let engine = shop(&db, clock.clone()).await;
     let saved = engine.save_policy(policy, "test", "test").await.expect("save");
     engine.activate_policy(saved.version, "test").await.expect("activate");
-    let orders: [(&str, &str, &str, &[(&str, i64)]); 4] = [
+    let orders: [LiveOrder; 4] = [
         ("2026-03-02T09:00:00Z", "web", "1", &[("TEE", 1), ("MUG", 1)]),
         ("2026-03-02T10:00:00Z", "web", "2", &[("TEE", 2)]),
         ("2026-03-02T11:00:00Z", "pos", "3", &[("TEE", 2)]),

@@ -245,3 +245,36 @@ impl LocalDays for ZoneDays<'_> {
         day
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(rfc3339: &str) -> i64 {
+        files::parse_time(rfc3339).expect("time")
+    }
+
+    #[test]
+    fn local_days_turn_at_each_zones_midnight_whatever_was_asked_before() {
+        let zones = vec!["America/Los_Angeles".to_string(), "Asia/Kathmandu".to_string()];
+        let mut days = ZoneDays::new(&zones);
+        // Los Angeles (UTC−8 in November): the day turns at 08:00Z.
+        let before = days.day(0, ms("2026-11-27T07:59:00Z"));
+        assert_eq!(before, days.day(0, ms("2026-11-27T07:46:00Z")), "one quarter hour, one day");
+        let after = days.day(0, ms("2026-11-27T08:00:00Z"));
+        assert_eq!((before, after), (20261126, 20261127));
+        // Kathmandu (UTC+5:45): midnight is 18:15Z, inside a UTC hour.
+        assert_eq!(days.day(1, ms("2026-11-27T18:14:59Z")), 20261127);
+        assert_eq!(days.day(1, ms("2026-11-27T18:15:00Z")), 20261128);
+        // Going back in time is answered afresh.
+        assert_eq!(days.day(1, ms("2026-11-27T18:00:00Z")), 20261127);
+    }
+
+    #[test]
+    fn times_are_rfc_3339_or_a_date() {
+        assert_eq!(files::parse_time("1970-01-02"), Some(86_400_000));
+        assert_eq!(files::parse_time("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(files::parse_time("2026-03-02 09:00"), None);
+        assert_eq!(files::parse_time(""), None);
+    }
+}

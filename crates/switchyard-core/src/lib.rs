@@ -25,6 +25,7 @@ pub mod repeat;
 pub mod returns;
 pub mod roi;
 pub mod routing;
+pub mod simulate;
 pub mod stock;
 pub mod sync;
 pub mod text;

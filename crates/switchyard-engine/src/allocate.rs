@@ -164,22 +164,7 @@ pub(crate) async fn build_input(
 }
 
 fn routing_location(l: &Location, counts: &BTreeMap<LocationCode, u32>) -> RoutingLocation {
-    RoutingLocation {
-        code: l.code.clone(),
-        name: l.name.clone(),
-        kind: l.kind,
-        lat: l.lat,
-        lon: l.lon,
-        postal_code: l.address.postal_code.clone(),
-        region: l.address.region.clone(),
-        country: l.address.country.clone(),
-        can_ship: l.can_ship,
-        can_pickup: l.can_pickup,
-        active: l.active,
-        priority: l.priority,
-        lead_time_days: l.lead_time_days,
-        orders_today: counts.get(&l.code).copied().unwrap_or(0),
-    }
+    RoutingLocation::from_location(l, counts.get(&l.code).copied().unwrap_or(0))
 }
 
 /// Orders routed today (each location's local day) per location.

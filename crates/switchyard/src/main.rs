@@ -1,6 +1,6 @@
 //! The `switchyard` binary: one process for the API, the dashboard and the
 //! background sweeper, plus the operator commands (audit, import, export,
-//! bench, demo, policy, channel, roi).
+//! bench, demo, policy, channel, roi, simulate).
 
 mod bench;
 mod bench_channels;
@@ -9,6 +9,7 @@ mod demo;
 mod policy;
 mod roi;
 mod settings;
+mod simulate;
 mod stockfile;
 
 use std::process::ExitCode;
@@ -82,6 +83,9 @@ enum Command {
     /// The cost of inaction: prevented cancellations, protected revenue,
     /// labour saved and payback months from your figures.
     Roi(roi::RoiArgs),
+    /// Replay an order history against routing policies (the shop's database
+    /// is only read): fill rate, splits, backorders, cancellations, distance.
+    Simulate(simulate::SimulateArgs),
 }
 
 fn main() -> ExitCode {
@@ -173,6 +177,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Channel(channel::ChannelCommand::Parse { kind, file }) => channel::parse(&kind, &file),
         Command::Channel(cmd) => channel::run_on_db(cmd, cli.config.as_deref()).await,
         Command::Roi(args) => roi::run(args),
+        Command::Simulate(args) => {
+            let settings = load(args.db.clone(), None)?;
+            simulate::run(args, &settings).await
+        }
         Command::Bench(args) => {
             let settings = load(args.db.clone(), None)?;
             bench::run(args, settings).await

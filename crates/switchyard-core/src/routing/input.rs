@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelName, LocationCode, Sku};
-use crate::location::LocationKind;
+use crate::location::{Location, LocationKind};
 use crate::money::Money;
 use crate::order::ServiceLevel;
 use crate::stock::Position;
@@ -77,6 +77,31 @@ pub struct RoutingLocation {
     /// caller computes the reset; the engine compares with the capacity).
     #[serde(default)]
     pub orders_today: u32,
+}
+
+impl RoutingLocation {
+    /// A stored location as routing sees it, with the orders already routed
+    /// there today (the caller counts them in the location's time zone).
+    /// Live traffic (the engine's `allocate::build_input`) and the simulator
+    /// both build their candidates here, so they see locations alike.
+    pub fn from_location(location: &Location, orders_today: u32) -> Self {
+        RoutingLocation {
+            code: location.code.clone(),
+            name: location.name.clone(),
+            kind: location.kind,
+            lat: location.lat,
+            lon: location.lon,
+            postal_code: location.address.postal_code.clone(),
+            region: location.address.region.clone(),
+            country: location.address.country.clone(),
+            can_ship: location.can_ship,
+            can_pickup: location.can_pickup,
+            active: location.active,
+            priority: location.priority,
+            lead_time_days: location.lead_time_days,
+            orders_today,
+        }
+    }
 }
 
 /// Everything a routing decision needs.

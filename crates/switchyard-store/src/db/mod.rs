@@ -106,6 +106,33 @@ impl Db {
         }
     }
 
+    /// Opens an existing database for reading only (the simulator): no
+    /// migrations, nothing created; a SQLite file is opened read-only (its
+    /// journal mode untouched), so its bytes cannot change. Read with
+    /// [`Db::snapshot`]; [`Db::sqlite_writer`] must not be called on it.
+    pub async fn open_read_only(db: &str) -> Result<Db, StoreError> {
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(2)
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_with(PgConnectOptions::from_str(db)?)
+                .await?;
+            return Ok(Db::Postgres(pool));
+        }
+        let path = db.strip_prefix("sqlite://").unwrap_or(db);
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .create_if_missing(false)
+            .busy_timeout(Duration::from_secs(10));
+        let read = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(options)
+            .await?;
+        Ok(Db::Sqlite { path: path.to_owned(), read })
+    }
+
     async fn sqlite(path: &str) -> Result<Db, StoreError> {
         let path = path.strip_prefix("sqlite://").unwrap_or(path);
         let base = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?

@@ -18,6 +18,7 @@ pub mod intake;
 pub mod inventory;
 pub mod lifecycle;
 pub mod location;
+pub mod metrics;
 pub mod money;
 pub mod order;
 pub mod outbox;

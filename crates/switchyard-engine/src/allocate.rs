@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use switchyard_core::allocation::{AllocationPlan, AllocationRequest, CandidateLocation, LineRequest};
+use switchyard_core::availability::Availability;
 use switchyard_core::lifecycle::{Placement, Routed};
 use switchyard_core::routing::{
     route, Decision, Destination, Outcome, Policy, RoutingInput, RoutingLine, RoutingLocation,
@@ -192,6 +193,22 @@ pub(crate) async fn allocate_and_reserve(
     mode: Mode<'_>,
     now_ms: i64,
 ) -> Result<Routed, Error> {
+    Ok(allocate_measured(tx, ctx, order_id, wants, facts, mode, now_ms).await?.0)
+}
+
+/// [`allocate_and_reserve`], also returning what each line's SKU had
+/// available to promise (over every location; a bundle: the kits its
+/// components make) just before anything was reserved, as (line_no, units):
+/// the stockout fact intake records.
+pub(crate) async fn allocate_measured(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    order_id: &str,
+    wants: &[Want],
+    facts: &Facts<'_>,
+    mode: Mode<'_>,
+    now_ms: i64,
+) -> Result<(Routed, Vec<(i64, i64)>), Error> {
     let policies = match mode {
         Mode::Policy => Some(policies_in_force(tx, ctx).await?),
         Mode::Override(_) => None,
@@ -201,6 +218,11 @@ pub(crate) async fn allocate_and_reserve(
             || shadow.as_ref().is_some_and(|s| !s.1.eligibility.daily_capacity.is_empty())
     });
     let (input, locations) = build_input(tx, wants, facts, true, with_counts, now_ms).await?;
+    let atp: Vec<(i64, i64)> = wants
+        .iter()
+        .zip(&input.lines)
+        .map(|(w, l)| (w.line_no, Availability::of_bundle(l.units.clone(), &input.stock).available))
+        .collect();
     let snapshot = input.stock.clone();
     let (plan, decided) = match (mode, policies) {
         (Mode::Policy, Some((active, shadow))) => {
@@ -231,7 +253,7 @@ pub(crate) async fn allocate_and_reserve(
     count_routed(tx, order_id, &locations, &plan, now_ms).await?;
     let unfilled: i64 = plan.lines.iter().map(|l| l.backordered).sum();
     let Some((decision, explanation)) = decided else {
-        return Ok(Routed { unfilled, backordered: unfilled, held: None, placements, explanation: None });
+        return Ok((Routed { unfilled, backordered: unfilled, held: None, placements, explanation: None }, atp));
     };
     let held = match &decision.outcome {
         Outcome::Held { exception, auto_cancel_at_ms, .. } => {
@@ -245,7 +267,7 @@ pub(crate) async fn allocate_and_reserve(
         _ => None,
     };
     let backordered = decision.lines.iter().map(|l| l.backordered_units).sum();
-    Ok(Routed { unfilled, backordered, held, placements, explanation: Some(explanation) })
+    Ok((Routed { unfilled, backordered, held, placements, explanation: Some(explanation) }, atp))
 }
 
 /// A person's override: the built-in allocator over every location, or

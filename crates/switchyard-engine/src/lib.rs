@@ -19,6 +19,8 @@
 //! | `channel_intake` | a channel's orders in: create, cancel, pay; connections |
 //! | `outbox` | stock-level messages, consumers' claim/ack/retry |
 //! | `sessions` | dashboard sign-in sessions |
+//! | `complaints` | a customer's complaint recorded against an order |
+//! | `metrics` | metrics from the records, per period and day; scrape gauges |
 //! | `workers` | the sweeper |
 
 mod allocate;
@@ -31,9 +33,11 @@ mod channel_poll;
 mod channel_push;
 mod channel_sync;
 pub mod clock;
+mod complaints;
 mod error;
 mod exceptions;
 pub mod geocode;
+mod metrics;
 mod orders;
 pub mod outbox;
 mod pickup;
@@ -56,9 +60,11 @@ pub use channel_push::{ChannelSync, Round as SyncRound, SyncOptions};
 pub use channel_sync::{FanOut, SyncStatus};
 pub use clock::{Clock, IdGen, ManualClock, SystemClock};
 pub use error::{Code, Error};
+pub use metrics::{DayMetrics, Gauges, MetricsQuery, UNRECORDED_REASON};
 pub use outbox::RetryPolicy;
 pub use sessions::NewSession;
 pub use switchyard_store::channel_sync::{Attempt as SyncAttempt, Level as ChannelLevel, PollState};
+pub use switchyard_store::complaints::ComplaintView;
 pub use switchyard_store::outbox::{Backlog, Claimed};
 pub use switchyard_store::sessions::SessionRecord;
 pub use switchyard_store::StoreError;
@@ -111,6 +117,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     ctx: Arc<Ctx>,
     writer: writer::Writer,
+    sweeps: workers::SweepCounts,
 }
 
 /// Who acts (`by`), as logged: the core's rule for names. Text reaching the
@@ -131,7 +138,7 @@ impl Engine {
         let db = Db::open(db).await?;
         let ctx = Arc::new(Ctx { ids, policies: Default::default(), config });
         let writer = writer::Writer::start(&db, ctx.clone())?;
-        Ok(Engine { db, clock, ctx, writer })
+        Ok(Engine { db, clock, ctx, writer, sweeps: Default::default() })
     }
 
     /// `"sqlite"` or `"postgres"`.

@@ -13,7 +13,7 @@ use switchyard_core::{
 };
 use switchyard_store::{catalog, orders, stock, Tx};
 
-use crate::allocate::{allocate_and_reserve, Facts, Mode, Want};
+use crate::allocate::{allocate_and_reserve, allocate_measured, Facts, Mode, Want};
 use crate::exceptions;
 use crate::{Ctx, Error};
 
@@ -91,7 +91,10 @@ pub(crate) async fn take(
         pickup_location: o.pickup_location.as_ref(),
         avoid: vec![],
     };
-    let routed = allocate_and_reserve(tx, ctx, &id, &wants, &facts, Mode::Policy, now_ms).await?;
+    let (routed, atp) = allocate_measured(tx, ctx, &id, &wants, &facts, Mode::Policy, now_ms).await?;
+    // What this first routing met and achieved, for the fill and stockout
+    // rates (recorded once, never updated: later re-routes do not change it).
+    orders::record_intake(tx, &id, &atp).await?;
     let problems: Vec<String> =
         address::hold_problems(&o.ship_to, o.service_level).iter().map(ToString::to_string).collect();
     let received = format!("Received from {} as {} ({} line(s))", o.channel, o.external_id, o.lines.len());
@@ -125,6 +128,9 @@ async fn hold_unmapped(
 ) -> Result<(), Error> {
     let received = format!("Received from {} as {} ({} line(s))", o.channel, o.external_id, o.lines.len());
     orders::event(tx, id, now_ms, "received", &received).await?;
+    // Nothing allocated when taken; no availability to speak of for SKUs
+    // we do not know.
+    orders::record_intake(tx, id, &[]).await?;
     orders::settle(tx, id, OrderStatus::OnHold, None, now_ms).await?;
     // A held stand-in is shown as the channel's own SKU: that is what to map.
     let shown: Vec<String> = unknown
@@ -256,6 +262,15 @@ pub(crate) async fn cancel_locked(
     now_ms: i64,
 ) -> Result<i64, Error> {
     let next = status.transition(OrderStatus::Cancelled)?;
+    // Short of stock when cancelled: units waiting for a restock (an open
+    // backordered exception). Units unfilled for another reason (a lapsed
+    // payment, a hold for a person) are not an oversell.
+    let short = if exceptions::open_kinds(tx, id).await?.contains(&ExceptionKind::Backordered) {
+        orders::unfilled_units(tx, id).await?
+    } else {
+        0
+    };
+    orders::record_cancellation(tx, id, reason, short).await?;
     let released = release_all(tx, id, "cancel", now_ms).await?;
     orders::set_status(tx, id, next, now_ms).await?;
     orders::set_expiry(tx, id, None).await?;
@@ -408,6 +423,7 @@ pub(crate) async fn expire(
         exceptions::open(tx, ctx, id, ExceptionKind::PaymentTimeout, why, now_ms).await?;
     } else {
         exceptions::close(tx, id, None, "cancel", "system", "payment timed out; order cancelled", now_ms).await?;
+        orders::record_cancellation(tx, id, "payment_timeout", 0).await?;
         let m = Message::OrderCancelled { order_id: id.to_owned(), reason: "payment_timeout".to_owned() };
         switchyard_store::outbox::enqueue(tx, &m, now_ms).await?;
         tell_origin_cancelled(tx, id, "payment_timeout", now_ms).await?;

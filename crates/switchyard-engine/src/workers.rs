@@ -5,6 +5,7 @@
 //! time from the injected clock, so tests advance a `ManualClock` and call
 //! [`Engine::sweep`] instead of sleeping.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +18,14 @@ use crate::{exceptions, orders, Backlog, Claimed, Engine, Error};
 const SWEEP_LIMIT: i64 = 500;
 /// Delivered outbox rows are kept this long (for debugging), then deleted.
 const OUTBOX_RETENTION_MS: i64 = 7 * 24 * 3_600_000;
+
+/// Sweeps this process ran, and how many failed (process-local counters:
+/// a Prometheus counter starts again at 0 with the process).
+#[derive(Debug, Default)]
+pub(crate) struct SweepCounts {
+    pub runs: AtomicU64,
+    pub failures: AtomicU64,
+}
 
 /// What one sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,8 +101,18 @@ impl Engine {
         Ok(raised)
     }
 
-    /// One pass of every background job, at the injected time.
+    /// One pass of every background job, at the injected time (counted for
+    /// `/metrics`, failed or not).
     pub async fn sweep(&self) -> Result<Sweep, Error> {
+        let result = self.sweep_once().await;
+        self.sweeps.runs.fetch_add(1, Ordering::Relaxed);
+        if result.is_err() {
+            self.sweeps.failures.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+
+    async fn sweep_once(&self) -> Result<Sweep, Error> {
         Ok(Sweep {
             expired: self.expire_reservations(SWEEP_LIMIT).await?,
             auto_cancelled: self.auto_cancel_held(SWEEP_LIMIT).await?,

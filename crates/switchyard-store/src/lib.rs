@@ -16,6 +16,8 @@
 //! | [`routing`] | policy versions, decisions, per-day location counts |
 //! | [`deliveries`] | webhook deliveries already handled |
 //! | [`exceptions`] | the exception queue and its log |
+//! | [`complaints`] | customers' complaints recorded against orders |
+//! | [`metrics`] | metrics counted per day from the records; Prometheus gauges |
 //! | [`sessions`] | dashboard sessions |
 //! | [`sku_map`] | each channel's SKUs → ours |
 //! | [`outbox`] | messages for channels and the notifier |
@@ -25,11 +27,13 @@
 pub mod audit;
 pub mod catalog;
 pub mod channel_sync;
+pub mod complaints;
 pub mod db;
 pub mod deliveries;
 mod error;
 pub mod exceptions;
 pub mod marketplace;
+pub mod metrics;
 mod model;
 pub mod orders;
 pub mod outbox;

@@ -92,6 +92,43 @@ pub async fn insert_line(
     Ok(())
 }
 
+/// Records what a new order met at intake, once its first routing is done:
+/// per line, the units allocated (what is not unfilled now) and, where
+/// known, the SKU's available-to-promise before the order reserved
+/// anything (`atp`: (line_no, units); lines not listed keep NULL).
+pub async fn record_intake(tx: &mut Tx, id: &str, atp: &[(i64, i64)]) -> Result<(), StoreError> {
+    let mut params = vec![Value::from(id)];
+    let atp_sql = if atp.is_empty() {
+        "NULL".to_owned()
+    } else {
+        let mut cases = String::from("CASE line_no");
+        for (line_no, units) in atp {
+            cases.push_str(&format!(" WHEN ${} THEN CAST(${} AS BIGINT)", params.len() + 1, params.len() + 2));
+            params.push(Value::from(*line_no));
+            params.push(Value::from(*units));
+        }
+        cases.push_str(" END");
+        cases
+    };
+    let sql = format!(
+        "UPDATE order_lines SET filled_at_order = quantity - backordered, atp_at_order = {atp_sql} \
+         WHERE order_id = $1"
+    );
+    tx.execute(&sql, &params).await?;
+    Ok(())
+}
+
+/// Records why an order was cancelled and the units it was short of stock
+/// then (0: none).
+pub async fn record_cancellation(tx: &mut Tx, id: &str, reason: &str, short_units: i64) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE orders SET cancel_reason = $1, cancel_short_units = $2 WHERE id = $3",
+        args![reason, short_units, id],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Locks the order row (first, before any stock row) and reads it.
 pub async fn lock(tx: &mut Tx, id: &str) -> Result<Option<LockedOrder>, StoreError> {
     let sql = format!(

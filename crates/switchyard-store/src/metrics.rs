@@ -1,0 +1,258 @@
+//! Metrics counted from what is recorded — orders and their lines'
+//! intake facts, allocations, shipments, exceptions, complaints, channel
+//! lags — per UTC day (`at / 86400000`), and the operational gauges a
+//! Prometheus scrape reads. Counting only: what the counts mean is
+//! `switchyard_core::metrics`.
+//!
+//! Every query selects by a time range first (`orders_created`,
+//! `orders_channel_created`, `exceptions_created`, `exceptions_resolved`,
+//! `complaints_created`, `channel_lag_acked`), then narrows by channel and
+//! location. Orders count in the period they were received (a cohort);
+//! exceptions, complaints and lags in the period they happened.
+
+use switchyard_core::{ExceptionStatus, OrderStatus};
+
+use crate::db::{Tx, Value};
+use crate::{args, StoreError};
+
+/// Which records count: a time range `[from_ms, to_ms)`, optionally one
+/// channel and one location (orders with an allocation there).
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub channel: Option<&'a str>,
+    pub location: Option<&'a str>,
+}
+
+/// One day's counts over the orders received that day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderDay {
+    pub day: i64,
+    pub orders: i64,
+    pub cancelled: i64,
+    /// Cancelled while short of stock.
+    pub oversell: i64,
+}
+
+/// One day's intake facts over the orders received that day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IntakeDay {
+    pub day: i64,
+    /// Orders whose lines recorded the units allocated at intake.
+    pub orders_measured: i64,
+    /// Of those, orders with a line not fully allocated at intake.
+    pub orders_short: i64,
+    pub units_measured: i64,
+    pub units_filled: i64,
+    /// Lines that recorded their SKU's available-to-promise.
+    pub lines_measured: i64,
+    /// Of those, lines whose SKU had none.
+    pub lines_stocked_out: i64,
+}
+
+const DAY: &str = "86400000";
+
+/// `AND` conditions narrowing orders aliased `o` (its channel compared as
+/// `channel_expr`) to the scope's channel and location; their values are
+/// pushed onto `params`.
+fn narrowing(s: &Scope<'_>, channel_expr: &str, params: &mut Vec<Value>) -> String {
+    let mut sql = String::new();
+    if let Some(c) = s.channel {
+        params.push(Value::from(c));
+        sql.push_str(&format!(" AND {channel_expr} = ${}", params.len()));
+    }
+    if let Some(l) = s.location {
+        params.push(Value::from(l));
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM allocations w WHERE w.order_id = o.id AND w.location = ${})",
+            params.len()
+        ));
+    }
+    sql
+}
+
+/// Orders received in the scope (`o`, by `created_at`), with `extra`
+/// parameters after the range: the WHERE clause and its parameters.
+fn orders_in(s: &Scope<'_>, extra: Vec<Value>) -> (String, Vec<Value>) {
+    let mut params = vec![Value::from(s.from_ms), Value::from(s.to_ms)];
+    params.extend(extra);
+    let narrow = narrowing(s, "o.channel", &mut params);
+    (format!("o.created_at >= $1 AND o.created_at < $2{narrow}"), params)
+}
+
+/// (day, count) rows.
+async fn day_counts(tx: &mut Tx, sql: &str, params: &[Value]) -> Result<Vec<(i64, i64)>, StoreError> {
+    tx.query(sql, params).await?.iter().map(|r| Ok((r.i64(0)?, r.i64(1)?))).collect()
+}
+
+/// Orders, cancellations and oversell cancellations per day.
+pub async fn order_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<OrderDay>, StoreError> {
+    let (filter, params) = orders_in(s, vec![Value::from(OrderStatus::Cancelled.as_str())]);
+    let sql = format!(
+        "SELECT o.created_at / {DAY}, CAST(COUNT(*) AS BIGINT), \
+         CAST(SUM(CASE WHEN o.status = $3 THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN o.status = $3 AND o.cancel_short_units > 0 THEN 1 ELSE 0 END) AS BIGINT) \
+         FROM orders o WHERE {filter} GROUP BY 1 ORDER BY 1"
+    );
+    tx.query(&sql, &params)
+        .await?
+        .iter()
+        .map(|r| Ok(OrderDay { day: r.i64(0)?, orders: r.i64(1)?, cancelled: r.i64(2)?, oversell: r.i64(3)? }))
+        .collect()
+}
+
+/// What the orders' lines met at intake, per day.
+pub async fn intake_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<IntakeDay>, StoreError> {
+    let (filter, params) = orders_in(s, vec![]);
+    let sql = format!(
+        "SELECT o.created_at / {DAY}, \
+         CAST(COUNT(DISTINCT CASE WHEN l.filled_at_order IS NOT NULL THEN o.id END) AS BIGINT), \
+         CAST(COUNT(DISTINCT CASE WHEN l.filled_at_order < l.quantity THEN o.id END) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN l.filled_at_order IS NOT NULL THEN l.quantity ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(l.filled_at_order), 0) AS BIGINT), \
+         CAST(COUNT(l.atp_at_order) AS BIGINT), \
+         CAST(SUM(CASE WHEN l.atp_at_order = 0 THEN 1 ELSE 0 END) AS BIGINT) \
+         FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE {filter} GROUP BY 1 ORDER BY 1"
+    );
+    tx.query(&sql, &params)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(IntakeDay {
+                day: r.i64(0)?,
+                orders_measured: r.i64(1)?,
+                orders_short: r.i64(2)?,
+                units_measured: r.i64(3)?,
+                units_filled: r.i64(4)?,
+                lines_measured: r.i64(5)?,
+                lines_stocked_out: r.i64(6)?,
+            })
+        })
+        .collect()
+}
+
+/// Orders whose units are held, or were shipped, at more than one location
+/// (allocations not wholly released), per day.
+pub async fn split_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)>, StoreError> {
+    let (filter, params) = orders_in(s, vec![]);
+    let sql = format!(
+        "SELECT day, CAST(COUNT(*) AS BIGINT) FROM (SELECT o.created_at / {DAY} AS day FROM orders o \
+         JOIN allocations a ON a.order_id = o.id WHERE {filter} AND a.quantity > a.released \
+         GROUP BY o.id, o.created_at HAVING COUNT(DISTINCT a.location) > 1) split GROUP BY day ORDER BY day"
+    );
+    day_counts(tx, &sql, &params).await
+}
+
+/// (day, reason — `None` when not recorded —, cancelled orders).
+pub async fn cancellation_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, Option<String>, i64)>, StoreError> {
+    let (filter, params) = orders_in(s, vec![Value::from(OrderStatus::Cancelled.as_str())]);
+    let sql = format!(
+        "SELECT o.created_at / {DAY}, o.cancel_reason, CAST(COUNT(*) AS BIGINT) FROM orders o \
+         WHERE {filter} AND o.status = $3 GROUP BY 1, 2 ORDER BY 1, 2"
+    );
+    tx.query(&sql, &params).await?.iter().map(|r| Ok((r.i64(0)?, r.opt_string(1)?, r.i64(2)?))).collect()
+}
+
+/// Per order in one of `done` (fully shipped) statuses: (day received, ms
+/// from intake to its last shipment).
+pub async fn handling_times(tx: &mut Tx, s: &Scope<'_>, done: &[OrderStatus]) -> Result<Vec<(i64, i64)>, StoreError> {
+    if done.is_empty() {
+        return Ok(vec![]);
+    }
+    let extra: Vec<Value> = done.iter().map(|d| Value::from(d.as_str())).collect();
+    let statuses = crate::db::placeholders(3, extra.len());
+    let (filter, params) = orders_in(s, extra);
+    let sql = format!(
+        "SELECT o.created_at / {DAY}, MAX(sh.created_at) - o.created_at FROM orders o \
+         JOIN shipments sh ON sh.order_id = o.id WHERE {filter} AND o.status IN ({statuses}) \
+         GROUP BY o.id, o.created_at"
+    );
+    day_counts(tx, &sql, &params).await
+}
+
+/// Exceptions (of orders in scope, or of a channel connection when no
+/// location narrows them) whose `at_column` falls in the range.
+fn exceptions_in(s: &Scope<'_>, at_column: &str, extra: Vec<Value>) -> (String, Vec<Value>) {
+    let mut params = vec![Value::from(s.from_ms), Value::from(s.to_ms)];
+    params.extend(extra);
+    let narrow = narrowing(s, "COALESCE(o.channel, e.channel)", &mut params);
+    let sql = format!(
+        "FROM exceptions e LEFT JOIN orders o ON o.id = e.order_id \
+         WHERE e.{at_column} >= $1 AND e.{at_column} < $2{narrow}"
+    );
+    (sql, params)
+}
+
+/// Exceptions opened per day.
+pub async fn exceptions_opened(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)>, StoreError> {
+    let (from, params) = exceptions_in(s, "created_at", vec![]);
+    let sql = format!("SELECT e.created_at / {DAY}, CAST(COUNT(*) AS BIGINT) {from} GROUP BY 1 ORDER BY 1");
+    day_counts(tx, &sql, &params).await
+}
+
+/// Exceptions closed (resolved, dismissed, closed with their order) per day.
+pub async fn exceptions_resolved(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)>, StoreError> {
+    let (from, params) = exceptions_in(s, "resolved_at", vec![]);
+    let sql = format!("SELECT e.resolved_at / {DAY}, CAST(COUNT(*) AS BIGINT) {from} GROUP BY 1 ORDER BY 1");
+    day_counts(tx, &sql, &params).await
+}
+
+/// Exceptions opened in the range and still open: (day, opened at).
+pub async fn open_exceptions(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)>, StoreError> {
+    let (from, params) = exceptions_in(s, "created_at", vec![Value::from(ExceptionStatus::Open.as_str())]);
+    let sql = format!("SELECT e.created_at / {DAY}, e.created_at {from} AND e.status = $3");
+    day_counts(tx, &sql, &params).await
+}
+
+/// Lags of the stock levels channels acknowledged in the range: (day,
+/// ms). Lags are a channel's, not a location's: the location does not
+/// narrow them.
+pub async fn sync_lags(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)>, StoreError> {
+    let mut params = vec![Value::from(s.from_ms), Value::from(s.to_ms)];
+    let mut sql = format!("SELECT acked_at / {DAY}, lag_ms FROM channel_lag WHERE acked_at >= $1 AND acked_at < $2");
+    if let Some(c) = s.channel {
+        params.push(Value::from(c));
+        sql.push_str(" AND channel = $3");
+    }
+    day_counts(tx, &sql, &params).await
+}
+
+/// Complaints recorded per day (against orders in scope).
+pub async fn complaint_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)>, StoreError> {
+    let mut params = vec![Value::from(s.from_ms), Value::from(s.to_ms)];
+    let narrow = narrowing(s, "o.channel", &mut params);
+    let sql = format!(
+        "SELECT c.created_at / {DAY}, CAST(COUNT(*) AS BIGINT) FROM complaints c JOIN orders o ON o.id = c.order_id \
+         WHERE c.created_at >= $1 AND c.created_at < $2{narrow} GROUP BY 1 ORDER BY 1"
+    );
+    day_counts(tx, &sql, &params).await
+}
+
+// ------------------------------------------------------------------ gauges
+
+/// Units reserved over every position.
+pub async fn reserved_units(tx: &mut Tx) -> Result<i64, StoreError> {
+    tx.query_one("SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM stock", args![]).await?.i64(0)
+}
+
+/// (kind, count) of the open exceptions.
+pub async fn open_exceptions_by_kind(tx: &mut Tx) -> Result<Vec<(String, i64)>, StoreError> {
+    tx.query(
+        "SELECT kind, CAST(COUNT(*) AS BIGINT) FROM exceptions WHERE status = $1 GROUP BY kind ORDER BY kind",
+        args![ExceptionStatus::Open.as_str()],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.string(0)?, r.i64(1)?)))
+    .collect()
+}
+
+/// (status, count) of every order.
+pub async fn orders_by_status(tx: &mut Tx) -> Result<Vec<(String, i64)>, StoreError> {
+    tx.query("SELECT status, CAST(COUNT(*) AS BIGINT) FROM orders GROUP BY status ORDER BY status", args![])
+        .await?
+        .iter()
+        .map(|r| Ok((r.string(0)?, r.i64(1)?)))
+        .collect()
+}

@@ -132,3 +132,89 @@ async fn exceptions_rebuilt_for_channels_keep_every_row_and_log_entry_on_sqlite(
     now.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Migration 0019 (metrics): orders cancelled before it keep a NULL reason
+/// ("unrecorded") and are classified as short of stock or not from the
+/// backordered exception their cancellation closed; open orders and lines
+/// taken before have no intake record.
+#[tokio::test]
+async fn cancellations_taken_before_0019_are_classified_from_the_exceptions_they_closed_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("switchyard-migrate-0019-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("old.db");
+
+    let old = pool(&file).await;
+    Migrator::new(migrations_before(&dir, 19)).await.expect("migrator").run(&old).await.expect("old migrations");
+    let order = |id: &str, status: &str| {
+        format!(
+            "INSERT INTO orders (id, channel, external_id, status, currency, total_minor, payment, service_level, \
+             ship_to, created_at, updated_at) VALUES ('{id}', 'web', '{id}', '{status}', 'USD', 100, 'paid', \
+             'standard', '{{}}', 1, 1)"
+        )
+    };
+    let line = |id: &str, backordered: i64| {
+        format!(
+            "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, backordered) \
+             VALUES ('{id}', 1, 'TEE', 3, 100, {backordered})"
+        )
+    };
+    let exception = |id: &str, order: &str, kind: &str, resolution: &str| {
+        format!(
+            "INSERT INTO exceptions (id, order_id, kind, severity, owner_role, status, message, level, sla_ms, \
+             created_at, resolved_at, resolved_by, resolution) VALUES ('{id}', '{order}', '{kind}', 'medium', \
+             'ops', 'resolved', 'm', 0, 1000, 2, 3, 'system', '{resolution}')"
+        )
+    };
+    for sql in [
+        // Cancelled while backordered: 2 units short.
+        order("short", "cancelled"),
+        line("short", 2),
+        exception("e1", "short", "backordered", "cancel"),
+        // Cancelled fully allocated.
+        order("full", "cancelled"),
+        line("full", 0),
+        // Cancelled with units unfilled after its backorder was settled
+        // (a payment-timeout hold): not short of stock.
+        order("lapsed", "cancelled"),
+        line("lapsed", 3),
+        exception("e2", "lapsed", "backordered", "allocated"),
+        exception("e3", "lapsed", "payment_timeout", "cancel"),
+        // Still open.
+        order("open", "backordered"),
+        line("open", 1),
+    ] {
+        sqlx::query(&sql).execute(&old).await.expect("old rows");
+    }
+    old.close().await;
+
+    let db = Db::open(file.to_str().expect("utf-8 path")).await.expect("open with every migration");
+    drop(db);
+    let now = pool(&file).await;
+    let rows: Vec<(String, Option<String>, Option<i64>)> =
+        sqlx::query("SELECT id, cancel_reason, cancel_short_units FROM orders ORDER BY id")
+            .fetch_all(&now)
+            .await
+            .expect("orders")
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("full".into(), None, Some(0)),
+            ("lapsed".into(), None, Some(0)),
+            ("open".into(), None, None),
+            ("short".into(), None, Some(2)),
+        ]
+    );
+    let unmeasured: i64 =
+        sqlx::query("SELECT COUNT(*) FROM order_lines WHERE atp_at_order IS NULL AND filled_at_order IS NULL")
+            .fetch_one(&now)
+            .await
+            .expect("lines")
+            .get(0);
+    assert_eq!(unmeasured, 4, "lines taken before have no intake record");
+    now.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

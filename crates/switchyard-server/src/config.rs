@@ -65,6 +65,9 @@ pub struct ServerConfig {
     pub header_timeout_secs: u64,
     /// A request (its body and the answer) must finish within this time.
     pub request_timeout_secs: u64,
+    /// `GET /metrics` answers without the bearer token (off: it needs it,
+    /// like the API).
+    pub metrics_public: bool,
 }
 
 impl ServerConfig {
@@ -81,6 +84,7 @@ impl ServerConfig {
             max_connections: 4096,
             header_timeout_secs: 10,
             request_timeout_secs: 30,
+            metrics_public: false,
         }
     }
 }

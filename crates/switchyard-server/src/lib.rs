@@ -14,6 +14,7 @@ mod error;
 mod hooks;
 mod limits;
 pub mod stock_csv;
+mod telemetry;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,26 +36,31 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Failed authentications per client address.
     failures: Arc<limits::FailureLimiter>,
+    /// Request counts and latencies for `/metrics`.
+    http: Arc<telemetry::HttpMetrics>,
 }
 
 impl AppState {
     pub fn new(engine: Arc<Engine>, config: ServerConfig) -> Self {
         let window_ms = i64::try_from(config.auth_failure_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let failures = Arc::new(limits::FailureLimiter::new(config.max_auth_failures, window_ms));
-        Self { engine, config: Arc::new(config), failures }
+        Self { engine, config: Arc::new(config), failures, http: Default::default() }
     }
 }
 
-/// The whole application: API, dashboard, health check; every answer
-/// carries the security headers and every request has a time limit.
+/// The whole application: API, dashboard, health check, `/metrics`; every
+/// answer carries the security headers, every request has a time limit and
+/// is counted (by its matched route) for `/metrics`.
 pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_secs.max(1));
     Router::new()
         .merge(api::routes(state.clone()))
         .merge(hooks::routes(state.clone()))
+        .merge(telemetry::routes(state.clone()))
         .merge(dashboard::routes(state.clone()))
         .layer(axum::middleware::from_fn(move |req, next| limits::time_limit(timeout, req, next)))
         .layer(axum::middleware::map_response(limits::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state, telemetry::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 

@@ -212,6 +212,7 @@ impl Settings {
         config.max_connections = self.max_connections;
         config.header_timeout_secs = self.header_timeout_secs;
         config.request_timeout_secs = self.request_timeout_secs;
+        config.metrics_public = self.metrics_public;
         Ok((config, generated))
     }
 

@@ -40,6 +40,9 @@ pub struct Settings {
     pub header_timeout_secs: u64,
     /// Time limit of one request.
     pub request_timeout_secs: u64,
+    /// Serve `GET /metrics` (Prometheus) without the bearer token (a scraper
+    /// on a private network); off by default.
+    pub metrics_public: bool,
     /// Writes that may wait for the writer before new ones get 503.
     pub write_queue: usize,
     /// The most writes one SQLite commit carries.
@@ -68,6 +71,7 @@ impl Default for Settings {
             max_connections: 4096,
             header_timeout_secs: 10,
             request_timeout_secs: 30,
+            metrics_public: false,
             write_queue: 4096,
             max_batch: 256,
             pg_writers: 12,
@@ -87,7 +91,7 @@ pub struct Overrides {
 
 /// The settings the environment may set (other `SWITCHYARD_*` variables,
 /// such as the test suite's, are not settings).
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 19] = [
     "db",
     "listen",
     "reservation_ttl_secs",
@@ -102,6 +106,7 @@ const KEYS: [&str; 18] = [
     "max_connections",
     "header_timeout_secs",
     "request_timeout_secs",
+    "metrics_public",
     "write_queue",
     "max_batch",
     "pg_writers",

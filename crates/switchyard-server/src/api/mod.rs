@@ -9,9 +9,11 @@
 //! its views.
 
 mod channels;
+mod complaints;
 mod exceptions;
 mod inventory;
 mod locations;
+mod metrics;
 mod orders;
 mod policies;
 mod skus;
@@ -101,6 +103,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(orders::router())
         .merge(policies::router())
         .merge(exceptions::router())
+        .merge(complaints::router())
+        .merge(metrics::router())
 }
 
 /// The OpenAPI 3 document of the whole API, generated from the handlers.

@@ -70,12 +70,13 @@ impl Engine {
     /// part inside the period).
     pub async fn daily_metrics(&self, q: &MetricsQuery) -> Result<Vec<DayMetrics>, Error> {
         let mut days = self.buckets(q).await?;
-        Ok(q.period
-            .days()
-            .map(|day| DayMetrics {
-                day_start_ms: day.saturating_mul(DAY_MS),
-                metrics: days.remove(&day).unwrap_or_default().report(),
-            })
+        // A day nothing was recorded on is an empty day, not missing data.
+        for day in q.period.days() {
+            days.entry(day).or_default();
+        }
+        Ok(days
+            .into_iter()
+            .map(|(day, bucket)| DayMetrics { day_start_ms: day.saturating_mul(DAY_MS), metrics: bucket.report() })
             .collect())
     }
 

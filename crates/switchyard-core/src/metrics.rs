@@ -17,7 +17,8 @@
 //!
 //! Return metrics wait for the returns capability: `return_rate` is `0.0`
 //! and `return_turnaround_secs` `None` until returns are recorded. Pickup
-//! on-time rate is `None`: no pickup promise or pickup event is recorded yet.
+//! on-time rate is `None`: when a pickup was promised ready is not recorded,
+//! so on time cannot be judged.
 
 use std::collections::BTreeMap;
 

@@ -78,6 +78,10 @@ fn check_credentials(creds: &BTreeMap<String, String>) -> Result<(), Error> {
     Ok(())
 }
 
+/// The carrier of a counter sale's handover (the customer left with the
+/// units): such a sale had no handling, and the metrics leave it out.
+pub(crate) const COUNTER_CARRIER: &str = "counter";
+
 impl Engine {
     /// A channel connection with its webhook secret (never shown to anyone;
     /// the server checks signatures with it).
@@ -339,7 +343,7 @@ impl Engine {
         if lines.is_empty() {
             return Ok(());
         }
-        let s = switchyard_core::NewShipment { location, lines, carrier: Some("counter".into()), tracking: None };
+        let s = switchyard_core::NewShipment { location, lines, carrier: Some(COUNTER_CARRIER.into()), tracking: None };
         match self.ship(&view.id, &s).await {
             // The customer left with it: nothing more will happen to it.
             Ok(shipped) if shipped.status == "shipped" => {

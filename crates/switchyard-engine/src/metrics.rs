@@ -48,7 +48,8 @@ pub struct Gauges {
     pub sweeper_failures: u64,
 }
 
-/// The statuses of an order whose every unit left: its handling is over.
+/// The statuses of an order whose every unit left (shipped, or handed over
+/// at a pickup counter): its handling is over.
 const DONE: [OrderStatus; 2] = [OrderStatus::Shipped, OrderStatus::Completed];
 
 /// How a cancellation without a recorded reason is reported (orders
@@ -153,7 +154,7 @@ async fn collect(tx: &mut Tx, q: &MetricsQuery, now_ms: i64) -> Result<BTreeMap<
         let reason = reason.unwrap_or_else(|| UNRECORDED_REASON.to_owned());
         *bucket(&mut days, day).cancellations.entry(reason).or_insert(0) += n;
     }
-    for (day, ms) in counts::handling_times(tx, &s, &DONE).await? {
+    for (day, ms) in counts::handling_times(tx, &s, &DONE, crate::channel_intake::COUNTER_CARRIER).await? {
         bucket(&mut days, day).handling_ms.push(ms);
     }
     for (day, n) in counts::exceptions_opened(tx, &s).await? {

@@ -14,6 +14,7 @@ both!(
     the_csv_export_has_a_row_per_day,
     bad_metric_queries_are_400_invalid_query,
     complaints_are_recorded_against_orders,
+    a_pickup_is_handled_until_handed_over_and_a_counter_sale_not_at_all,
     prometheus_text_parses_and_counts_requests_by_route_template,
 );
 
@@ -241,6 +242,47 @@ async fn complaints_are_recorded_against_orders(app: TestApp) {
     assert_error(s, &v, 422, "invalid_body");
     let (_, m) = app.get("/api/v1/metrics").await;
     assert_eq!(m["complaints"], 1, "refused complaints are not counted: {m}");
+}
+
+async fn pos(app: &TestApp, receipt: &str, mode: &str) -> String {
+    let body = json!({"location": "STORE", "receipt_id": receipt, "currency": "USD", "mode": mode, "paid": true,
+        "lines": [{"sku": "TEE", "quantity": 1, "unit_price": 2800}]});
+    let res = app
+        .client
+        .post(app.url("/api/v1/channels/till/orders"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("send");
+    let v: Value = res.json().await.expect("json");
+    v["orders"][0]["order_id"].as_str().unwrap_or_else(|| panic!("an order: {v}")).to_owned()
+}
+
+async fn a_pickup_is_handled_until_handed_over_and_a_counter_sale_not_at_all(app: TestApp) {
+    app.location("STORE", 1).await;
+    app.sku("TEE", json!(null)).await;
+    app.stock("TEE", "STORE", 5).await;
+    let (s, v) = app.put("/api/v1/channels/till", json!({"kind": "pos"})).await;
+    assert_eq!(s, 200, "{v}");
+    app.clock.set(DAY1 + 9 * HOUR);
+    let sale = pos(&app, "R-1", "sale").await;
+    let (_, o) = app.get(&format!("/api/v1/orders/{sale}")).await;
+    assert_eq!((o["status"].as_str(), o["shipments"][0]["carrier"].as_str()), (Some("completed"), Some("counter")));
+    let pickup = pos(&app, "R-2", "pickup").await;
+    app.clock.set(DAY1 + 9 * HOUR + 20 * 60_000);
+    let (s, v) = app.post(&format!("/api/v1/orders/{pickup}/ready-for-pickup"), json!({"location": "STORE"})).await;
+    assert_eq!(s, 200, "{v}");
+    app.clock.set(DAY1 + 10 * HOUR + 30 * 60_000);
+    let (s, v) = app.post(&format!("/api/v1/orders/{pickup}/picked-up"), json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("completed")), "{v}");
+
+    let (_, m) = app.get("/api/v1/metrics?from=2026-11-30&to=2026-11-30").await;
+    assert_eq!((m["orders"].as_i64(), f(&m, "fill_rate")), (Some(2), 1.0));
+    // The pickup: taken at 09:00, handed over at 10:30; the sale had none.
+    assert_eq!((m["shipped_orders"].as_i64(), f(&m, "avg_handling_secs")), (Some(1), 5400.0), "{m}");
+    assert_eq!(m["pickup_on_time_rate"], Value::Null);
 }
 
 /// One sample of a scrape: its name, labels and value.

@@ -154,18 +154,26 @@ pub async fn cancellation_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, O
     tx.query(&sql, &params).await?.iter().map(|r| Ok((r.i64(0)?, r.opt_string(1)?, r.i64(2)?))).collect()
 }
 
-/// Per order in one of `done` (fully shipped) statuses: (day received, ms
-/// from intake to its last shipment).
-pub async fn handling_times(tx: &mut Tx, s: &Scope<'_>, done: &[OrderStatus]) -> Result<Vec<(i64, i64)>, StoreError> {
+/// Per order in one of `done` (fully shipped) statuses without a shipment
+/// by `skip_carrier` (a counter sale): (day received, ms from intake to its
+/// last shipment).
+pub async fn handling_times(
+    tx: &mut Tx,
+    s: &Scope<'_>,
+    done: &[OrderStatus],
+    skip_carrier: &str,
+) -> Result<Vec<(i64, i64)>, StoreError> {
     if done.is_empty() {
         return Ok(vec![]);
     }
-    let extra: Vec<Value> = done.iter().map(|d| Value::from(d.as_str())).collect();
-    let statuses = crate::db::placeholders(3, extra.len());
+    let mut extra = vec![Value::from(skip_carrier)];
+    extra.extend(done.iter().map(|d| Value::from(d.as_str())));
+    let statuses = crate::db::placeholders(4, done.len());
     let (filter, params) = orders_in(s, extra);
     let sql = format!(
         "SELECT o.created_at / {DAY}, MAX(sh.created_at) - o.created_at FROM orders o \
          JOIN shipments sh ON sh.order_id = o.id WHERE {filter} AND o.status IN ({statuses}) \
+         AND NOT EXISTS (SELECT 1 FROM shipments c WHERE c.order_id = o.id AND c.carrier = $3) \
          GROUP BY o.id, o.created_at"
     );
     day_counts(tx, &sql, &params).await

@@ -86,12 +86,13 @@ pub struct MetricsBody {
     pub split_shipments: i64,
     /// Orders with units at more than one location ÷ orders.
     pub split_shipment_rate: f64,
-    /// Fully shipped orders (the handling-time sample).
+    /// Fully shipped or picked-up orders, counter sales aside (the
+    /// handling-time sample).
     pub shipped_orders: i64,
     /// Mean time from intake to the last shipment.
     pub avg_handling_secs: Option<f64>,
     pub p90_handling_secs: Option<f64>,
-    /// Not measured yet: no pickup promise or pickup event is recorded.
+    /// Not measured yet: when a pickup was promised ready is not recorded.
     pub pickup_on_time_rate: Option<f64>,
     /// 0 until returns are recorded.
     pub return_rate: f64,

@@ -33,6 +33,7 @@ code_enum!(
         PaymentTimeout = "payment_timeout",
         SyncFailed = "sync_failed",
         UnknownSku = "unknown_sku",
+        ReturnOutOfPolicy = "return_out_of_policy",
     }
 );
 
@@ -60,6 +61,8 @@ code_enum!(
         EditAddress = "edit_address",
         Cancel = "cancel",
         Dismiss = "dismiss",
+        ApproveReturn = "approve_return",
+        RejectReturn = "reject_return",
     }
 );
 
@@ -72,7 +75,7 @@ impl ExceptionKind {
     pub fn severity(self) -> Severity {
         match self {
             Self::AddressInvalid | Self::Unroutable | Self::PickupUnavailable | Self::UnknownSku => Severity::High,
-            Self::Backordered | Self::SplitOverLimit | Self::SyncFailed => Severity::Medium,
+            Self::Backordered | Self::SplitOverLimit | Self::SyncFailed | Self::ReturnOutOfPolicy => Severity::Medium,
             Self::PaymentTimeout => Severity::Low,
         }
     }
@@ -90,7 +93,9 @@ impl ExceptionKind {
             Self::PickupUnavailable => HOUR_MS,
             Self::Unroutable => 2 * HOUR_MS,
             Self::AddressInvalid | Self::SplitOverLimit | Self::SyncFailed | Self::UnknownSku => 4 * HOUR_MS,
-            Self::Backordered | Self::PaymentTimeout => 24 * HOUR_MS,
+            // A customer waits for the answer on a return, but nothing is
+            // held or oversold meanwhile.
+            Self::Backordered | Self::PaymentTimeout | Self::ReturnOutOfPolicy => 24 * HOUR_MS,
         }
     }
 
@@ -124,6 +129,9 @@ impl ExceptionKind {
             Self::SyncFailed => &[Retry, Dismiss],
             // Mapping the channel's SKU resumes the order by itself.
             Self::UnknownSku => &[Retry, Cancel],
+            // A person overrides the policy either way (who and why logged);
+            // rejecting a rejected return upholds it.
+            Self::ReturnOutOfPolicy => &[ApproveReturn, RejectReturn],
         }
     }
 
@@ -132,6 +140,13 @@ impl ExceptionKind {
     /// order itself: such an exception may stay open after the order closed.
     pub fn concerns_channel(self) -> bool {
         matches!(self, Self::SyncFailed)
+    }
+
+    /// Whether it may stay open after its order closed: it is about the
+    /// order's news reaching its channel, or about a return of the order
+    /// (which comes after the order shipped), not about the order itself.
+    pub fn outlives_order(self) -> bool {
+        self.concerns_channel() || matches!(self, Self::ReturnOutOfPolicy)
     }
 }
 
@@ -159,11 +174,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_out_of_policy_return_is_overridden_either_way_and_outlives_its_order() {
+        let k = ExceptionKind::ReturnOutOfPolicy;
+        assert_eq!(k.actions(), &[ResolutionAction::ApproveReturn, ResolutionAction::RejectReturn]);
+        assert!(k.outlives_order() && !k.concerns_channel() && !k.blocks_fulfilment());
+        assert_eq!((k.severity(), k.owner(), k.sla_ms()), (Severity::Medium, OwnerRole::Ops, 24 * HOUR_MS));
+        assert!(ExceptionKind::SyncFailed.outlives_order() && !ExceptionKind::Backordered.outlives_order());
+    }
+
+    #[test]
     fn codes_round_trip() {
         for k in ExceptionKind::ALL {
             assert_eq!(ExceptionKind::parse(k.as_str()), Some(*k));
         }
         assert_eq!(ResolutionAction::parse("dismiss"), Some(ResolutionAction::Dismiss));
+        assert_eq!(ResolutionAction::parse("approve_return"), Some(ResolutionAction::ApproveReturn));
         assert_eq!(ExceptionStatus::parse("nope"), None);
     }
 

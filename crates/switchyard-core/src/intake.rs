@@ -126,7 +126,10 @@ pub enum IntakeError {
     CoordinatesOutOfRange,
     #[error("a shipment needs at least one line")]
     NoShipmentLines,
-    #[error("action must be retry, override_location, approve_split, edit_address, cancel or dismiss")]
+    #[error(
+        "action must be retry, override_location, approve_split, edit_address, cancel, dismiss, approve_return or \
+         reject_return"
+    )]
     UnknownAction(String),
     /// A text field (title, name, reason, ...) has a control character, is
     /// too long, or is blank where it is required.
@@ -791,7 +794,8 @@ mod tests {
                 "unknown action",
                 |d| d.action = "escalate".into(),
                 "invalid_body",
-                "action must be retry, override_location, approve_split, edit_address, cancel or dismiss",
+                "action must be retry, override_location, approve_split, edit_address, cancel, dismiss, approve_return \
+                 or reject_return",
             ),
             ("blank by", |d| d.by = "  ".into(), "invalid_body", "by must not be empty"),
             ("long by", |d| d.by = "x".repeat(101), "invalid_body", by),

@@ -300,7 +300,9 @@ pub struct ExceptionState<'a> {
 /// every way `s` breaks it (empty: it holds); `switchyard audit` reports
 /// them. The rules:
 ///
-/// - a closed order (shipped, completed, cancelled) has no open exception;
+/// - a closed order (shipped, completed, cancelled) has no open exception
+///   about itself (a `sync_failed` or `return_out_of_policy` one may stay:
+///   [`ExceptionKind::outlives_order`]);
 /// - an open shortage exception (`backordered`, `unroutable`,
 ///   `pickup_unavailable`, `split_over_limit`) means units are unfilled;
 /// - a `backordered` order has a `backordered` exception, open (or
@@ -310,7 +312,7 @@ pub struct ExceptionState<'a> {
 pub fn exception_mismatches(s: &ExceptionState<'_>) -> Vec<String> {
     let mut out = Vec::new();
     let listed = |kinds: &[ExceptionKind]| kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
-    let about_order: Vec<ExceptionKind> = s.open.iter().copied().filter(|k| !k.concerns_channel()).collect();
+    let about_order: Vec<ExceptionKind> = s.open.iter().copied().filter(|k| !k.outlives_order()).collect();
     if !s.status.is_open() && !about_order.is_empty() {
         out.push(format!("is {} but has open exceptions ({})", s.status.as_str(), listed(&about_order)));
         return out;
@@ -502,6 +504,10 @@ mod tests {
         };
         assert!(exception_mismatches(&unpaid).is_empty());
         assert!(exception_mismatches(&state(Shipped, 0, &[])).is_empty());
+        // A return of a shipped order waiting for a person is about the
+        // return, not the order.
+        assert!(exception_mismatches(&state(Shipped, 0, &[ReturnOutOfPolicy])).is_empty());
+        assert!(exception_mismatches(&state(Completed, 0, &[ReturnOutOfPolicy, SyncFailed])).is_empty());
     }
 
     /// Issue 7: a pickup order's timeline said a gift set was backordered,

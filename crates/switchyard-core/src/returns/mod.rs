@@ -21,6 +21,13 @@
 //! - More units than shipped and not yet returned is an `Err`
 //!   ([`ReturnRequestError`]), not a decision.
 //!
+//! After the decision: the workflow's statuses ([`ReturnStatus`], a state
+//! machine), requests and receipts as they arrive ([`NewReturn`],
+//! [`Receipt`]) matched to the order's lines ([`OrderForReturn::request`],
+//! [`assign_receipt`]), each grade's disposition ([`ReturnGrade`]), the
+//! destination, the RMA number and the refund for what came back
+//! (`disposition.rs`).
+//!
 //! Invariants, property-tested: `decide` never panics, and
 //! `0 ≤ refund ≤ subtotal` whatever the policy and request.
 //!
@@ -42,17 +49,26 @@
 #![doc = concat!("```toml\n", include_str!("example_return_policy.toml"), "```")]
 
 mod decision;
+mod disposition;
 mod explain;
+mod intake;
 mod policy;
+mod status;
 mod validate;
 
 pub use decision::{decide, ReturnDecision, ReturnLine, ReturnOutcome, ReturnRequest, ReturnRequestError};
+pub use disposition::{destination, looks_like_rma, rma, rma_day, Disposition, ReturnGrade};
 pub use explain::{Finding, FindingEffect};
+pub use intake::{
+    assign_receipt, ExpectedLine, NewReturn, OrderForReturn, Receipt, ReceiptDraft, ReceivedUnits, ReturnDraft,
+    ReturnInputError, ReturnableLine, MAX_RETURN_LINES,
+};
 pub use policy::{
     FinalSale, FinalSaleBy, ItemCondition, ReasonMapping, ReasonRule, RefundMethod, RefundRules, RestockingFee,
     ReturnPolicy, ReturnReason, ShippingPayer, Window, WindowRules, WindowSource, BASIS_POINTS, DAY_MS,
     MAX_REASON_TEXT_CHARS, MAX_WINDOW_DAYS,
 };
+pub use status::{IllegalReturnTransition, ReturnStatus};
 pub use validate::{ReturnPolicyError, ReturnPolicyErrors, ReturnPolicyProblem};
 
 #[cfg(test)]

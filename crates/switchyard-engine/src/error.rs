@@ -5,6 +5,7 @@
 //! status in one table (`switchyard_server::error::status`), and the
 //! README's list of codes is checked against [`Code::ALL`] by a test.
 
+use switchyard_core::returns::{IllegalReturnTransition, ReturnInputError, ReturnPolicyErrors, ReturnRequestError};
 use switchyard_core::routing::PolicyErrors;
 use switchyard_core::{IdError, IllegalTransition, IntakeError, MoneyError, StockError, TextError};
 use switchyard_store::StoreError;
@@ -56,6 +57,7 @@ codes! {
     // The state it meets.
     IllegalTransition = "illegal_transition",
     ExceedsAllocation = "exceeds_allocation",
+    ExceedsReturnable = "exceeds_returnable",
     BelowReserved = "below_reserved",
     InsufficientStock = "insufficient_stock",
     InvalidRequest = "invalid_request",
@@ -97,6 +99,16 @@ pub enum Error {
     InvalidAddress(String),
     #[error(transparent)]
     Policy(#[from] PolicyErrors),
+    /// A return policy that does not parse or check.
+    #[error(transparent)]
+    ReturnPolicy(#[from] ReturnPolicyErrors),
+    /// A return request or receipt refused (a field, a SKU not on the
+    /// order or return, more units than it may take).
+    #[error(transparent)]
+    ReturnInput(#[from] ReturnInputError),
+    /// A return status change the workflow does not allow.
+    #[error(transparent)]
+    ReturnTransition(#[from] IllegalReturnTransition),
     #[error(transparent)]
     Id(#[from] IdError),
     #[error(transparent)]
@@ -115,6 +127,12 @@ pub enum Error {
     Overloaded,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<ReturnRequestError> for Error {
+    fn from(e: ReturnRequestError) -> Self {
+        Error::ReturnInput(e.into())
+    }
 }
 
 impl From<TextError> for Error {
@@ -141,7 +159,11 @@ impl Error {
             Error::IdempotencyConflict(_) => Code::IdempotencyConflict,
             Error::Invalid(_) => Code::InvalidBody,
             Error::InvalidAddress(_) => Code::AddressInvalid,
-            Error::Policy(_) => Code::InvalidPolicy,
+            Error::Policy(_) | Error::ReturnPolicy(_) => Code::InvalidPolicy,
+            Error::ReturnInput(e) => {
+                Code::ALL.iter().copied().find(|c| c.as_str() == e.code()).unwrap_or(Code::InvalidBody)
+            }
+            Error::ReturnTransition(_) => Code::IllegalTransition,
             Error::Id(e) => match e {
                 IdError::ZeroQuantity | IdError::NegativeQuantity(_) | IdError::QuantityTooLarge(_) => {
                     Code::InvalidQuantity
@@ -199,6 +221,24 @@ mod tests {
             let want = e.code();
             assert_eq!(Error::Intake(e).code().as_str(), want);
         }
+    }
+
+    #[test]
+    fn every_return_input_code_is_a_code() {
+        let sku = switchyard_core::Sku::parse("TEE").expect("sku");
+        let cases: Vec<ReturnInputError> = vec![
+            ReturnRequestError::TooMany { sku: sku.clone(), requested: 2, returnable: 1 }.into(),
+            ReturnInputError::TooManyReceived { sku: sku.clone(), received: 2, expected: 1 },
+            ReturnRequestError::Overflow.into(),
+            ReturnRequestError::NegativePrice { sku: sku.clone() }.into(),
+            ReturnInputError::NotOnOrder { sku },
+            IntakeError::NoOrderLines.into(),
+        ];
+        for e in cases {
+            let want = e.code();
+            assert_eq!(Error::ReturnInput(e).code().as_str(), want);
+        }
+        assert_eq!(Error::from(ReturnRequestError::NoLines).code(), Code::InvalidBody);
     }
 
     #[test]

@@ -93,6 +93,10 @@ pub(crate) async fn resolve(tx: &mut Tx, ctx: &Ctx, id: &str, r: &Resolution, no
         )));
     }
     let actor = if r.actor.trim().is_empty() { "unknown" } else { r.actor.trim() };
+    // About a return of the order, not the order: the return's review.
+    if e.kind == ExceptionKind::ReturnOutOfPolicy {
+        return crate::returns::resolve_exception(tx, id, r, actor, now_ms).await;
+    }
     let Some(order_id) = e.order_id.clone() else {
         return crate::channel_exceptions::resolve(tx, id, e.channel.as_deref(), r, actor, now_ms).await;
     };
@@ -141,6 +145,9 @@ pub(crate) async fn resolve(tx: &mut Tx, ctx: &Ctx, id: &str, r: &Resolution, no
             let message = format!("Cancelled by {actor} ({} exception)", e.kind.as_str());
             crate::orders::cancel_locked(tx, ctx, &order_id, order.status, &message, e.kind.as_str(), now_ms).await?;
             crate::orders::tell_origin_cancelled(tx, &order_id, e.kind.as_str(), now_ms).await?;
+        }
+        ResolutionAction::ApproveReturn | ResolutionAction::RejectReturn => {
+            return Err(Error::Conflict(format!("{} applies to returns only", r.action.as_str())));
         }
         ResolutionAction::Dismiss => {
             if note.is_empty() {

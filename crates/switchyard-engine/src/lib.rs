@@ -15,6 +15,7 @@
 //! | `reroute` | re-route, reject an allocation, cycle counts, adjustments, import |
 //! | `exceptions` | open/close with orders, a person's resolution, escalation |
 //! | `policies` | save, activate, roll back, shadow, preview |
+//! | `returns` | return policy versions; request, review, receive, refund a return |
 //! | `catalog` | locations, SKUs and bundles, channels |
 //! | `channel_intake` | a channel's orders in: create, cancel, pay; connections |
 //! | `outbox` | stock-level messages, consumers' claim/ack/retry |
@@ -45,6 +46,7 @@ mod policies;
 mod policy_cache;
 pub(crate) mod reads;
 mod reroute;
+mod returns;
 mod sessions;
 mod workers;
 mod writer;
@@ -66,6 +68,7 @@ pub use sessions::NewSession;
 pub use switchyard_store::channel_sync::{Attempt as SyncAttempt, Level as ChannelLevel, PollState};
 pub use switchyard_store::complaints::ComplaintView;
 pub use switchyard_store::outbox::{Backlog, Claimed};
+pub use switchyard_store::return_views::{ReturnFilter, ReturnPolicyRecord, ReturnView};
 pub use switchyard_store::sessions::SessionRecord;
 pub use switchyard_store::StoreError;
 

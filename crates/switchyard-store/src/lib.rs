@@ -14,6 +14,8 @@
 //! | [`catalog`] | locations, SKUs and bundles, channels |
 //! | [`orders`] | orders, lines, allocations, reservations, events, shipments |
 //! | [`routing`] | policy versions, decisions, per-day location counts |
+//! | [`returns`] | return policy versions, returns, their lines, receipts, timeline, RMA counter |
+//! | [`return_views`] | read models of returns and return policies |
 //! | [`deliveries`] | webhook deliveries already handled |
 //! | [`exceptions`] | the exception queue and its log |
 //! | [`complaints`] | customers' complaints recorded against orders |
@@ -37,6 +39,8 @@ pub mod metrics;
 mod model;
 pub mod orders;
 pub mod outbox;
+pub mod return_views;
+pub mod returns;
 pub mod routing;
 pub mod sessions;
 pub mod sku_map;

@@ -275,6 +275,14 @@ impl OrderForReturn {
     }
 }
 
+impl OrderForReturn {
+    /// Units of order line `line_no` that may still come back (0 for a
+    /// line the order does not have).
+    pub fn returnable(&self, line_no: i64) -> i64 {
+        self.lines.iter().find(|l| l.line_no == line_no).map_or(0, returnable)
+    }
+}
+
 fn returnable(l: &ReturnableLine) -> i64 {
     l.quantity_shipped.min(l.quantity_ordered).saturating_sub(l.quantity_returned).max(0)
 }
@@ -420,6 +428,7 @@ mod tests {
         assert_eq!(err.code(), "exceeds_returnable");
         let unshipped = NewReturn::parse(draft(&[("MUG", 1)])).expect("valid");
         assert!(matches!(o.request(&unshipped, ReturnReason::Other), Err(ReturnInputError::Request(_))));
+        assert_eq!((o.returnable(1), o.returnable(2), o.returnable(3), o.returnable(9)), (2, 2, 0, 0));
         let elsewhere = NewReturn::parse(draft(&[("HAT", 1)])).expect("valid");
         assert_eq!(o.request(&elsewhere, ReturnReason::Other), Err(ReturnInputError::NotOnOrder { sku: sku("HAT") }));
     }

@@ -144,6 +144,14 @@ impl ReturnStatus {
         }
     }
 
+    /// Whether a return in this status keeps its units from being asked
+    /// for again: while it waits for a person (`requested`) and once it was
+    /// ever `authorized` (it has an RMA), whatever happened since. A
+    /// rejection, or a closed rejection, gives them back.
+    pub fn holds_units(self, authorized: bool) -> bool {
+        self == Self::Requested || authorized
+    }
+
     /// Whether units may still be received.
     pub fn awaits_goods(self) -> bool {
         self.can_move_to(Self::Received)
@@ -224,6 +232,13 @@ mod tests {
         assert_eq!(Rejected.review(false), Ok(Rejected), "upholding a rejection changes nothing");
         assert_eq!(Authorized.review(true), Err(IllegalReturnTransition { from: Authorized, to: Authorized }));
         assert_eq!(Received.review(false), Err(IllegalReturnTransition { from: Received, to: Rejected }));
+    }
+
+    #[test]
+    fn only_pending_and_authorized_returns_hold_units() {
+        assert!(Requested.holds_units(false));
+        assert!(Refunded.holds_units(true) && Authorized.holds_units(true) && Closed.holds_units(true));
+        assert!(!Rejected.holds_units(false) && !Closed.holds_units(false));
     }
 
     #[test]

@@ -28,8 +28,8 @@ pub fn status(code: Code) -> StatusCode {
         | AmountOverflow | InvalidCoordinates | UnknownSku | UnknownLocation | AddressInvalid | InvalidPolicy => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        IllegalTransition | ExceedsAllocation | BelowReserved | InsufficientStock | InvalidRequest
-        | ChannelInactive | IdempotencyConflict => StatusCode::CONFLICT,
+        IllegalTransition | ExceedsAllocation | ExceedsReturnable | BelowReserved | InsufficientStock
+        | InvalidRequest | ChannelInactive | IdempotencyConflict => StatusCode::CONFLICT,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         Unavailable | Overloaded => StatusCode::SERVICE_UNAVAILABLE,
     }
@@ -109,6 +109,7 @@ impl From<Error> for ApiError {
                 ApiError::new(Code::Unavailable, "the database is not answering; retry shortly")
             }
             (_, Error::Policy(p)) => p.into(),
+            (_, Error::ReturnPolicy(p)) => p.into(),
             (_, Error::Row { index, source }) => {
                 let inner = ApiError::from(*source);
                 ApiError { message: format!("row {index}: {}", inner.message), ..inner }
@@ -184,23 +185,39 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
+/// An `invalid_policy` error whose `details` list each problem's line,
+/// column, field and problem (routing and return policies alike).
+fn policy_error(
+    message: String,
+    problems: impl Iterator<Item = (Option<usize>, Option<usize>, String, String)>,
+) -> ApiError {
+    let details = problems
+        .map(|(line, column, field, problem)| {
+            serde_json::json!({ "line": line, "column": column, "field": field, "problem": problem })
+        })
+        .collect::<Vec<_>>();
+    let mut api = ApiError::new(Code::InvalidPolicy, message);
+    api.details = Some(serde_json::Value::Array(details));
+    api
+}
+
 impl From<switchyard_core::routing::PolicyErrors> for ApiError {
     fn from(e: switchyard_core::routing::PolicyErrors) -> Self {
-        let details = e
-            .errors()
-            .iter()
-            .map(|err| {
-                serde_json::json!({
-                    "line": err.line,
-                    "column": err.column,
-                    "field": err.path.to_string(),
-                    "problem": err.problem.to_string(),
-                })
-            })
-            .collect::<Vec<_>>();
-        let mut api = ApiError::new(Code::InvalidPolicy, e.to_string());
-        api.details = Some(serde_json::Value::Array(details));
-        api
+        let problems = e.errors().iter().map(|p| (p.line, p.column, p.path.to_string(), p.problem.to_string()));
+        policy_error(e.to_string(), problems)
+    }
+}
+
+impl From<switchyard_core::returns::ReturnPolicyErrors> for ApiError {
+    fn from(e: switchyard_core::returns::ReturnPolicyErrors) -> Self {
+        let problems = e.errors().iter().map(|p| (p.line, p.column, p.path.to_string(), p.problem.to_string()));
+        policy_error(e.to_string(), problems)
+    }
+}
+
+impl From<switchyard_core::returns::ReturnInputError> for ApiError {
+    fn from(e: switchyard_core::returns::ReturnInputError) -> Self {
+        Error::from(e).into()
     }
 }
 

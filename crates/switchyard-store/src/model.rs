@@ -103,7 +103,8 @@ pub struct ExceptionView {
     /// The order's channel, or the connection the exception is about.
     pub channel: Option<String>,
     /// `address_invalid`, `unroutable`, `backordered`, `pickup_unavailable`,
-    /// `split_over_limit`, `payment_timeout`, `sync_failed` or `unknown_sku`.
+    /// `split_over_limit`, `payment_timeout`, `sync_failed`, `unknown_sku` or
+    /// `return_out_of_policy`.
     pub kind: String,
     /// `low` .. `critical`; raised one step per escalation.
     pub severity: String,

@@ -103,7 +103,8 @@ async fn get_exception(
 #[serde(deny_unknown_fields)]
 pub struct ResolveBody {
     /// `retry`, `override_location`, `approve_split`, `edit_address`,
-    /// `cancel` or `dismiss`.
+    /// `cancel` or `dismiss`; for a `return_out_of_policy` exception
+    /// `approve_return` or `reject_return` (a reason is required).
     pub action: String,
     /// Who acts (a name or role); logged.
     pub by: String,

@@ -16,6 +16,8 @@ mod locations;
 mod metrics;
 mod orders;
 mod policies;
+mod return_policies;
+mod returns;
 mod skus;
 
 use axum::extract::{FromRequest, FromRequestParts, State};
@@ -105,6 +107,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(exceptions::router())
         .merge(complaints::router())
         .merge(metrics::router())
+        .merge(returns::router())
+        .merge(return_policies::router())
 }
 
 /// The OpenAPI 3 document of the whole API, generated from the handlers.

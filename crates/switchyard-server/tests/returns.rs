@@ -231,6 +231,15 @@ async fn return_policies_are_versioned_like_routing_policies(app: TestApp) {
     }
     assert!(doc["components"]["schemas"]["ReturnView"].is_object(), "the return's schema is documented");
 
+    // The README's example is a valid policy.
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("<!-- return-policy-example -->").expect("the README has the example");
+    let end = readme.find("<!-- /return-policy-example -->").expect("closed");
+    let example = readme[start..end].split("```").nth(1).expect("a fenced block").trim_start_matches("toml");
+    let (s, checked) = app.post("/api/v1/return-policies/validate", json!({"toml": example})).await;
+    assert_eq!(s, 200, "{checked}");
+    assert_eq!(checked["policy"]["refund"]["auto_approve_up_to"]["minor"], 15000);
+
     let (s, in_force) = app.get("/api/v1/return-policy").await;
     assert_eq!(s, 200);
     assert!(in_force["version"].is_null());

@@ -111,7 +111,8 @@ async fn order_for_return(
         lines.push(ReturnableLine {
             line_no: l.line_no,
             sku: Sku::parse(&l.sku).map_err(|e| corrupt(format!("order {order_id} line {}: {e}", l.line_no)))?,
-            tags: facts.get(&l.sku).map(|f| f.tags.clone()).unwrap_or_default(),
+            // A SKU no longer in the catalogue has no tags to match.
+            tags: facts.get(&l.sku).map_or_else(Vec::new, |f| f.tags.clone()),
             quantity_ordered: l.quantity,
             quantity_shipped: l.shipped,
             quantity_returned: held.get(&l.line_no).copied().unwrap_or(0),
@@ -240,8 +241,8 @@ async fn ask_a_person(
     now_ms: i64,
 ) -> Result<(), Error> {
     let message = format!(
-        "Return {id} is out of policy. {explanation}. A person may approve or reject it (approve_return or \
-         reject_return, with who and why)."
+        "Return {id} needs a person: {explanation}. Approve or reject it (approve_return or reject_return, \
+         with who and why)."
     );
     let exception_id =
         crate::exceptions::open(tx, ctx, order_id, ExceptionKind::ReturnOutOfPolicy, &message, now_ms).await?;

@@ -218,12 +218,17 @@ async fn lines_of(tx: &mut Tx, ids: &[String]) -> Result<BTreeMap<String, Vec<Re
     Ok(out)
 }
 
+/// Every return takes back at least one line.
+fn no_lines(id: &str) -> StoreError {
+    StoreError::corrupt(format!("return {id} has no lines"))
+}
+
 /// One return with its lines, receipts and timeline.
 pub async fn get_return(tx: &mut Tx, id: &str) -> Result<Option<ReturnView>, StoreError> {
     let sql = format!("{RETURN_SELECT} WHERE r.id = $1");
     let Some(row) = tx.query_opt(&sql, args![id]).await? else { return Ok(None) };
     let mut view = return_view(&row)?;
-    view.lines = lines_of(tx, std::slice::from_ref(&view.id)).await?.remove(&view.id).unwrap_or_default();
+    view.lines = lines_of(tx, std::slice::from_ref(&view.id)).await?.remove(&view.id).ok_or_else(|| no_lines(id))?;
     let sql = "SELECT at, kind, actor, message FROM return_events WHERE return_id = $1 ORDER BY id";
     let events = tx.query(sql, args![id]).await?;
     let events = events.iter().map(|r| {
@@ -250,7 +255,7 @@ pub async fn list_returns(tx: &mut Tx, f: &ReturnFilter) -> Result<Vec<ReturnVie
     let ids: Vec<String> = views.iter().map(|v| v.id.clone()).collect();
     let mut lines = lines_of(tx, &ids).await?;
     for v in &mut views {
-        v.lines = lines.remove(&v.id).unwrap_or_default();
+        v.lines = lines.remove(&v.id).ok_or_else(|| no_lines(&v.id))?;
     }
     Ok(views)
 }

@@ -146,7 +146,8 @@ async fn get_return_policy(
 /// Put a saved version in force (validated again; the previous one stops).
 #[utoipa::path(post, path = "/return-policies/{version}/activate", tag = "returns",
     params(("version" = i64, Path)), request_body(content = Option<ActorBody>),
-    responses((status = 200, body = ReturnPolicyView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ReturnPolicyView), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 async fn activate_return_policy(
     State(app): State<AppState>,
     ApiPath(version): ApiPath<i64>,

@@ -8,10 +8,12 @@
 //! The request is built from the stored order: its channel and currency,
 //! each line's units shipped (its allocations' `shipped`) and those held by
 //! earlier returns, the SKUs' catalogue tags, and the time of the order's
-//! latest shipment. **There is no delivery tracking yet**, so the decision
-//! is given the shipment time only: within the window from shipment it is
-//! within; past it, the core sends the request to review (the delivery may
-//! have been late enough) instead of rejecting it.
+//! latest shipment. **There is no delivery tracking yet**: an order handed
+//! over in person (`completed`: picked up at the counter, a counter sale)
+//! was delivered when its last units were handed over; for any other the
+//! decision is given the shipment time only — within the window from
+//! shipment it is within; past it, the core sends the request to review
+//! (the delivery may have been late enough) instead of rejecting it.
 //!
 //! A return the policy does not approve (rejected, or needing review) opens
 //! a `return_out_of_policy` exception on its order, which a person resolves
@@ -28,8 +30,8 @@ use switchyard_core::returns::{
     Receipt, ReturnDecision, ReturnPolicy, ReturnReason, ReturnRequestError, ReturnStatus, ReturnableLine,
 };
 use switchyard_core::{
-    ChannelName, Currency, ExceptionKind, ExceptionStatus, LocationCode, Money, Resolution, ResolutionAction, Sku,
-    Text, TextRule,
+    ChannelName, Currency, ExceptionKind, ExceptionStatus, LocationCode, Money, OrderStatus, Resolution,
+    ResolutionAction, Sku, Text, TextRule,
 };
 use switchyard_store::return_views::{self, ReturnFilter, ReturnPolicyRecord, ReturnView};
 use switchyard_store::returns::{self, LockedReturn, NewReceipt, NewReturnRow};
@@ -93,6 +95,7 @@ async fn locate(tx: &mut Tx, key: &str) -> Result<LockedReturn, Error> {
 async fn order_for_return(
     tx: &mut Tx,
     order_id: &str,
+    status: OrderStatus,
     channel: ChannelName,
     currency: Currency,
     except: Option<&str>,
@@ -120,8 +123,10 @@ async fn order_for_return(
         });
     }
     let shipped_at_ms = returns::last_shipped_at(tx, order_id).await?;
-    // No delivery tracking yet: the decision counts from the shipment.
-    Ok(OrderForReturn { channel, currency, shipped_at_ms, delivered_at_ms: None, lines })
+    // No delivery tracking yet: only a completed order (handed over in
+    // person) has a known delivery time, its last hand-over.
+    let delivered_at_ms = shipped_at_ms.filter(|_| status == OrderStatus::Completed);
+    Ok(OrderForReturn { channel, currency, shipped_at_ms, delivered_at_ms, lines })
 }
 
 /// The canonical reason for what the customer or channel said, with the
@@ -162,10 +167,11 @@ fn units_text<'a>(lines: impl IntoIterator<Item = (&'a str, i64)>) -> String {
 pub(crate) async fn request(tx: &mut Tx, ctx: &Ctx, ask: &NewReturn, now_ms: i64) -> Result<String, Error> {
     let order_id = ask.order_id.as_str();
     // The order row first: two requests for one order never take the same units.
-    orders::lock(tx, order_id).await?.ok_or_else(|| Error::NotFound { what: "order", key: order_id.to_owned() })?;
+    let locked =
+        orders::lock(tx, order_id).await?.ok_or_else(|| Error::NotFound { what: "order", key: order_id.to_owned() })?;
     let facts = orders::facts(tx, order_id).await?;
     let currency = facts.value.currency();
-    let order = order_for_return(tx, order_id, facts.channel.clone(), currency, None).await?;
+    let order = order_for_return(tx, order_id, locked.status, facts.channel.clone(), currency, None).await?;
     let (version, policy) = policy_in_force(tx).await?;
     let reason = mapped_reason(tx, &policy, &facts.channel, &ask.reason_text).await?;
     let (request, line_nos) = order.request(ask, reason)?;
@@ -297,9 +303,12 @@ pub(crate) async fn review(
 /// An approval must still fit what the order shipped: a rejected return
 /// held no units, and another return may have taken them meanwhile.
 async fn still_returnable(tx: &mut Tx, r: &LockedReturn) -> Result<(), Error> {
+    let locked = orders::lock(tx, &r.order_id)
+        .await?
+        .ok_or_else(|| corrupt(format!("return {} names no order {}", r.id, r.order_id)))?;
     let facts = orders::facts(tx, &r.order_id).await?;
     let currency = facts.value.currency();
-    let order = order_for_return(tx, &r.order_id, facts.channel, currency, Some(&r.id)).await?;
+    let order = order_for_return(tx, &r.order_id, locked.status, facts.channel, currency, Some(&r.id)).await?;
     for line in returns::lines(tx, &r.id).await? {
         let room = order.returnable(line.line_no);
         if line.quantity > room {

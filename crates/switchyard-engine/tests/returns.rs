@@ -14,7 +14,7 @@ use switchyard_core::outbox::Message;
 use switchyard_core::returns::{NewReturn, Receipt, ReceiptDraft, ReturnDraft};
 use switchyard_core::{
     Address, Component, Location, LocationKind, NewShipment, PaymentState, Quantity, Resolution, ResolutionAction,
-    SkuDef,
+    ServiceLevel, SkuDef,
 };
 use switchyard_engine::{Code, Config, Engine, Error, IdGen, ManualClock, ReturnFilter, ReturnView};
 use switchyard_store::testing::{Backend, TestDb};
@@ -23,6 +23,7 @@ use switchyard_store::ExceptionFilter;
 both!(
     a_return_within_the_window_is_authorized_with_an_rma,
     past_the_window_a_person_approves_it_and_is_logged,
+    a_picked_up_order_past_its_window_is_rejected,
     a_rejected_return_opens_an_exception_a_person_may_override,
     more_than_was_shipped_is_refused_and_nothing_is_stored,
     receiving_restocks_resellable_units_exactly_once,
@@ -62,6 +63,10 @@ async fn open(db: &TestDb) -> T {
 }
 
 async fn location(e: &Engine, code: &str, priority: i32) {
+    place(e, code, priority, false).await;
+}
+
+async fn place(e: &Engine, code: &str, priority: i32, can_pickup: bool) {
     let l = Location {
         code: loc(code),
         name: code.into(),
@@ -76,7 +81,7 @@ async fn location(e: &Engine, code: &str, priority: i32) {
         lat: None,
         lon: None,
         can_ship: true,
-        can_pickup: false,
+        can_pickup,
         priority,
         active: true,
         lead_time_days: 0,
@@ -229,6 +234,33 @@ async fn past_the_window_a_person_approves_it_and_is_logged(t: T) {
     // Approving again is not a move the workflow has.
     let again = t.review_return(&r.id, true, "ana", "again").await.expect_err("already authorized");
     assert_eq!(again.code(), Code::IllegalTransition);
+    assert_clean(&t).await;
+}
+
+async fn a_picked_up_order_past_its_window_is_rejected(t: T) {
+    shop(&t).await;
+    place(&t, "STORE", 3, true).await;
+    t.set_stock(&sku("TEE"), &loc("STORE"), 5, None, "count").await.expect("stock");
+    let mut pickup = web_order("p1", &[("TEE", 2)], 4500, 9000, PaymentState::Paid);
+    pickup.service_level = ServiceLevel::Pickup;
+    pickup.pickup_location = Some(loc("STORE"));
+    let (o, _) = t.create_order(&pickup).await.expect("order");
+    t.ready_for_pickup(&o.id, &loc("STORE")).await.expect("ready");
+    t.at(NOW + DAY);
+    assert_eq!(t.picked_up(&o.id).await.expect("picked up").status, "completed");
+    // Handed over in person: the delivery time is known, and the whole
+    // 30th day after it is inside the window.
+    t.at(NOW + 31 * DAY);
+    let inside = t.request_return(&ask(&o.id, &[("TEE", 1)], "changed_mind")).await.expect("request");
+    assert_eq!((inside.status.as_str(), inside.destination.as_str()), ("authorized", "STORE"));
+    t.at(NOW + 31 * DAY + 1);
+    let late = t.request_return(&ask(&o.id, &[("TEE", 1)], "changed_mind")).await.expect("request");
+    assert_eq!((late.status.as_str(), late.decision.outcome.as_str()), ("rejected", "rejected"));
+    assert_eq!(late.decision.explanation, "Rejected: delivered more than 30 days ago; the return window is 30 days");
+    let exception_id = late.exception_id.clone().expect("a person may override it");
+    let e = t.get_exception(&exception_id).await.expect("read").expect("exception");
+    assert_eq!((e.kind.as_str(), e.status.as_str()), ("return_out_of_policy", "open"));
+    assert!(e.message.contains(&late.decision.explanation), "{}", e.message);
     assert_clean(&t).await;
 }
 

@@ -181,6 +181,12 @@ async fn out_of_policy_returns_wait_for_a_person(app: TestApp) {
     assert_eq!((exception["id"].as_str(), exception["order_id"].as_str()), (r["exception_id"].as_str(), Some(&*order)));
     assert_eq!(exception["actions"], json!(["approve_return", "reject_return"]));
 
+    // The dashboard's queue offers what applies to it: approve or reject, no dismiss, no cancel.
+    let b = common::Browser::sign_in(&app).await;
+    let (_, _, html) = b.get("/exceptions").await;
+    assert!(html.contains("Approve return") && html.contains("Reject return"), "{html}");
+    assert!(!html.contains("class=\"quiet dismiss\"") && !html.contains("Cancel order"), "{html}");
+
     let path = format!("/api/v1/exceptions/{}/resolve", exception["id"].as_str().expect("id"));
     let (s, e) = app.post(&path, json!({"action": "approve_return", "by": "ana"})).await;
     assert_eq!((s, error_code(&e)), (409, "invalid_request"), "a reason is needed: {e}");

@@ -41,6 +41,9 @@ struct ExceptionRowView {
     can_edit_address: bool,
     can_approve_split: bool,
     can_cancel: bool,
+    can_dismiss: bool,
+    /// A return out of policy: a person approves or rejects it.
+    can_review_return: bool,
 }
 
 #[derive(Template)]
@@ -90,6 +93,8 @@ async fn exceptions_page(
             can_edit_address: e.actions.iter().any(|a| a == "edit_address"),
             can_approve_split: e.actions.iter().any(|a| a == "approve_split"),
             can_cancel: e.actions.iter().any(|a| a == "cancel"),
+            can_dismiss: e.actions.iter().any(|a| a == "dismiss"),
+            can_review_return: e.actions.iter().any(|a| a == "approve_return"),
             ex: e,
         })
         .collect();

@@ -15,8 +15,10 @@
 //!   9; of one value, that value).
 //! - Counts add with saturation (they never wrap).
 //!
-//! Return metrics wait for the returns capability: `return_rate` is `0.0`
-//! and `return_turnaround_secs` `None` until returns are recorded. Pickup
+//! Returns: `return_rate` is the orders received in the period with a
+//! return that was not rejected, over the orders; `return_turnaround_secs`
+//! the mean time from a return's request to its refund, over the returns
+//! refunded in the period. Pickup
 //! on-time rate is `None`: when a pickup was promised ready is not recorded,
 //! so on time cannot be judged.
 
@@ -115,6 +117,8 @@ pub struct Counts {
     /// Orders whose units are (or were shipped) at more than one location.
     pub split: i64,
     pub complaints: i64,
+    /// Orders with a return that was not rejected.
+    pub orders_returned: i64,
     pub exceptions_opened: i64,
     /// Exceptions closed (resolved, dismissed, or closed with their order).
     pub exceptions_resolved: i64,
@@ -134,6 +138,7 @@ impl Counts {
             oversell_cancellations: self.oversell_cancellations.saturating_add(o.oversell_cancellations),
             split: self.split.saturating_add(o.split),
             complaints: self.complaints.saturating_add(o.complaints),
+            orders_returned: self.orders_returned.saturating_add(o.orders_returned),
             exceptions_opened: self.exceptions_opened.saturating_add(o.exceptions_opened),
             exceptions_resolved: self.exceptions_resolved.saturating_add(o.exceptions_resolved),
         }
@@ -152,6 +157,8 @@ pub struct Bucket {
     pub sync_lag_ms: Vec<i64>,
     /// Per exception opened and still open: its age now, in ms.
     pub open_exception_ages_ms: Vec<i64>,
+    /// Per return refunded: request to refund, in ms.
+    pub return_turnaround_ms: Vec<i64>,
 }
 
 impl Bucket {
@@ -165,6 +172,7 @@ impl Bucket {
         self.handling_ms.extend(other.handling_ms);
         self.sync_lag_ms.extend(other.sync_lag_ms);
         self.open_exception_ages_ms.extend(other.open_exception_ages_ms);
+        self.return_turnaround_ms.extend(other.return_turnaround_ms);
     }
 
     /// The numbers an owner reads.
@@ -190,8 +198,8 @@ impl Bucket {
             avg_handling_secs: mean(&self.handling_ms).map(|ms| ms / 1000.0),
             p90_handling_secs: percentile(&self.handling_ms, 90).map(secs),
             pickup_on_time_rate: None,
-            return_rate: 0.0,
-            return_turnaround_secs: None,
+            return_rate: rate(c.orders_returned, c.orders),
+            return_turnaround_secs: mean(&self.return_turnaround_ms).map(|ms| ms / 1000.0),
             complaints: c.complaints,
             exceptions_opened: c.exceptions_opened,
             exceptions_resolved: c.exceptions_resolved,
@@ -417,6 +425,7 @@ mod tests {
                 oversell_cancellations: 0,
                 split: 1,
                 complaints: 1,
+                orders_returned: 1,
                 exceptions_opened: 2,
                 exceptions_resolved: 1,
             },
@@ -424,6 +433,7 @@ mod tests {
             handling_ms: vec![7_200_000, 3_600_000],
             sync_lag_ms: vec![300, 100, 200],
             open_exception_ages_ms: vec![60_000],
+            return_turnaround_ms: vec![86_400_000],
         };
         let day2 = Bucket {
             counts: Counts {
@@ -442,6 +452,7 @@ mod tests {
             handling_ms: vec![1_800_000],
             sync_lag_ms: vec![400],
             open_exception_ages_ms: vec![120_000, 30_000],
+            return_turnaround_ms: vec![172_800_000],
         };
         day1.absorb(day2);
         let m = day1.report();
@@ -459,7 +470,7 @@ mod tests {
         assert_eq!(m.exceptions_open, 3);
         assert_eq!(m.exceptions_open_avg_age_secs, Some(70.0));
         assert_eq!(m.exceptions_open_max_age_secs, Some(120.0));
-        assert_eq!((m.return_rate, m.return_turnaround_secs, m.pickup_on_time_rate), (0.0, None, None));
+        assert_eq!((m.return_rate, m.return_turnaround_secs, m.pickup_on_time_rate), (0.1, Some(129_600.0), None));
     }
 
     /// The tabular scalars are exactly the JSON fields, in order, but the

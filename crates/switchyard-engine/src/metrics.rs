@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use switchyard_core::metrics::{Bucket, Metrics, Period, DAY_MS};
+use switchyard_core::returns::ReturnStatus;
 use switchyard_core::{ChannelName, ExceptionKind, LocationCode, OrderStatus};
 use switchyard_store::metrics::{self as counts, Scope};
 use switchyard_store::outbox::{self, Backlog};
@@ -171,6 +172,12 @@ async fn collect(tx: &mut Tx, q: &MetricsQuery, now_ms: i64) -> Result<BTreeMap<
     }
     for (day, n) in counts::complaint_days(tx, &s).await? {
         bucket(&mut days, day).counts.complaints = n;
+    }
+    for (day, n) in counts::returned_order_days(tx, &s, ReturnStatus::Rejected.as_str()).await? {
+        bucket(&mut days, day).counts.orders_returned = n;
+    }
+    for (day, ms) in counts::return_turnarounds(tx, &s).await? {
+        bucket(&mut days, day).return_turnaround_ms.push(ms.max(0));
     }
     Ok(days)
 }

@@ -151,7 +151,7 @@ async fn a_scripted_history_gives_the_numbers_worked_out_by_hand(t: T) {
     assert_eq!((m.exceptions_opened, m.exceptions_resolved, m.exceptions_open), (1, 0, 1));
     assert_eq!(m.exceptions_open_avg_age_secs, Some(30.0 * 3600.0));
     assert_eq!(m.exceptions_open_max_age_secs, Some(30.0 * 3600.0));
-    // Not measured yet: returns, pickups; no channel acknowledged a level.
+    // No returns in this history; pickups are not measured; no channel acknowledged a level.
     assert_eq!((m.return_rate, m.return_turnaround_secs, m.pickup_on_time_rate), (0.0, None, None));
     assert_eq!((m.sync_lags, m.sync_lag_p50_secs), (0, None));
     assert_clean(&t).await;

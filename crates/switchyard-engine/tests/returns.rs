@@ -32,6 +32,7 @@ both!(
     above_the_auto_approve_limit_needs_review,
     return_policy_versions_are_validated,
     concurrent_requests_never_return_a_unit_twice,
+    return_metrics_count_returned_orders_and_the_time_to_refund,
 );
 
 /// 2026-11-30T12:00:00Z.
@@ -496,4 +497,37 @@ async fn concurrent_requests_never_return_a_unit_twice(t: T) {
     }
     assert_eq!(taken, 2, "two units shipped, two returned");
     assert_clean(&t).await;
+}
+
+/// The metrics read returns: the orders received with a return that was
+/// not rejected, over the orders; request to refund, over returns refunded.
+async fn return_metrics_count_returned_orders_and_the_time_to_refund(t: T) {
+    use switchyard_core::metrics::Period;
+    shop(&t).await;
+    let v = t.save_return_policy(EXAMPLE, "the shop's policy", "owner").await.expect("save").version;
+    t.activate_return_policy(v, "owner").await.expect("activate");
+    let kept = shipped_order(&t, "m1", &[("TEE", 2)]).await;
+    let refused = shipped_order(&t, "m2", &[("TEE", 1)]).await;
+    shipped_order(&t, "m3", &[("MUG", 1)]).await;
+    shipped_order(&t, "m4", &[("MUG", 1)]).await;
+    t.at(NOW + DAY);
+    let r = authorized(&t, &kept, &[("TEE", 2)]).await;
+    let no = t.request_return(&ask(&refused, &[("TEE", 1)], "late_delivery")).await.expect("request");
+    assert_eq!(no.status, "rejected", "a rejected request is not a return");
+    t.at(NOW + 3 * DAY);
+    t.receive_return(&r.id, &receipt(&[("TEE", 2, "resellable")])).await.expect("received");
+    t.refund_return(&r.id, "ana", "").await.expect("refunded");
+
+    let period = |from: i64, to: i64| switchyard_engine::MetricsQuery {
+        period: Period::new(from, to).expect("period"),
+        channel: None,
+        location: None,
+    };
+    let m = t.metrics(&period(NOW - DAY, NOW + 10 * DAY)).await.expect("metrics");
+    assert_eq!(m.orders, 4);
+    assert_eq!(m.return_rate, 0.25, "one order of four came back");
+    assert_eq!(m.return_turnaround_secs, Some(2.0 * 86_400.0), "asked on day 1, refunded on day 3");
+    // A period that ends before the refund sees the return, not its refund.
+    let early = t.metrics(&period(NOW - DAY, NOW + 2 * DAY)).await.expect("metrics");
+    assert_eq!((early.return_rate, early.return_turnaround_secs), (0.25, None));
 }

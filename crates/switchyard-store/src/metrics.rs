@@ -237,6 +237,29 @@ pub async fn complaint_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)
     day_counts(tx, &sql, &params).await
 }
 
+/// Orders received per day (in scope) with a return in any status but
+/// `rejected` (the customer sent, or may send, something back).
+pub async fn returned_order_days(tx: &mut Tx, s: &Scope<'_>, rejected: &str) -> Result<Vec<(i64, i64)>, StoreError> {
+    let (filter, params) = orders_in(s, vec![Value::from(rejected)]);
+    let sql = format!(
+        "SELECT o.created_at / {DAY}, CAST(COUNT(*) AS BIGINT) FROM orders o WHERE {filter} \
+         AND EXISTS (SELECT 1 FROM returns r WHERE r.order_id = o.id AND r.status <> $3) GROUP BY 1 ORDER BY 1"
+    );
+    day_counts(tx, &sql, &params).await
+}
+
+/// Returns refunded in the range (of orders in scope): (day refunded, ms
+/// from request to refund).
+pub async fn return_turnarounds(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)>, StoreError> {
+    let mut params = vec![Value::from(s.from_ms), Value::from(s.to_ms)];
+    let narrow = narrowing(s, "o.channel", &mut params);
+    let sql = format!(
+        "SELECT r.refunded_at / {DAY}, r.refunded_at - r.created_at FROM returns r JOIN orders o ON o.id = r.order_id \
+         WHERE r.refunded_at >= $1 AND r.refunded_at < $2{narrow} ORDER BY r.refunded_at, r.id"
+    );
+    day_counts(tx, &sql, &params).await
+}
+
 // ------------------------------------------------------------------ gauges
 
 /// Units reserved over every position.

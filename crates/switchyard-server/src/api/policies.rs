@@ -59,19 +59,40 @@ const MAX_POLICY_BYTES: usize = 256 * 1024;
 
 /// Parses and checks a policy body; returns it with its TOML text.
 pub fn parse_policy(toml: Option<String>, json: Option<serde_json::Value>) -> Result<(Policy, String), ApiError> {
+    policy_and_text(
+        toml,
+        json,
+        |text| Ok(Policy::from_toml(text)?),
+        |value| {
+            let policy: Policy = serde_json::from_value(value)
+                .map_err(|e| ApiError::new(Code::InvalidPolicy, format!("the routing policy is not valid: {e}")))?;
+            policy.check()?;
+            Ok(policy)
+        },
+        Policy::to_toml,
+    )
+}
+
+/// A policy given as exactly one of TOML text (at most 256 KiB) or the same
+/// structure as JSON, with the TOML text to store: the routing and the
+/// return policy endpoints both read their bodies through here.
+pub(super) fn policy_and_text<P, E: std::fmt::Display>(
+    toml: Option<String>,
+    json: Option<serde_json::Value>,
+    from_toml: impl FnOnce(&str) -> Result<P, ApiError>,
+    from_json: impl FnOnce(serde_json::Value) -> Result<P, ApiError>,
+    to_toml: impl FnOnce(&P) -> Result<String, E>,
+) -> Result<(P, String), ApiError> {
     match (toml, json) {
         (Some(text), None) => {
             if text.len() > MAX_POLICY_BYTES {
                 return Err(ApiError::new(Code::InvalidPolicy, "the policy is larger than 256 KiB"));
             }
-            let policy = Policy::from_toml(&text)?;
-            Ok((policy, text))
+            Ok((from_toml(&text)?, text))
         }
         (None, Some(value)) => {
-            let policy: Policy = serde_json::from_value(value)
-                .map_err(|e| ApiError::new(Code::InvalidPolicy, format!("the routing policy is not valid: {e}")))?;
-            policy.check()?;
-            let text = policy.to_toml().map_err(|e| {
+            let policy = from_json(value)?;
+            let text = to_toml(&policy).map_err(|e| {
                 ApiError::new(Code::InvalidPolicy, format!("the policy cannot be written as TOML: {e}"))
             })?;
             Ok((policy, text))

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::policies::ActorBody;
+use super::policies::{policy_and_text, ActorBody};
 use super::{actor, optional_json, ApiBytes, ApiJson, ApiPath};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
@@ -44,32 +44,22 @@ pub struct ReturnPolicyBody {
     pub by: String,
 }
 
-/// The largest policy text accepted.
-const MAX_POLICY_BYTES: usize = 256 * 1024;
-
 /// Parses and checks a return policy body; returns it with its TOML text.
 fn parse_return_policy(
     toml: Option<String>,
     json: Option<serde_json::Value>,
 ) -> Result<(ReturnPolicy, String), ApiError> {
-    match (toml, json) {
-        (Some(text), None) => {
-            if text.len() > MAX_POLICY_BYTES {
-                return Err(ApiError::new(Code::InvalidPolicy, "the policy is larger than 256 KiB"));
-            }
-            Ok((ReturnPolicy::from_toml(&text)?, text))
-        }
-        (None, Some(value)) => {
-            // Deserializing runs the same checks as the TOML parser.
-            let policy: ReturnPolicy = serde_json::from_value(value)
-                .map_err(|e| ApiError::new(Code::InvalidPolicy, format!("the return policy is not valid: {e}")))?;
-            let text = policy.to_toml().map_err(|e| {
-                ApiError::new(Code::InvalidPolicy, format!("the policy cannot be written as TOML: {e}"))
-            })?;
-            Ok((policy, text))
-        }
-        _ => Err(ApiError::new(Code::InvalidBody, "give the policy as exactly one of `toml` or `policy`")),
-    }
+    policy_and_text(
+        toml,
+        json,
+        |text| Ok(ReturnPolicy::from_toml(text)?),
+        // Deserializing runs the same checks as the TOML parser.
+        |value| {
+            serde_json::from_value(value)
+                .map_err(|e| ApiError::new(Code::InvalidPolicy, format!("the return policy is not valid: {e}")))
+        },
+        ReturnPolicy::to_toml,
+    )
 }
 
 #[derive(Debug, Serialize, ToSchema)]

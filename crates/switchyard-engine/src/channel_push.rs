@@ -94,11 +94,13 @@ impl ChannelSync {
     /// Runs rounds every `tick` until the runtime stops.
     pub fn spawn(mut self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            // A tick first: a server that just started answers its first
+            // requests before the worker competes for the writer.
             loop {
+                tokio::time::sleep(self.options.tick).await;
                 if let Err(e) = self.round().await {
                     tracing::error!(error = %e, "channel sync round failed");
                 }
-                tokio::time::sleep(self.options.tick).await;
             }
         })
     }

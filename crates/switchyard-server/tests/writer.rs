@@ -19,8 +19,12 @@ type Answer = (String, u16, Option<String>, Value);
 async fn a_full_write_queue_answers_503_with_retry_after() {
     const CLIENTS: usize = 64;
     let config = switchyard_engine::Config { write_queue: 1, max_batch: 1, ..Default::default() };
-    // No sweep during the test: its writes would compete for the one queue slot.
-    let no_sweeps = |c: &mut switchyard_server::ServerConfig| c.sweep_interval_ms = 3_600_000;
+    // No sweep and no channel sync round during the test: their writes would
+    // compete for the one queue slot (a sync round took it once, in CI).
+    let no_sweeps = |c: &mut switchyard_server::ServerConfig| {
+        c.sweep_interval_ms = 3_600_000;
+        c.sync_tick_ms = 3_600_000;
+    };
     let app = common::spawn_app_with(Backend::Sqlite, no_sweeps, config).await.expect("sqlite always runs");
     app.location("WH", 1).await;
     app.sku("X", json!(null)).await;

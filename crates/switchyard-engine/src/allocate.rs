@@ -16,6 +16,7 @@ use switchyard_core::routing::{
 use switchyard_core::{allocate, ChannelName, ExceptionKind, Location, LocationCode, Money, ServiceLevel, ShipTo, Sku};
 use switchyard_store::{catalog, orders, routing, stock, Tx};
 
+use crate::policy_cache::CatalogView;
 use crate::{Ctx, Error, StoreError};
 
 /// A line to allocate: `units` of line `line_no`'s SKU.
@@ -71,9 +72,10 @@ type Versioned = (Option<i64>, Arc<Policy>);
 /// The active policy (the built-in default when none is) and the shadow
 /// policy, if one runs.
 pub(crate) async fn policies_in_force(tx: &mut Tx, ctx: &Ctx) -> Result<(Versioned, Option<Versioned>), Error> {
+    let view = catalog_view(tx, ctx).await?;
     let mut active = (None, ctx.policies.default_policy());
     let mut shadow = None;
-    for (version, is_active) in routing::in_force(tx).await? {
+    for &(version, is_active) in view.in_force.iter() {
         let policy = match ctx.policies.get(version) {
             Some(p) => p,
             None => {
@@ -97,17 +99,35 @@ pub(crate) async fn policies_in_force(tx: &mut Tx, ctx: &Ctx) -> Result<(Version
     Ok((active, shadow))
 }
 
+/// The policy versions in force and the locations, as of the catalogue's
+/// current version: read again only when that version moved (one tiny row
+/// read per allocation instead of every location and policy row).
+pub(crate) async fn catalog_view(tx: &mut Tx, ctx: &Ctx) -> Result<CatalogView, Error> {
+    let version = catalog::version(tx).await?;
+    if let Some(view) = ctx.catalog.get(version) {
+        return Ok(view);
+    }
+    let view = CatalogView {
+        version,
+        in_force: Arc::new(routing::in_force(tx).await?),
+        locations: Arc::new(catalog::list_locations(tx).await?),
+    };
+    ctx.catalog.put(view.clone());
+    Ok(view)
+}
+
 /// Reads everything a routing decision needs: the lines' SKUs (bundles
 /// expanded, tags), the positions they may draw on — locked in key order
 /// when `lock` — the locations and, when asked, today's order counts.
 pub(crate) async fn build_input(
     tx: &mut Tx,
+    ctx: &Ctx,
     wants: &[Want],
     facts: &Facts<'_>,
     lock: bool,
     with_counts: bool,
     now_ms: i64,
-) -> Result<(RoutingInput, Vec<Location>), Error> {
+) -> Result<(RoutingInput, Arc<Vec<Location>>), Error> {
     let skus: Vec<&str> = wants.iter().map(|w| w.sku.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
     let known = catalog::sku_facts(tx, &skus).await?;
     if let Some(unknown) = skus.iter().find(|s| !known.contains_key(**s)) {
@@ -136,7 +156,7 @@ pub(crate) async fn build_input(
     let unit_skus: BTreeSet<&str> = lines.iter().flat_map(|l| l.units.iter().map(|(s, _)| s.as_str())).collect();
     let unit_skus: Vec<&str> = unit_skus.into_iter().collect();
     let stock = stock::positions_of(tx, &unit_skus, lock).await?;
-    let locations = catalog::list_locations(tx).await?;
+    let locations = catalog_view(tx, ctx).await?.locations;
     if let Some(p) = facts.pickup_location {
         if !locations.iter().any(|l| &l.code == p) {
             return Err(Error::UnknownLocation(p.to_string()));
@@ -193,13 +213,24 @@ pub(crate) async fn allocate_and_reserve(
     mode: Mode<'_>,
     now_ms: i64,
 ) -> Result<Routed, Error> {
-    Ok(allocate_measured(tx, ctx, order_id, wants, facts, mode, now_ms).await?.0)
+    Ok(allocate_measured(tx, ctx, order_id, wants, facts, mode, true, now_ms).await?.0)
 }
 
-/// [`allocate_and_reserve`], also returning what each line's SKU had
-/// available to promise (over every location; a bundle: the kits its
-/// components make) just before anything was reserved, as (line_no, units):
-/// the stockout fact intake records.
+/// What a line met and got at its first routing (intake records it).
+pub(crate) struct LineOutcome {
+    /// The line's SKU's available-to-promise over every location (a bundle:
+    /// the kits its components make) just before anything was reserved: the
+    /// stockout fact.
+    pub atp: i64,
+    /// Units not allocated.
+    pub unfilled: i64,
+}
+
+/// [`allocate_and_reserve`], also returning each line's [`LineOutcome`] (in
+/// the order of `wants`). With `stored_lines` false the order's lines are
+/// not written yet (intake inserts them afterwards, with these outcomes),
+/// so their unfilled units are not updated here.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn allocate_measured(
     tx: &mut Tx,
     ctx: &Ctx,
@@ -207,8 +238,9 @@ pub(crate) async fn allocate_measured(
     wants: &[Want],
     facts: &Facts<'_>,
     mode: Mode<'_>,
+    stored_lines: bool,
     now_ms: i64,
-) -> Result<(Routed, Vec<(i64, i64)>), Error> {
+) -> Result<(Routed, Vec<LineOutcome>), Error> {
     let policies = match mode {
         Mode::Policy => Some(policies_in_force(tx, ctx).await?),
         Mode::Override(_) => None,
@@ -217,12 +249,9 @@ pub(crate) async fn allocate_measured(
         !active.1.eligibility.daily_capacity.is_empty()
             || shadow.as_ref().is_some_and(|s| !s.1.eligibility.daily_capacity.is_empty())
     });
-    let (input, locations) = build_input(tx, wants, facts, true, with_counts, now_ms).await?;
-    let atp: Vec<(i64, i64)> = wants
-        .iter()
-        .zip(&input.lines)
-        .map(|(w, l)| (w.line_no, Availability::of_bundle(l.units.clone(), &input.stock).available))
-        .collect();
+    let (input, locations) = build_input(tx, ctx, wants, facts, true, with_counts, now_ms).await?;
+    let atp: Vec<i64> =
+        input.lines.iter().map(|l| Availability::of_bundle(l.units.clone(), &input.stock).available).collect();
     let snapshot = input.stock.clone();
     let (plan, decided) = match (mode, policies) {
         (Mode::Policy, Some((active, shadow))) => {
@@ -249,9 +278,18 @@ pub(crate) async fn allocate_measured(
         Some((decision, _)) => decision.lines.iter().map(|l| l.held_units).collect(),
         None => vec![],
     };
-    let placements = reserve(tx, order_id, wants, &plan, &held_units, snapshot, now_ms).await?;
+    let placements = reserve(tx, order_id, wants, &plan, &held_units, snapshot, stored_lines, now_ms).await?;
     count_routed(tx, order_id, &locations, &plan, now_ms).await?;
     let unfilled: i64 = plan.lines.iter().map(|l| l.backordered).sum();
+    let atp: Vec<LineOutcome> = wants
+        .iter()
+        .enumerate()
+        .map(|(i, w)| LineOutcome {
+            atp: atp.get(i).copied().unwrap_or(0),
+            // The plan has a line per want; none would mean nothing placed.
+            unfilled: plan.lines.get(i).map_or(w.units, |l| l.backordered),
+        })
+        .collect();
     let Some((decision, explanation)) = decided else {
         return Ok((Routed { unfilled, backordered: unfilled, held: None, placements, explanation: None }, atp));
     };
@@ -319,8 +357,9 @@ fn override_plan(
 }
 
 /// Carries out a plan: each reservation through `Position::reserve`, its
-/// ledger row and reservation row; each line's allocations and unfilled
-/// units; one stock-level message per SKU touched.
+/// ledger row and reservation row; each line's allocations and (when its
+/// line is stored) unfilled units; one stock-level message per SKU touched.
+#[allow(clippy::too_many_arguments)]
 async fn reserve(
     tx: &mut Tx,
     order_id: &str,
@@ -328,6 +367,7 @@ async fn reserve(
     plan: &AllocationPlan,
     held_units: &[i64],
     mut positions: BTreeMap<(Sku, LocationCode), switchyard_core::Position>,
+    stored_lines: bool,
     now_ms: i64,
 ) -> Result<Vec<Placement>, Error> {
     for r in &plan.reservations {
@@ -349,7 +389,9 @@ async fn reserve(
             orders::add_allocation(tx, order_id, w.line_no, loc.as_str(), *n).await?;
             placements.push(Placement::Placed { units: *n, sku: w.sku.to_string(), location: loc.to_string() });
         }
-        orders::set_unfilled(tx, order_id, w.line_no, line.backordered).await?;
+        if stored_lines {
+            orders::set_unfilled(tx, order_id, w.line_no, line.backordered).await?;
+        }
         let held = held_units.get(i).copied().unwrap_or(0).clamp(0, line.backordered.max(0));
         if line.backordered - held > 0 {
             placements.push(Placement::Short { units: line.backordered - held, sku: w.sku.to_string() });

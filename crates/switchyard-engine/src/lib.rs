@@ -111,6 +111,7 @@ impl Default for Config {
 pub(crate) struct Ctx {
     pub ids: IdGen,
     pub policies: policy_cache::PolicyCache,
+    pub catalog: policy_cache::CatalogCache,
     pub config: Config,
 }
 
@@ -139,7 +140,7 @@ impl Engine {
     /// starts its writer. Call it inside a Tokio runtime.
     pub async fn open(db: &str, config: Config, clock: Arc<dyn Clock>, ids: IdGen) -> Result<Engine, Error> {
         let db = Db::open(db).await?;
-        let ctx = Arc::new(Ctx { ids, policies: Default::default(), config });
+        let ctx = Arc::new(Ctx { ids, policies: Default::default(), catalog: Default::default(), config });
         let writer = writer::Writer::start(&db, ctx.clone())?;
         Ok(Engine { db, clock, ctx, writer, sweeps: Default::default() })
     }

@@ -65,20 +65,24 @@ pub(crate) async fn take(
     }
     // A switched-off channel takes no new orders (a repeat delivery of one
     // it took before was answered above). Failing here undoes the claim.
-    if catalog::channel_active(tx, &o.channel).await? == Some(false) {
-        return Err(Error::ChannelInactive(o.channel.to_string()));
+    match catalog::channel_active(tx, &o.channel).await? {
+        Some(false) => return Err(Error::ChannelInactive(o.channel.to_string())),
+        Some(true) => {}
+        // An order from a channel nobody configured registers it.
+        None => catalog::register_channel(tx, &o.channel, now_ms).await?,
     }
-    // An order from a channel nobody configured registers it.
-    catalog::register_channel(tx, &o.channel, now_ms).await?;
-    let mut wants = Vec::with_capacity(o.lines.len());
-    for (i, line) in o.lines.iter().enumerate() {
-        let line_no = i as i64 + 1;
-        orders::insert_line(tx, &id, line_no, &line.sku, line.quantity.as_i64(), line.unit_price).await?;
-        wants.push(Want { line_no, sku: line.sku.clone(), units: line.quantity.as_i64() });
-    }
+    let wants: Vec<Want> = o
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| Want { line_no: i as i64 + 1, sku: line.sku.clone(), units: line.quantity.as_i64() })
+        .collect();
     if keep_unknown {
         let unknown = unknown_skus(tx, o.lines.iter().map(|l| l.sku.as_str())).await?;
         if !unknown.is_empty() {
+            for (w, line) in wants.iter().zip(&o.lines) {
+                orders::insert_line(tx, &id, w.line_no, &line.sku, w.units, line.unit_price).await?;
+            }
             hold_unmapped(tx, ctx, &id, o, &unknown, now_ms).await?;
             return Ok(Taken { id, created: true, conflict: None });
         }
@@ -91,10 +95,24 @@ pub(crate) async fn take(
         pickup_location: o.pickup_location.as_ref(),
         avoid: vec![],
     };
-    let (routed, atp) = allocate_measured(tx, ctx, &id, &wants, &facts, Mode::Policy, now_ms).await?;
-    // What this first routing met and achieved, for the fill and stockout
-    // rates (recorded once, never updated: later re-routes do not change it).
-    orders::record_intake(tx, &id, &atp).await?;
+    let (routed, outcomes) = allocate_measured(tx, ctx, &id, &wants, &facts, Mode::Policy, false, now_ms).await?;
+    // The lines, written once now that routing is done, with what this first
+    // routing met and achieved, for the fill and stockout rates (recorded
+    // once, never updated: later re-routes do not change it).
+    let lines: Vec<orders::RoutedLine<'_>> = wants
+        .iter()
+        .zip(&o.lines)
+        .zip(&outcomes)
+        .map(|((w, line), out)| orders::RoutedLine {
+            line_no: w.line_no,
+            sku: &line.sku,
+            quantity: w.units,
+            unit_price: line.unit_price,
+            backordered: out.unfilled,
+            atp_at_order: out.atp,
+        })
+        .collect();
+    orders::insert_routed_lines(tx, &id, &lines).await?;
     let problems: Vec<String> =
         address::hold_problems(&o.ship_to, o.service_level).iter().map(ToString::to_string).collect();
     let received = format!("Received from {} as {} ({} line(s))", o.channel, o.external_id, o.lines.len());

@@ -111,7 +111,7 @@ pub(crate) async fn preview(
         avoid: vec![],
     };
     let with_counts = !policy.eligibility.daily_capacity.is_empty();
-    let (input, _) = build_input(tx, &wants, &facts, false, with_counts, now_ms).await?;
+    let (input, _) = build_input(tx, ctx, &wants, &facts, false, with_counts, now_ms).await?;
     let decision = route(&input, &policy, now_ms);
     Ok(DecisionView {
         policy_version: version,

@@ -39,3 +39,40 @@ impl PolicyCache {
         policy
     }
 }
+
+/// What routing reads about the shop besides stock — the policy versions in
+/// force (version, is_active) and every location — as of one catalogue
+/// version (`switchyard_store::catalog::version`).
+#[derive(Clone)]
+pub struct CatalogView {
+    pub version: i64,
+    pub in_force: Arc<Vec<(i64, bool)>>,
+    pub locations: Arc<Vec<switchyard_core::Location>>,
+}
+
+/// The last [`CatalogView`] read, reused while the catalogue version stands.
+/// It may hold what a command read inside a transaction that was then
+/// rolled back: the writer calls [`CatalogCache::forget`] on every rollback.
+#[derive(Default)]
+pub struct CatalogCache {
+    last: Mutex<Option<CatalogView>>,
+}
+
+impl CatalogCache {
+    /// The view read at `version`, if it is the last one read.
+    pub fn get(&self, version: i64) -> Option<CatalogView> {
+        self.last.lock().ok()?.as_ref().filter(|v| v.version == version).cloned()
+    }
+
+    pub fn put(&self, view: CatalogView) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some(view);
+        }
+    }
+
+    pub fn forget(&self) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = None;
+        }
+    }
+}

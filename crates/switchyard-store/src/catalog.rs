@@ -57,6 +57,19 @@ pub async fn upsert_location(tx: &mut Tx, l: &Location, now_ms: i64) -> Result<(
         ],
     )
     .await?;
+    bump_version(tx).await
+}
+
+/// The catalogue version: it moves forward, in the same transaction, with
+/// every change to the locations and to which routing policies are in force
+/// (what order intake may reuse from an earlier read while it stands).
+pub async fn version(tx: &mut Tx) -> Result<i64, StoreError> {
+    tx.query_one("SELECT version FROM catalog_version WHERE id = 1", args![]).await?.i64(0)
+}
+
+/// Moves the catalogue version forward (see [`version`]).
+pub(crate) async fn bump_version(tx: &mut Tx) -> Result<(), StoreError> {
+    tx.execute("UPDATE catalog_version SET version = version + 1 WHERE id = 1", args![]).await?;
     Ok(())
 }
 

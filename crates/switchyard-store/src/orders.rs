@@ -92,6 +92,49 @@ pub async fn insert_line(
     Ok(())
 }
 
+/// A new order's line with what its first routing did: written once, after
+/// routing, instead of inserted before it and updated twice.
+pub struct RoutedLine<'a> {
+    pub line_no: i64,
+    pub sku: &'a Sku,
+    pub quantity: i64,
+    pub unit_price: i64,
+    /// Units not allocated.
+    pub backordered: i64,
+    /// The SKU's available-to-promise before the order reserved anything.
+    pub atp_at_order: i64,
+}
+
+/// Inserts a routed new order's lines in one statement; the units allocated
+/// at intake (`filled_at_order`) are what is not backordered.
+pub async fn insert_routed_lines(tx: &mut Tx, id: &str, lines: &[RoutedLine<'_>]) -> Result<(), StoreError> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let mut params = vec![Value::from(id)];
+    let mut rows = Vec::with_capacity(lines.len());
+    for l in lines {
+        let n = params.len();
+        rows.push(format!("($1, ${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7));
+        params.extend([
+            Value::from(l.line_no),
+            Value::from(l.sku.as_str()),
+            Value::from(l.quantity),
+            Value::from(l.unit_price),
+            Value::from(l.backordered),
+            Value::from(l.quantity - l.backordered),
+            Value::from(l.atp_at_order),
+        ]);
+    }
+    let sql = format!(
+        "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, backordered, filled_at_order, \
+         atp_at_order) VALUES {}",
+        rows.join(", ")
+    );
+    tx.execute(&sql, &params).await?;
+    Ok(())
+}
+
 /// Records what a new order met at intake, once its first routing is done:
 /// per line, the units allocated (what is not unfilled now) and, where
 /// known, the SKU's available-to-promise before the order reserved

@@ -57,12 +57,13 @@ pub async fn set_active(tx: &mut Tx, version: Option<i64>, now_ms: i64) -> Resul
         )
         .await?;
     }
-    Ok(())
+    crate::catalog::bump_version(tx).await
 }
 
 /// Makes `version` the only shadow policy (or none); false when the version
 /// does not exist.
 pub async fn set_shadow(tx: &mut Tx, version: Option<i64>) -> Result<bool, StoreError> {
+    crate::catalog::bump_version(tx).await?;
     tx.execute("UPDATE routing_policies SET is_shadow = $1 WHERE is_shadow = $2", args![false, true]).await?;
     match version {
         Some(v) => {

@@ -331,7 +331,7 @@ mod tests {
         let r = render(&t, &ctx).expect("renders");
         assert_eq!(r.subject, "Hi <b>Ada</b> & co Bcc: x@example.com");
         assert_eq!(r.text, "<b>Ada</b> & co");
-        assert_eq!(r.html.as_deref(), Some("<p>&lt;b&gt;Ada&lt;/b&gt; &amp; co</p>"));
+        assert_eq!(r.html.as_deref(), Some("<p>&lt;b&gt;Ada&lt;&#x2f;b&gt; &amp; co</p>"));
     }
 
     #[test]

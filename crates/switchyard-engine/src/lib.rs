@@ -22,7 +22,7 @@
 //! | `sessions` | dashboard sign-in sessions |
 //! | `complaints` | a customer's complaint recorded against an order |
 //! | `metrics` | metrics from the records, per period and day; scrape gauges |
-//! | `notify`, `notify_render`, `notify_worker` | customer notifications: queue, templates, e-mail and webhooks, status page |
+//! | `notify`, `notify_render`, `notify_worker` | customer notifications: e-mail, webhooks, templates, status page |
 //! | `workers` | the sweeper |
 
 mod allocate;

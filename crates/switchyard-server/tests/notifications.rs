@@ -246,9 +246,12 @@ async fn edited_templates_change_the_next_email_and_invalid_ones_change_nothing(
 
 /// A webhook receiver on a loopback port: records (headers, body) and
 /// answers with the status it is set to.
+/// A call the receiver got: its headers and raw body.
+type Call = (HeaderMap, Vec<u8>);
+
 #[derive(Clone, Default)]
 struct Hooks {
-    got: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>,
+    got: Arc<Mutex<Vec<Call>>>,
     answer: Arc<Mutex<u16>>,
 }
 
@@ -272,7 +275,7 @@ impl Hooks {
         (hooks, url)
     }
 
-    fn calls(&self) -> Vec<(HeaderMap, Vec<u8>)> {
+    fn calls(&self) -> Vec<Call> {
         self.got.lock().expect("lock").clone()
     }
 }

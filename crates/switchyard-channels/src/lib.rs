@@ -117,6 +117,7 @@ impl ChannelOrder {
             service_level: self.service_level.clone(),
             pickup_location: self.pickup_location.clone(),
             payment: Some(self.payment.clone()),
+            email: None,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! is parsed.
 
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::Kind;
@@ -33,7 +33,7 @@ pub fn scheme(kind: Kind) -> Option<Scheme> {
 
 /// base64(HMAC-SHA256(secret, body)), as the platforms send it.
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(body);
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -42,7 +42,7 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 /// `secret`. Constant-time; a malformed header is simply not valid.
 pub fn verify(secret: &str, body: &[u8], signature: &str) -> bool {
     let Ok(given) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else { return false };
-    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) else { return false };
+    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()) else { return false };
     mac.update(body);
     mac.verify_slice(&given).is_ok()
 }

@@ -34,6 +34,7 @@ code_enum!(
         SyncFailed = "sync_failed",
         UnknownSku = "unknown_sku",
         ReturnOutOfPolicy = "return_out_of_policy",
+        NotificationFailed = "notification_failed",
     }
 );
 
@@ -76,7 +77,7 @@ impl ExceptionKind {
         match self {
             Self::AddressInvalid | Self::Unroutable | Self::PickupUnavailable | Self::UnknownSku => Severity::High,
             Self::Backordered | Self::SplitOverLimit | Self::SyncFailed | Self::ReturnOutOfPolicy => Severity::Medium,
-            Self::PaymentTimeout => Severity::Low,
+            Self::PaymentTimeout | Self::NotificationFailed => Severity::Low,
         }
     }
 
@@ -95,7 +96,10 @@ impl ExceptionKind {
             Self::AddressInvalid | Self::SplitOverLimit | Self::SyncFailed | Self::UnknownSku => 4 * HOUR_MS,
             // A customer waits for the answer on a return, but nothing is
             // held or oversold meanwhile.
-            Self::Backordered | Self::PaymentTimeout | Self::ReturnOutOfPolicy => 24 * HOUR_MS,
+            // A customer who was not told can still look at the status page.
+            Self::Backordered | Self::PaymentTimeout | Self::ReturnOutOfPolicy | Self::NotificationFailed => {
+                24 * HOUR_MS
+            }
         }
     }
 
@@ -132,6 +136,9 @@ impl ExceptionKind {
             // A person overrides the policy either way (who and why logged);
             // rejecting a rejected return upholds it.
             Self::ReturnOutOfPolicy => &[ApproveReturn, RejectReturn],
+            // Retry sends the dead-lettered notifications of the order again
+            // (once the mail server or webhook is fixed).
+            Self::NotificationFailed => &[Retry, Dismiss],
         }
     }
 
@@ -143,10 +150,11 @@ impl ExceptionKind {
     }
 
     /// Whether it may stay open after its order closed: it is about the
-    /// order's news reaching its channel, or about a return of the order
-    /// (which comes after the order shipped), not about the order itself.
+    /// order's news reaching its channel or its customer, or about a return
+    /// of the order (which comes after the order shipped), not about the
+    /// order itself.
     pub fn outlives_order(self) -> bool {
-        self.concerns_channel() || matches!(self, Self::ReturnOutOfPolicy)
+        self.concerns_channel() || matches!(self, Self::ReturnOutOfPolicy | Self::NotificationFailed)
     }
 }
 
@@ -180,6 +188,14 @@ mod tests {
         assert!(k.outlives_order() && !k.concerns_channel() && !k.blocks_fulfilment());
         assert_eq!((k.severity(), k.owner(), k.sla_ms()), (Severity::Medium, OwnerRole::Ops, 24 * HOUR_MS));
         assert!(ExceptionKind::SyncFailed.outlives_order() && !ExceptionKind::Backordered.outlives_order());
+    }
+
+    #[test]
+    fn a_failed_notification_is_retried_or_dismissed_and_never_holds_the_order() {
+        let k = ExceptionKind::NotificationFailed;
+        assert_eq!(k.actions(), &[ResolutionAction::Retry, ResolutionAction::Dismiss]);
+        assert!(k.outlives_order() && !k.concerns_channel() && !k.blocks_fulfilment());
+        assert_eq!(ExceptionKind::parse("notification_failed"), Some(k));
     }
 
     #[test]

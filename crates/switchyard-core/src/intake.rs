@@ -9,6 +9,7 @@
 //! every entry point applies the same rules and answers with the same
 //! [`IntakeError`] codes and messages.
 
+use crate::notification::{EmailAddress, EmailError};
 use crate::text::{checked, TextError, TextRule};
 use crate::{
     ChannelName, Currency, ExternalOrderId, IdError, LocationCode, Money, MoneyError, PaymentState, Quantity,
@@ -37,6 +38,9 @@ pub struct NewOrder {
     /// Sum of line totals in minor units, computed with checked arithmetic
     /// by [`NewOrder::parse`].
     pub total_minor: i64,
+    /// Where the customer is told of the order (notifications); none: only
+    /// webhooks hear of it.
+    pub email: Option<EmailAddress>,
 }
 
 /// A shipment as it arrives.
@@ -161,6 +165,8 @@ pub enum IntakeError {
     BadCursor(String),
     #[error("limit must be between 1 and {max}")]
     LimitOutOfRange { max: i64 },
+    #[error(transparent)]
+    Email(#[from] EmailError),
 }
 
 impl IntakeError {
@@ -189,7 +195,8 @@ impl IntakeError {
             | Self::TooManySettings
             | Self::UnknownChannelKind(_)
             | Self::BadBuffer(_)
-            | Self::BadConnection(_) => "invalid_body",
+            | Self::BadConnection(_)
+            | Self::Email(_) => "invalid_body",
             Self::BadCursor(_) | Self::LimitOutOfRange { .. } => "invalid_query",
         }
     }
@@ -298,6 +305,8 @@ pub struct OrderDraft {
     pub pickup_location: Option<String>,
     /// `paid` (when absent) or `pending`.
     pub payment: Option<String>,
+    /// The customer's e-mail address, for notifications.
+    pub email: Option<String>,
 }
 
 /// A shipment as an adapter received it, before any check.
@@ -374,6 +383,8 @@ impl NewOrder {
         };
         check_coordinates(d.ship_to.lat, d.ship_to.lon)?;
         let ship_to = parse_ship_to(SHIP_TO_FIELDS, d.ship_to)?;
+        // A blank address is no address (channels send "" for none).
+        let email = d.email.as_deref().filter(|e| !e.trim().is_empty()).map(EmailAddress::parse).transpose()?;
         Ok(NewOrder {
             channel,
             external_id,
@@ -384,6 +395,7 @@ impl NewOrder {
             pickup_location,
             payment,
             total_minor: total.minor(),
+            email,
         })
     }
 }
@@ -474,7 +486,23 @@ mod tests {
             service_level: None,
             pickup_location: None,
             payment: None,
+            email: None,
         }
+    }
+
+    #[test]
+    fn an_order_may_carry_the_customers_email() {
+        let mut d = order();
+        d.email = Some(" ada@example.com ".into());
+        assert_eq!(NewOrder::parse(d).expect("valid").email.map(String::from).as_deref(), Some("ada@example.com"));
+        let mut blank = order();
+        blank.email = Some("  ".into());
+        assert_eq!(NewOrder::parse(blank).expect("blank is none").email, None);
+        let mut bad = order();
+        bad.email = Some("ada at example".into());
+        let e = NewOrder::parse(bad).expect_err("refused");
+        assert_eq!(e.code(), "invalid_body");
+        assert!(e.to_string().starts_with("email must be one address"), "{e}");
     }
 
     fn shipment() -> ShipmentDraft {

@@ -20,6 +20,7 @@ pub mod lifecycle;
 pub mod location;
 pub mod metrics;
 pub mod money;
+pub mod notification;
 pub mod order;
 pub mod outbox;
 pub mod repeat;
@@ -42,6 +43,7 @@ pub use intake::{
 };
 pub use location::{Address, Location, LocationDraft, LocationKind};
 pub use money::{Currency, Money, MoneyError};
+pub use notification::{EmailAddress, NotificationEvent};
 pub use order::{ExpiredAction, IllegalTransition, OrderStatus, PaymentState, ServiceLevel, ShipTo};
 pub use returns::{
     decide, ItemCondition, RefundMethod, RestockingFee, ReturnDecision, ReturnLine, ReturnOutcome, ReturnPolicy,

@@ -54,6 +54,7 @@ codes! {
     UnknownLocation = "unknown_location",
     AddressInvalid = "address_invalid",
     InvalidPolicy = "invalid_policy",
+    InvalidTemplate = "invalid_template",
     // The state it meets.
     IllegalTransition = "illegal_transition",
     ExceedsAllocation = "exceeds_allocation",
@@ -125,6 +126,9 @@ pub enum Error {
     /// The write queue is full; the client should retry shortly.
     #[error("the server is busy; retry shortly")]
     Overloaded,
+    /// A notification template that does not parse or render.
+    #[error("{0}")]
+    InvalidTemplate(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -180,6 +184,7 @@ impl Error {
             Error::ChannelInactive(_) => Code::ChannelInactive,
             Error::Row { source, .. } => source.code(),
             Error::Overloaded => Code::Overloaded,
+            Error::InvalidTemplate(_) => Code::InvalidTemplate,
             Error::Store(StoreError::Unavailable(_) | StoreError::CommitFailed(_)) => Code::Unavailable,
             Error::Store(_) => Code::Internal,
         }

@@ -97,6 +97,10 @@ pub(crate) async fn resolve(tx: &mut Tx, ctx: &Ctx, id: &str, r: &Resolution, no
     if e.kind == ExceptionKind::ReturnOutOfPolicy {
         return crate::returns::resolve_exception(tx, id, r, actor, now_ms).await;
     }
+    // About the customer being told, not the order: the notifications.
+    if e.kind == ExceptionKind::NotificationFailed {
+        return crate::notify::resolve_exception(tx, id, e.order_id.as_deref(), r, actor, now_ms).await;
+    }
     let Some(order_id) = e.order_id.clone() else {
         return crate::channel_exceptions::resolve(tx, id, e.channel.as_deref(), r, actor, now_ms).await;
     };
@@ -228,6 +232,7 @@ async fn release_if_clear(
     if let Some(next) = fx.status {
         orders::set_status(tx, order_id, next, now_ms).await?;
         orders::event(tx, order_id, now_ms, "status", &format!("Released from hold; status {}", next.as_str())).await?;
+        crate::notify::status_changed(tx, order_id, order.status, next, now_ms).await?;
     }
     apply(tx, ctx, order_id, &fx, now_ms).await
 }

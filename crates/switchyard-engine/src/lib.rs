@@ -22,6 +22,7 @@
 //! | `sessions` | dashboard sign-in sessions |
 //! | `complaints` | a customer's complaint recorded against an order |
 //! | `metrics` | metrics from the records, per period and day; scrape gauges |
+//! | `notify`, `notify_render`, `notify_worker` | customer notifications: e-mail, webhooks, templates, status page |
 //! | `workers` | the sweeper |
 
 mod allocate;
@@ -39,6 +40,9 @@ mod error;
 mod exceptions;
 pub mod geocode;
 mod metrics;
+mod notify;
+mod notify_render;
+mod notify_worker;
 mod orders;
 pub mod outbox;
 mod pickup;
@@ -63,10 +67,17 @@ pub use channel_sync::{FanOut, SyncStatus};
 pub use clock::{Clock, IdGen, ManualClock, SystemClock};
 pub use error::{Code, Error};
 pub use metrics::{DayMetrics, Gauges, MetricsQuery, UNRECORDED_REASON};
+pub use notify::{Attempt as DeliveryAttempt, Destinations, PublicReturn, PublicStep, StatusPage, WebhookRoute};
+pub use notify_render::{default_template, sample_context, Rendered, TemplateRecord, TemplateText};
+pub use notify_worker::{
+    signature as webhook_signature, Notifier, NotifyConfig, NotifyRound, Secret, SmtpConfig, SmtpSecurity,
+    WebhookConfig,
+};
 pub use outbox::RetryPolicy;
 pub use sessions::NewSession;
 pub use switchyard_store::channel_sync::{Attempt as SyncAttempt, Level as ChannelLevel, PollState};
 pub use switchyard_store::complaints::ComplaintView;
+pub use switchyard_store::notifications::{DeliveryFilter, DeliveryView, Milestone};
 pub use switchyard_store::outbox::{Backlog, Claimed};
 pub use switchyard_store::return_views::{ReturnFilter, ReturnPolicyRecord, ReturnView};
 pub use switchyard_store::sessions::SessionRecord;

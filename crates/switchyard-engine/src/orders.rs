@@ -84,6 +84,7 @@ pub(crate) async fn take(
                 orders::insert_line(tx, &id, w.line_no, &line.sku, w.units, line.unit_price).await?;
             }
             hold_unmapped(tx, ctx, &id, o, &unknown, now_ms).await?;
+            crate::notify::taken(tx, &id, o.email.as_ref(), OrderStatus::OnHold, now_ms).await?;
             return Ok(Taken { id, created: true, conflict: None });
         }
     }
@@ -120,6 +121,7 @@ pub(crate) async fn take(
     let expires = (o.payment == PaymentState::Pending).then(|| now_ms.saturating_add(ctx.config.reservation_ttl_ms));
     orders::settle(tx, &id, status, expires, now_ms).await?;
     exceptions::apply(tx, ctx, &id, &fx, now_ms).await?;
+    crate::notify::taken(tx, &id, o.email.as_ref(), status, now_ms).await?;
     Ok(Taken { id, created: true, conflict: None })
 }
 
@@ -236,6 +238,7 @@ pub(crate) async fn pay(tx: &mut Tx, ctx: &Ctx, id: &str, now_ms: i64) -> Result
     orders::set_expiry(tx, id, None).await?;
     if let Some(next) = fx.status {
         orders::set_status(tx, id, next, now_ms).await?;
+        crate::notify::status_changed(tx, id, order.status, next, now_ms).await?;
     }
     Ok(())
 }
@@ -296,7 +299,7 @@ pub(crate) async fn cancel_locked(
     exceptions::close(tx, id, None, "cancel", "system", "order cancelled", now_ms).await?;
     orders::event(tx, id, now_ms, "cancelled", &format!("{message}; released {released} unit(s)")).await?;
     let m = Message::OrderCancelled { order_id: id.to_owned(), reason: reason.to_owned() };
-    switchyard_store::outbox::enqueue(tx, &m, now_ms).await?;
+    crate::notify::notice(tx, m, now_ms).await?;
     Ok(released)
 }
 
@@ -330,7 +333,8 @@ pub(crate) async fn ship(tx: &mut Tx, ctx: &Ctx, id: &str, s: &NewShipment, now_
     let unfilled = orders::unfilled_units(tx, id).await?;
     let next = lifecycle::after_shipment(order.status, open_units, unfilled)?;
     orders::set_status(tx, id, next, now_ms).await?;
-    record_shipment(tx, ctx, id, s, now_ms).await?;
+    let shipment_id = record_shipment(tx, ctx, id, s, now_ms).await?;
+    crate::notify::notice(tx, Message::OrderShipped { order_id: id.to_owned(), shipment_id }, now_ms).await?;
     let what: Vec<String> = s.lines.iter().map(|(sku, q)| format!("{} × {sku}", q.get())).collect();
     let tracking = match (&s.carrier, &s.tracking) {
         (Some(c), Some(t)) => format!(" via {c} ({t})"),
@@ -345,19 +349,20 @@ pub(crate) async fn ship(tx: &mut Tx, ctx: &Ctx, id: &str, s: &NewShipment, now_
 }
 
 /// Stores a shipment (or a handover at the counter) and queues the news
-/// for the order's channel (told when it has an API and is live).
+/// for the order's channel (told when it has an API and is live); returns
+/// its id.
 pub(crate) async fn record_shipment(
     tx: &mut Tx,
     ctx: &Ctx,
     id: &str,
     s: &NewShipment,
     now_ms: i64,
-) -> Result<(), Error> {
+) -> Result<String, Error> {
     let shipment_id = ctx.ids.next(now_ms);
     orders::insert_shipment(tx, &shipment_id, id, s, now_ms).await?;
-    let m = Message::Shipped { order_id: id.to_owned(), shipment_id };
+    let m = Message::Shipped { order_id: id.to_owned(), shipment_id: shipment_id.clone() };
     switchyard_store::outbox::enqueue(tx, &m, now_ms).await?;
-    Ok(())
+    Ok(shipment_id)
 }
 
 /// The units of a shipment leave the location: the allocations they came
@@ -443,7 +448,7 @@ pub(crate) async fn expire(
         exceptions::close(tx, id, None, "cancel", "system", "payment timed out; order cancelled", now_ms).await?;
         orders::record_cancellation(tx, id, "payment_timeout", 0).await?;
         let m = Message::OrderCancelled { order_id: id.to_owned(), reason: "payment_timeout".to_owned() };
-        switchyard_store::outbox::enqueue(tx, &m, now_ms).await?;
+        crate::notify::notice(tx, m, now_ms).await?;
         tell_origin_cancelled(tx, id, "payment_timeout", now_ms).await?;
     }
     let message = format!("Payment did not arrive in time; released {released} unit(s); status {}", next.as_str());

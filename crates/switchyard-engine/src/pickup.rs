@@ -44,6 +44,9 @@ pub(crate) async fn ready(tx: &mut Tx, id: &str, location: &LocationCode, now_ms
     }
     orders::set_status(tx, id, next, now_ms).await?;
     orders::event(tx, id, now_ms, "ready_for_pickup", &format!("Ready for pickup at {location}")).await?;
+    let m =
+        switchyard_core::outbox::Message::ReadyForPickup { order_id: id.to_owned(), location: location.to_string() };
+    crate::notify::notice(tx, m, now_ms).await?;
     Ok(())
 }
 

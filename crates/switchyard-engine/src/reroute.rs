@@ -125,6 +125,7 @@ pub(crate) async fn route_unfilled(
     orders::events(tx, id, now_ms, &fx.events).await?;
     if let Some(next) = fx.status {
         orders::set_status(tx, id, next, now_ms).await?;
+        crate::notify::status_changed(tx, id, order.status, next, now_ms).await?;
     }
     Ok(())
 }

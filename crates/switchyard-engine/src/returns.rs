@@ -211,7 +211,11 @@ pub(crate) async fn request(tx: &mut Tx, ctx: &Ctx, ask: &NewReturn, now_ms: i64
     let policy_name = version.map_or_else(|| "the default policy".to_owned(), |v| format!("policy version {v}"));
     returns::event(tx, &id, now_ms, "decided", SYSTEM, &format!("{explanation} ({policy_name})")).await?;
     let label = match status {
-        ReturnStatus::Authorized => authorize(tx, &id, place.as_str(), SYSTEM, now_ms).await?,
+        ReturnStatus::Authorized => {
+            let rma = authorize(tx, &id, place.as_str(), SYSTEM, now_ms).await?;
+            tell_customer(tx, Notice::ReturnAuthorized, order_id, &id, now_ms).await?;
+            rma
+        }
         _ => {
             ask_a_person(tx, ctx, &id, order_id, &explanation, now_ms).await?;
             id.clone()
@@ -286,6 +290,7 @@ pub(crate) async fn review(
     let mut label = r.rma.clone().unwrap_or_else(|| r.id.clone());
     if next == ReturnStatus::Authorized && r.rma.is_none() {
         label = authorize(tx, &r.id, &r.destination, actor, now_ms).await?;
+        tell_customer(tx, Notice::ReturnAuthorized, &r.order_id, &r.id, now_ms).await?;
     }
     if let Some(exception_id) = &r.exception_id {
         let open = exceptions::lock(tx, exception_id).await?.is_some_and(|e| e.status == ExceptionStatus::Open);
@@ -410,6 +415,7 @@ pub(crate) async fn receive(tx: &mut Tx, key: &str, receipt: &Receipt, now_ms: i
     let label = r.rma.as_deref().unwrap_or(&r.id);
     let message = format!("Return {label} received at {place}: {arrived}; {restocked} unit(s) back on sale");
     orders::event(tx, &r.order_id, now_ms, "return_received", &message).await?;
+    tell_customer(tx, Notice::ReturnReceived, &r.order_id, &r.id, now_ms).await?;
     Ok(())
 }
 
@@ -457,7 +463,27 @@ pub(crate) async fn refund(tx: &mut Tx, key: &str, actor: &str, note: &str, now_
     let label = r.rma.as_deref().unwrap_or(&r.id);
     let message = format!("Return {label} {next}: {amount} ({method}) recorded by {actor}");
     orders::event(tx, &r.order_id, now_ms, "return_refunded", &message).await?;
+    tell_customer(tx, Notice::RefundIssued, &r.order_id, &r.id, now_ms).await?;
     Ok(())
+}
+
+/// What a return's customer is told of.
+enum Notice {
+    ReturnAuthorized,
+    ReturnReceived,
+    RefundIssued,
+}
+
+/// Queues the customer's notification about a return (with the change).
+async fn tell_customer(tx: &mut Tx, n: Notice, order_id: &str, id: &str, now_ms: i64) -> Result<(), Error> {
+    use switchyard_core::outbox::Message;
+    let (order_id, return_id) = (order_id.to_owned(), id.to_owned());
+    let m = match n {
+        Notice::ReturnAuthorized => Message::ReturnAuthorized { order_id, return_id },
+        Notice::ReturnReceived => Message::ReturnReceived { order_id, return_id },
+        Notice::RefundIssued => Message::RefundIssued { order_id, return_id },
+    };
+    crate::notify::notice(tx, m, now_ms).await
 }
 
 // ----------------------------------------------------------------- doors

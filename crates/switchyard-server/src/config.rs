@@ -68,6 +68,11 @@ pub struct ServerConfig {
     /// `GET /metrics` answers without the bearer token (off: it needs it,
     /// like the API).
     pub metrics_public: bool,
+    /// Customer notifications (e-mail, webhooks); `None`: none are sent
+    /// (they still queue, and the status page works).
+    pub notify: Option<switchyard_engine::NotifyConfig>,
+    /// The shop's name on the customer's status page.
+    pub shop_name: String,
 }
 
 impl ServerConfig {
@@ -85,6 +90,8 @@ impl ServerConfig {
             header_timeout_secs: 10,
             request_timeout_secs: 30,
             metrics_public: false,
+            notify: None,
+            shop_name: "Switchyard".into(),
         }
     }
 }

@@ -25,9 +25,8 @@ pub fn status(code: Code) -> StatusCode {
         TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         InvalidBody | InvalidIdentifier | InvalidQuantity | InvalidAmount | InvalidCurrency | CurrencyMismatch
-        | AmountOverflow | InvalidCoordinates | UnknownSku | UnknownLocation | AddressInvalid | InvalidPolicy => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        | AmountOverflow | InvalidCoordinates | UnknownSku | UnknownLocation | AddressInvalid | InvalidPolicy
+        | InvalidTemplate => StatusCode::UNPROCESSABLE_ENTITY,
         IllegalTransition | ExceedsAllocation | ExceedsReturnable | BelowReserved | InsufficientStock
         | InvalidRequest | ChannelInactive | IdempotencyConflict => StatusCode::CONFLICT,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -13,6 +13,7 @@ mod dashboard;
 mod error;
 mod hooks;
 mod limits;
+mod status_page;
 pub mod stock_csv;
 mod telemetry;
 
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes(state.clone()))
         .merge(hooks::routes(state.clone()))
+        .merge(status_page::routes(state.clone()))
         .merge(telemetry::routes(state.clone()))
         .merge(dashboard::routes(state.clone()))
         .layer(axum::middleware::from_fn(move |req, next| limits::time_limit(timeout, req, next)))
@@ -64,8 +66,9 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
-/// Serves until the process ends (or ctrl-c), with the sweeper and the
-/// channel sync worker (stock levels out to live connections) running.
+/// Serves until the process ends (or ctrl-c), with the sweeper, the
+/// channel sync worker (stock levels out to live connections) and, when
+/// configured, the notifier (customer e-mails and webhooks) running.
 ///
 /// Each connection is HTTP/1.1 with a header-read timeout (which also
 /// closes idle keep-alive connections) and small buffers; at most
@@ -83,6 +86,15 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let sync = switchyard_engine::ChannelSync::new(state.engine.clone(), sync_options)
         .map_err(|e| std::io::Error::other(e.to_string()))?
         .spawn();
+    // Customer notifications, when a mail server or a webhook is configured.
+    let notifier = match state.config.notify.clone().filter(|n| n.is_enabled()) {
+        Some(n) => Some(
+            switchyard_engine::Notifier::new(state.engine.clone(), n)
+                .map_err(|e| std::io::Error::other(e.to_string()))?
+                .spawn(),
+        ),
+        None => None,
+    };
     let config = state.config.clone();
     let app = router(state);
     let permits = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
@@ -128,6 +140,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     }
     sweeper.abort();
     sync.abort();
+    if let Some(n) = notifier {
+        n.abort();
+    }
     // Let requests in flight finish (bounded), then stop.
     let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
     Ok(())

@@ -247,6 +247,7 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
 
         setting_up(&c, &app).await?;
         channels(&c, &app).await?;
+        status_page(&c, &app, &order_id).await?;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;
@@ -256,6 +257,35 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
     let (_, o) = app.get(&format!("/api/v1/orders/{order_id}")).await;
     assert_eq!(o["status"], "cancelled");
     app.assert_audit_clean().await;
+}
+
+/// Issue 9 item 7, the customer's status page: opened from a link with no
+/// session (the cookies are gone), in plain words, and readable on a phone
+/// (the window is 390 px wide: nothing scrolls sideways).
+async fn status_page(
+    c: &fantoccini::Client,
+    app: &common::TestApp,
+    order_id: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    c.delete_all_cookies().await?;
+    let token = app.engine.mint_status_link(order_id, None).await.expect("link");
+    c.goto(&app.url(&format!("/status/{token}"))).await?;
+    let status = wait_text(c, Locator::Id("order-status"), "Cancelled").await;
+    assert_eq!(status, "Cancelled");
+    let heading = c.find(Locator::Css("h1")).await?.text().await?;
+    assert_eq!(heading, "Order WEB-1001");
+    let timeline = c.find(Locator::Id("timeline")).await?.text().await?;
+    assert!(timeline.contains("Order received") && timeline.contains("Cancelled"), "timeline: {timeline}");
+    assert!(!timeline.contains("GADGET at WH"), "no internal timeline: {timeline}");
+    assert!(c.find(Locator::Id("nav-exceptions")).await.is_err(), "no dashboard navigation");
+    let fits = c.execute("return document.documentElement.scrollWidth <= window.innerWidth", vec![]).await?;
+    assert_eq!(fits, json!(true), "the page fits a phone's width");
+    let styled = c.execute("return getComputedStyle(document.querySelector('.box')).borderRadius", vec![]).await?;
+    assert_eq!(styled, json!("10px"), "the page's stylesheet loaded (CSP allows it)");
+    c.goto(&app.url(&format!("/status/{}", "0".repeat(64)))).await?;
+    let body = c.find(Locator::Css("body")).await?.text().await?;
+    assert!(body.contains("does not open any order"), "{body}");
+    Ok(())
 }
 
 /// Issue 8 item 5, setting up without curl: a location added through its

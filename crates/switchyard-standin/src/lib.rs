@@ -29,6 +29,10 @@
 //!
 //! [`StandIn::page_size`] makes pages smaller than the request asks, so a
 //! few orders span several pages.
+//!
+//! [`smtp::SmtpStandIn`] is a mail server for the notifier's tests.
+
+pub mod smtp;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;

@@ -19,6 +19,7 @@
 //! | [`deliveries`] | webhook deliveries already handled |
 //! | [`exceptions`] | the exception queue and its log |
 //! | [`complaints`] | customers' complaints recorded against orders |
+//! | [`notifications`] | customer notifications: templates, deliveries, status page milestones and links |
 //! | [`metrics`] | metrics counted per day from the records; Prometheus gauges |
 //! | [`sessions`] | dashboard sessions |
 //! | [`sku_map`] | each channel's SKUs → ours |
@@ -37,6 +38,7 @@ pub mod exceptions;
 pub mod marketplace;
 pub mod metrics;
 mod model;
+pub mod notifications;
 pub mod orders;
 pub mod outbox;
 pub mod return_views;

@@ -440,6 +440,7 @@ fn random_order(rng: &mut StdRng, n: u64) -> CreateOrderBody {
         ),
         pickup_location: pickup.then(|| "FLAGSHIP".into()),
         payment: Some(if channel == "shopify" && rng.gen_ratio(1, 6) { "pending" } else { "paid" }.into()),
+        email: None,
     }
 }
 

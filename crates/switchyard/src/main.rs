@@ -6,6 +6,7 @@ mod bench;
 mod bench_channels;
 mod channel;
 mod demo;
+mod notify_settings;
 mod policy;
 mod roi;
 mod settings;
@@ -213,6 +214,10 @@ impl Settings {
         config.header_timeout_secs = self.header_timeout_secs;
         config.request_timeout_secs = self.request_timeout_secs;
         config.metrics_public = self.metrics_public;
+        config.notify = self.notify.config(&self.listen)?;
+        if let Some(name) = &self.notify.shop_name {
+            config.shop_name = name.clone();
+        }
         Ok((config, generated))
     }
 

@@ -51,6 +51,9 @@ pub struct Settings {
     pub pg_writers: usize,
     /// tracing filter, e.g. `info` or `switchyard=debug`.
     pub log: String,
+    /// Customer notifications: `[notify]`, `[notify.smtp]`, `[[notify.webhooks]]`.
+    #[serde(default)]
+    pub notify: crate::notify_settings::NotifySettings,
 }
 
 impl Default for Settings {
@@ -76,6 +79,7 @@ impl Default for Settings {
             max_batch: 256,
             pg_writers: 12,
             log: "info".into(),
+            notify: Default::default(),
         }
     }
 }
@@ -122,6 +126,17 @@ impl Settings {
         }
         let mut settings: Settings = fig
             .merge(Env::prefixed("SWITCHYARD_").only(&KEYS))
+            // SWITCHYARD_NOTIFY_PUBLIC_URL, SWITCHYARD_NOTIFY_SHOP_NAME, SWITCHYARD_SMTP_HOST, ...
+            .merge(
+                Env::prefixed("SWITCHYARD_NOTIFY_")
+                    .only(&["public_url", "shop_name"])
+                    .map(|k| format!("notify.{}", k.as_str()).into()),
+            )
+            .merge(
+                Env::prefixed("SWITCHYARD_SMTP_")
+                    .only(&["host", "port", "security", "username", "password", "from"])
+                    .map(|k| format!("notify.smtp.{}", k.as_str()).into()),
+            )
             .merge(Serialized::defaults(flags))
             .extract()
             .context("invalid configuration")?;

@@ -73,6 +73,7 @@ pub fn web_order(
         pickup_location: None,
         payment,
         total_minor,
+        email: None,
     }
 }
 

@@ -14,6 +14,7 @@ mod exceptions;
 mod inventory;
 mod locations;
 mod metrics;
+mod notifications;
 mod orders;
 mod policies;
 mod return_policies;
@@ -109,6 +110,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(metrics::router())
         .merge(returns::router())
         .merge(return_policies::router())
+        .merge(notifications::router())
 }
 
 /// The OpenAPI 3 document of the whole API, generated from the handlers.
@@ -212,6 +214,10 @@ pub struct CreateOrderBody {
     /// reservation TTL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<String>,
+    /// The customer's e-mail address: notifications (order accepted,
+    /// shipped, ...) go there, each with a link to the order's status page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 fn ship_to(s: ShipToBody) -> ShipTo {
@@ -243,6 +249,7 @@ pub fn parse_order(body: CreateOrderBody) -> Result<NewOrder, ApiError> {
         service_level: body.service_level,
         pickup_location: body.pickup_location,
         payment: body.payment,
+        email: body.email,
     };
     Ok(NewOrder::parse(draft)?)
 }

@@ -411,5 +411,7 @@ fn order_body(o: &OrderView) -> CreateOrderBody {
         service_level: Some(o.service_level.clone()),
         pickup_location: o.pickup_location.clone(),
         payment: Some(o.payment.clone()),
+        // A preview never notifies anyone.
+        email: None,
     }
 }

@@ -127,6 +127,10 @@ pub enum Error {
     Overloaded,
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Work of ours that stopped (a background computation panicked): a
+    /// bug, logged, never the client's fault.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl From<ReturnRequestError> for Error {
@@ -181,7 +185,7 @@ impl Error {
             Error::Row { source, .. } => source.code(),
             Error::Overloaded => Code::Overloaded,
             Error::Store(StoreError::Unavailable(_) | StoreError::CommitFailed(_)) => Code::Unavailable,
-            Error::Store(_) => Code::Internal,
+            Error::Store(_) | Error::Internal(_) => Code::Internal,
         }
     }
 

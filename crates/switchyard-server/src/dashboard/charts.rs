@@ -147,7 +147,7 @@ pub(crate) fn stacked_bars(title: &str, x_labels: &[String], series: &[Series], 
     let mut frame = Frame::new(title, x_labels, y_max, y_format);
     let step = frame.step();
     let width = (step * 0.7).max(1.0);
-    for i in 0..x_labels.len() {
+    for (i, label) in x_labels.iter().enumerate() {
         let mut base = 0.0;
         for (k, s) in series.iter().enumerate() {
             let v = s.values.get(i).copied().unwrap_or(0.0);
@@ -162,7 +162,7 @@ pub(crate) fn stacked_bars(title: &str, x_labels: &[String], series: &[Series], 
                  <title>{}: {} {}</title></rect>",
                 (bottom - top).max(0.5),
                 colour(k),
-                escape(&x_labels[i]),
+                escape(label),
                 escape(&s.name),
                 escape(&y_format(v))
             );

@@ -123,5 +123,5 @@ async fn simulate_page(
         capped: sim.capped,
         rows,
     };
-    Ok(render(page).map(|h: Html<String>| h.into_response())?)
+    render(page).map(|h: Html<String>| h.into_response())
 }

@@ -131,6 +131,10 @@ pub enum Error {
     InvalidTemplate(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Work of ours that stopped (a background computation panicked): a
+    /// bug, logged, never the client's fault.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl From<ReturnRequestError> for Error {
@@ -186,7 +190,7 @@ impl Error {
             Error::Overloaded => Code::Overloaded,
             Error::InvalidTemplate(_) => Code::InvalidTemplate,
             Error::Store(StoreError::Unavailable(_) | StoreError::CommitFailed(_)) => Code::Unavailable,
-            Error::Store(_) => Code::Internal,
+            Error::Store(_) | Error::Internal(_) => Code::Internal,
         }
     }
 

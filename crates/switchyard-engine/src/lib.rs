@@ -23,6 +23,9 @@
 //! | `complaints` | a customer's complaint recorded against an order |
 //! | `metrics` | metrics from the records, per period and day; scrape gauges |
 //! | `notify`, `notify_render`, `notify_worker` | customer notifications: e-mail, webhooks, templates, status page |
+//! | `doctor` | catalogue health: findings with their fixes |
+//! | `overview` | the dashboard overview: trends, per day, per channel, exception ages |
+//! | `replay` | the shop's own recent orders replayed under policies (simulation) |
 //! | `workers` | the sweeper |
 
 mod allocate;
@@ -36,6 +39,7 @@ mod channel_push;
 mod channel_sync;
 pub mod clock;
 mod complaints;
+mod doctor;
 mod error;
 mod exceptions;
 pub mod geocode;
@@ -45,10 +49,12 @@ mod notify_render;
 mod notify_worker;
 mod orders;
 pub mod outbox;
+mod overview;
 mod pickup;
 mod policies;
 mod policy_cache;
 pub(crate) mod reads;
+mod replay;
 mod reroute;
 mod returns;
 mod sessions;
@@ -65,6 +71,7 @@ pub use channel_poll::{PollRound, DEFAULT_POLL_INTERVAL_SECS};
 pub use channel_push::{ChannelSync, Round as SyncRound, SyncOptions};
 pub use channel_sync::{FanOut, SyncStatus};
 pub use clock::{Clock, IdGen, ManualClock, SystemClock};
+pub use doctor::{DEFAULT_DOCTOR_DAYS, MAX_DOCTOR_DAYS};
 pub use error::{Code, Error};
 pub use metrics::{DayMetrics, Gauges, MetricsQuery, UNRECORDED_REASON};
 pub use notify::{Attempt as DeliveryAttempt, Destinations, PublicReturn, PublicStep, StatusPage, WebhookRoute};
@@ -74,6 +81,8 @@ pub use notify_worker::{
     WebhookConfig,
 };
 pub use outbox::RetryPolicy;
+pub use overview::{Overview, MAX_OVERVIEW_DAYS};
+pub use replay::{RecentSimulation, MAX_SIMULATION_DAYS, MAX_SIMULATION_ORDERS};
 pub use sessions::NewSession;
 pub use switchyard_store::channel_sync::{Attempt as SyncAttempt, Level as ChannelLevel, PollState};
 pub use switchyard_store::complaints::ComplaintView;

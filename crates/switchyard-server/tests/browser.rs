@@ -248,6 +248,7 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         setting_up(&c, &app).await?;
         channels(&c, &app).await?;
         status_page(&c, &app, &order_id).await?;
+        insights(&c, &app).await?;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;
@@ -421,6 +422,60 @@ async fn channels(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), f
     c.find(Locator::Css("#channel-amazon-us button.resync")).await?.click().await?;
     let message = wait_text(c, Locator::Id("message"), "Resync started").await;
     assert!(message.contains("1 level(s)"), "{message}");
+    Ok(())
+}
+
+/// Issue 10 items 3, 4 and 6: the Overview (KPIs, SVG charts that fit the
+/// phone-sized window, the Catalogue health panel), the ROI page prefilled
+/// from the shop's orders and computed, bad input named on the page, and a
+/// saved version simulated on the last 30 days from the Rules page.
+async fn insights(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), fantoccini::error::CmdError> {
+    // A SKU that sells with nothing on hand: the health panel names it.
+    app.sku("VASE", json!(null)).await;
+    let body = common::order_body("WEB-3001", json!([{"sku": "VASE", "quantity": 1, "unit_price": 2000}]));
+    assert_eq!(app.post("/api/v1/orders", body).await.0, 201);
+
+    c.find(Locator::Id("nav-overview")).await?.click().await?;
+    let kpis = wait_text(c, Locator::Id("kpis"), "Fill rate").await;
+    assert!(kpis.contains("Orders") && kpis.contains("before:"), "{kpis}");
+    // The window is phone-narrow (Chromium keeps it at its minimum width):
+    // each chart scales to the page, never wider than what is visible.
+    let visible = c.execute("return document.documentElement.clientWidth", vec![]).await?;
+    let visible = visible.as_f64().expect("client width");
+    for chart in ["#chart-orders svg", "#chart-rates svg", "#chart-ages svg"] {
+        let (x, _, width, height) = c.find(Locator::Css(chart)).await?.rectangle().await?;
+        assert!(width > 200.0 && x + width <= visible && height > 50.0, "{chart}: {x} + {width} of {visible}");
+    }
+    let health = c.find(Locator::Id("health")).await?.text().await?;
+    assert!(health.contains("no_stock_still_sells") && health.contains("VASE"), "{health}");
+
+    // ROI: the order count and cancellation rate come from the shop's orders.
+    c.find(Locator::Id("nav-roi")).await?.click().await?;
+    let measured = wait_text(c, Locator::Id("measured"), "order(s)").await;
+    assert!(measured.contains("5 order(s), 20% cancelled"), "{measured}");
+    c.find(Locator::Id("aov")).await?.send_keys("45").await?;
+    c.find(Locator::Id("cancel_rate_before")).await?.send_keys("30").await?;
+    c.find(Locator::Id("calculate")).await?.click().await?;
+    let results = wait_text(c, Locator::Id("roi-results"), "Prevented").await;
+    // 5 a month: 2 failed before (1.5 rounds up), 1 after; 1 prevented × 45.00.
+    assert!(results.contains("2 per month before, 1 after") && results.contains("45.00 USD per month"), "{results}");
+    let aov = c.find(Locator::Id("aov")).await?;
+    aov.clear().await?;
+    aov.send_keys("4.5.0").await?;
+    c.find(Locator::Id("calculate")).await?.click().await?;
+    let error = wait_text(c, Locator::Id("error"), "aov").await;
+    assert!(error.contains("aov: must be a decimal amount"), "{error}");
+
+    // Simulate a saved version (here the active v1) against the policy in force.
+    c.find(Locator::Id("nav-rules")).await?.click().await?;
+    c.wait().for_element(Locator::Id("simulate")).await?;
+    c.find(Locator::Css("select[name=version]")).await?.select_by_value("1").await?;
+    c.find(Locator::Id("run-simulation")).await?.click().await?;
+    let table = wait_text(c, Locator::Id("simulation"), "active v1").await;
+    // Five orders under each; v1 is the policy in force, so nothing changes against it.
+    assert!(table.contains("active v1 5 ") && table.contains("\nv1 5 ") && table.contains("+0 +0.0 points"), "{table}");
+    let summary = c.find(Locator::Id("sim-summary")).await?.text().await?;
+    assert!(summary.contains("5 order(s) of the last 30 days"), "{summary}");
     Ok(())
 }
 

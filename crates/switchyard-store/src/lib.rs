@@ -35,6 +35,8 @@ pub mod db;
 pub mod deliveries;
 mod error;
 pub mod exceptions;
+pub mod health;
+pub mod history;
 pub mod marketplace;
 pub mod metrics;
 mod model;

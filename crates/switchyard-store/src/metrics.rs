@@ -287,3 +287,14 @@ pub async fn orders_by_status(tx: &mut Tx) -> Result<Vec<(String, i64)>, StoreEr
         .map(|r| Ok((r.string(0)?, r.i64(1)?)))
         .collect()
 }
+
+/// Orders received per day and channel (in scope): (day, channel, orders),
+/// by day then channel.
+pub async fn orders_by_channel_day(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, String, i64)>, StoreError> {
+    let (filter, params) = orders_in(s, vec![]);
+    let sql = format!(
+        "SELECT o.created_at / {DAY}, o.channel, CAST(COUNT(*) AS BIGINT) FROM orders o WHERE {filter} \
+         GROUP BY 1, 2 ORDER BY 1, 2"
+    );
+    tx.query(&sql, &params).await?.iter().map(|r| Ok((r.i64(0)?, r.string(1)?, r.i64(2)?))).collect()
+}

@@ -7,6 +7,7 @@ mod bench_channels;
 mod channel;
 mod demo;
 mod notify_settings;
+mod doctor;
 mod policy;
 mod roi;
 mod settings;
@@ -72,6 +73,10 @@ enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// Catalogue health: near-duplicate SKUs, SKUs that sell with no stock, locations without
+    /// coordinates or with a bad address, unmapped channel SKUs, rules naming what no longer
+    /// exists; each with its fix. Exit 0 when clean, 1 with findings, 2 when it cannot run.
+    Doctor(doctor::DoctorArgs),
     /// Load generator: concurrent clients post unique orders over HTTP.
     Bench(bench::BenchArgs),
     /// Routing policies: validate a file, show the one in force, activate a
@@ -178,6 +183,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Channel(channel::ChannelCommand::Parse { kind, file }) => channel::parse(&kind, &file),
         Command::Channel(cmd) => channel::run_on_db(cmd, cli.config.as_deref()).await,
         Command::Roi(args) => roi::run(args),
+        Command::Doctor(args) => {
+            let settings = load(args.db.clone(), None)?;
+            doctor::run(args, &settings).await
+        }
         Command::Simulate(args) => {
             let settings = load(args.db.clone(), None)?;
             simulate::run(args, &settings).await

@@ -8,14 +8,18 @@
 
 mod channel_form;
 mod channels;
+mod charts;
 mod exceptions;
 mod import;
 mod inventory;
 mod locations;
 mod orders;
+mod overview;
 mod page;
 mod reference;
+mod roi;
 mod rules;
+mod simulation;
 
 use askama::Template;
 use axum::extract::State;
@@ -43,6 +47,9 @@ pub fn routes(state: AppState) -> Router {
         .merge(rules::routes())
         .merge(channel_form::routes())
         .merge(channels::routes())
+        .merge(overview::routes())
+        .merge(roi::routes())
+        .merge(simulation::routes())
         .fallback(page::not_found)
         .with_state(state)
 }

@@ -1,0 +1,47 @@
+//! Catalogue health: `switchyard doctor` and the dashboard's "Catalogue
+//! health" panel. One read transaction gathers the facts (catalogue, stock
+//! per SKU, what sold in the window, lines held for unknown SKUs, the
+//! policies in force); `switchyard_core::doctor::check` decides what is wrong
+//! and how to fix it.
+
+use std::collections::BTreeMap;
+
+use switchyard_core::doctor::{check, CatalogueFacts, HealthReport};
+use switchyard_core::metrics::DAY_MS;
+use switchyard_core::{ExceptionKind, ExceptionStatus};
+use switchyard_store::{catalog, health, views};
+
+use crate::{Engine, Error};
+
+/// The window "still sells" looks back over, unless told otherwise.
+pub const DEFAULT_DOCTOR_DAYS: i64 = 30;
+/// The longest window accepted.
+pub const MAX_DOCTOR_DAYS: i64 = 366;
+
+impl Engine {
+    /// The catalogue health report: SKUs sold in the last `window_days`
+    /// (1 to [`MAX_DOCTOR_DAYS`]) count as still selling.
+    pub async fn doctor(&self, window_days: i64) -> Result<HealthReport, Error> {
+        if !(1..=MAX_DOCTOR_DAYS).contains(&window_days) {
+            return Err(Error::Invalid(format!("days must be from 1 to {MAX_DOCTOR_DAYS} (got {window_days})")));
+        }
+        let since = self.now_ms().saturating_sub(window_days.saturating_mul(DAY_MS));
+        let mut tx = self.read().await?;
+        let skus = catalog::list_skus(&mut tx).await?;
+        let locations = catalog::list_locations(&mut tx).await?;
+        let on_hand: BTreeMap<String, i64> = health::on_hand_by_sku(&mut tx).await?.into_iter().collect();
+        let recently_ordered = health::ordered_since(&mut tx, since).await?;
+        let held =
+            health::held_unknown_lines(&mut tx, ExceptionKind::UnknownSku.as_str(), ExceptionStatus::Open.as_str())
+                .await?;
+        let mut policies = Vec::new();
+        if let Some(p) = views::active_policy(&mut tx).await? {
+            policies.push((format!("active policy v{}", p.version), p.body));
+        }
+        if let Some(p) = views::shadow_policy(&mut tx).await? {
+            policies.push((format!("shadow policy v{}", p.version), p.body));
+        }
+        tx.rollback().await?;
+        Ok(check(&CatalogueFacts { skus, locations, on_hand, recently_ordered, window_days, held, policies }))
+    }
+}

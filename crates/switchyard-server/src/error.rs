@@ -29,8 +29,9 @@ pub fn status(code: Code) -> StatusCode {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         IllegalTransition | ExceedsAllocation | ExceedsReturnable | BelowReserved | InsufficientStock
-        | InvalidRequest | ChannelInactive | IdempotencyConflict => StatusCode::CONFLICT,
+        | InvalidRequest | ChannelInactive | IdempotencyConflict | NoLabel => StatusCode::CONFLICT,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        CarrierFailed => StatusCode::BAD_GATEWAY,
         Unavailable | Overloaded => StatusCode::SERVICE_UNAVAILABLE,
     }
 }

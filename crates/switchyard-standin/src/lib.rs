@@ -29,6 +29,10 @@
 //!
 //! [`StandIn::page_size`] makes pages smaller than the request asks, so a
 //! few orders span several pages.
+//!
+//! [`carrier::CarrierStandIn`] stands in for a return carrier's label API.
+
+pub mod carrier;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;

@@ -16,6 +16,7 @@ mod locations;
 mod metrics;
 mod orders;
 mod policies;
+mod return_labels;
 mod return_policies;
 mod returns;
 mod skus;
@@ -108,6 +109,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(complaints::router())
         .merge(metrics::router())
         .merge(returns::router())
+        .merge(return_labels::router())
         .merge(return_policies::router())
 }
 

@@ -64,7 +64,9 @@ codes! {
     InvalidRequest = "invalid_request",
     ChannelInactive = "channel_inactive",
     IdempotencyConflict = "idempotency_conflict",
-    // Ours.
+    NoLabel = "no_label",
+    // Ours, or a service we call.
+    CarrierFailed = "carrier_failed",
     Internal = "internal",
     Unavailable = "unavailable",
     Overloaded = "overloaded",
@@ -123,6 +125,13 @@ pub enum Error {
     ChannelInactive(String),
     #[error("row {index}: {source}")]
     Row { index: usize, source: Box<Error> },
+    /// The return has no label (never authorized: rejected, or waiting for
+    /// a person).
+    #[error("{0}")]
+    NoLabel(String),
+    /// The return carrier did not issue a label; nothing was recorded.
+    #[error("{0}")]
+    Carrier(String),
     /// The write queue is full; the client should retry shortly.
     #[error("the server is busy; retry shortly")]
     Overloaded,
@@ -186,6 +195,8 @@ impl Error {
             },
             Error::Intake(e) => Code::ALL.iter().copied().find(|c| c.as_str() == e.code()).unwrap_or(Code::InvalidBody),
             Error::ChannelInactive(_) => Code::ChannelInactive,
+            Error::NoLabel(_) => Code::NoLabel,
+            Error::Carrier(_) => Code::CarrierFailed,
             Error::Row { source, .. } => source.code(),
             Error::Overloaded => Code::Overloaded,
             Error::InvalidTemplate(_) => Code::InvalidTemplate,

@@ -16,6 +16,7 @@
 //! | `exceptions` | open/close with orders, a person's resolution, escalation |
 //! | `policies` | save, activate, roll back, shadow, preview |
 //! | `returns` | return policy versions; request, review, receive, refund a return |
+//! | `return_labels` | issue a return's label (`return_carrier`), in transit, close; label and slip PDFs, ZPL |
 //! | `catalog` | locations, SKUs and bundles, channels |
 //! | `channel_intake` | a channel's orders in: create, cancel, pay; connections |
 //! | `outbox` | stock-level messages, consumers' claim/ack/retry |
@@ -50,12 +51,15 @@ mod notify_worker;
 mod orders;
 pub mod outbox;
 mod overview;
+mod pdf;
 mod pickup;
 mod policies;
 mod policy_cache;
 pub(crate) mod reads;
 mod replay;
 mod reroute;
+pub mod return_carrier;
+mod return_labels;
 mod returns;
 mod sessions;
 mod workers;
@@ -142,6 +146,8 @@ pub struct Engine {
     ctx: Arc<Ctx>,
     writer: writer::Writer,
     sweeps: workers::SweepCounts,
+    /// Issues return labels (`return_carrier`).
+    carrier: Arc<dyn return_carrier::ReturnCarrier>,
 }
 
 /// Who acts (`by`), as logged: the core's rule for names. Text reaching the
@@ -162,7 +168,8 @@ impl Engine {
         let db = Db::open(db).await?;
         let ctx = Arc::new(Ctx { ids, policies: Default::default(), catalog: Default::default(), config });
         let writer = writer::Writer::start(&db, ctx.clone())?;
-        Ok(Engine { db, clock, ctx, writer, sweeps: Default::default() })
+        let carrier = Arc::new(return_carrier::SelfPrinted);
+        Ok(Engine { db, clock, ctx, writer, sweeps: Default::default(), carrier })
     }
 
     /// `"sqlite"` or `"postgres"`.

@@ -26,13 +26,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use switchyard_core::returns::{
-    assign_receipt, decide, destination, looks_like_rma, rma, rma_day, ExpectedLine, NewReturn, OrderForReturn,
+    assign_receipt, choose_destination, decide, looks_like_rma, DestinationChoice, DestinationFacts, ReturnDestination, rma, rma_day, ExpectedLine, NewReturn, OrderForReturn,
     Receipt, ReturnDecision, ReturnPolicy, ReturnReason, ReturnRequestError, ReturnStatus, ReturnableLine,
 };
 use switchyard_core::{
     ChannelName, Currency, ExceptionKind, ExceptionStatus, LocationCode, Money, OrderStatus, Resolution,
-    ResolutionAction, Sku, Text, TextRule,
+    ResolutionAction, ShipTo, Sku, Text, TextRule,
 };
+use switchyard_core::routing::geo::Coordinates;
 use switchyard_store::return_views::{self, ReturnFilter, ReturnPolicyRecord, ReturnView};
 use switchyard_store::returns::{self, LockedReturn, NewReceipt, NewReturnRow};
 use switchyard_store::{catalog, exceptions, orders, stock, Tx};
@@ -50,7 +51,7 @@ fn corrupt(what: impl std::fmt::Display) -> Error {
 
 /// Saves a return policy text (validated) as a new, inactive version.
 pub(crate) async fn save_policy(tx: &mut Tx, body: &str, note: &str, by: &str, now_ms: i64) -> Result<i64, Error> {
-    ReturnPolicy::from_toml(body)?;
+    checked_policy(tx, body).await?;
     Ok(returns::insert_policy(tx, body, note, by, now_ms).await?)
 }
 
@@ -59,9 +60,20 @@ pub(crate) async fn activate_policy(tx: &mut Tx, version: i64, by: &str, now_ms:
     let body = returns::lock_policy_body(tx, version)
         .await?
         .ok_or_else(|| Error::NotFound { what: "return policy", key: version.to_string() })?;
-    ReturnPolicy::from_toml(&body)?;
+    checked_policy(tx, &body).await?;
     returns::set_active(tx, version, by, now_ms).await?;
     Ok(())
+}
+
+/// A policy text parsed and checked, the catalogue included: a returns hub
+/// must be a location it knows (a line-numbered `invalid_policy` error).
+async fn checked_policy(tx: &mut Tx, body: &str) -> Result<ReturnPolicy, Error> {
+    let policy = ReturnPolicy::from_toml(body)?;
+    if let ReturnDestination::Hub(hub) = &policy.destination {
+        let known = catalog::location_exists(tx, hub).await?;
+        policy.check_locations(|_| known, Some(body))?;
+    }
+    Ok(policy)
 }
 
 /// The policy in force: the active version (checked when it was
@@ -143,14 +155,46 @@ async fn mapped_reason(
     })
 }
 
-/// Where the return goes (see `switchyard_core::returns::destination`).
-async fn destination_of(tx: &mut Tx, order_id: &str, line_nos: &[i64]) -> Result<LocationCode, Error> {
+/// Where the return goes under the policy's `destination` rule (see
+/// `switchyard_core::returns::choose_destination`): the origin, the nearest
+/// location holding every returned SKU (a bundle: its components) on hand
+/// by the ship-to's coordinates (or its US ZIP code's centre), or a hub.
+async fn destination_of(
+    tx: &mut Tx,
+    policy: &ReturnPolicy,
+    order_id: &str,
+    ship_to: &ShipTo,
+    lines: &[(i64, &Sku)],
+) -> Result<DestinationChoice, Error> {
+    let line_nos: Vec<i64> = lines.iter().map(|(n, _)| *n).collect();
     let mut shipped = Vec::new();
-    for (code, units) in returns::shipped_from(tx, order_id, line_nos).await? {
+    for (code, units) in returns::shipped_from(tx, order_id, &line_nos).await? {
         shipped.push((LocationCode::parse(&code).map_err(corrupt)?, units));
     }
     let locations = catalog::list_locations(tx).await?;
-    destination(&shipped, &locations)
+    let mut stocking = Vec::new();
+    if policy.destination == ReturnDestination::NearestStocking {
+        let mut parts = Vec::new();
+        for (_, sku) in lines {
+            parts.extend(stocked_parts(tx, sku).await?.into_iter().map(|(part, _)| part));
+        }
+        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let positions = stock::positions_of(tx, &refs, false).await?;
+        stocking = (locations.iter().map(|l| &l.code))
+            .filter(|code| {
+                parts.iter().all(|part| {
+                    positions.iter().any(|((sku, at), p)| sku.as_str() == part.as_str() && at == *code && p.on_hand > 0)
+                })
+            })
+            .cloned()
+            .collect();
+    }
+    let customer = Coordinates::from_pair(ship_to.lat, ship_to.lon).or_else(|| {
+        let (lat, lon) = crate::geocode::coordinates(&ship_to.country, &ship_to.postal_code)?;
+        Coordinates::from_pair(Some(lat), Some(lon))
+    });
+    let facts = DestinationFacts { shipped_from: &shipped, locations: &locations, stocking: &stocking, ship_to: customer };
+    choose_destination(&policy.destination, &facts)
         .ok_or_else(|| Error::Conflict("no active location can receive the return; activate one first".into()))
 }
 
@@ -177,7 +221,9 @@ pub(crate) async fn request(tx: &mut Tx, ctx: &Ctx, ask: &NewReturn, now_ms: i64
     let (request, line_nos) = order.request(ask, reason)?;
     let decision = decide(&request, &policy, now_ms)?;
     let status = ReturnStatus::after_decision(decision.outcome);
-    let place = destination_of(tx, order_id, &line_nos).await?;
+    let returned: Vec<(i64, &Sku)> = line_nos.iter().copied().zip(request.lines.iter().map(|l| &l.sku)).collect();
+    let choice = destination_of(tx, &policy, order_id, &facts.ship_to, &returned).await?;
+    let place = choice.location.clone();
     let id = ctx.ids.next(now_ms);
     let explanation = decision.explain();
     let json = serde_json::to_string(&decision).map_err(corrupt)?;
@@ -209,7 +255,8 @@ pub(crate) async fn request(tx: &mut Tx, ctx: &Ctx, ask: &NewReturn, now_ms: i64
     let asked = format!("Return of {what} requested ({reason}: {:?}){note}", ask.reason_text);
     returns::event(tx, &id, now_ms, "requested", &ask.by, &asked).await?;
     let policy_name = version.map_or_else(|| "the default policy".to_owned(), |v| format!("policy version {v}"));
-    returns::event(tx, &id, now_ms, "decided", SYSTEM, &format!("{explanation} ({policy_name})")).await?;
+    let decided = format!("{explanation} ({policy_name}). {}", choice.explain());
+    returns::event(tx, &id, now_ms, "decided", SYSTEM, &decided).await?;
     let label = match status {
         ReturnStatus::Authorized => {
             let rma = authorize(tx, &id, place.as_str(), SYSTEM, now_ms).await?;

@@ -31,7 +31,9 @@
 //! few orders span several pages.
 //!
 //! [`smtp::SmtpStandIn`] is a mail server for the notifier's tests.
+//! [`carrier::CarrierStandIn`] stands in for a return carrier's label API.
 
+pub mod carrier;
 pub mod smtp;
 
 use std::collections::{BTreeMap, VecDeque};

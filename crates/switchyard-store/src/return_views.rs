@@ -111,6 +111,12 @@ pub struct ReturnView {
     pub destination: String,
     /// The `return_out_of_policy` exception that asks a person about it.
     pub exception_id: Option<String>,
+    /// Who issued the label (`self_printed`, or the carrier's name), once
+    /// issued.
+    pub carrier: Option<String>,
+    /// The parcel's tracking number, when a carrier or the customer gave one.
+    pub tracking: Option<String>,
+    pub label_issued_at: Option<String>,
     pub lines: Vec<ReturnLineView>,
     /// The timeline; omitted in lists.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,8 +137,8 @@ pub struct ReturnFilter {
 const RETURN_SELECT: &str = "SELECT r.id, r.rma, r.order_id, o.external_id, o.channel, r.status, r.reason, \
      r.reason_text, r.item_condition, r.outcome, r.explanation, r.policy_version, r.subtotal, r.restocking_fee, \
      r.shipping_fee, r.shipping_paid_by, r.refund_method, r.decision, r.currency, r.refund, r.refunded, \
-     r.refunded_at, r.destination, r.exception_id, r.created_by, r.created_at, r.updated_at \
-     FROM returns r JOIN orders o ON o.id = r.order_id";
+     r.refunded_at, r.destination, r.exception_id, r.created_by, r.created_at, r.updated_at, r.carrier, \
+     r.tracking, r.label_issued_at FROM returns r JOIN orders o ON o.id = r.order_id";
 
 fn return_view(r: &Row) -> Result<ReturnView, StoreError> {
     let id = r.string(0)?;
@@ -164,6 +170,9 @@ fn return_view(r: &Row) -> Result<ReturnView, StoreError> {
         refunded_at: r.opt_i64(21)?.map(rfc3339),
         destination: r.string(22)?,
         exception_id: r.opt_string(23)?,
+        carrier: r.opt_string(27)?,
+        tracking: r.opt_string(28)?,
+        label_issued_at: r.opt_i64(29)?.map(rfc3339),
         lines: vec![],
         events: None,
         created_by: r.string(24)?,

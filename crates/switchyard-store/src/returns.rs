@@ -370,3 +370,53 @@ pub async fn receive(tx: &mut Tx, id: &str, r: &NewReceipt<'_>, now_ms: i64) -> 
     .await?;
     Ok(())
 }
+
+// --------------------------------------------------------------- labels
+
+/// Records that the return's label was issued: by whom (the carrier) and
+/// its tracking number, if any.
+pub async fn set_label(
+    tx: &mut Tx,
+    id: &str,
+    carrier: &str,
+    tracking: Option<&str>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE returns SET carrier = $1, tracking = $2, label_issued_at = $3 WHERE id = $4",
+        args![carrier, tracking, now_ms, id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets the tracking number (given when the parcel was handed over).
+pub async fn set_tracking(tx: &mut Tx, id: &str, tracking: &str) -> Result<(), StoreError> {
+    tx.execute("UPDATE returns SET tracking = $1 WHERE id = $2", args![tracking, id]).await?;
+    Ok(())
+}
+
+/// Keeps the label file a carrier sent (base64), replacing an older one.
+pub async fn put_label_file(
+    tx: &mut Tx,
+    id: &str,
+    content_type: &str,
+    body_base64: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO return_label_files (return_id, content_type, body_base64, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (return_id) DO UPDATE SET content_type = excluded.content_type, \
+         body_base64 = excluded.body_base64, created_at = excluded.created_at",
+        args![id, content_type, body_base64, now_ms],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The label file a carrier sent: (content type, base64 body).
+pub async fn label_file(tx: &mut Tx, id: &str) -> Result<Option<(String, String)>, StoreError> {
+    let row =
+        tx.query_opt("SELECT content_type, body_base64 FROM return_label_files WHERE return_id = $1", args![id]).await?;
+    row.map(|r| Ok((r.string(0)?, r.string(1)?))).transpose()
+}

@@ -21,6 +21,7 @@ use clap::{Parser, Subcommand};
 use settings::{Overrides, Settings};
 use std::sync::Arc;
 
+use switchyard_engine::return_carrier::HttpCarrier;
 use switchyard_engine::{Config as EngineConfig, Engine, IdGen, SystemClock};
 use switchyard_server::{AppState, ServerConfig};
 
@@ -248,6 +249,15 @@ impl Settings {
             max_batch: self.max_batch,
             pg_writers: self.pg_writers,
         };
-        Engine::open(db, config, Arc::new(SystemClock), IdGen::random()).await.with_context(|| format!("opening {db}"))
+        let engine = Engine::open(db, config, Arc::new(SystemClock), IdGen::random())
+            .await
+            .with_context(|| format!("opening {db}"))?;
+        Ok(match (&self.return_carrier_url, &self.return_carrier_api_key) {
+            (Some(url), Some(key)) => {
+                let carrier = HttpCarrier::new(url, &key.0).context("the return carrier")?;
+                engine.with_return_carrier(Arc::new(carrier))
+            }
+            _ => engine,
+        })
     }
 }

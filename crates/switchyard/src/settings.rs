@@ -54,6 +54,25 @@ pub struct Settings {
     /// Customer notifications: `[notify]`, `[notify.smtp]`, `[[notify.webhooks]]`.
     #[serde(default)]
     pub notify: crate::notify_settings::NotifySettings,
+    /// A return carrier's label API (`switchyard_engine::return_carrier`):
+    /// its base URL and API key, both or neither. Unset: the built-in
+    /// self-printed labels.
+    #[serde(default)]
+    pub return_carrier_url: Option<String>,
+    /// Never printed; `SWITCHYARD_RETURN_CARRIER_API_KEY` is read as is.
+    #[serde(default, skip_serializing)]
+    pub return_carrier_api_key: Option<CarrierKey>,
+}
+
+/// The return carrier's API key: `Debug` hides it.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct CarrierKey(pub String);
+
+impl std::fmt::Debug for CarrierKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[hidden]")
+    }
 }
 
 impl Default for Settings {
@@ -80,6 +99,8 @@ impl Default for Settings {
             pg_writers: 12,
             log: "info".into(),
             notify: Default::default(),
+            return_carrier_url: None,
+            return_carrier_api_key: None,
         }
     }
 }
@@ -95,7 +116,7 @@ pub struct Overrides {
 
 /// The settings the environment may set (other `SWITCHYARD_*` variables,
 /// such as the test suite's, are not settings).
-const KEYS: [&str; 19] = [
+const KEYS: [&str; 20] = [
     "db",
     "listen",
     "reservation_ttl_secs",
@@ -115,6 +136,7 @@ const KEYS: [&str; 19] = [
     "max_batch",
     "pg_writers",
     "log",
+    "return_carrier_url",
 ];
 
 impl Settings {
@@ -147,6 +169,22 @@ impl Settings {
             Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("SWITCHYARD_API_TOKEN is not valid UTF-8"),
             Err(std::env::VarError::NotPresent) => {}
         }
+        match std::env::var("SWITCHYARD_RETURN_CARRIER_API_KEY") {
+            Ok(key) => settings.return_carrier_api_key = Some(CarrierKey(key)),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                anyhow::bail!("SWITCHYARD_RETURN_CARRIER_API_KEY is not valid UTF-8")
+            }
+            Err(std::env::VarError::NotPresent) => {}
+        }
+        let url = settings.return_carrier_url.as_deref().unwrap_or("");
+        anyhow::ensure!(
+            settings.return_carrier_url.is_some() == settings.return_carrier_api_key.is_some(),
+            "return_carrier_url and return_carrier_api_key go together: set both or neither"
+        );
+        anyhow::ensure!(
+            url.is_empty() || url.starts_with("https://") || url.starts_with("http://"),
+            "return_carrier_url must be an http:// or https:// URL"
+        );
         anyhow::ensure!(settings.reservation_ttl_secs > 0, "reservation_ttl_secs must be positive");
         anyhow::ensure!(settings.body_limit_bytes >= 1024, "body_limit_bytes must be at least 1024");
         anyhow::ensure!(settings.write_queue >= 1, "write_queue must be at least 1");

@@ -48,15 +48,19 @@
 //!
 #![doc = concat!("```toml\n", include_str!("example_return_policy.toml"), "```")]
 
+pub mod code128;
 mod decision;
+mod destination;
 mod disposition;
 mod explain;
 mod intake;
+pub mod label;
 mod policy;
 mod status;
 mod validate;
 
 pub use decision::{decide, ReturnDecision, ReturnLine, ReturnOutcome, ReturnRequest, ReturnRequestError};
+pub use destination::{choose_destination, DestinationChoice, DestinationFacts, DestinationReason, ReturnDestination};
 pub use disposition::{destination, looks_like_rma, rma, rma_day, Disposition, ReturnGrade};
 pub use explain::{Finding, FindingEffect};
 pub use intake::{

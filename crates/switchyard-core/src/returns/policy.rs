@@ -17,6 +17,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::destination::ReturnDestination;
 use crate::channel::ChannelKind;
 use crate::ids::{ChannelName, Sku};
 use crate::money::{Currency, Money};
@@ -221,6 +222,8 @@ impl RestockingFee {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "super::validate::RawPolicy", into = "super::validate::RawPolicy")]
 pub struct ReturnPolicy {
+    /// Where returns are sent (`destination.rs`): the origin by default.
+    pub destination: ReturnDestination,
     pub window: WindowRules,
     pub final_sale: FinalSale,
     /// The accepted reasons and what each entails; a reason missing here is
@@ -235,6 +238,7 @@ pub struct ReturnPolicy {
 impl Default for ReturnPolicy {
     fn default() -> Self {
         Self {
+            destination: ReturnDestination::Origin,
             window: WindowRules::default(),
             final_sale: FinalSale::default(),
             reasons: default_reasons(),

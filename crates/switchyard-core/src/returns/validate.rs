@@ -21,6 +21,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::destination::ReturnDestination;
 use super::policy::{
     default_reasons, normalise, FinalSale, ReasonMapping, ReasonRule, RefundRules, RestockingFee, ReturnPolicy,
     ReturnReason, WindowRules, BASIS_POINTS, MAX_WINDOW_DAYS,
@@ -53,6 +54,10 @@ pub enum ReturnPolicyProblem {
     Empty,
     #[error("{what} appears more than once")]
     Duplicate { what: String },
+    /// A location the catalogue does not know (checked by the engine at
+    /// save and activation: see `ReturnPolicy::check_locations`).
+    #[error("unknown location {code:?}")]
+    UnknownLocation { code: String },
 }
 
 /// One problem: where, what, and the TOML position when known.
@@ -69,6 +74,12 @@ pub struct ReturnPolicyError {
 impl ReturnPolicyError {
     fn new(path: FieldPath, problem: ReturnPolicyProblem) -> Self {
         Self { path, line: None, column: None, problem }
+    }
+
+    /// A problem at `path` (its line is filled in by
+    /// [`ReturnPolicyErrors::with_lines_from`]).
+    pub fn at(path: FieldPath, problem: ReturnPolicyProblem) -> Self {
+        Self::new(path, problem)
     }
 }
 
@@ -90,6 +101,11 @@ impl fmt::Display for ReturnPolicyError {
 pub struct ReturnPolicyErrors(Vec<ReturnPolicyError>);
 
 impl ReturnPolicyErrors {
+    /// Exactly one error.
+    pub fn one(error: ReturnPolicyError) -> Self {
+        Self(vec![error])
+    }
+
     pub fn errors(&self) -> &[ReturnPolicyError] {
         &self.0
     }
@@ -139,6 +155,9 @@ impl std::error::Error for ReturnPolicyErrors {}
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawPolicy {
+    // First: TOML writes plain values before tables.
+    #[serde(skip_serializing_if = "ReturnDestination::is_origin")]
+    destination: ReturnDestination,
     window: WindowRules,
     final_sale: RawFinalSale,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -204,6 +223,7 @@ impl RawPolicy {
             channel_reasons.insert(channel, ReasonMapping { codes, keywords });
         }
         ReturnPolicy {
+            destination: self.destination,
             window: self.window,
             final_sale: FinalSale { skus: self.final_sale.skus, tags: self.final_sale.tags, except_reasons },
             reasons,
@@ -219,6 +239,7 @@ impl From<ReturnPolicy> for RawPolicy {
             table.into_iter().map(|(key, reason)| (key, reason.as_str().to_owned())).collect()
         };
         RawPolicy {
+            destination: policy.destination,
             window: policy.window,
             final_sale: RawFinalSale {
                 skus: policy.final_sale.skus,

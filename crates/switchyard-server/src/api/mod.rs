@@ -17,6 +17,7 @@ mod metrics;
 mod notifications;
 mod orders;
 mod policies;
+mod return_labels;
 mod return_policies;
 mod returns;
 mod skus;
@@ -109,6 +110,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(complaints::router())
         .merge(metrics::router())
         .merge(returns::router())
+        .merge(return_labels::router())
         .merge(return_policies::router())
         .merge(notifications::router())
 }

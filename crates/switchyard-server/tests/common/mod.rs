@@ -54,9 +54,21 @@ pub async fn spawn_app_with(
     tweak: impl FnOnce(&mut ServerConfig),
     engine: Config,
 ) -> Option<TestApp> {
+    spawn_app_built(backend, tweak, engine, |e| e).await
+}
+
+/// The real server over a fresh database, its engine finished by `build`
+/// (e.g. `Engine::with_return_carrier`).
+pub async fn spawn_app_built(
+    backend: Backend,
+    tweak: impl FnOnce(&mut ServerConfig),
+    engine: Config,
+    build: impl FnOnce(Engine) -> Engine,
+) -> Option<TestApp> {
     let db = TestDb::fresh(backend).await?;
     let clock = Arc::new(ManualClock::new(START_MS));
-    let store = Arc::new(Engine::open(&db.url, engine, clock.clone(), IdGen::seeded(42)).await.expect("open engine"));
+    let opened = Engine::open(&db.url, engine, clock.clone(), IdGen::seeded(42)).await.expect("open engine");
+    let store = Arc::new(build(opened));
     let mut config = ServerConfig::new(ApiToken::new(TOKEN));
     tweak(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -179,8 +179,13 @@ mod tests {
         assert!(text.contains("(RETURN \\(a\\) \\\\ \\351 \\200 ?) Tj"), "{text}");
         assert!(text.contains("14 390 260 1.5 re f"), "{text}");
         // Every xref offset points at its object.
-        let xref_at: usize = text.rsplit("startxref\n").next().and_then(|t| t.lines().next()).expect("startxref")
-            .parse().expect("a number");
+        let xref_at: usize = text
+            .rsplit("startxref\n")
+            .next()
+            .and_then(|t| t.lines().next())
+            .expect("startxref")
+            .parse()
+            .expect("a number");
         let table = std::str::from_utf8(&pdf[xref_at..]).expect("the table is ASCII");
         assert!(table.starts_with("xref\n0 7\n"), "{table}");
         for (i, line) in table.lines().skip(3).take(6).enumerate() {

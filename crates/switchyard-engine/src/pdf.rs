@@ -173,14 +173,19 @@ mod tests {
                 Mark::Rect { x: 14.0, y: 390.0, width: 260.0, height: 1.5 },
             ],
         };
-        let pdf = render(&[page.clone()]).expect("renders");
+        let pdf = render(std::slice::from_ref(&page)).expect("renders");
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.starts_with("%PDF-1.4\n") && text.ends_with("%%EOF\n"));
         assert!(text.contains("(RETURN \\(a\\) \\\\ \\351 \\200 ?) Tj"), "{text}");
         assert!(text.contains("14 390 260 1.5 re f"), "{text}");
         // Every xref offset points at its object.
-        let xref_at: usize = text.rsplit("startxref\n").next().and_then(|t| t.lines().next()).expect("startxref")
-            .parse().expect("a number");
+        let xref_at: usize = text
+            .rsplit("startxref\n")
+            .next()
+            .and_then(|t| t.lines().next())
+            .expect("startxref")
+            .parse()
+            .expect("a number");
         let table = std::str::from_utf8(&pdf[xref_at..]).expect("the table is ASCII");
         assert!(table.starts_with("xref\n0 7\n"), "{table}");
         for (i, line) in table.lines().skip(3).take(6).enumerate() {

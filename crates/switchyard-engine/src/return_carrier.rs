@@ -192,7 +192,8 @@ fn read_answer(bytes: &[u8]) -> Result<IssuedLabel, CarrierError> {
     let carrier = line("carrier")?;
     let tracking = line("tracking_number")?;
     let encoded = v["label_pdf"].as_str().ok_or_else(|| bad("no label_pdf"))?;
-    let pdf = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| bad("label_pdf is not base64"))?;
+    let pdf =
+        base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| bad("label_pdf is not base64"))?;
     if pdf.len() > MAX_LABEL_BYTES {
         return Err(bad("the label is over 5 MB"));
     }

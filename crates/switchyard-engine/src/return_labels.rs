@@ -75,7 +75,13 @@ impl LabelFacts {
                 quantity: l.quantity,
             })
             .collect();
-        PackingSlip { rma: self.rma.clone(), reason: self.view.reason.clone(), order: self.order(), to: self.to.clone(), lines }
+        PackingSlip {
+            rma: self.rma.clone(),
+            reason: self.view.reason.clone(),
+            order: self.order(),
+            to: self.to.clone(),
+            lines,
+        }
     }
 
     fn parcel(&self) -> Parcel {
@@ -286,8 +292,7 @@ impl Engine {
             None => None,
         };
         let (now, k) = (self.now_ms(), key.to_owned());
-        self.run(move |tx, _| Box::pin(async move { in_transit(tx, &k, tracking.as_deref(), &by, now).await }))
-            .await?;
+        self.run(move |tx, _| Box::pin(async move { in_transit(tx, &k, tracking.as_deref(), &by, now).await })).await?;
         self.get_return(key).await?.ok_or_else(|| Error::NotFound { what: "return", key: key.to_owned() })
     }
 

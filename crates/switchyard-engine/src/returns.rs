@@ -26,14 +26,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use switchyard_core::returns::{
-    assign_receipt, choose_destination, decide, looks_like_rma, DestinationChoice, DestinationFacts, ReturnDestination, rma, rma_day, ExpectedLine, NewReturn, OrderForReturn,
-    Receipt, ReturnDecision, ReturnPolicy, ReturnReason, ReturnRequestError, ReturnStatus, ReturnableLine,
+    assign_receipt, choose_destination, decide, looks_like_rma, rma, rma_day, DestinationChoice, DestinationFacts,
+    ExpectedLine, NewReturn, OrderForReturn, Receipt, ReturnDecision, ReturnDestination, ReturnPolicy, ReturnReason,
+    ReturnRequestError, ReturnStatus, ReturnableLine,
 };
+use switchyard_core::routing::geo::Coordinates;
 use switchyard_core::{
     ChannelName, Currency, ExceptionKind, ExceptionStatus, LocationCode, Money, OrderStatus, Resolution,
     ResolutionAction, ShipTo, Sku, Text, TextRule,
 };
-use switchyard_core::routing::geo::Coordinates;
 use switchyard_store::return_views::{self, ReturnFilter, ReturnPolicyRecord, ReturnView};
 use switchyard_store::returns::{self, LockedReturn, NewReceipt, NewReturnRow};
 use switchyard_store::{catalog, exceptions, orders, stock, Tx};
@@ -193,7 +194,8 @@ async fn destination_of(
         let (lat, lon) = crate::geocode::coordinates(&ship_to.country, &ship_to.postal_code)?;
         Coordinates::from_pair(Some(lat), Some(lon))
     });
-    let facts = DestinationFacts { shipped_from: &shipped, locations: &locations, stocking: &stocking, ship_to: customer };
+    let facts =
+        DestinationFacts { shipped_from: &shipped, locations: &locations, stocking: &stocking, ship_to: customer };
     choose_destination(&policy.destination, &facts)
         .ok_or_else(|| Error::Conflict("no active location can receive the return; activate one first".into()))
 }

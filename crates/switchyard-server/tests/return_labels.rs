@@ -72,8 +72,11 @@ fn kinds(r: &Value) -> Vec<String> {
 /// A scratch directory for one PDF's files.
 fn scratch() -> std::path::PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir()
-        .join(format!("switchyard-labels-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let dir = std::env::temp_dir().join(format!(
+        "switchyard-labels-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
@@ -101,12 +104,14 @@ fn render(pdf: &[u8]) -> Rendered {
     std::fs::write(&file, pdf).expect("write pdf");
     let text = String::from_utf8_lossy(&run(Command::new("pdftotext").arg("-layout").arg(&file).arg("-"))).into_owned();
     let info = String::from_utf8_lossy(&run(Command::new("pdfinfo").arg(&file))).into_owned();
-    let field = |name: &str| {
-        info.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_owned()).unwrap_or_default()
-    };
+    let field =
+        |name: &str| info.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_owned()).unwrap_or_default();
     let (page_size, pages) = (field("Page size:"), field("Pages:").parse().expect("pages"));
     let out = dir.join("page");
-    run(Command::new("pdftoppm").args(["-r", "200", "-gray", "-singlefile", "-f", "1", "-l", "1"]).arg(&file).arg(&out));
+    run(Command::new("pdftoppm")
+        .args(["-r", "200", "-gray", "-singlefile", "-f", "1", "-l", "1"])
+        .arg(&file)
+        .arg(&out));
     let pgm = std::fs::read(dir.join("page.pgm")).expect("pdftoppm wrote page.pgm");
     let _ = std::fs::remove_dir_all(&dir);
     let (width, height, pixels) = read_pgm(&pgm);
@@ -136,13 +141,9 @@ fn read_pgm(pgm: &[u8]) -> (u32, u32, Vec<u8>) {
 
 /// The Code 128 barcode on the rendered page, decoded.
 fn barcode(r: &Rendered) -> String {
-    let found = rxing::helpers::detect_in_luma(
-        r.pixels.clone(),
-        r.width,
-        r.height,
-        Some(rxing::BarcodeFormat::CODE_128),
-    )
-    .expect("a Code 128 barcode on the page");
+    let found =
+        rxing::helpers::detect_in_luma(r.pixels.clone(), r.width, r.height, Some(rxing::BarcodeFormat::CODE_128))
+            .expect("a Code 128 barcode on the page");
     found.getText().to_owned()
 }
 
@@ -298,7 +299,8 @@ async fn the_policy_chooses_where_returns_go(app: TestApp) {
     // PDX in Portland, where the customer lives, stocks TEE; HUB has no stock.
     for (code, lat, lon, active) in [("PDX", 45.52, -122.68, true), ("HUB", 41.88, -87.63, true)] {
         let body = json!({"name": format!("{code} site"), "kind": "store",
-            "address": {"line1": "2 Main St", "city": "Portland", "region": "OR", "postal_code": "97204", "country": "US"},
+            "address": {"line1": "2 Main St", "city": "Portland", "region": "OR", "postal_code": "97204",
+                        "country": "US"},
             "lat": lat, "lon": lon, "can_ship": true, "can_pickup": false, "priority": 5, "active": active});
         let (s, v) = app.put(&format!("/api/v1/locations/{code}"), body).await;
         assert_eq!(s, 200, "{v}");
@@ -332,7 +334,10 @@ async fn the_policy_chooses_where_returns_go(app: TestApp) {
     // A hub the catalogue does not know is refused at save, with its line.
     let (s, e) = app.post("/api/v1/return-policies", json!({"toml": "\n[destination]\nhub = \"NOPE\"\n"})).await;
     assert_eq!((s, error_code(&e)), (422, "invalid_policy"), "{e}");
-    assert_eq!((e["error"]["details"][0]["line"].as_i64(), e["error"]["details"][0]["field"].as_str()), (Some(3), Some("destination.hub")));
+    assert_eq!(
+        (e["error"]["details"][0]["line"].as_i64(), e["error"]["details"][0]["field"].as_str()),
+        (Some(3), Some("destination.hub"))
+    );
     activate("destination = { hub = \"HUB\" }\n").await;
     let hubbed = returned(&app, &order, 1, "defective").await;
     assert_eq!(hubbed["destination"], "HUB");
@@ -354,10 +359,9 @@ async fn the_policy_chooses_where_returns_go(app: TestApp) {
 async fn an_http_carrier_issues_a_postage_paid_label(backend: Backend) {
     let carrier = CarrierStandIn::start("sk-test-carrier").await.expect("carrier stand-in");
     let http = HttpCarrier::new(&carrier.url(), carrier.api_key()).expect("client");
-    let built = common::spawn_app_built(backend, |_| {}, Default::default(), move |e| {
-        e.with_return_carrier(Arc::new(http))
-    })
-    .await;
+    let built =
+        common::spawn_app_built(backend, |_| {}, Default::default(), move |e| e.with_return_carrier(Arc::new(http)))
+            .await;
     let Some(app) = built else { return };
     shop(&app).await;
     let order = shipped(&app, "carrier-1", 2).await;

@@ -67,9 +67,8 @@ impl CarrierStandIn {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let inner = Arc::new(Mutex::new(Inner::default()));
-        let app = axum::Router::new()
-            .fallback(answer)
-            .with_state(App { key: api_key.to_owned(), inner: inner.clone() });
+        let app =
+            axum::Router::new().fallback(answer).with_state(App { key: api_key.to_owned(), inner: inner.clone() });
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -136,7 +135,8 @@ async fn answer(State(app): State<App>, method: Method, uri: Uri, headers: Heade
 
 /// A one-page 4 × 6 PDF showing `text` (printable ASCII).
 fn label_pdf(text: &str) -> Vec<u8> {
-    let text: String = text.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').filter(|c| !"()\\".contains(*c)).collect();
+    let text: String =
+        text.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').filter(|c| !"()\\".contains(*c)).collect();
     let content = format!("BT /F1 8 Tf 10 380 Td ({text}) Tj ET");
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),

@@ -416,7 +416,8 @@ pub async fn put_label_file(
 
 /// The label file a carrier sent: (content type, base64 body).
 pub async fn label_file(tx: &mut Tx, id: &str) -> Result<Option<(String, String)>, StoreError> {
-    let row =
-        tx.query_opt("SELECT content_type, body_base64 FROM return_label_files WHERE return_id = $1", args![id]).await?;
+    let row = tx
+        .query_opt("SELECT content_type, body_base64 FROM return_label_files WHERE return_id = $1", args![id])
+        .await?;
     row.map(|r| Ok((r.string(0)?, r.string(1)?))).transpose()
 }

@@ -173,7 +173,7 @@ mod tests {
                 Mark::Rect { x: 14.0, y: 390.0, width: 260.0, height: 1.5 },
             ],
         };
-        let pdf = render(&[page.clone()]).expect("renders");
+        let pdf = render(std::slice::from_ref(&page)).expect("renders");
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.starts_with("%PDF-1.4\n") && text.ends_with("%%EOF\n"));
         assert!(text.contains("(RETURN \\(a\\) \\\\ \\351 \\200 ?) Tj"), "{text}");

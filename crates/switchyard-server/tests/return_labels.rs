@@ -299,7 +299,8 @@ async fn the_policy_chooses_where_returns_go(app: TestApp) {
     // PDX in Portland, where the customer lives, stocks TEE; HUB has no stock.
     for (code, lat, lon, active) in [("PDX", 45.52, -122.68, true), ("HUB", 41.88, -87.63, true)] {
         let body = json!({"name": format!("{code} site"), "kind": "store",
-            "address": {"line1": "2 Main St", "city": "Portland", "region": "OR", "postal_code": "97204", "country": "US"},
+            "address": {"line1": "2 Main St", "city": "Portland", "region": "OR", "postal_code": "97204",
+                        "country": "US"},
             "lat": lat, "lon": lon, "can_ship": true, "can_pickup": false, "priority": 5, "active": active});
         let (s, v) = app.put(&format!("/api/v1/locations/{code}"), body).await;
         assert_eq!(s, 200, "{v}");

@@ -9,13 +9,14 @@
 //! - **Near-duplicate titles**: titles equal on their letters and digits
 //!   alone (case folded: `Blue Mug 12oz`, `blue mug, 12 OZ`), and titles
 //!   whose words are the same but for a typo: at most [`MAX_TYPO_WORDS`]
-//!   words differ, each by one edit and each at least [`MIN_TYPO_CHARS`]
-//!   long (so `Wool hat S` and `Wool hat M`, or `Mug 1` and `Mug 2`, are
-//!   variants, not duplicates). The comparison is bounded work: each title is
-//!   compared with its [`NEIGHBOURS`] next neighbours in the sorted order of
-//!   its letters, and again in the order of its letters reversed (so a typo
-//!   near the start or the end is found); a typo in the middle of two titles
-//!   far apart in both orders can be missed.
+//!   words differ, each by one edit, each at least [`MIN_TYPO_CHARS`] long
+//!   and without digits (so `Wool hat S` and `Wool hat M`, or `Mug 1200`
+//!   and `Mug 1201`, are variants, not duplicates). The comparison is
+//!   bounded work: each title is compared with its [`NEIGHBOURS`] next
+//!   neighbours in the sorted order of its letters, and again in the order
+//!   of its letters reversed (so a typo near the start or the end is found);
+//!   a typo in the middle of two titles far apart in both orders can be
+//!   missed.
 //! - **No stock that still sells**: a SKU ordered in the window (a bundle:
 //!   any of its components) with no unit on hand at any location.
 //! - **Locations**: active ones without coordinates (distances to them are
@@ -169,7 +170,8 @@ fn duplicate_skus(skus: &[SkuDef], out: &mut Vec<Finding>) {
 
 fn similar_titles(skus: &[SkuDef], out: &mut Vec<Finding>) {
     // SKUs already reported as one code are not reported again for their titles.
-    let same_code = |a: &SkuDef, b: &SkuDef| sku_key(a.sku.as_str()) == sku_key(b.sku.as_str());
+    let codes: Vec<String> = skus.iter().map(|s| sku_key(s.sku.as_str())).collect();
+    let same_code = |a: usize, b: usize| codes[a] == codes[b];
     let cut = |t: &str| t.chars().take(TITLE_CHARS).collect::<String>();
     let keys: Vec<String> = skus.iter().map(|s| title_key(&cut(&s.title))).collect();
     let words: Vec<Vec<Vec<char>>> = skus.iter().map(|s| title_words(&cut(&s.title))).collect();
@@ -178,7 +180,7 @@ fn similar_titles(skus: &[SkuDef], out: &mut Vec<Finding>) {
         equal.entry(k.as_str()).or_default().push(i);
     }
     for group in equal.values().filter(|g| g.len() > 1) {
-        if group.iter().all(|i| same_code(&skus[group[0]], &skus[*i])) {
+        if group.iter().all(|i| same_code(group[0], *i)) {
             continue;
         }
         let mut codes: Vec<&str> = group.iter().map(|i| skus[*i].sku.as_str()).collect();
@@ -201,7 +203,7 @@ fn similar_titles(skus: &[SkuDef], out: &mut Vec<Finding>) {
         for (n, a) in sorted.iter().enumerate() {
             for b in sorted.iter().skip(n + 1).take(NEIGHBOURS) {
                 let (a, b) = (*a.min(b), *a.max(b));
-                if keys[a] != keys[b] && !same_code(&skus[a], &skus[b]) && typos_apart(&words[a], &words[b]) {
+                if keys[a] != keys[b] && !same_code(a, b) && typos_apart(&words[a], &words[b]) {
                     pairs.insert((a, b));
                 }
             }
@@ -230,8 +232,8 @@ fn title_words(title: &str) -> Vec<Vec<char>> {
 }
 
 /// The same words but for one to [`MAX_TYPO_WORDS`] typos: words at the same
-/// place, each pair equal or, both at least [`MIN_TYPO_CHARS`] long, one
-/// edit apart.
+/// place, each pair equal or, both at least [`MIN_TYPO_CHARS`] long and
+/// without digits, one edit apart.
 fn typos_apart(a: &[Vec<char>], b: &[Vec<char>]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -241,7 +243,9 @@ fn typos_apart(a: &[Vec<char>], b: &[Vec<char>]) -> bool {
         if x == y {
             continue;
         }
-        if x.len().min(y.len()) < MIN_TYPO_CHARS || !edits_within(x, y, 1) {
+        // A number that differs is another product (`Mug 1200`, `Mug 1201`), not a typo.
+        let has_digit = |w: &[char]| w.iter().any(|c| c.is_numeric());
+        if x.len().min(y.len()) < MIN_TYPO_CHARS || has_digit(x) || has_digit(y) || !edits_within(x, y, 1) {
             return false;
         }
         typos += 1;

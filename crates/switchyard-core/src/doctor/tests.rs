@@ -139,6 +139,9 @@ fn short_or_different_titles_are_not_near_duplicates() {
     // Sizes one letter apart in a short title are real variants.
     f.skus.push(sku("HAT-S", "Wool hat S"));
     f.skus.push(sku("HAT-M", "Wool hat M"));
+    // Numbers that differ are other products, however long.
+    f.skus.push(sku("P-1200", "Poster number 1200"));
+    f.skus.push(sku("P-1201", "Poster number 1201"));
     let r = check(&f);
     assert!(r.is_clean(), "{:#?}", r.findings);
 }

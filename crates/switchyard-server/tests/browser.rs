@@ -247,8 +247,9 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
 
         setting_up(&c, &app).await?;
         channels(&c, &app).await?;
-        status_page(&c, &app, &order_id).await?;
         insights(&c, &app).await?;
+        // Last: it signs the browser out (a customer has no session).
+        status_page(&c, &app, &order_id).await?;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

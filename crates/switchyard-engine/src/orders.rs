@@ -150,7 +150,7 @@ async fn hold_unmapped(
     orders::event(tx, id, now_ms, "received", &received).await?;
     // Nothing allocated when taken; no availability to speak of for SKUs
     // we do not know.
-    orders::record_intake(tx, id, &[]).await?;
+    orders::record_intake_unrouted(tx, id).await?;
     orders::settle(tx, id, OrderStatus::OnHold, None, now_ms).await?;
     // A held stand-in is shown as the channel's own SKU: that is what to map.
     let shown: Vec<String> = unknown

@@ -135,29 +135,12 @@ pub async fn insert_routed_lines(tx: &mut Tx, id: &str, lines: &[RoutedLine<'_>]
     Ok(())
 }
 
-/// Records what a new order met at intake, once its first routing is done:
-/// per line, the units allocated (what is not unfilled now) and, where
-/// known, the SKU's available-to-promise before the order reserved
-/// anything (`atp`: (line_no, units); lines not listed keep NULL).
-pub async fn record_intake(tx: &mut Tx, id: &str, atp: &[(i64, i64)]) -> Result<(), StoreError> {
-    let mut params = vec![Value::from(id)];
-    let atp_sql = if atp.is_empty() {
-        "NULL".to_owned()
-    } else {
-        let mut cases = String::from("CASE line_no");
-        for (line_no, units) in atp {
-            cases.push_str(&format!(" WHEN ${} THEN CAST(${} AS BIGINT)", params.len() + 1, params.len() + 2));
-            params.push(Value::from(*line_no));
-            params.push(Value::from(*units));
-        }
-        cases.push_str(" END");
-        cases
-    };
-    let sql = format!(
-        "UPDATE order_lines SET filled_at_order = quantity - backordered, atp_at_order = {atp_sql} \
-         WHERE order_id = $1"
-    );
-    tx.execute(&sql, &params).await?;
+/// Records what a new order held before routing (its lines name SKUs we do
+/// not know yet) met at intake: the units allocated, none; its
+/// available-to-promise stays unknown (NULL), so metrics leave it out.
+pub async fn record_intake_unrouted(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
+    tx.execute("UPDATE order_lines SET filled_at_order = quantity - backordered WHERE order_id = $1", args![id])
+        .await?;
     Ok(())
 }
 

@@ -224,6 +224,8 @@ pub(crate) struct LineOutcome {
     pub atp: i64,
     /// Units not allocated.
     pub unfilled: i64,
+    /// Units allocated, by location, in the order they were written.
+    pub allocations: Vec<(LocationCode, i64)>,
 }
 
 /// [`allocate_and_reserve`], also returning each line's [`LineOutcome`] (in
@@ -288,6 +290,7 @@ pub(crate) async fn allocate_measured(
             atp: atp.get(i).copied().unwrap_or(0),
             // The plan has a line per want; none would mean nothing placed.
             unfilled: plan.lines.get(i).map_or(w.units, |l| l.backordered),
+            allocations: plan.lines.get(i).map(|l| l.allocations.clone()).unwrap_or_default(),
         })
         .collect();
     let Some((decision, explanation)) = decided else {

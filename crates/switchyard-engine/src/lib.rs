@@ -313,11 +313,15 @@ impl Engine {
                 if let Some(conflict) = taken.conflict {
                     return Ok(Err(Error::IdempotencyConflict(conflict)));
                 }
-                // Read back inside the write transaction, where the writer's
-                // connection lives: no second trip through the read pool.
-                let view = switchyard_store::views::get_order_brief(tx, &taken.id)
-                    .await?
-                    .ok_or_else(|| Error::NotFound { what: "order", key: taken.id.clone() })?;
+                // A new order is answered from what the take wrote; a repeat, or
+                // one that opened exceptions, is read back inside the write
+                // transaction, where the writer's connection lives.
+                let view = match taken.view {
+                    Some(view) => view,
+                    None => switchyard_store::views::get_order_brief(tx, &taken.id)
+                        .await?
+                        .ok_or_else(|| Error::NotFound { what: "order", key: taken.id.clone() })?,
+                };
                 Ok(Ok((view, taken.created)))
             })
         })

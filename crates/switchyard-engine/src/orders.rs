@@ -11,9 +11,11 @@ use switchyard_core::repeat::{self, Received};
 use switchyard_core::{
     address, ExceptionKind, ExpiredAction, IllegalTransition, NewOrder, NewShipment, OrderStatus, PaymentState,
 };
-use switchyard_store::{catalog, orders, stock, Tx};
+use switchyard_store::{
+    catalog, orders, rfc3339, stock, AllocationView, EventView, LineView, OrderView, ShipToView, Tx,
+};
 
-use crate::allocate::{allocate_and_reserve, allocate_measured, Facts, Mode, Want};
+use crate::allocate::{allocate_and_reserve, allocate_measured, Facts, LineOutcome, Mode, Want};
 use crate::exceptions;
 use crate::{Ctx, Error};
 
@@ -26,6 +28,11 @@ pub(crate) struct Taken {
     /// differs (recorded on the original order's timeline; the caller
     /// answers with [`Error::IdempotencyConflict`]).
     pub conflict: Option<String>,
+    /// The new order as `get_order_brief` would read it back, built from
+    /// what the take wrote (no read-back queries); `None` when the take
+    /// opened exceptions (their rows carry ids and joins only the store
+    /// has): the caller reads the order back then.
+    pub view: Option<OrderView>,
 }
 
 /// Takes an order: claims (channel, external_id), allocates and reserves,
@@ -61,7 +68,7 @@ pub(crate) async fn take(
             orders::event(tx, &existing, now_ms, "idempotency_conflict", &format!("Repeat refused: {message}")).await?;
             Some(message)
         };
-        return Ok(Taken { id: existing, created: false, conflict });
+        return Ok(Taken { id: existing, created: false, conflict, view: None });
     }
     // A switched-off channel takes no new orders (a repeat delivery of one
     // it took before was answered above). Failing here undoes the claim.
@@ -85,7 +92,7 @@ pub(crate) async fn take(
             }
             hold_unmapped(tx, ctx, &id, o, &unknown, now_ms).await?;
             crate::notify::taken(tx, &id, o.email.as_ref(), OrderStatus::OnHold, now_ms).await?;
-            return Ok(Taken { id, created: true, conflict: None });
+            return Ok(Taken { id, created: true, conflict: None, view: None });
         }
     }
     let facts = Facts {
@@ -122,7 +129,72 @@ pub(crate) async fn take(
     orders::settle(tx, &id, status, expires, now_ms).await?;
     exceptions::apply(tx, ctx, &id, &fx, now_ms).await?;
     crate::notify::taken(tx, &id, o.email.as_ref(), status, now_ms).await?;
-    Ok(Taken { id, created: true, conflict: None })
+    let view = (fx.open.is_empty() && fx.close.is_empty())
+        .then(|| taken_view(&id, o, status, expires, &wants, &outcomes, &fx.events, now_ms));
+    Ok(Taken { id, created: true, conflict: None, view })
+}
+
+/// A new order as it was just written: the order row, its lines with their
+/// allocations (in the order they were written, none shipped or released
+/// yet), no exceptions, and its timeline — `fx_events`, all at `now_ms`.
+#[allow(clippy::too_many_arguments)]
+fn taken_view(
+    id: &str,
+    o: &NewOrder,
+    status: OrderStatus,
+    expires: Option<i64>,
+    wants: &[Want],
+    outcomes: &[LineOutcome],
+    fx_events: &[(&str, String)],
+    now_ms: i64,
+) -> OrderView {
+    let at = rfc3339(now_ms);
+    let lines = wants
+        .iter()
+        .zip(&o.lines)
+        .zip(outcomes)
+        .map(|((w, line), out)| LineView {
+            sku: line.sku.to_string(),
+            quantity: w.units,
+            unit_price: line.unit_price,
+            allocations: out
+                .allocations
+                .iter()
+                .map(|(location, n)| AllocationView {
+                    location: location.to_string(),
+                    quantity: *n,
+                    shipped: 0,
+                    released: 0,
+                })
+                .collect(),
+            backordered: out.unfilled,
+        })
+        .collect();
+    let events = fx_events.iter().map(|(kind, message)| EventView {
+        at: at.clone(),
+        kind: (*kind).to_owned(),
+        message: message.clone(),
+    });
+    OrderView {
+        id: id.to_owned(),
+        channel: o.channel.to_string(),
+        external_id: o.external_id.to_string(),
+        status: status.as_str().to_owned(),
+        currency: o.currency.as_str().to_owned(),
+        total: o.total_minor,
+        payment: o.payment.as_str().to_owned(),
+        service_level: o.service_level.as_str().to_owned(),
+        pickup_location: o.pickup_location.as_ref().map(ToString::to_string),
+        ship_to: ShipToView::from(o.ship_to.clone()),
+        lines,
+        exceptions: vec![],
+        shipments: None,
+        events: Some(events.collect()),
+        routing: None,
+        reservation_expires_at: expires.map(rfc3339),
+        created_at: at.clone(),
+        updated_at: at,
+    }
 }
 
 /// The SKUs among `skus` that are not in our catalogue, in order.

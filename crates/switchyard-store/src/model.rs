@@ -165,6 +165,21 @@ pub struct ShipToView {
     pub lon: Option<f64>,
 }
 
+impl From<switchyard_core::ShipTo> for ShipToView {
+    fn from(s: switchyard_core::ShipTo) -> Self {
+        ShipToView {
+            name: s.name,
+            line1: s.line1,
+            city: s.city,
+            region: s.region,
+            postal_code: s.postal_code,
+            country: s.country,
+            lat: s.lat,
+            lon: s.lon,
+        }
+    }
+}
+
 /// The canonical order as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -156,7 +156,7 @@ fn assemble(
         payment: r.string(6)?,
         service_level: r.string(7)?,
         pickup_location: r.opt_string(8)?,
-        ship_to: ship_to_view(ship_to),
+        ship_to: ShipToView::from(ship_to),
         lines,
         exceptions,
         shipments: None,
@@ -167,19 +167,6 @@ fn assemble(
         updated_at: rfc3339(r.i64(12)?),
         id,
     })
-}
-
-fn ship_to_view(s: ShipTo) -> ShipToView {
-    ShipToView {
-        name: s.name,
-        line1: s.line1,
-        city: s.city,
-        region: s.region,
-        postal_code: s.postal_code,
-        country: s.country,
-        lat: s.lat,
-        lon: s.lon,
-    }
 }
 
 /// The lines of `ids` with their allocations, by order id, in line order.

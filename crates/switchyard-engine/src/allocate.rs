@@ -37,6 +37,9 @@ pub(crate) struct Facts<'a> {
     /// Positions this routing must not draw on (a store could not find the
     /// item there).
     pub avoid: Vec<(Sku, LocationCode)>,
+    /// The catalogue as the caller already read it in this command (saves
+    /// reading its version again); `None`: read it.
+    pub catalog: Option<CatalogView>,
 }
 
 impl<'a> Facts<'a> {
@@ -53,6 +56,7 @@ impl<'a> Facts<'a> {
             service_level: order.service_level,
             pickup_location: order.pickup_location.as_ref(),
             avoid,
+            catalog: None,
         }
     }
 }
@@ -111,6 +115,7 @@ pub(crate) async fn catalog_view(tx: &mut Tx, ctx: &Ctx) -> Result<CatalogView, 
         version,
         in_force: Arc::new(routing::in_force(tx).await?),
         locations: Arc::new(catalog::list_locations(tx).await?),
+        channels: Arc::new(catalog::list_channels(tx).await?),
     };
     ctx.catalog.put(view.clone());
     Ok(view)
@@ -118,7 +123,8 @@ pub(crate) async fn catalog_view(tx: &mut Tx, ctx: &Ctx) -> Result<CatalogView, 
 
 /// Reads everything a routing decision needs: the lines' SKUs (bundles
 /// expanded, tags), the positions they may draw on — locked in key order
-/// when `lock` — the locations and, when asked, today's order counts.
+/// when `lock` — the catalogue (locations) and, when asked, today's order
+/// counts.
 pub(crate) async fn build_input(
     tx: &mut Tx,
     ctx: &Ctx,
@@ -127,7 +133,7 @@ pub(crate) async fn build_input(
     lock: bool,
     with_counts: bool,
     now_ms: i64,
-) -> Result<(RoutingInput, Arc<Vec<Location>>), Error> {
+) -> Result<(RoutingInput, CatalogView), Error> {
     let skus: Vec<&str> = wants.iter().map(|w| w.sku.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
     let known = catalog::sku_facts(tx, &skus).await?;
     if let Some(unknown) = skus.iter().find(|s| !known.contains_key(**s)) {
@@ -156,13 +162,17 @@ pub(crate) async fn build_input(
     let unit_skus: BTreeSet<&str> = lines.iter().flat_map(|l| l.units.iter().map(|(s, _)| s.as_str())).collect();
     let unit_skus: Vec<&str> = unit_skus.into_iter().collect();
     let stock = stock::positions_of(tx, &unit_skus, lock).await?;
-    let locations = catalog_view(tx, ctx).await?.locations;
+    let view = match &facts.catalog {
+        Some(view) => view.clone(),
+        None => catalog_view(tx, ctx).await?,
+    };
+    let locations = &view.locations;
     if let Some(p) = facts.pickup_location {
         if !locations.iter().any(|l| &l.code == p) {
             return Err(Error::UnknownLocation(p.to_string()));
         }
     }
-    let counts = if with_counts { day_counts(tx, &locations, now_ms).await? } else { BTreeMap::new() };
+    let counts = if with_counts { day_counts(tx, locations, now_ms).await? } else { BTreeMap::new() };
     let input = RoutingInput {
         lines,
         order_value: facts.value,
@@ -181,7 +191,7 @@ pub(crate) async fn build_input(
         stock,
         avoid: facts.avoid.clone(),
     };
-    Ok((input, locations))
+    Ok((input, view))
 }
 
 fn routing_location(l: &Location, counts: &BTreeMap<LocationCode, u32>) -> RoutingLocation {
@@ -251,7 +261,8 @@ pub(crate) async fn allocate_measured(
         !active.1.eligibility.daily_capacity.is_empty()
             || shadow.as_ref().is_some_and(|s| !s.1.eligibility.daily_capacity.is_empty())
     });
-    let (input, locations) = build_input(tx, ctx, wants, facts, true, with_counts, now_ms).await?;
+    let (input, view) = build_input(tx, ctx, wants, facts, true, with_counts, now_ms).await?;
+    let locations = view.locations.clone();
     let atp: Vec<i64> =
         input.lines.iter().map(|l| Availability::of_bundle(l.units.clone(), &input.stock).available).collect();
     let snapshot = input.stock.clone();
@@ -280,7 +291,9 @@ pub(crate) async fn allocate_measured(
         Some((decision, _)) => decision.lines.iter().map(|l| l.held_units).collect(),
         None => vec![],
     };
-    let placements = reserve(tx, order_id, wants, &plan, &held_units, snapshot, stored_lines, now_ms).await?;
+    let held = &held_units;
+    let placements =
+        reserve(tx, order_id, wants, &plan, held, snapshot, stored_lines, view.pushes_stock(), now_ms).await?;
     count_routed(tx, order_id, &locations, &plan, now_ms).await?;
     let unfilled: i64 = plan.lines.iter().map(|l| l.backordered).sum();
     let atp: Vec<LineOutcome> = wants
@@ -361,7 +374,8 @@ fn override_plan(
 
 /// Carries out a plan: each reservation through `Position::reserve`, its
 /// ledger row and reservation row; each line's allocations and (when its
-/// line is stored) unfilled units; one stock-level message per SKU touched.
+/// line is stored) unfilled units; one stock-level message per SKU touched
+/// when a connection is told stock levels (`pushes_stock`).
 #[allow(clippy::too_many_arguments)]
 async fn reserve(
     tx: &mut Tx,
@@ -371,6 +385,7 @@ async fn reserve(
     held_units: &[i64],
     mut positions: BTreeMap<(Sku, LocationCode), switchyard_core::Position>,
     stored_lines: bool,
+    pushes_stock: bool,
     now_ms: i64,
 ) -> Result<Vec<Placement>, Error> {
     for r in &plan.reservations {
@@ -403,7 +418,9 @@ async fn reserve(
             placements.push(Placement::Held { units: held, sku: w.sku.to_string() });
         }
     }
-    crate::outbox::atp_changed(tx, plan.reservations.iter().map(|r| r.sku.as_str()), now_ms).await?;
+    if pushes_stock {
+        crate::outbox::enqueue_atp_changed(tx, plan.reservations.iter().map(|r| r.sku.as_str()), now_ms).await?;
+    }
     Ok(placements)
 }
 

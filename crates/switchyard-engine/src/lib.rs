@@ -273,15 +273,17 @@ impl Engine {
     ) -> Result<Position, Error> {
         let reason = Text::parse("reason", reason, TextRule::REASON.required())?.into_string();
         let (now, sku, location) = (self.now_ms(), sku.clone(), location.clone());
-        self.run(move |tx, _| Box::pin(async move { reroute::adjust(tx, &sku, &location, delta, &reason, now).await }))
-            .await
+        self.run(move |tx, ctx| {
+            Box::pin(async move { reroute::adjust(tx, ctx, &sku, &location, delta, &reason, now).await })
+        })
+        .await
     }
 
     /// SKUs and counts from a file, all in one transaction. Takes the rows
     /// (a million rows are a few hundred MB: they are not copied).
     pub async fn import_stock(&self, rows: Vec<ImportRow>) -> Result<ImportSummary, Error> {
         let (now, rows) = (self.now_ms(), Arc::new(rows));
-        self.run(move |tx, _| Box::pin(async move { reroute::import(tx, &rows, now).await })).await
+        self.run(move |tx, ctx| Box::pin(async move { reroute::import(tx, ctx, &rows, now).await })).await
     }
 
     // ------------------------------------------------------------- orders

@@ -72,7 +72,8 @@ pub(crate) async fn take(
     }
     // A switched-off channel takes no new orders (a repeat delivery of one
     // it took before was answered above). Failing here undoes the claim.
-    match catalog::channel_active(tx, &o.channel).await? {
+    let view = crate::allocate::catalog_view(tx, ctx).await?;
+    match view.channel_active(&o.channel) {
         Some(false) => return Err(Error::ChannelInactive(o.channel.to_string())),
         Some(true) => {}
         // An order from a channel nobody configured registers it.
@@ -102,6 +103,7 @@ pub(crate) async fn take(
         service_level: o.service_level,
         pickup_location: o.pickup_location.as_ref(),
         avoid: vec![],
+        catalog: Some(view),
     };
     let (routed, outcomes) = allocate_measured(tx, ctx, &id, &wants, &facts, Mode::Policy, false, now_ms).await?;
     // The lines, written once now that routing is done, with what this first
@@ -347,7 +349,7 @@ pub(crate) async fn tell_origin_cancelled(tx: &mut Tx, id: &str, reason: &str, n
 /// released.
 pub(crate) async fn cancel_locked(
     tx: &mut Tx,
-    _ctx: &Ctx,
+    ctx: &Ctx,
     id: &str,
     status: OrderStatus,
     message: &str,
@@ -364,7 +366,7 @@ pub(crate) async fn cancel_locked(
         0
     };
     orders::record_cancellation(tx, id, reason, short).await?;
-    let released = release_all(tx, id, "cancel", now_ms).await?;
+    let released = release_all(tx, ctx, id, "cancel", now_ms).await?;
     orders::set_status(tx, id, next, now_ms).await?;
     orders::set_expiry(tx, id, None).await?;
     orders::set_auto_cancel(tx, id, None).await?;
@@ -376,7 +378,7 @@ pub(crate) async fn cancel_locked(
 }
 
 /// Gives back everything an order still holds; returns the units.
-pub(crate) async fn release_all(tx: &mut Tx, id: &str, reason: &str, now_ms: i64) -> Result<i64, Error> {
+pub(crate) async fn release_all(tx: &mut Tx, ctx: &Ctx, id: &str, reason: &str, now_ms: i64) -> Result<i64, Error> {
     let held = orders::held(tx, id).await?;
     let mut released = 0;
     for h in &held {
@@ -387,7 +389,7 @@ pub(crate) async fn release_all(tx: &mut Tx, id: &str, reason: &str, now_ms: i64
         released += h.units;
     }
     orders::release_all_allocations(tx, id).await?;
-    crate::outbox::atp_changed(tx, held.iter().map(|h| h.sku.as_str()), now_ms).await?;
+    crate::outbox::atp_changed(tx, ctx, held.iter().map(|h| h.sku.as_str()), now_ms).await?;
     Ok(released)
 }
 
@@ -416,7 +418,7 @@ pub(crate) async fn ship(tx: &mut Tx, ctx: &Ctx, id: &str, s: &NewShipment, now_
     };
     let message = format!("Shipped {} from {}{tracking}; status {}", what.join(", "), s.location, next.as_str());
     orders::event(tx, id, now_ms, "shipped", &message).await?;
-    crate::outbox::atp_changed(tx, consumed.iter().map(String::as_str), now_ms).await?;
+    crate::outbox::atp_changed(tx, ctx, consumed.iter().map(String::as_str), now_ms).await?;
     Ok(())
 }
 
@@ -507,7 +509,7 @@ pub(crate) async fn expire(
         return Ok(false);
     }
     let next = order.status.transition(action.status())?;
-    let released = release_all(tx, id, "reservation expired", now_ms).await?;
+    let released = release_all(tx, ctx, id, "reservation expired", now_ms).await?;
     if action == ExpiredAction::Hold {
         orders::unfill_unshipped(tx, id).await?;
     }

@@ -7,10 +7,24 @@ use std::collections::BTreeSet;
 use switchyard_core::outbox::Message;
 use switchyard_store::{outbox, Tx};
 
-use crate::Error;
+use crate::{Ctx, Error};
 
-/// Queues one stock-level message per distinct SKU.
+/// Queues one stock-level message per distinct SKU, when a connection is
+/// told stock levels (nothing else reads them).
 pub(crate) async fn atp_changed<'a>(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    skus: impl IntoIterator<Item = &'a str>,
+    now_ms: i64,
+) -> Result<(), Error> {
+    if crate::allocate::catalog_view(tx, ctx).await?.pushes_stock() {
+        enqueue_atp_changed(tx, skus, now_ms).await?;
+    }
+    Ok(())
+}
+
+/// [`atp_changed`] when the caller knows a connection is told stock levels.
+pub(crate) async fn enqueue_atp_changed<'a>(
     tx: &mut Tx,
     skus: impl IntoIterator<Item = &'a str>,
     now_ms: i64,

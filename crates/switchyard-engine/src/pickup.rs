@@ -63,7 +63,7 @@ pub(crate) async fn picked_up(tx: &mut Tx, ctx: &Ctx, id: &str, now_ms: i64) -> 
     orders::set_status(tx, id, next, now_ms).await?;
     record_shipment(tx, ctx, id, &s, now_ms).await?;
     orders::event(tx, id, now_ms, "picked_up", &format!("Picked up at {}; status completed", s.location)).await?;
-    crate::outbox::atp_changed(tx, consumed.iter().map(String::as_str), now_ms).await?;
+    crate::outbox::atp_changed(tx, ctx, consumed.iter().map(String::as_str), now_ms).await?;
     Ok(())
 }
 

@@ -109,6 +109,7 @@ pub(crate) async fn preview(
         service_level: o.service_level,
         pickup_location: o.pickup_location.as_ref(),
         avoid: vec![],
+        catalog: None,
     };
     let with_counts = !policy.eligibility.daily_capacity.is_empty();
     let (input, _) = build_input(tx, ctx, &wants, &facts, false, with_counts, now_ms).await?;

@@ -41,13 +41,27 @@ impl PolicyCache {
 }
 
 /// What routing reads about the shop besides stock — the policy versions in
-/// force (version, is_active) and every location — as of one catalogue
-/// version (`switchyard_store::catalog::version`).
+/// force (version, is_active), every location and every channel — as of one
+/// catalogue version (`switchyard_store::catalog::version`).
 #[derive(Clone)]
 pub struct CatalogView {
     pub version: i64,
     pub in_force: Arc<Vec<(i64, bool)>>,
     pub locations: Arc<Vec<switchyard_core::Location>>,
+    pub channels: Arc<Vec<switchyard_core::Channel>>,
+}
+
+impl CatalogView {
+    /// Whether the channel takes orders; `None` when it is not registered.
+    pub fn channel_active(&self, name: &switchyard_core::ChannelName) -> Option<bool> {
+        self.channels.iter().find(|c| &c.name == name).map(|c| c.active)
+    }
+
+    /// Whether any connection is told stock levels: only then is a change of
+    /// available-to-promise worth an outbox message (nothing else reads it).
+    pub fn pushes_stock(&self) -> bool {
+        self.channels.iter().any(crate::channel_sync::pushes_stock)
+    }
 }
 
 /// The last [`CatalogView`] read, reused while the catalogue version stands.

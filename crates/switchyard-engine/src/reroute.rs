@@ -22,6 +22,7 @@ pub(crate) struct Released {
 /// and makes those line units unfilled again.
 pub(crate) async fn release_scope(
     tx: &mut Tx,
+    ctx: &Ctx,
     id: &str,
     status: OrderStatus,
     scope: Option<(i64, &LocationCode)>,
@@ -53,7 +54,7 @@ pub(crate) async fn release_scope(
         orders::release_allocation(tx, id, a.line_no, a.seq, a.units).await?;
         orders::add_unfilled(tx, id, a.line_no, a.units).await?;
     }
-    crate::outbox::atp_changed(tx, held.iter().map(|h| h.sku.as_str()), now_ms).await?;
+    crate::outbox::atp_changed(tx, ctx, held.iter().map(|h| h.sku.as_str()), now_ms).await?;
     Ok(out)
 }
 
@@ -150,7 +151,7 @@ pub(crate) async fn reroute(
         }
     }
     lock_positions_of(tx, &[id.to_owned()], &[]).await?;
-    let released = release_scope(tx, id, order.status, reject, now_ms).await?;
+    let released = release_scope(tx, ctx, id, order.status, reject, now_ms).await?;
     let mut avoid = Vec::new();
     if reject.is_some() {
         for (sku, location, units) in &released.keys {
@@ -286,7 +287,7 @@ pub(crate) async fn count(
                 continue;
             }
             let status = locked.get(order_id).map_or(OrderStatus::Cancelled, |o| o.status);
-            release_scope(tx, order_id, status, Some((*line_no, location)), now_ms).await?;
+            release_scope(tx, ctx, order_id, status, Some((*line_no, location)), now_ms).await?;
         }
     }
     let pos = set_position(tx, sku, location, on_hand, safety_stock, reason, now_ms).await?;
@@ -295,13 +296,14 @@ pub(crate) async fn count(
         let why = Why { actor: "system", what: &what, reason, released_units: 0 };
         route_unfilled(tx, ctx, o, order, vec![], &why, now_ms).await?;
     }
-    crate::outbox::atp_changed(tx, [sku.as_str()], now_ms).await?;
+    crate::outbox::atp_changed(tx, ctx, [sku.as_str()], now_ms).await?;
     Ok(pos)
 }
 
 /// A signed correction of on_hand.
 pub(crate) async fn adjust(
     tx: &mut Tx,
+    ctx: &Ctx,
     sku: &Sku,
     location: &LocationCode,
     delta: i64,
@@ -311,14 +313,14 @@ pub(crate) async fn adjust(
     let pos = lock_for_change(tx, sku, location, now_ms).await?;
     let d = pos.adjust(delta)?;
     stock::apply_delta(tx, sku.as_str(), location.as_str(), &d, reason, None, now_ms).await?;
-    crate::outbox::atp_changed(tx, [sku.as_str()], now_ms).await?;
+    crate::outbox::atp_changed(tx, ctx, [sku.as_str()], now_ms).await?;
     Ok(pos.apply(&d))
 }
 
 /// SKUs and counts from a file, all in one transaction: a bad row changes
 /// nothing and is reported with its index. Rows are applied in (sku,
 /// location) order, the order every transaction locks positions in.
-pub(crate) async fn import(tx: &mut Tx, rows: &[ImportRow], now_ms: i64) -> Result<ImportSummary, Error> {
+pub(crate) async fn import(tx: &mut Tx, ctx: &Ctx, rows: &[ImportRow], now_ms: i64) -> Result<ImportSummary, Error> {
     let mut summary = ImportSummary::default();
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by(|a, b| (&rows[*a].sku, &rows[*a].location).cmp(&(&rows[*b].sku, &rows[*b].location)));
@@ -333,6 +335,6 @@ pub(crate) async fn import(tx: &mut Tx, rows: &[ImportRow], now_ms: i64) -> Resu
             .map_err(|e| e.at_row(i))?;
         summary.positions_set += 1;
     }
-    crate::outbox::atp_changed(tx, rows.iter().map(|r| r.sku.as_str()), now_ms).await?;
+    crate::outbox::atp_changed(tx, ctx, rows.iter().map(|r| r.sku.as_str()), now_ms).await?;
     Ok(summary)
 }

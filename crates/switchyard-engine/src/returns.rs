@@ -405,7 +405,7 @@ pub(crate) async fn resolve_exception(
 /// the channels are told; other grades are recorded and stay off sale.
 /// Nothing is received that the return did not authorize, and a return is
 /// received once.
-pub(crate) async fn receive(tx: &mut Tx, key: &str, receipt: &Receipt, now_ms: i64) -> Result<(), Error> {
+pub(crate) async fn receive(tx: &mut Tx, ctx: &Ctx, key: &str, receipt: &Receipt, now_ms: i64) -> Result<(), Error> {
     let r = locate(tx, key).await?;
     let mut at = r.status;
     for step in ReturnStatus::RECEIPT_STEPS {
@@ -432,7 +432,7 @@ pub(crate) async fn receive(tx: &mut Tx, key: &str, receipt: &Receipt, now_ms: i
         let d = pos.return_restock(*n)?;
         stock::apply_delta(tx, sku, place, &d, "return", Some(&r.order_id), now_ms).await?;
     }
-    crate::outbox::atp_changed(tx, restock.keys().map(String::as_str), now_ms).await?;
+    crate::outbox::atp_changed(tx, ctx, restock.keys().map(String::as_str), now_ms).await?;
     let mut graded = Vec::new();
     let mut fates = Vec::new();
     for u in &units {
@@ -578,7 +578,7 @@ impl Engine {
     /// Records what arrived, graded; restocks the resellable units.
     pub async fn receive_return(&self, key: &str, receipt: &Receipt) -> Result<ReturnView, Error> {
         let (now, k, receipt) = (self.now_ms(), key.to_owned(), Arc::new(receipt.clone()));
-        self.run(move |tx, _| Box::pin(async move { receive(tx, &k, &receipt, now).await })).await?;
+        self.run(move |tx, ctx| Box::pin(async move { receive(tx, ctx, &k, &receipt, now).await })).await?;
         self.must_get_return(key).await
     }
 

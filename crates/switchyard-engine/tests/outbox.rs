@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use switchyard_core::outbox::Message;
-use switchyard_core::{LocationCode, Sku, SkuDef};
+use switchyard_core::{Channel, ChannelKind, ChannelName, LocationCode, Sku, SkuDef, SyncMode};
 use switchyard_engine::{Config, Engine, IdGen, ManualClock, RetryPolicy};
 use switchyard_store::testing::{Backend, TestDb};
 
@@ -19,6 +19,7 @@ async fn engine(db: &TestDb, clock: Arc<ManualClock>, seed: u64) -> Arc<Engine> 
 }
 
 async fn shop(e: &Engine, skus: &[&str]) {
+    live_channel(e).await;
     let l = switchyard_store::testing::warehouse("WH", 1);
     e.put_location(&l).await.expect("location");
     for s in skus {
@@ -29,6 +30,14 @@ async fn shop(e: &Engine, skus: &[&str]) {
 async fn count(e: &Engine, sku: &str, n: i64) {
     let (s, l) = (Sku::parse(sku).expect("sku"), LocationCode::parse("WH").expect("loc"));
     e.set_stock(&s, &l, n, None, "count").await.expect("count");
+}
+
+/// A live connection: stock-level messages are written only while some
+/// connection is told stock levels.
+async fn live_channel(e: &Engine) {
+    let mut c = Channel::new(ChannelName::parse("shop").expect("channel"));
+    (c.kind, c.mode) = (ChannelKind::Shopify, SyncMode::Live);
+    e.put_channel(&c).await.expect("channel");
 }
 
 fn sku_of(m: &Message) -> &str {
@@ -138,4 +147,32 @@ async fn two_consumers_never_claim_the_same_message_postgres() {
     let delivered: BTreeSet<&str> = ga.iter().chain(&gb).map(|(_, s)| s.as_str()).collect();
     assert_eq!(delivered.len(), 120, "every SKU's level was delivered");
     assert_eq!(a.outbox_backlog().await.expect("backlog").pending, 0);
+}
+
+/// Nothing reads a stock-level message unless a connection is told stock
+/// levels: without one, none is written (an order costs one outbox row
+/// less); once a connection goes live — through another engine, as another
+/// process would — the next change writes one.
+async fn stock_messages_only_while_a_connection_listens(backend: Backend) {
+    let Some(db) = TestDb::fresh(backend).await else { return };
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (a, b) = (engine(&db, clock.clone(), 1).await, engine(&db, clock.clone(), 2).await);
+    a.put_location(&switchyard_store::testing::warehouse("WH", 1)).await.expect("location");
+    a.put_sku(&SkuDef::plain(Sku::parse("X").expect("sku"), "X")).await.expect("sku");
+    count(&a, "X", 5).await;
+    assert!(a.claim_outbox("atp_changed", "t", 10, 1_000).await.expect("claim").is_empty(), "no listener, no message");
+    live_channel(&b).await;
+    count(&a, "X", 6).await;
+    let got = a.claim_outbox("atp_changed", "t", 10, 1_000).await.expect("claim");
+    assert_eq!(got.iter().map(|c| sku_of(&c.message)).collect::<Vec<_>>(), ["X"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stock_messages_only_while_a_connection_listens_sqlite() {
+    stock_messages_only_while_a_connection_listens(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stock_messages_only_while_a_connection_listens_postgres() {
+    stock_messages_only_while_a_connection_listens(Backend::Postgres).await;
 }

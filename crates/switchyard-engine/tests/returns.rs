@@ -94,6 +94,7 @@ async fn place(e: &Engine, code: &str, priority: i32, can_pickup: bool) {
 /// Locations A (tried first) and WH; TEE, MUG, HAT; TEE stocked only at
 /// WH, so orders of it ship from there.
 async fn shop(e: &Engine) {
+    common::live_channel(e).await;
     location(e, "A", 1).await;
     location(e, "WH", 2).await;
     for s in ["TEE", "MUG", "HAT"] {

@@ -61,8 +61,9 @@ pub async fn upsert_location(tx: &mut Tx, l: &Location, now_ms: i64) -> Result<(
 }
 
 /// The catalogue version: it moves forward, in the same transaction, with
-/// every change to the locations and to which routing policies are in force
-/// (what order intake may reuse from an earlier read while it stands).
+/// every change to the locations, the channels and which routing policies
+/// are in force (what order intake may reuse from an earlier read while it
+/// stands).
 pub async fn version(tx: &mut Tx) -> Result<i64, StoreError> {
     tx.query_one("SELECT version FROM catalog_version WHERE id = 1", args![]).await?.i64(0)
 }
@@ -151,19 +152,25 @@ pub async fn upsert_channel(tx: &mut Tx, c: &Channel, now_ms: i64) -> Result<(),
         ],
     )
     .await?;
-    Ok(())
+    // Whether it takes orders and is told stock levels is read through the
+    // catalogue view.
+    bump_version(tx).await
 }
 
 /// Registers a channel an order arrived from before anyone configured it:
 /// active, no settings, its name as display name. A configured channel is
 /// left as it is.
 pub async fn register_channel(tx: &mut Tx, name: &ChannelName, now_ms: i64) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO channels (name, display_name, settings, active, created_at) \
+    let registered = tx
+        .execute(
+            "INSERT INTO channels (name, display_name, settings, active, created_at) \
          VALUES ($1, $1, '{}', $2, $3) ON CONFLICT (name) DO NOTHING",
-        args![name.as_str(), true, now_ms],
-    )
-    .await?;
+            args![name.as_str(), true, now_ms],
+        )
+        .await?;
+    if registered == 1 {
+        bump_version(tx).await?;
+    }
     Ok(())
 }
 

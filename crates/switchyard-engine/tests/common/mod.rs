@@ -77,6 +77,14 @@ pub fn web_order(
     }
 }
 
+/// A live Shopify connection named `shop`: stock-level messages are written
+/// only while some connection is told stock levels.
+pub async fn live_channel(e: &Engine) {
+    let mut c = switchyard_core::Channel::new(ChannelName::parse("shop").expect("channel"));
+    (c.kind, c.mode) = (switchyard_core::ChannelKind::Shopify, switchyard_core::SyncMode::Live);
+    e.put_channel(&c).await.expect("channel");
+}
+
 pub async fn assert_clean(e: &Engine) {
     let report = e.audit().await.expect("audit");
     assert!(report.is_clean(), "audit drift: {:?}", report.drift);

@@ -183,7 +183,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Channel(channel::ChannelCommand::Parse { kind, file }) => channel::parse(&kind, &file),
         Command::Channel(cmd) => channel::run_on_db(cmd, cli.config.as_deref()).await,
-        Command::Roi(args) => roi::run(args),
+        Command::Roi(args) => match args.db.clone() {
+            Some(db) => {
+                let settings = load(Some(db), None)?;
+                roi::run(args, Some(&settings)).await
+            }
+            None => roi::run(args, None).await,
+        },
         Command::Doctor(args) => {
             let settings = load(args.db.clone(), None)?;
             doctor::run(args, &settings).await

@@ -1,6 +1,8 @@
 //! `switchyard roi`: the cost-of-inaction report (prevented cancellations,
 //! protected revenue, team time and labour saved, payback months) from
-//! figures typed on the command line. The arithmetic, and every rounding
+//! figures typed on the command line — or, with `--db`, with the order count
+//! and the cancellation rate since Switchyard measured from the shop's own
+//! orders over the last period (30 days for `--per month`, 365 for `year`). The arithmetic, and every rounding
 //! rule, is `switchyard_core::roi`'s; this module only reads the flags and
 //! prints. Bad input exits 2 with a message naming the flag and prints
 //! nothing on standard output.
@@ -9,17 +11,28 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde_json::{json, Value};
+use switchyard_core::metrics::Period;
 use switchyard_core::roi::{report, Hundredths, MoneyRange, RoiDraft, RoiError, RoiInput, RoiReport};
 use switchyard_core::Money;
+use switchyard_engine::{Clock, MetricsQuery, SystemClock};
+
+use crate::settings::Settings;
 
 /// The flags, kept as text: the core parses them exactly (never through a
 /// float) and names the one at fault. Values may start with `-` so that a
 /// negative number reaches that check instead of being taken for a flag.
 #[derive(Args)]
 pub struct RoiArgs {
-    /// Orders taken per period (a whole number).
-    #[arg(long, allow_hyphen_values = true)]
-    orders: String,
+    /// Measure --orders and --cancel-rate-after from this shop's orders (SQLite file path or
+    /// postgres:// URL; only read) over the period before --as-of.
+    #[arg(long, conflicts_with_all = ["orders", "cancel_rate_after"])]
+    pub db: Option<String>,
+    /// With --db: the end of the measured period, RFC 3339 [default: now].
+    #[arg(long, requires = "db")]
+    as_of: Option<String>,
+    /// Orders taken per period (a whole number); measured with --db.
+    #[arg(long, allow_hyphen_values = true, required_unless_present = "db")]
+    orders: Option<String>,
     /// The period --orders covers: month or year.
     #[arg(long, allow_hyphen_values = true)]
     per: String,
@@ -29,9 +42,9 @@ pub struct RoiArgs {
     /// Cancellation rate today, in percent (3, 1.5, 2.8%).
     #[arg(long, allow_hyphen_values = true)]
     cancel_rate_before: String,
-    /// Cancellation rate expected with Switchyard, in percent; at most --cancel-rate-before.
-    #[arg(long, allow_hyphen_values = true)]
-    cancel_rate_after: String,
+    /// Cancellation rate expected with Switchyard, in percent; at most --cancel-rate-before; measured with --db.
+    #[arg(long, allow_hyphen_values = true, required_unless_present = "db")]
+    cancel_rate_after: Option<String>,
     /// Team minutes each cancellation costs (support, refund, stock clean-up) [default: 20].
     #[arg(long, allow_hyphen_values = true)]
     minutes_per_cancellation: Option<String>,
@@ -62,14 +75,78 @@ pub struct RoiArgs {
     json: bool,
 }
 
-pub fn run(args: RoiArgs) -> anyhow::Result<ExitCode> {
+/// What `--db` measured: the period, its orders and how many were cancelled.
+struct Measured {
+    from_ms: i64,
+    to_ms: i64,
+    orders: i64,
+    cancelled: i64,
+}
+
+impl Measured {
+    /// The cancellation rate in percent with two decimals, rounded half up
+    /// (exact integer arithmetic: the ROI core parses it as typed text).
+    fn rate(&self) -> String {
+        let hundredths = (self.cancelled.saturating_mul(10_000) * 2 + self.orders) / (2 * self.orders.max(1));
+        format!("{}.{:02}", hundredths / 100, hundredths % 100)
+    }
+}
+
+/// Days measured per period.
+fn period_days(per: &str) -> Option<i64> {
+    match per.trim() {
+        "month" => Some(30),
+        "year" => Some(365),
+        _ => None,
+    }
+}
+
+async fn measure(settings: &Settings, per: &str, as_of: Option<&str>) -> Result<Measured, String> {
+    let days = period_days(per).ok_or_else(|| format!("--per: {per:?} is not month or year"))?;
+    let to_ms = match as_of {
+        Some(raw) => chrono::DateTime::parse_from_rfc3339(raw.trim())
+            .map(|t| t.timestamp_millis())
+            .map_err(|e| format!("--as-of: {raw:?} is not an RFC 3339 time ({e})"))?,
+        None => SystemClock.now_ms(),
+    };
+    let from_ms = to_ms.saturating_sub(days * 24 * 3_600_000);
+    let period = Period::new(from_ms, to_ms).map_err(|e| format!("--as-of: {e}"))?;
+    let engine = settings.open_engine().await.map_err(|e| format!("--db: {e:#}"))?;
+    let m = engine
+        .metrics(&MetricsQuery { period, channel: None, location: None })
+        .await
+        .map_err(|e| format!("--db: {e}"))?;
+    if m.orders == 0 {
+        return Err(format!(
+            "--db: no orders in the {days} days before {}; give --orders and --cancel-rate-after instead",
+            switchyard_store::rfc3339(to_ms)
+        ));
+    }
+    Ok(Measured { from_ms, to_ms, orders: m.orders, cancelled: m.cancelled })
+}
+
+pub async fn run(args: RoiArgs, settings: Option<&Settings>) -> anyhow::Result<ExitCode> {
     let json_out = args.json;
+    let measured = match settings {
+        Some(settings) => match measure(settings, &args.per, args.as_of.as_deref()).await {
+            Ok(m) => Some(m),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    let (orders, cancel_rate_after) = match &measured {
+        Some(m) => (m.orders.to_string(), m.rate()),
+        None => (args.orders.unwrap_or_default(), args.cancel_rate_after.unwrap_or_default()),
+    };
     let draft = RoiDraft {
-        orders: args.orders,
+        orders,
         per: args.per,
         aov: args.aov,
         cancel_rate_before: args.cancel_rate_before,
-        cancel_rate_after: args.cancel_rate_after,
+        cancel_rate_after,
         minutes_per_cancellation: args.minutes_per_cancellation,
         labour_cost_per_hour: args.labour_cost_per_hour,
         subscription_per_month: args.subscription_per_month,
@@ -91,8 +168,30 @@ pub fn run(args: RoiArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if json_out {
-        println!("{}", serde_json::to_string_pretty(&as_json(&input, &r))?);
+        let mut v = as_json(&input, &r);
+        if let (Some(m), Some(object)) = (&measured, v.as_object_mut()) {
+            object.insert(
+                "measured".into(),
+                json!({
+                    "from": switchyard_store::rfc3339(m.from_ms),
+                    "to": switchyard_store::rfc3339(m.to_ms),
+                    "orders": m.orders,
+                    "cancelled": m.cancelled,
+                }),
+            );
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
+        if let Some(m) = &measured {
+            println!(
+                "Measured from the shop's orders {} to {}: {} orders, {} cancelled ({}%, every cancellation counted)",
+                switchyard_store::rfc3339(m.from_ms),
+                switchyard_store::rfc3339(m.to_ms),
+                m.orders,
+                m.cancelled,
+                m.rate()
+            );
+        }
         for line in sentences(&input, &r) {
             println!("{line}");
         }

@@ -205,3 +205,103 @@ fn roi_has_help_naming_every_flag() {
         assert!(text.contains(flag), "{flag} missing from:\n{text}");
     }
 }
+
+// ------------------------------------------------------------------ --db
+
+async fn shop_with_orders(db: &switchyard_store::testing::TestDb, orders: usize, cancelled: usize) {
+    use switchyard_core::{
+        ChannelName, Currency, ExternalOrderId, NewLine, NewOrder, PaymentState, Quantity, ServiceLevel, ShipTo, Sku,
+        SkuDef,
+    };
+    let clock = std::sync::Arc::new(switchyard_engine::ManualClock::new(NOW));
+    let e = switchyard_engine::Engine::open(&db.url, Default::default(), clock, switchyard_engine::IdGen::seeded(3))
+        .await
+        .expect("open");
+    e.put_location(&switchyard_store::testing::warehouse("WH", 1)).await.expect("location");
+    let tee = Sku::parse("TEE").expect("sku");
+    e.put_sku(&SkuDef::plain(tee.clone(), "Tee")).await.expect("sku");
+    let wh = switchyard_core::LocationCode::parse("WH").expect("loc");
+    e.set_stock(&tee, &wh, 100, None, "count").await.expect("stock");
+    for i in 0..orders {
+        let o = NewOrder {
+            channel: ChannelName::parse("web").expect("channel"),
+            external_id: ExternalOrderId::parse(&format!("r-{i}")).expect("ext"),
+            currency: Currency::parse("USD").expect("usd"),
+            lines: vec![NewLine { sku: tee.clone(), quantity: Quantity::new(1).expect("q"), unit_price: 4500 }],
+            ship_to: ShipTo {
+                name: "N".into(),
+                line1: "1 Oak St".into(),
+                city: "Portland".into(),
+                region: "OR".into(),
+                postal_code: "97205".into(),
+                country: "US".into(),
+                ..Default::default()
+            },
+            service_level: ServiceLevel::Standard,
+            pickup_location: None,
+            payment: PaymentState::Paid,
+            total_minor: 4500,
+            email: None,
+        };
+        let (view, _) = e.create_order(&o).await.expect("order");
+        if i < cancelled {
+            e.cancel_order(&view.id, "customer asked").await.expect("cancel");
+        }
+    }
+}
+
+/// 2026-12-01T00:00:00Z: the orders' time; the report is made a day later.
+const NOW: i64 = 1_796_083_200_000;
+const AS_OF: &str = "2026-12-02T00:00:00Z";
+
+/// With `--db`, the order count and the "after" rate are the shop's own:
+/// 8 orders in the last 30 days, 1 cancelled → 12.5%.
+async fn roi_measures_the_after_side_from_the_shop(backend: switchyard_store::testing::Backend) {
+    let Some(db) = switchyard_store::testing::TestDb::fresh(backend).await else { return };
+    shop_with_orders(&db, 8, 1).await;
+    let base = ["--db", &db.url, "--as-of", AS_OF, "--per", "month", "--aov", "45", "--cancel-rate-before", "30"];
+    let v = json_of(&base);
+    assert_eq!((&v["orders"], &v["cancel_rate_after"]), (&json!(8), &json!(12.5)), "{v}");
+    assert_eq!((&v["measured"]["orders"], &v["measured"]["cancelled"]), (&json!(8), &json!(1)), "{v}");
+    assert_eq!(v["measured"]["from"], "2026-11-02T00:00:00.000Z", "30 days before --as-of");
+    let out = switchyard(&base);
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.starts_with("Measured from the shop's orders"), "{printed}");
+    assert!(printed.contains("8 orders, 1 cancelled (12.50%"), "{printed}");
+    // Nothing in the period: refused with what to do instead.
+    let early = ["--db", &db.url, "--as-of", "2026-01-01T00:00:00Z", "--per", "month", "--aov", "45"];
+    let out = switchyard(&[&early[..], &["--cancel-rate-before", "3"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no orders in the 30 days before"), "{out:?}");
+    assert!(out.stdout.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roi_measures_the_after_side_from_the_shop_sqlite() {
+    roi_measures_the_after_side_from_the_shop(switchyard_store::testing::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roi_measures_the_after_side_from_the_shop_postgres() {
+    roi_measures_the_after_side_from_the_shop(switchyard_store::testing::Backend::Postgres).await;
+}
+
+/// `--db` replaces the measured flags (giving both is refused) and needs a
+/// database that exists (none is created).
+#[test]
+fn roi_db_refuses_what_it_cannot_measure() {
+    let path = std::env::temp_dir().join(format!("switchyard-roi-missing-{}.db", std::process::id()));
+    let db = path.to_str().expect("path");
+    let common = ["--per", "month", "--aov", "45", "--cancel-rate-before", "3"];
+    let out = switchyard(&[&["--db", db, "--orders", "800"][..], &common[..]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"), "{out:?}");
+    let out = switchyard(&[&["--db", db][..], &common[..]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such database"), "{out:?}");
+    assert!(!path.exists(), "roi created {db}");
+    let out = switchyard(&[&["--db", db, "--as-of", "yesterday"][..], &common[..]].concat());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--as-of"), "{out:?}");
+    let out = switchyard(&common);
+    assert_eq!(out.status.code(), Some(2), "without --db, --orders is required");
+}

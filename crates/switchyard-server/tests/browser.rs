@@ -271,33 +271,33 @@ async fn store_page(c: &fantoccini::Client, app: &common::TestApp) -> Result<(),
     let (s, o) = app
         .post(
             "/api/v1/orders",
-            common::order_body("WEB-2001", json!([{"sku": "PICKME", "quantity": 2, "unit_price": 900}])),
+            common::order_body("STORE-3001", json!([{"sku": "PICKME", "quantity": 2, "unit_price": 900}])),
         )
         .await;
     assert_eq!(s, 201, "{o}");
     c.find(Locator::Id("nav-store")).await?.click().await?;
     c.wait().for_element(Locator::Id("location")).await?.select_by_value("WH").await?;
     c.find(Locator::Id("show-picks")).await?.click().await?;
-    let card = wait_text(c, Locator::Id("pick-WEB-2001"), "to_pick").await;
+    let card = wait_text(c, Locator::Id("pick-STORE-3001"), "to_pick").await;
     assert!(card.contains("2 ×") && card.contains("PICKME"), "card: {card}");
     let fits = c.execute("return document.documentElement.scrollWidth <= window.innerWidth", vec![]).await?;
     assert_eq!(fits, json!(true), "the Store page fits a phone's width");
-    c.find(Locator::Css("#pick-WEB-2001 button.step-picked")).await?.click().await?;
+    c.find(Locator::Css("#pick-STORE-3001 button.step-picked")).await?.click().await?;
     let message = wait_text(c, Locator::Id("message"), "Marked picked").await;
     assert!(message.contains("Marked picked"), "{message}");
-    c.find(Locator::Css("#pick-WEB-2001 button.step-packed")).await?.click().await?;
+    c.find(Locator::Css("#pick-STORE-3001 button.step-packed")).await?.click().await?;
     let message = wait_text(c, Locator::Id("message"), "Marked packed").await;
     assert!(message.contains("Marked packed"), "{message}");
-    c.find(Locator::Css("#pick-WEB-2001 input.carrier")).await?.send_keys("UPS").await?;
-    c.find(Locator::Css("#pick-WEB-2001 input.tracking")).await?.send_keys("1Z2001").await?;
-    c.find(Locator::Css("#pick-WEB-2001 button.step-ship")).await?.click().await?;
+    c.find(Locator::Css("#pick-STORE-3001 input.carrier")).await?.send_keys("UPS").await?;
+    c.find(Locator::Css("#pick-STORE-3001 input.tracking")).await?.send_keys("1Z3001").await?;
+    c.find(Locator::Css("#pick-STORE-3001 button.step-ship")).await?.click().await?;
     let message = wait_text(c, Locator::Id("message"), "Shipped").await;
     assert!(message.contains("Shipped"), "{message}");
     let (_, shipped) = app.get(&format!("/api/v1/orders/{}", o["id"].as_str().unwrap_or_default())).await;
     assert_eq!(shipped["status"], "shipped", "{shipped}");
     assert_eq!(
         (&shipped["shipments"][0]["carrier"], &shipped["shipments"][0]["tracking"]),
-        (&json!("UPS"), &json!("1Z2001"))
+        (&json!("UPS"), &json!("1Z3001"))
     );
     Ok(())
 }

@@ -95,8 +95,9 @@ pub async fn set_step(tx: &mut Tx, order_id: &str, location: &str, step: PickSte
 /// there again, they would be picked afresh.
 pub async fn clear_if_done(tx: &mut Tx, order_id: &str, location: &str) -> Result<(), StoreError> {
     tx.execute(
-        "DELETE FROM fulfilment_steps WHERE order_id = $1 AND location = $2 AND NOT EXISTS (SELECT 1 FROM allocations a \
-         WHERE a.order_id = $1 AND a.location = $2 AND a.quantity - a.shipped - a.released > 0)",
+        "DELETE FROM fulfilment_steps WHERE order_id = $1 AND location = $2 AND NOT EXISTS \
+         (SELECT 1 FROM allocations a WHERE a.order_id = $1 AND a.location = $2 \
+         AND a.quantity - a.shipped - a.released > 0)",
         args![order_id, location],
     )
     .await?;

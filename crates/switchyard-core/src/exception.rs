@@ -35,6 +35,7 @@ code_enum!(
         UnknownSku = "unknown_sku",
         ReturnOutOfPolicy = "return_out_of_policy",
         NotificationFailed = "notification_failed",
+        PickupUncollected = "pickup_uncollected",
     }
 );
 
@@ -76,14 +77,19 @@ impl ExceptionKind {
     pub fn severity(self) -> Severity {
         match self {
             Self::AddressInvalid | Self::Unroutable | Self::PickupUnavailable | Self::UnknownSku => Severity::High,
-            Self::Backordered | Self::SplitOverLimit | Self::SyncFailed | Self::ReturnOutOfPolicy => Severity::Medium,
+            Self::Backordered
+            | Self::SplitOverLimit
+            | Self::SyncFailed
+            | Self::ReturnOutOfPolicy
+            | Self::PickupUncollected => Severity::Medium,
             Self::PaymentTimeout | Self::NotificationFailed => Severity::Low,
         }
     }
 
     pub fn owner(self) -> OwnerRole {
         match self {
-            Self::PickupUnavailable => OwnerRole::Store,
+            // The store calls the customer whose order waits at its counter.
+            Self::PickupUnavailable | Self::PickupUncollected => OwnerRole::Store,
             _ => OwnerRole::Ops,
         }
     }
@@ -97,9 +103,12 @@ impl ExceptionKind {
             // A customer waits for the answer on a return, but nothing is
             // held or oversold meanwhile.
             // A customer who was not told can still look at the status page.
-            Self::Backordered | Self::PaymentTimeout | Self::ReturnOutOfPolicy | Self::NotificationFailed => {
-                24 * HOUR_MS
-            }
+            // An uncollected pickup has waited days already; a day to call.
+            Self::Backordered
+            | Self::PaymentTimeout
+            | Self::ReturnOutOfPolicy
+            | Self::NotificationFailed
+            | Self::PickupUncollected => 24 * HOUR_MS,
         }
     }
 
@@ -139,6 +148,10 @@ impl ExceptionKind {
             // Retry sends the dead-lettered notifications of the order again
             // (once the mail server or webhook is fixed).
             Self::NotificationFailed => &[Retry, Dismiss],
+            // The customer is called (then dismissed with what they said:
+            // the order stays ready) or the order is cancelled (the stock
+            // goes back on sale). Collecting it settles it by itself.
+            Self::PickupUncollected => &[Dismiss, Cancel],
         }
     }
 
@@ -196,6 +209,14 @@ mod tests {
         assert_eq!(k.actions(), &[ResolutionAction::Retry, ResolutionAction::Dismiss]);
         assert!(k.outlives_order() && !k.concerns_channel() && !k.blocks_fulfilment());
         assert_eq!(ExceptionKind::parse("notification_failed"), Some(k));
+    }
+
+    #[test]
+    fn an_uncollected_pickup_is_the_stores_to_call_and_never_holds_the_order() {
+        let k = ExceptionKind::PickupUncollected;
+        assert_eq!(k.actions(), &[ResolutionAction::Dismiss, ResolutionAction::Cancel]);
+        assert!(!k.outlives_order() && !k.blocks_fulfilment());
+        assert_eq!((k.severity(), k.owner(), k.sla_ms()), (Severity::Medium, OwnerRole::Store, 24 * HOUR_MS));
     }
 
     #[test]

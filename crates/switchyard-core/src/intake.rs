@@ -50,7 +50,13 @@ pub struct NewShipment {
     pub lines: Vec<(Sku, Quantity)>,
     pub carrier: Option<String>,
     pub tracking: Option<String>,
+    /// Where the customer follows the parcel: an `http://` or `https://`
+    /// address (never a script), at most [`MAX_URL_CHARS`] characters.
+    pub tracking_url: Option<String>,
 }
+
+/// The longest tracking URL accepted.
+pub const MAX_URL_CHARS: usize = 500;
 
 /// One row of a stock import file.
 #[derive(Debug, Clone)]
@@ -130,6 +136,8 @@ pub enum IntakeError {
     CoordinatesOutOfRange,
     #[error("a shipment needs at least one line")]
     NoShipmentLines,
+    #[error("tracking_url must be an http:// or https:// address of at most {MAX_URL_CHARS} characters, no spaces")]
+    BadTrackingUrl,
     #[error(
         "action must be retry, override_location, approve_split, edit_address, cancel, dismiss, approve_return or \
          reject_return"
@@ -184,6 +192,7 @@ impl IntakeError {
             | Self::PickupWithoutLocation
             | Self::UnknownPayment(_)
             | Self::NoShipmentLines
+            | Self::BadTrackingUrl
             | Self::UnknownAction(_)
             | Self::Text(_)
             | Self::DuplicateComponent(_)
@@ -317,6 +326,7 @@ pub struct ShipmentDraft {
     pub lines: Vec<(String, i64)>,
     pub carrier: Option<String>,
     pub tracking: Option<String>,
+    pub tracking_url: Option<String>,
 }
 
 /// A person's resolution of an exception as an adapter received it.
@@ -434,7 +444,22 @@ impl NewShipment {
         }
         let carrier = d.carrier.map(|c| checked("carrier", c, TextRule::CARRIER)).transpose()?;
         let tracking = d.tracking.map(|t| checked("tracking", t, TextRule::CARRIER)).transpose()?;
-        Ok(NewShipment { location, lines, carrier, tracking })
+        // Blank is none (a form's empty field); anything else is a web
+        // address a page may link to, so no `javascript:` or `data:` URL.
+        let tracking_url = match d.tracking_url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()) {
+            None => None,
+            Some(u) => {
+                let lower = u.to_ascii_lowercase();
+                let web = lower.starts_with("https://") || lower.starts_with("http://");
+                let host = u.split_once("://").map_or("", |(_, rest)| rest);
+                let clean = !u.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>'));
+                if !web || host.is_empty() || !clean || u.chars().count() > MAX_URL_CHARS {
+                    return Err(IntakeError::BadTrackingUrl);
+                }
+                Some(u)
+            }
+        };
+        Ok(NewShipment { location, lines, carrier, tracking, tracking_url })
     }
 }
 
@@ -511,6 +536,7 @@ mod tests {
             lines: vec![("TEE-RED-M".into(), 2)],
             carrier: Some("ups".into()),
             tracking: Some("1Z999".into()),
+            tracking_url: Some("https://track.example/1Z999".into()),
         }
     }
 
@@ -756,7 +782,12 @@ mod tests {
         let lines: Vec<_> = s.lines.iter().map(|(sku, q)| (sku.as_str(), q.get())).collect();
         assert_eq!(lines, vec![("TEE-RED-M", 2)]);
         assert_eq!((s.carrier.as_deref(), s.tracking.as_deref()), (Some("ups"), Some("1Z999")));
+        assert_eq!(s.tracking_url.as_deref(), Some("https://track.example/1Z999"));
+        let blank = NewShipment::parse(ShipmentDraft { tracking_url: Some("  ".into()), ..shipment() });
+        assert_eq!(blank.expect("blank is none").tracking_url, None);
     }
+
+    const URL_RULE: &str = "tracking_url must be an http:// or https:// address of at most 500 characters, no spaces";
 
     #[test]
     fn shipment_rejections() {
@@ -789,6 +820,11 @@ mod tests {
                 "invalid_body",
                 "tracking is longer than 100 characters",
             ),
+            ("script url", |d| d.tracking_url = Some("javascript:alert(1)".into()), "invalid_body", URL_RULE),
+            ("data url", |d| d.tracking_url = Some("data:text/html,x".into()), "invalid_body", URL_RULE),
+            ("no host", |d| d.tracking_url = Some("https://".into()), "invalid_body", URL_RULE),
+            ("a quote", |d| d.tracking_url = Some("https://t.example/\"x".into()), "invalid_body", URL_RULE),
+            ("long url", |d| d.tracking_url = Some(format!("https://{}", "a".repeat(500))), "invalid_body", URL_RULE),
         ];
         for &(name, edit, code, message) in cases {
             check_rejection(name, shipment(), edit, NewShipment::parse, code, message);

@@ -14,6 +14,7 @@ pub mod channel;
 pub mod doctor;
 pub mod exception;
 pub mod field_path;
+pub mod fulfilment;
 pub mod ids;
 pub mod intake;
 pub mod inventory;

@@ -253,6 +253,40 @@ pub fn after_shipment(status: OrderStatus, open_units: i64, unfilled: i64) -> Re
     status.transition(target)
 }
 
+/// The carrier delivered a shipped order: it is `completed`. Only a fully
+/// shipped order is delivered (a partial shipment leaves units to send).
+pub fn on_delivered(status: OrderStatus) -> Result<Effects, IllegalTransition> {
+    if status != OrderStatus::Shipped {
+        return Err(IllegalTransition { from: status, to: OrderStatus::Completed });
+    }
+    let next = status.transition(OrderStatus::Completed)?;
+    let fx = Effects {
+        status: Some(next),
+        events: vec![("delivered", "Delivered to the customer; status completed".to_owned())],
+        ..Effects::default()
+    };
+    Ok(fx)
+}
+
+/// The customer collected a pickup order: an uncollected-pickup exception
+/// is settled.
+pub fn on_picked_up() -> Effects {
+    let note = "the customer collected the order".to_owned();
+    Effects { close: vec![(ExceptionKind::PickupUncollected, "picked_up", note)], ..Effects::default() }
+}
+
+/// A pickup order waited at `location` for `days` day(s) or more without
+/// being collected (`fulfilment::uncollected` said so): a person calls the
+/// customer, or cancels. `already` says whether the order ever had such an
+/// exception (a dismissed one is not opened again).
+pub fn on_uncollected(location: &str, days: i64, already: bool) -> Effects {
+    if already {
+        return Effects::default();
+    }
+    let message = format!("Ready for pickup at {location} for {days} day(s) or more and not collected");
+    Effects { open: vec![(ExceptionKind::PickupUncollected, message)], ..Effects::default() }
+}
+
 /// After an exception is resolved: a held or backordered order with nothing
 /// left blocking moves on (accepted once everything is reserved). A payment
 /// timeout is settled only by paying. An order that moves on to
@@ -308,7 +342,8 @@ pub struct ExceptionState<'a> {
 /// - a `backordered` order has a `backordered` exception, open (or
 ///   dismissed by a person who accepted the wait);
 /// - an `on_hold` order has an exception that holds it, open (or dismissed);
-/// - an open `payment_timeout` means the order is unpaid.
+/// - an open `payment_timeout` means the order is unpaid;
+/// - an open `pickup_uncollected` means the order is `ready_for_pickup`.
 pub fn exception_mismatches(s: &ExceptionState<'_>) -> Vec<String> {
     let mut out = Vec::new();
     let listed = |kinds: &[ExceptionKind]| kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
@@ -330,6 +365,9 @@ pub fn exception_mismatches(s: &ExceptionState<'_>) -> Vec<String> {
     }
     if s.payment == PaymentState::Paid && s.open.contains(&ExceptionKind::PaymentTimeout) {
         out.push("is paid but has an open payment_timeout exception".to_owned());
+    }
+    if s.status != OrderStatus::ReadyForPickup && s.open.contains(&ExceptionKind::PickupUncollected) {
+        out.push(format!("is {} but has an open pickup_uncollected exception", s.status.as_str()));
     }
     out
 }
@@ -508,6 +546,33 @@ mod tests {
         // return, not the order.
         assert!(exception_mismatches(&state(Shipped, 0, &[ReturnOutOfPolicy])).is_empty());
         assert!(exception_mismatches(&state(Completed, 0, &[ReturnOutOfPolicy, SyncFailed])).is_empty());
+    }
+
+    #[test]
+    fn a_shipped_order_is_delivered_and_nothing_else_is() {
+        let fx = on_delivered(OrderStatus::Shipped).expect("legal");
+        assert_eq!(fx.status, Some(OrderStatus::Completed));
+        assert_eq!(fx.events, vec![("delivered", "Delivered to the customer; status completed".to_owned())]);
+        for s in [OrderStatus::PartiallyShipped, OrderStatus::Accepted, OrderStatus::Completed, OrderStatus::Cancelled]
+        {
+            assert_eq!(on_delivered(s), Err(IllegalTransition { from: s, to: OrderStatus::Completed }));
+        }
+    }
+
+    #[test]
+    fn an_uncollected_pickup_opens_once_and_collection_settles_it() {
+        let fx = on_uncollected("STORE", 3, false);
+        assert_eq!(
+            fx.open,
+            vec![(PickupUncollected, "Ready for pickup at STORE for 3 day(s) or more and not collected".to_owned())]
+        );
+        assert_eq!(on_uncollected("STORE", 3, true), Effects::default());
+        assert_eq!(on_picked_up().close[0].0, PickupUncollected);
+        assert!(exception_mismatches(&state(OrderStatus::ReadyForPickup, 0, &[PickupUncollected])).is_empty());
+        assert_eq!(
+            exception_mismatches(&state(OrderStatus::Accepted, 0, &[PickupUncollected])),
+            vec!["is accepted but has an open pickup_uncollected exception"]
+        );
     }
 
     /// Issue 7: a pickup order's timeline said a gift set was backordered,

@@ -343,7 +343,13 @@ impl Engine {
         if lines.is_empty() {
             return Ok(());
         }
-        let s = switchyard_core::NewShipment { location, lines, carrier: Some(COUNTER_CARRIER.into()), tracking: None };
+        let s = switchyard_core::NewShipment {
+            location,
+            lines,
+            carrier: Some(COUNTER_CARRIER.into()),
+            tracking: None,
+            tracking_url: None,
+        };
         match self.ship(&view.id, &s).await {
             // The customer left with it: nothing more will happen to it.
             Ok(shipped) if shipped.status == "shipped" => {

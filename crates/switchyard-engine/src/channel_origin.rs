@@ -97,7 +97,7 @@ impl ChannelSync {
                     carrier: s.carrier.clone().unwrap_or_else(|| "Other".into()),
                     // No tracking number recorded (NULL, not unreadable): none is sent.
                     tracking: s.tracking.clone().unwrap_or_else(String::new),
-                    tracking_url: None,
+                    tracking_url: s.tracking_url.clone(),
                     shipped_at_ms: s.created_at,
                 })
             }),

@@ -5,6 +5,7 @@
 //! status in one table (`switchyard_server::error::status`), and the
 //! README's list of codes is checked against [`Code::ALL`] by a test.
 
+use switchyard_core::fulfilment::StepRefused;
 use switchyard_core::returns::{IllegalReturnTransition, ReturnInputError, ReturnPolicyErrors, ReturnRequestError};
 use switchyard_core::routing::PolicyErrors;
 use switchyard_core::{IdError, IllegalTransition, IntakeError, MoneyError, StockError, TextError};
@@ -65,6 +66,8 @@ codes! {
     ChannelInactive = "channel_inactive",
     IdempotencyConflict = "idempotency_conflict",
     NoLabel = "no_label",
+    StepOutOfOrder = "step_out_of_order",
+    NothingToPick = "nothing_to_pick",
     // Ours, or a service we call.
     CarrierFailed = "carrier_failed",
     Internal = "internal",
@@ -85,6 +88,10 @@ pub enum Error {
     Stock(#[from] StockError),
     #[error(transparent)]
     Transition(#[from] IllegalTransition),
+    /// A fulfilment step the core's rules refuse (out of order, or at a
+    /// location holding nothing of the order).
+    #[error(transparent)]
+    Step(#[from] StepRefused),
     #[error("{0}")]
     ExceedsAllocation(String),
     /// The request does not fit the current state (already paid, nothing to
@@ -171,6 +178,8 @@ impl Error {
                 _ => Code::InvalidQuantity,
             },
             Error::Transition(_) => Code::IllegalTransition,
+            Error::Step(e) if e.is_nothing_here() => Code::NothingToPick,
+            Error::Step(_) => Code::StepOutOfOrder,
             Error::ExceedsAllocation(_) => Code::ExceedsAllocation,
             Error::Conflict(_) => Code::InvalidRequest,
             Error::IdempotencyConflict(_) => Code::IdempotencyConflict,

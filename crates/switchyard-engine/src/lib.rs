@@ -11,6 +11,7 @@
 //! |---|---|
 //! | `orders` | take, pay, ship, cancel, expire unpaid holds, auto-cancel |
 //! | `pickup` | ready for pickup, picked up (`completed`), a counter sale completed |
+//! | `fulfilment` | a location's pick list; picked, packed; delivered; short pick; uncollected pickups |
 //! | `allocate` | the allocation step they share (routing policy or override) |
 //! | `reroute` | re-route, reject an allocation, cycle counts, adjustments, import |
 //! | `exceptions` | open/close with orders, a person's resolution, escalation |
@@ -43,6 +44,7 @@ mod complaints;
 mod doctor;
 mod error;
 mod exceptions;
+mod fulfilment;
 pub mod geocode;
 mod metrics;
 mod notify;
@@ -77,6 +79,7 @@ pub use channel_sync::{FanOut, SyncStatus};
 pub use clock::{Clock, IdGen, ManualClock, SystemClock};
 pub use doctor::{DEFAULT_DOCTOR_DAYS, MAX_DOCTOR_DAYS};
 pub use error::{Code, Error};
+pub use fulfilment::PICK_LIST_LIMIT;
 pub use metrics::{DayMetrics, Gauges, MetricsQuery, UNRECORDED_REASON};
 pub use notify::{Attempt as DeliveryAttempt, Destinations, PublicReturn, PublicStep, StatusPage, WebhookRoute};
 pub use notify_render::{default_template, sample_context, Rendered, TemplateRecord, TemplateText};
@@ -90,6 +93,7 @@ pub use replay::{RecentSimulation, MAX_SIMULATION_DAYS, MAX_SIMULATION_ORDERS};
 pub use sessions::NewSession;
 pub use switchyard_store::channel_sync::{Attempt as SyncAttempt, Level as ChannelLevel, PollState};
 pub use switchyard_store::complaints::ComplaintView;
+pub use switchyard_store::fulfilment::{PickLine, PickList, PickOrder};
 pub use switchyard_store::notifications::{DeliveryFilter, DeliveryView, Milestone};
 pub use switchyard_store::outbox::{Backlog, Claimed};
 pub use switchyard_store::return_views::{ReturnFilter, ReturnPolicyRecord, ReturnView};

@@ -403,6 +403,7 @@ pub(crate) async fn ship(tx: &mut Tx, ctx: &Ctx, id: &str, s: &NewShipment, now_
         return Err(Error::UnknownLocation(s.location.to_string()));
     }
     let consumed = hand_over(tx, id, s, now_ms).await?;
+    switchyard_store::fulfilment::clear_if_done(tx, id, s.location.as_str()).await?;
     let open_units = orders::open_units(tx, id).await?;
     let unfilled = orders::unfilled_units(tx, id).await?;
     let next = lifecycle::after_shipment(order.status, open_units, unfilled)?;

@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use switchyard_core::fulfilment::PickStep;
+use switchyard_core::lifecycle;
 use switchyard_core::{IllegalTransition, LocationCode, NewShipment, OrderStatus, Quantity, Sku};
 use switchyard_store::{catalog, orders, Tx};
 
@@ -43,6 +45,8 @@ pub(crate) async fn ready(tx: &mut Tx, id: &str, location: &LocationCode, now_ms
         )));
     }
     orders::set_status(tx, id, next, now_ms).await?;
+    // When it became ready, for the uncollected-pickup rule.
+    switchyard_store::fulfilment::set_step(tx, id, location.as_str(), PickStep::ReadyForPickup, now_ms).await?;
     orders::event(tx, id, now_ms, "ready_for_pickup", &format!("Ready for pickup at {location}")).await?;
     let m =
         switchyard_core::outbox::Message::ReadyForPickup { order_id: id.to_owned(), location: location.to_string() };
@@ -63,6 +67,7 @@ pub(crate) async fn picked_up(tx: &mut Tx, ctx: &Ctx, id: &str, now_ms: i64) -> 
     orders::set_status(tx, id, next, now_ms).await?;
     record_shipment(tx, ctx, id, &s, now_ms).await?;
     orders::event(tx, id, now_ms, "picked_up", &format!("Picked up at {}; status completed", s.location)).await?;
+    crate::exceptions::apply(tx, ctx, id, &lifecycle::on_picked_up(), now_ms).await?;
     crate::outbox::atp_changed(tx, ctx, consumed.iter().map(String::as_str), now_ms).await?;
     Ok(())
 }
@@ -101,5 +106,5 @@ async fn everything_open(tx: &mut Tx, id: &str, carrier: &str) -> Result<NewShip
         .into_iter()
         .map(|(sku, units)| Ok((Sku::parse(&sku)?, Quantity::new(units)?)))
         .collect::<Result<Vec<_>, Error>>()?;
-    Ok(NewShipment { location, lines, carrier: Some(carrier.to_owned()), tracking: None })
+    Ok(NewShipment { location, lines, carrier: Some(carrier.to_owned()), tracking: None, tracking_url: None })
 }

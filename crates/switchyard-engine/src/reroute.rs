@@ -152,6 +152,10 @@ pub(crate) async fn reroute(
     }
     lock_positions_of(tx, &[id.to_owned()], &[]).await?;
     let released = release_scope(tx, ctx, id, order.status, reject, now_ms).await?;
+    if let Some((_, loc)) = reject {
+        // A short pick that left nothing here: the order's step here ends.
+        switchyard_store::fulfilment::clear_if_done(tx, id, loc.as_str()).await?;
+    }
     let mut avoid = Vec::new();
     if reject.is_some() {
         for (sku, location, units) in &released.keys {

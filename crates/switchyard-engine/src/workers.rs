@@ -1,6 +1,6 @@
 //! Background work: the sweeper (expired unpaid holds, auto-cancel of
-//! orders held too long, exception escalation, outbox retention, expired
-//! sessions) and the
+//! orders held too long, exception escalation, uncollected pickups, outbox
+//! retention, expired sessions) and the
 //! outbox consumers' claim / acknowledge / fail cycle. Every step takes the
 //! time from the injected clock, so tests advance a `ManualClock` and call
 //! [`Engine::sweep`] instead of sleeping.
@@ -33,6 +33,8 @@ pub struct Sweep {
     pub expired: Vec<String>,
     pub auto_cancelled: Vec<String>,
     pub escalated: Vec<(String, i64)>,
+    /// Pickup orders found uncollected (a `pickup_uncollected` exception each).
+    pub uncollected: Vec<String>,
     pub outbox_purged: u64,
     pub sessions_purged: u64,
 }
@@ -117,6 +119,7 @@ impl Engine {
             expired: self.expire_reservations(SWEEP_LIMIT).await?,
             auto_cancelled: self.auto_cancel_held(SWEEP_LIMIT).await?,
             escalated: self.escalate_exceptions().await?,
+            uncollected: self.flag_uncollected_pickups().await?,
             outbox_purged: self.purge_outbox(self.now_ms().saturating_sub(OUTBOX_RETENTION_MS)).await?,
             sessions_purged: self.purge_sessions().await?,
         })
@@ -135,11 +138,16 @@ impl Engine {
                 tick.tick().await;
                 match self.sweep().await {
                     Ok(s) => {
-                        if !(s.expired.is_empty() && s.auto_cancelled.is_empty() && s.escalated.is_empty()) {
+                        if !(s.expired.is_empty()
+                            && s.auto_cancelled.is_empty()
+                            && s.escalated.is_empty()
+                            && s.uncollected.is_empty())
+                        {
                             tracing::info!(
                                 expired = s.expired.len(),
                                 auto_cancelled = s.auto_cancelled.len(),
                                 escalated = s.escalated.len(),
+                                uncollected = s.uncollected.len(),
                                 "sweep"
                             );
                         }

@@ -445,6 +445,7 @@ async fn shipments_and_cancellations_made_here_reach_the_origin_channel(t: T) {
         lines: vec![(sku("TEE"), switchyard_core::Quantity::new(2).expect("qty"))],
         carrier: Some("UPS".into()),
         tracking: Some("1Z999AA10123456784".into()),
+        tracking_url: None,
     };
     t.e.ship(&ids[0], &shipment).await.expect("ship");
     t.e.cancel_order(&ids[1], "customer asked").await.expect("cancel");

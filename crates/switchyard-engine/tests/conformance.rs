@@ -165,6 +165,7 @@ async fn orders_reserve_ship_and_cancel(t: T) {
         lines: vec![(sku("X"), Quantity::new(1).expect("q"))],
         carrier: None,
         tracking: None,
+        tracking_url: None,
     };
     t.at(NOW + 1);
     let o2 = t.ship(&o.id, &part).await.expect("ship");
@@ -175,6 +176,7 @@ async fn orders_reserve_ship_and_cancel(t: T) {
         lines: vec![(sku("X"), Quantity::new(1).expect("q")), (sku("Y"), Quantity::new(1).expect("q"))],
         carrier: Some("UPS".into()),
         tracking: Some("1Z".into()),
+        tracking_url: None,
     };
     t.at(NOW + 2);
     let o3 = t.ship(&o.id, &rest).await.expect("ship");
@@ -260,6 +262,7 @@ async fn bundles_reserve_components(t: T) {
         lines: vec![(sku("KIT"), Quantity::new(1).expect("q"))],
         carrier: None,
         tracking: None,
+        tracking_url: None,
     };
     t.at(NOW + 1);
     t.ship(&o.id, &ship).await.expect("ship");
@@ -344,6 +347,7 @@ async fn bad_operations_change_nothing(t: T) {
         lines: vec![(sku("X"), Quantity::new(3).expect("q"))],
         carrier: None,
         tracking: None,
+        tracking_url: None,
     };
     assert!(matches!(t.ship(&o.id, &too_many).await, Err(Error::ExceedsAllocation(_))));
     let elsewhere = NewShipment {
@@ -351,6 +355,7 @@ async fn bad_operations_change_nothing(t: T) {
         lines: vec![(sku("X"), Quantity::new(1).expect("q"))],
         carrier: None,
         tracking: None,
+        tracking_url: None,
     };
     assert!(matches!(t.ship(&o.id, &elsewhere).await, Err(Error::ExceedsAllocation(_))));
     // Shipping a cancelled order is an illegal transition.
@@ -360,6 +365,7 @@ async fn bad_operations_change_nothing(t: T) {
         lines: vec![(sku("X"), Quantity::new(1).expect("q"))],
         carrier: None,
         tracking: None,
+        tracking_url: None,
     };
     assert!(matches!(t.ship(&o.id, &one).await, Err(Error::Transition(_))));
     assert!(matches!(t.mark_paid("no-such-order").await, Err(Error::NotFound { .. })));
@@ -466,6 +472,7 @@ async fn bad_addresses_hold_the_order_until_fixed(t: T) {
         lines: vec![(sku("X"), Quantity::new(1).expect("q"))],
         carrier: None,
         tracking: None,
+        tracking_url: None,
     };
     assert!(matches!(t.ship(&view.id, &one).await, Err(Error::Transition(_))));
     // A still-bad correction is refused; a good one releases the hold.

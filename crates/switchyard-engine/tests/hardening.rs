@@ -171,6 +171,7 @@ async fn a_rerouted_line_keeps_one_allocation_per_routing(t: T) {
         lines: vec![(sku("X"), Quantity::new(2).expect("q"))],
         carrier: None,
         tracking: None,
+        tracking_url: None,
     };
     t.clock.set(NOW + 2);
     let shipped = t.ship(&o.id, &ship).await.expect("ship");

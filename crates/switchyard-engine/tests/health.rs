@@ -180,6 +180,7 @@ async fn the_last_days_replay_from_the_stock_they_consumed(t: T) {
         lines: vec![(sku("TEE"), Quantity::new(2).expect("q"))],
         carrier: None,
         tracking: None,
+        tracking_url: None,
     };
     t.ship(&a, &ship).await.expect("ship");
     t.clock.set(START + 11 * DAY_MS);

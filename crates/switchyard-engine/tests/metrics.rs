@@ -107,6 +107,7 @@ async fn history(t: &T) -> (String, String) {
         lines: vec![(sku("TEE"), Quantity::new(2).expect("q"))],
         carrier: None,
         tracking: None,
+        tracking_url: None,
     };
     assert_eq!(t.ship(&a, &ship).await.expect("ship").status, "shipped");
     let c = order(t, "web", "C", &[("TEE", 1), ("HAT", 1)]).await;

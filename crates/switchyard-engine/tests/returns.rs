@@ -117,6 +117,7 @@ async fn shipped_order(t: &T, ext: &str, lines: &[(&str, i64)]) -> String {
         lines: lines.iter().map(|(s, n)| (sku(s), q(*n))).collect(),
         carrier: None,
         tracking: None,
+        tracking_url: None,
     };
     assert_eq!(t.ship(&o.id, &shipment).await.expect("ship").status, "shipped");
     o.id

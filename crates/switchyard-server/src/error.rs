@@ -28,7 +28,9 @@ pub fn status(code: Code) -> StatusCode {
         | AmountOverflow | InvalidCoordinates | UnknownSku | UnknownLocation | AddressInvalid | InvalidPolicy
         | InvalidTemplate => StatusCode::UNPROCESSABLE_ENTITY,
         IllegalTransition | ExceedsAllocation | ExceedsReturnable | BelowReserved | InsufficientStock
-        | InvalidRequest | ChannelInactive | IdempotencyConflict | NoLabel => StatusCode::CONFLICT,
+        | InvalidRequest | ChannelInactive | IdempotencyConflict | NoLabel | StepOutOfOrder | NothingToPick => {
+            StatusCode::CONFLICT
+        }
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         CarrierFailed => StatusCode::BAD_GATEWAY,
         Unavailable | Overloaded => StatusCode::SERVICE_UNAVAILABLE,

@@ -248,6 +248,7 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         setting_up(&c, &app).await?;
         channels(&c, &app).await?;
         insights(&c, &app).await?;
+        store_page(&c, &app).await?;
         // Last: it signs the browser out (a customer has no session).
         status_page(&c, &app, &order_id).await?;
         Ok::<_, fantoccini::error::CmdError>(())
@@ -259,6 +260,46 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
     let (_, o) = app.get(&format!("/api/v1/orders/{order_id}")).await;
     assert_eq!(o["status"], "cancelled");
     app.assert_audit_clean().await;
+}
+
+/// Issue 9 item 0, the Store page on a phone (the window is 390 px wide):
+/// the location chosen, then picked, packed and shipped (the carrier form)
+/// with one tap each, the page never scrolling sideways.
+async fn store_page(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), fantoccini::error::CmdError> {
+    app.sku("PICKME", json!(null)).await;
+    app.stock("PICKME", "WH", 3).await;
+    let (s, o) = app
+        .post(
+            "/api/v1/orders",
+            common::order_body("STORE-3001", json!([{"sku": "PICKME", "quantity": 2, "unit_price": 900}])),
+        )
+        .await;
+    assert_eq!(s, 201, "{o}");
+    c.find(Locator::Id("nav-store")).await?.click().await?;
+    c.wait().for_element(Locator::Id("location")).await?.select_by_value("WH").await?;
+    c.find(Locator::Id("show-picks")).await?.click().await?;
+    let card = wait_text(c, Locator::Id("pick-STORE-3001"), "to_pick").await;
+    assert!(card.contains("2 ×") && card.contains("PICKME"), "card: {card}");
+    let fits = c.execute("return document.documentElement.scrollWidth <= window.innerWidth", vec![]).await?;
+    assert_eq!(fits, json!(true), "the Store page fits a phone's width");
+    c.find(Locator::Css("#pick-STORE-3001 button.step-picked")).await?.click().await?;
+    let message = wait_text(c, Locator::Id("message"), "Marked picked").await;
+    assert!(message.contains("Marked picked"), "{message}");
+    c.find(Locator::Css("#pick-STORE-3001 button.step-packed")).await?.click().await?;
+    let message = wait_text(c, Locator::Id("message"), "Marked packed").await;
+    assert!(message.contains("Marked packed"), "{message}");
+    c.find(Locator::Css("#pick-STORE-3001 input.carrier")).await?.send_keys("UPS").await?;
+    c.find(Locator::Css("#pick-STORE-3001 input.tracking")).await?.send_keys("1Z3001").await?;
+    c.find(Locator::Css("#pick-STORE-3001 button.step-ship")).await?.click().await?;
+    let message = wait_text(c, Locator::Id("message"), "Shipped").await;
+    assert!(message.contains("Shipped"), "{message}");
+    let (_, shipped) = app.get(&format!("/api/v1/orders/{}", o["id"].as_str().unwrap_or_default())).await;
+    assert_eq!(shipped["status"], "shipped", "{shipped}");
+    assert_eq!(
+        (&shipped["shipments"][0]["carrier"], &shipped["shipments"][0]["tracking"]),
+        (&json!("UPS"), &json!("1Z3001"))
+    );
+    Ok(())
 }
 
 /// Issue 9 item 7, the customer's status page: opened from a link with no

@@ -198,3 +198,9 @@ pub async fn raise_level(tx: &mut Tx, id: &str, level: i64, severity: Severity) 
         .await?;
     Ok(n == 1)
 }
+
+/// Whether the order ever had an exception of `kind` (open or settled).
+pub async fn ever_of_kind(tx: &mut Tx, order_id: &str, k: ExceptionKind) -> Result<bool, StoreError> {
+    let sql = "SELECT 1 FROM exceptions WHERE order_id = $1 AND kind = $2";
+    Ok(tx.query_opt(sql, args![order_id, k.as_str()]).await?.is_some())
+}

@@ -18,6 +18,7 @@
 //! | [`return_views`] | read models of returns and return policies |
 //! | [`deliveries`] | webhook deliveries already handled |
 //! | [`exceptions`] | the exception queue and its log |
+//! | [`fulfilment`] | each order's step at a location; the rows of a location's pick list |
 //! | [`complaints`] | customers' complaints recorded against orders |
 //! | [`notifications`] | customer notifications: templates, deliveries, status page milestones and links |
 //! | [`metrics`] | metrics counted per day from the records; Prometheus gauges |
@@ -35,6 +36,7 @@ pub mod db;
 pub mod deliveries;
 mod error;
 pub mod exceptions;
+pub mod fulfilment;
 pub mod health;
 pub mod history;
 pub mod marketplace;

@@ -80,6 +80,8 @@ pub struct ShipmentView {
     pub lines: Vec<ShipmentLineView>,
     pub carrier: Option<String>,
     pub tracking: Option<String>,
+    /// Where the customer follows the parcel (`http(s)://`), when given.
+    pub tracking_url: Option<String>,
     pub shipped_at: String,
 }
 

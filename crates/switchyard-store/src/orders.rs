@@ -497,9 +497,18 @@ pub async fn insert_shipment(
         s.lines.iter().map(|(sku, q)| serde_json::json!({"sku": sku, "quantity": q.get()})).collect();
     let lines = serde_json::Value::Array(lines).to_string();
     tx.execute(
-        "INSERT INTO shipments (id, order_id, location, carrier, tracking, lines, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        args![shipment_id, id, s.location.as_str(), s.carrier.as_deref(), s.tracking.as_deref(), lines, now_ms],
+        "INSERT INTO shipments (id, order_id, location, carrier, tracking, lines, created_at, tracking_url) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        args![
+            shipment_id,
+            id,
+            s.location.as_str(),
+            s.carrier.as_deref(),
+            s.tracking.as_deref(),
+            lines,
+            now_ms,
+            s.tracking_url.as_deref()
+        ],
     )
     .await?;
     Ok(())
@@ -539,12 +548,14 @@ pub struct ShipmentRecord {
     pub location: String,
     pub carrier: Option<String>,
     pub tracking: Option<String>,
+    /// Where the customer follows the parcel (migration 0023).
+    pub tracking_url: Option<String>,
     /// (our SKU, units).
     pub lines: Vec<(String, i64)>,
     pub created_at: i64,
 }
 
-const SHIPMENT_COLUMNS: &str = "id, order_id, location, carrier, tracking, lines, created_at";
+const SHIPMENT_COLUMNS: &str = "id, order_id, location, carrier, tracking, lines, created_at, tracking_url";
 
 /// One shipment, by id.
 pub async fn shipment(tx: &mut Tx, shipment_id: &str) -> Result<Option<ShipmentRecord>, StoreError> {
@@ -575,6 +586,7 @@ fn shipment_from_row(r: &Row) -> Result<ShipmentRecord, StoreError> {
         location: r.string(2)?,
         carrier: r.opt_string(3)?,
         tracking: r.opt_string(4)?,
+        tracking_url: r.opt_string(7)?,
         lines,
         created_at: r.i64(6)?,
         id,

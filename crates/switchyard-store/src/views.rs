@@ -47,6 +47,7 @@ pub async fn get_order(tx: &mut Tx, id: &str) -> Result<Option<OrderView>, Store
                 lines: s.lines.into_iter().map(|(sku, quantity)| ShipmentLineView { sku, quantity }).collect(),
                 carrier: s.carrier,
                 tracking: s.tracking,
+                tracking_url: s.tracking_url,
                 shipped_at: rfc3339(s.created_at),
             })
             .collect(),

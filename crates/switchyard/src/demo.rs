@@ -497,6 +497,7 @@ async fn staff(engine: &Engine, rng: &mut StdRng) -> anyhow::Result<()> {
                     lines,
                     carrier: Some(if loc.starts_with("WH") { "UPS" } else { "USPS" }.into()),
                     tracking: Some(format!("1Z{:010}", rng.gen_range(0..9_999_999_999u64))),
+                    tracking_url: None,
                 };
                 engine.ship(&o.id, &shipment).await?;
             }

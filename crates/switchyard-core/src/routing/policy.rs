@@ -358,11 +358,21 @@ pub struct ServiceLevelRules {
     /// Expedited orders rank by distance first, whatever the ranking mode;
     /// the policy's ranking then breaks ties.
     pub expedited_distance_first: bool,
+    /// A pickup order still waiting at the counter this many days after it
+    /// was made ready opens a `pickup_uncollected` exception (at least 1).
+    pub pickup_uncollected_days: i64,
 }
+
+/// Days a pickup waits at the counter before someone calls the customer.
+pub const DEFAULT_PICKUP_UNCOLLECTED_DAYS: i64 = 7;
 
 impl Default for ServiceLevelRules {
     fn default() -> Self {
-        Self { same_day_radius_km: None, expedited_distance_first: true }
+        Self {
+            same_day_radius_km: None,
+            expedited_distance_first: true,
+            pickup_uncollected_days: DEFAULT_PICKUP_UNCOLLECTED_DAYS,
+        }
     }
 }
 

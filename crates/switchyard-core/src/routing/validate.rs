@@ -334,6 +334,10 @@ impl Policy {
             self.service_levels.same_day_radius_km,
             &mut push,
         );
+        let days = self.service_levels.pickup_uncollected_days;
+        if days < 1 {
+            push(root.key("service_levels").key("pickup_uncollected_days"), PolicyProblem::ZeroOrLess { value: days });
+        }
         let distance = root.key("distance");
         check_not_negative(&distance.key("postal_prefix_len"), self.distance.postal_prefix_len, &mut push);
         for (name, km) in [
@@ -522,6 +526,12 @@ mod tests {
         let cases: &[(&str, &str, usize, &str)] = &[
             ("[split]\nstrategy = \"sometimes\"\n", "split.strategy", 2, "unknown variant `sometimes`"),
             ("[split]\nmax_shipments = 0\n", "split.max_shipments", 2, "at least 1"),
+            (
+                "[service_levels]\npickup_uncollected_days = 0\n",
+                "service_levels.pickup_uncollected_days",
+                2,
+                "at least 1 (got 0)",
+            ),
             ("[split]\nstrategy = \"above_value\"\n", "split.min_order_value", 1, "is required"),
             ("[rankin]\n", "rankin", 1, "unknown field `rankin`"),
             (

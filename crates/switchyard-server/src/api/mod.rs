@@ -11,6 +11,7 @@
 mod channels;
 mod complaints;
 mod exceptions;
+mod fulfilment;
 mod inventory;
 mod locations;
 mod metrics;
@@ -105,6 +106,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(skus::router())
         .merge(inventory::router())
         .merge(orders::router())
+        .merge(fulfilment::router())
         .merge(policies::router())
         .merge(exceptions::router())
         .merge(complaints::router())

@@ -135,6 +135,8 @@ pub struct ShipmentBody {
     pub lines: Vec<ShipmentLineBody>,
     pub carrier: Option<String>,
     pub tracking: Option<String>,
+    /// Where the customer follows the parcel: an `http://` or `https://` address.
+    pub tracking_url: Option<String>,
 }
 
 /// Record a shipment from one location; it consumes the reserved units.
@@ -151,6 +153,7 @@ async fn ship_order(
         lines: body.lines.into_iter().map(|l| (l.sku, l.quantity)).collect(),
         carrier: body.carrier,
         tracking: body.tracking,
+        tracking_url: body.tracking_url,
     })?;
     Ok(Json(app.engine.ship(&id, &shipment).await?))
 }

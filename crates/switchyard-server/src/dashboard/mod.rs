@@ -20,6 +20,7 @@ mod reference;
 mod roi;
 mod rules;
 mod simulation;
+mod store;
 
 use askama::Template;
 use axum::extract::State;
@@ -50,6 +51,7 @@ pub fn routes(state: AppState) -> Router {
         .merge(overview::routes())
         .merge(roi::routes())
         .merge(simulation::routes())
+        .merge(store::routes())
         .fallback(page::not_found)
         .with_state(state)
 }

@@ -17,6 +17,7 @@ mod orders;
 mod overview;
 mod page;
 mod reference;
+mod returns;
 mod roi;
 mod rules;
 mod simulation;
@@ -31,7 +32,8 @@ use serde::Deserialize;
 
 use crate::auth::{self, token_matches};
 use crate::AppState;
-use page::{render, CsrfForm, Nav, PageError, PageForm};
+pub(crate) use page::{api_page as api_error_page, render as render_page, Nav, PageForm};
+use page::{render, CsrfForm, PageError};
 
 pub fn routes(state: AppState) -> Router {
     Router::new()
@@ -50,6 +52,7 @@ pub fn routes(state: AppState) -> Router {
         .merge(overview::routes())
         .merge(roi::routes())
         .merge(simulation::routes())
+        .merge(returns::routes())
         .fallback(page::not_found)
         .with_state(state)
 }

@@ -38,8 +38,8 @@ fn corrupt(e: impl std::fmt::Display) -> Error {
 pub struct CustomerLine {
     pub line_no: i64,
     pub sku: String,
-    /// The SKU's title ("" when it left the catalogue).
-    pub title: String,
+    /// The SKU's title; `None` when the SKU left the catalogue.
+    pub title: Option<String>,
     pub shipped: i64,
     /// Shipped and not yet on another return.
     pub returnable: i64,
@@ -117,7 +117,7 @@ impl Engine {
             .map(|l| CustomerLine {
                 line_no: l.line_no,
                 sku: l.sku.to_string(),
-                title: titles.remove(&l.line_no).unwrap_or_default(),
+                title: titles.remove(&l.line_no),
                 shipped: l.quantity_shipped,
                 returnable: facts.returnable(l.line_no),
             })

@@ -27,7 +27,7 @@ use switchyard_core::returns::ReturnReason;
 use switchyard_engine::{CustomerAsk, CustomerOrder, Error};
 
 use crate::auth::{self, ClientIp};
-use crate::dashboard::{render_page, Nav, PageForm};
+use crate::dashboard::{render_page, Nav, PageError, PageForm};
 use crate::{ApiError, AppState};
 
 /// The cookie's path: every page of the flow.
@@ -79,10 +79,10 @@ struct DonePage {
 }
 
 /// An answer with the flow's headers (and the nonce cookie when new).
-fn answer(status: StatusCode, cookie: Option<String>, html: Result<Html<String>, Response>) -> Response {
+fn answer(status: StatusCode, cookie: Option<String>, html: Result<Html<String>, PageError>) -> Response {
     let mut r = match html {
         Ok(html) => (status, html).into_response(),
-        Err(r) => r,
+        Err(e) => e.into_response(),
     };
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
@@ -91,11 +91,11 @@ fn answer(status: StatusCode, cookie: Option<String>, html: Result<Html<String>,
     r
 }
 
-fn page(t: impl Template) -> Result<Html<String>, Response> {
-    render_page(t).map_err(IntoResponse::into_response)
+fn page(t: impl Template) -> Result<Html<String>, PageError> {
+    render_page(t)
 }
 
-fn start_page(state: &AppState, csrf: String, error: Option<String>) -> Result<Html<String>, Response> {
+fn start_page(state: &AppState, csrf: String, error: Option<String>) -> Result<Html<String>, PageError> {
     page(StartPage { nav: Nav::anonymous(), shop: state.config.shop_name.clone(), csrf, error })
 }
 

@@ -21,6 +21,9 @@ both!(
 );
 
 const DAY: i64 = 86_400_000;
+
+/// Form fields as posted.
+type Fields<'a> = &'a [(&'a str, &'a str)];
 const HOSTILE: &str = "<script>alert('x')</script> & \"quotes\"";
 
 /// WH with 10 × TEE and 5 × MUG; order `ext` (Ana, 97205,
@@ -221,7 +224,7 @@ async fn anonymous_forms_need_their_token_and_bad_choices_change_nothing(app: Te
     assert_eq!(with_token(other.csrf.clone()).find("3003", "97205").await.0, 403);
 
     let base = [("number", "3003"), ("contact", "97205")];
-    let cases: [(&[(&str, &str)], u16, &str); 6] = [
+    let cases: [(Fields, u16, &str); 6] = [
         (&[("q1", "3"), ("reason", "defective")], 409, "cannot return 3 of TEE"),
         (&[("q1", "0"), ("reason", "defective")], 422, "choose at least one item"),
         (&[("q1", "1"), ("reason", "broken")], 422, "choose a reason"),

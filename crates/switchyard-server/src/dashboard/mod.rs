@@ -32,8 +32,8 @@ use serde::Deserialize;
 
 use crate::auth::{self, token_matches};
 use crate::AppState;
-pub(crate) use page::{api_page as api_error_page, render as render_page, Nav, PageForm};
-use page::{render, CsrfForm, PageError};
+pub(crate) use page::{api_page as api_error_page, render as render_page, Nav, PageError, PageForm};
+use page::{render, CsrfForm};
 
 pub fn routes(state: AppState) -> Router {
     Router::new()

@@ -261,6 +261,20 @@ async fn staff_scan_receive_review_and_refund_on_the_returns_page(app: TestApp) 
     let id = r["id"].as_str().expect("id").to_owned();
     let b = Browser::sign_in(&app).await;
 
+    // Staff pages need a session; the label reprints from the page.
+    let r = common::no_redirect().get(app.url(&format!("/returns/{id}/label.pdf"))).send().await.expect("send");
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().ok()), (303, Some("/login")));
+    let r = common::no_redirect().get(app.url("/returns")).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 303, "no list without signing in");
+    let pdf = reqwest::Client::new()
+        .get(app.url(&format!("/returns/{id}/label.pdf")))
+        .header("cookie", &b.cookie)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.expect("pdf").starts_with(b"%PDF-"));
+
     // The list, with the scan box focused; a scan opens the return.
     let (s, _, list) = b.get("/returns").await;
     assert_eq!(s, 200);

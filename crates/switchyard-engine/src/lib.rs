@@ -62,6 +62,8 @@ mod replay;
 mod reroute;
 pub mod return_carrier;
 mod return_labels;
+mod return_self_service;
+mod return_stats;
 mod returns;
 mod sessions;
 mod workers;
@@ -90,6 +92,7 @@ pub use notify_worker::{
 pub use outbox::RetryPolicy;
 pub use overview::{Overview, MAX_OVERVIEW_DAYS};
 pub use replay::{RecentSimulation, MAX_SIMULATION_DAYS, MAX_SIMULATION_ORDERS};
+pub use return_self_service::{CustomerAsk, CustomerLine, CustomerOrder, CustomerReturn, CUSTOMER};
 pub use sessions::NewSession;
 pub use switchyard_store::channel_sync::{Attempt as SyncAttempt, Level as ChannelLevel, PollState};
 pub use switchyard_store::complaints::ComplaintView;

@@ -272,12 +272,12 @@ pub(crate) async fn resolve_exception(
 // --------------------------------------------------------- status links
 
 /// SHA-256 of a token, hex: what `status_links` keeps.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Whether `token` has the shape of one we hand out (64 lower-case hex).
-fn token_shaped(token: &str) -> bool {
+pub(crate) fn token_shaped(token: &str) -> bool {
     token.len() == 64 && token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
@@ -317,6 +317,9 @@ pub struct PublicReturn {
     /// What is refunded (or will be), e.g. `45.00 USD`.
     pub refund: String,
     pub lines: Vec<(String, i64)>,
+    /// It was authorized (it has an RMA number): its label can be printed
+    /// from the link (`/status/{token}/label.pdf`).
+    pub has_label: bool,
 }
 
 /// `2026-11-30 12:00 UTC` of a stored time.
@@ -393,6 +396,7 @@ fn public_page(
             status: switchyard_core::notification::return_status_words(&r.status).to_owned(),
             refund: money(r.refunded.unwrap_or(r.refund), &r.currency),
             lines: r.lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect(),
+            has_label: r.rma.is_some(),
         }),
     }
 }

@@ -105,7 +105,7 @@ async fn locate(tx: &mut Tx, key: &str) -> Result<LockedReturn, Error> {
 
 /// What the decision needs from the stored order: lines with units shipped
 /// and units held by its other returns (all but `except`), tags, times.
-async fn order_for_return(
+pub(crate) async fn order_for_return(
     tx: &mut Tx,
     order_id: &str,
     status: OrderStatus,

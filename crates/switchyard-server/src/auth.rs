@@ -148,6 +148,45 @@ pub async fn close_session(state: &AppState, s: &Session) -> Result<(), ApiError
     Ok(())
 }
 
+/// The cookie that carries a public form's nonce (the customer's
+/// self-service return pages, which have no session).
+pub const FORM_COOKIE: &str = "switchyard_form";
+
+fn form_nonce(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, v)| *k == FORM_COOKIE && v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|(_, v)| v)
+}
+
+fn form_token(state: &AppState, nonce: &str) -> String {
+    digest(&["public-form", state.config.api_token.expose(), nonce])
+}
+
+/// CSRF for a form with no session (signed double submit): a random nonce
+/// in an `HttpOnly`, `SameSite=Strict` cookie scoped to `path`, and in the
+/// form a keyed hash of it that only this server can make. Returns the
+/// `Set-Cookie` value when the browser has no nonce yet, and the form's
+/// token.
+pub fn public_form(state: &AppState, headers: &HeaderMap, path: &str) -> (Option<String>, String) {
+    if let Some(nonce) = form_nonce(headers) {
+        return (None, form_token(state, nonce));
+    }
+    let nonce = random_secret();
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{FORM_COOKIE}={nonce}; Path={path}; HttpOnly; SameSite=Strict; Max-Age=86400{secure}");
+    (Some(cookie), form_token(state, &nonce))
+}
+
+/// Whether a public form's token matches the browser's nonce cookie.
+pub fn public_form_ok(state: &AppState, headers: &HeaderMap, presented: &str) -> bool {
+    form_nonce(headers).is_some_and(|nonce| same(&form_token(state, nonce), presented))
+}
+
 /// Middleware: `Authorization: Bearer <token>` or 401; an address with too
 /// many failures gets 429 before its token is even looked at.
 pub async fn require_bearer(State(state): State<AppState>, req: Request, next: Next) -> Response {

@@ -13,6 +13,7 @@ mod dashboard;
 mod error;
 mod hooks;
 mod limits;
+mod self_service;
 mod status_page;
 pub mod stock_csv;
 mod telemetry;
@@ -37,6 +38,9 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Failed authentications per client address.
     failures: Arc<limits::FailureLimiter>,
+    /// Failed self-service order look-ups per client address (apart from
+    /// sign-ins: a customer's typos never lock the staff out).
+    lookups: Arc<limits::FailureLimiter>,
     /// Request counts and latencies for `/metrics`.
     http: Arc<telemetry::HttpMetrics>,
 }
@@ -45,7 +49,8 @@ impl AppState {
     pub fn new(engine: Arc<Engine>, config: ServerConfig) -> Self {
         let window_ms = i64::try_from(config.auth_failure_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let failures = Arc::new(limits::FailureLimiter::new(config.max_auth_failures, window_ms));
-        Self { engine, config: Arc::new(config), failures, http: Default::default() }
+        let lookups = Arc::new(limits::FailureLimiter::new(config.max_auth_failures, window_ms));
+        Self { engine, config: Arc::new(config), failures, lookups, http: Default::default() }
     }
 }
 
@@ -58,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes(state.clone()))
         .merge(hooks::routes(state.clone()))
         .merge(status_page::routes(state.clone()))
+        .merge(self_service::routes(state.clone()))
         .merge(telemetry::routes(state.clone()))
         .merge(dashboard::routes(state.clone()))
         .layer(axum::middleware::from_fn(move |req, next| limits::time_limit(timeout, req, next)))

@@ -17,7 +17,11 @@ use switchyard_engine::{PublicReturn, StatusPage};
 use crate::AppState;
 
 pub fn routes(state: AppState) -> Router {
-    Router::new().route("/status/status.css", get(css)).route("/status/{token}", get(page)).with_state(state)
+    Router::new()
+        .route("/status/status.css", get(css))
+        .route("/status/{token}", get(page))
+        .route("/status/{token}/label.pdf", get(label_pdf))
+        .with_state(state)
 }
 
 async fn css() -> impl IntoResponse {
@@ -31,6 +35,8 @@ async fn css() -> impl IntoResponse {
 #[template(path = "status.html")]
 struct StatusHtml {
     shop: String,
+    /// The link's token, for the label's link (checked: 64 hex digits).
+    token: String,
     page: StatusPage,
     ret: Option<PublicReturn>,
 }
@@ -38,14 +44,37 @@ struct StatusHtml {
 const PRIVATE: [(header::HeaderName, &str); 2] =
     [(header::CACHE_CONTROL, "no-store"), (header::HeaderName::from_static("x-robots-tag"), "noindex, nofollow")];
 
+fn not_found() -> Response {
+    let body = Html(
+        "<!doctype html><meta charset=\"utf-8\"><title>Not found</title>\
+                     <p>This link does not open any order. Check that it was copied whole.</p>",
+    );
+    (StatusCode::NOT_FOUND, PRIVATE, body).into_response()
+}
+
+/// The return label of the return a link is about (issue 9, item 3: the
+/// customer prints it from the self-service page or any e-mail's link).
+/// A link about no return, or a return never authorized: the same 404 as
+/// an unknown link.
+async fn label_pdf(State(app): State<AppState>, Path(token): Path<String>) -> Response {
+    match app.engine.status_label_pdf(&token).await {
+        Ok(Some(pdf)) => {
+            let headers = [
+                (header::CONTENT_TYPE, "application/pdf"),
+                (header::CONTENT_DISPOSITION, "inline; filename=\"return-label.pdf\""),
+            ];
+            (PRIVATE, headers, pdf).into_response()
+        }
+        Ok(None) => not_found(),
+        Err(e) => {
+            tracing::error!(error = %e, "status page label");
+            (StatusCode::SERVICE_UNAVAILABLE, PRIVATE, "The label is not available right now; try again soon.")
+                .into_response()
+        }
+    }
+}
+
 async fn page(State(app): State<AppState>, Path(token): Path<String>) -> Response {
-    let not_found = || {
-        let body = Html(
-            "<!doctype html><meta charset=\"utf-8\"><title>Not found</title>\
-                         <p>This link does not open any order. Check that it was copied whole.</p>",
-        );
-        (StatusCode::NOT_FOUND, PRIVATE, body).into_response()
-    };
     let found = match app.engine.status_page(&token).await {
         Ok(Some(p)) => p,
         Ok(None) => return not_found(),
@@ -57,7 +86,7 @@ async fn page(State(app): State<AppState>, Path(token): Path<String>) -> Respons
     };
     let shop = app.config.shop_name.clone();
     let ret = found.ret.clone();
-    match (StatusHtml { shop, page: found, ret }).render() {
+    match (StatusHtml { shop, token, page: found, ret }).render() {
         Ok(html) => (PRIVATE, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "status page template");

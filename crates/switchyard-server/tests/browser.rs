@@ -249,6 +249,7 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         channels(&c, &app).await?;
         insights(&c, &app).await?;
         store_page(&c, &app).await?;
+        returns_pages(&c, &app).await?;
         // Last: it signs the browser out (a customer has no session).
         status_page(&c, &app, &order_id).await?;
         Ok::<_, fantoccini::error::CmdError>(())
@@ -328,6 +329,77 @@ async fn status_page(
     c.goto(&app.url(&format!("/status/{}", "0".repeat(64)))).await?;
     let body = c.find(Locator::Css("body")).await?.text().await?;
     assert!(body.contains("does not open any order"), "{body}");
+    Ok(())
+}
+
+/// Issue 9 items 3 and 5: a customer starts a return alone on the public
+/// page (order number and postal code, a line, a reason in plain words, a
+/// hostile note), gets the decision and the label link at once; staff scan
+/// the RMA on the Returns page (the search box has the focus), grade the
+/// unit, and the unit is back on sale; a second scan shows it was
+/// received, an unknown RMA says so.
+async fn returns_pages(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), fantoccini::error::CmdError> {
+    app.sku("SCARF", json!(null)).await;
+    app.stock("SCARF", "WH", 5).await;
+    let mut body = common::order_body("WEB-5001", json!([{"sku": "SCARF", "quantity": 2, "unit_price": 3000}]));
+    body["email"] = json!("ana@example.com");
+    let (s, o) = app.post("/api/v1/orders", body).await;
+    assert_eq!(s, 201, "{o}");
+    let id = o["id"].as_str().unwrap_or_default().to_owned();
+    let ship = json!({"location": "WH", "lines": [{"sku": "SCARF", "quantity": 2}]});
+    assert_eq!(app.post(&format!("/api/v1/orders/{id}/shipments"), ship).await.0, 200);
+
+    c.goto(&app.url("/return")).await?;
+    c.wait().for_element(Locator::Id("order-number")).await?.send_keys("WEB-5001").await?;
+    c.find(Locator::Id("contact")).await?.send_keys("97205").await?;
+    c.find(Locator::Id("find-order")).await?.click().await?;
+    let lines = wait_text(c, Locator::Id("return-lines"), "SCARF").await;
+    assert!(lines.contains("SCARF"), "{lines}");
+    let units = c.find(Locator::Id("q1")).await?;
+    units.clear().await?;
+    units.send_keys("1").await?;
+    c.find(Locator::Id("reason")).await?.select_by_value("defective").await?;
+    c.find(Locator::Id("note")).await?.send_keys("<script>alert('x')</script>").await?;
+    c.find(Locator::Id("send-request")).await?.click().await?;
+    let outcome = wait_text(c, Locator::Id("outcome"), "approved").await;
+    assert_eq!(outcome, "Your return is approved");
+    let explanation = c.find(Locator::Id("explanation")).await?.text().await?;
+    assert!(explanation.starts_with("Approved:"), "{explanation}");
+    let rma = c.find(Locator::Id("rma")).await?.text().await?;
+    assert!(rma.starts_with("RMA-"), "{rma}");
+    let label = c.find(Locator::Id("label-link")).await?.attr("href").await?.unwrap_or_default();
+    assert!(label.starts_with("/status/") && label.ends_with("/label.pdf"), "{label}");
+    let fits = c.execute("return document.documentElement.scrollWidth <= window.innerWidth", vec![]).await?;
+    assert_eq!(fits, json!(true), "the customer's page fits a phone");
+
+    // Staff: the scanner types the RMA into the focused search box and Enter.
+    c.goto(&app.url("/returns")).await?;
+    c.wait().for_element(Locator::Id("scan")).await?;
+    let focused = c.execute("return document.activeElement.id", vec![]).await?;
+    assert_eq!(focused, json!("scan"), "the scan box has the focus");
+    c.find(Locator::Id("scan")).await?.send_keys(&format!("{rma}\u{E007}")).await?;
+    let title = wait_text(c, Locator::Id("return-title"), &rma).await;
+    assert!(title.contains(&rma) && title.contains("label_issued"), "{title}");
+    let timeline = c.find(Locator::Id("return-timeline")).await?.text().await?;
+    assert!(timeline.contains("<script>alert('x')</script>"), "the note shown as text: {timeline}");
+    c.find(Locator::Css("select.grade")).await?.select_by_value("resellable").await?;
+    c.find(Locator::Id("receive")).await?.click().await?;
+    let message = wait_text(c, Locator::Id("message"), "Received").await;
+    assert!(message.contains("Received"), "{message}");
+    let receipts = c.find(Locator::Id("receipts")).await?.text().await?;
+    assert!(receipts.contains("resellable") && receipts.contains("restocked at WH"), "{receipts}");
+    assert_eq!(app.position("SCARF", "WH").await, (4, 0, 4), "5 − 2 shipped + 1 back on sale");
+
+    // The same label scanned again: already received, nothing to do.
+    c.find(Locator::Id("nav-returns")).await?.click().await?;
+    c.wait().for_element(Locator::Id("scan")).await?.send_keys(&format!("{rma}\u{E007}")).await?;
+    let note = wait_text(c, Locator::Id("already-received"), "Already received").await;
+    assert!(note.contains("Already received"), "{note}");
+    c.find(Locator::Id("nav-returns")).await?.click().await?;
+    c.wait().for_element(Locator::Id("scan")).await?.send_keys("RMA-000000-0000\u{E007}").await?;
+    let error = wait_text(c, Locator::Id("error"), "No return").await;
+    assert!(error.contains("No return has the number"), "{error}");
+    assert_eq!(app.position("SCARF", "WH").await, (4, 0, 4), "nothing changed");
     Ok(())
 }
 

@@ -45,6 +45,7 @@ mod model;
 pub mod notifications;
 pub mod orders;
 pub mod outbox;
+pub mod return_stats;
 pub mod return_views;
 pub mod returns;
 pub mod routing;

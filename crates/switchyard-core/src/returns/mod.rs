@@ -26,7 +26,9 @@
 //! [`Receipt`]) matched to the order's lines ([`OrderForReturn::request`],
 //! [`assign_receipt`]), each grade's disposition ([`ReturnGrade`]), the
 //! destination, the RMA number and the refund for what came back
-//! (`disposition.rs`).
+//! (`disposition.rs`); what a customer starting a return alone reads and
+//! must prove (`self_service.rs`: each reason's plain words,
+//! [`contact_matches`]); and the return data of a period ([`stats`]).
 //!
 //! Invariants, property-tested: `decide` never panics, and
 //! `0 ≤ refund ≤ subtotal` whatever the policy and request.
@@ -56,6 +58,8 @@ mod explain;
 mod intake;
 pub mod label;
 mod policy;
+mod self_service;
+pub mod stats;
 mod status;
 mod validate;
 
@@ -72,6 +76,8 @@ pub use policy::{
     ReturnPolicy, ReturnReason, ShippingPayer, Window, WindowRules, WindowSource, BASIS_POINTS, DAY_MS,
     MAX_REASON_TEXT_CHARS, MAX_WINDOW_DAYS,
 };
+pub use self_service::{contact_matches, order_number_candidates, MAX_PROOF_CHARS};
+pub use stats::{ReasonCount, ReturnStats, SkuRate, StatsInput, Turnaround};
 pub use status::{IllegalReturnTransition, ReturnStatus};
 pub use validate::{ReturnPolicyError, ReturnPolicyErrors, ReturnPolicyProblem};
 

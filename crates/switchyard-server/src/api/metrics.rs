@@ -157,7 +157,7 @@ fn invalid(message: impl Into<String>) -> ApiError {
 
 /// Milliseconds of an RFC 3339 time, or of a `YYYY-MM-DD` date's midnight
 /// UTC (`end`: the next midnight, so the day is included).
-fn instant(name: &str, raw: &str, end: bool) -> Result<i64, ApiError> {
+pub(super) fn instant(name: &str, raw: &str, end: bool) -> Result<i64, ApiError> {
     let raw = raw.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.timestamp_millis());

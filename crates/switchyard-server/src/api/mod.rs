@@ -20,6 +20,7 @@ mod orders;
 mod policies;
 mod return_labels;
 mod return_policies;
+mod return_stats;
 mod returns;
 mod skus;
 
@@ -46,6 +47,7 @@ pub(crate) use exceptions::{parse_resolution, ResolveBody};
 pub(crate) use locations::{parse_location, AddressBody, LocationBody};
 pub use policies::parse_policy;
 pub(crate) use policies::{known_references, preview_on_recent};
+pub(crate) use return_stats::{stats_period, ReturnStatsBody};
 
 /// `Json<T>` whose rejections are [`ApiError`]s.
 #[derive(FromRequest)]
@@ -111,6 +113,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(exceptions::router())
         .merge(complaints::router())
         .merge(metrics::router())
+        .merge(return_stats::router())
         .merge(returns::router())
         .merge(return_labels::router())
         .merge(return_policies::router())

@@ -17,6 +17,7 @@ mod orders;
 mod overview;
 mod page;
 mod reference;
+mod returns;
 mod roi;
 mod rules;
 mod simulation;
@@ -32,7 +33,8 @@ use serde::Deserialize;
 
 use crate::auth::{self, token_matches};
 use crate::AppState;
-use page::{render, CsrfForm, Nav, PageError, PageForm};
+pub(crate) use page::{api_page as api_error_page, render as render_page, Nav, PageError, PageForm};
+use page::{render, CsrfForm};
 
 pub fn routes(state: AppState) -> Router {
     Router::new()
@@ -52,6 +54,7 @@ pub fn routes(state: AppState) -> Router {
         .merge(roi::routes())
         .merge(simulation::routes())
         .merge(store::routes())
+        .merge(returns::routes())
         .fallback(page::not_found)
         .with_state(state)
 }

@@ -35,6 +35,7 @@ code_enum!(
         UnknownSku = "unknown_sku",
         ReturnOutOfPolicy = "return_out_of_policy",
         NotificationFailed = "notification_failed",
+        DropshipUnconfirmed = "dropship_unconfirmed",
     }
 );
 
@@ -76,7 +77,11 @@ impl ExceptionKind {
     pub fn severity(self) -> Severity {
         match self {
             Self::AddressInvalid | Self::Unroutable | Self::PickupUnavailable | Self::UnknownSku => Severity::High,
-            Self::Backordered | Self::SplitOverLimit | Self::SyncFailed | Self::ReturnOutOfPolicy => Severity::Medium,
+            Self::Backordered
+            | Self::SplitOverLimit
+            | Self::SyncFailed
+            | Self::ReturnOutOfPolicy
+            | Self::DropshipUnconfirmed => Severity::Medium,
             Self::PaymentTimeout | Self::NotificationFailed => Severity::Low,
         }
     }
@@ -100,6 +105,8 @@ impl ExceptionKind {
             Self::Backordered | Self::PaymentTimeout | Self::ReturnOutOfPolicy | Self::NotificationFailed => {
                 24 * HOUR_MS
             }
+            // The vendor is already late: someone should call it today.
+            Self::DropshipUnconfirmed => 8 * HOUR_MS,
         }
     }
 
@@ -139,6 +146,10 @@ impl ExceptionKind {
             // Retry sends the dead-lettered notifications of the order again
             // (once the mail server or webhook is fixed).
             Self::NotificationFailed => &[Retry, Dismiss],
+            // The vendor's confirmation closes it by itself; a person may
+            // cancel the order (the purchase order is cancelled with it) or
+            // dismiss it after calling the vendor.
+            Self::DropshipUnconfirmed => &[Cancel, Dismiss],
         }
     }
 
@@ -150,11 +161,13 @@ impl ExceptionKind {
     }
 
     /// Whether it may stay open after its order closed: it is about the
-    /// order's news reaching its channel or its customer, or about a return
-    /// of the order (which comes after the order shipped), not about the
-    /// order itself.
+    /// order's news reaching its channel or its customer, about a return
+    /// of the order (which comes after the order shipped), or about a
+    /// dropship vendor's confirmation (a person may ship the order by hand
+    /// meanwhile), not about the order itself.
     pub fn outlives_order(self) -> bool {
-        self.concerns_channel() || matches!(self, Self::ReturnOutOfPolicy | Self::NotificationFailed)
+        self.concerns_channel()
+            || matches!(self, Self::ReturnOutOfPolicy | Self::NotificationFailed | Self::DropshipUnconfirmed)
     }
 }
 
@@ -196,6 +209,15 @@ mod tests {
         assert_eq!(k.actions(), &[ResolutionAction::Retry, ResolutionAction::Dismiss]);
         assert!(k.outlives_order() && !k.concerns_channel() && !k.blocks_fulfilment());
         assert_eq!(ExceptionKind::parse("notification_failed"), Some(k));
+    }
+
+    #[test]
+    fn an_unconfirmed_purchase_order_is_cancelled_or_dismissed_and_never_holds_the_order() {
+        let k = ExceptionKind::DropshipUnconfirmed;
+        assert_eq!(k.actions(), &[ResolutionAction::Cancel, ResolutionAction::Dismiss]);
+        assert!(k.outlives_order() && !k.concerns_channel() && !k.blocks_fulfilment());
+        assert_eq!((k.severity(), k.owner(), k.sla_ms()), (Severity::Medium, OwnerRole::Ops, 8 * HOUR_MS));
+        assert_eq!(ExceptionKind::parse("dropship_unconfirmed"), Some(k));
     }
 
     #[test]

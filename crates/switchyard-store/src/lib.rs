@@ -19,6 +19,7 @@
 //! | [`deliveries`] | webhook deliveries already handled |
 //! | [`exceptions`] | the exception queue and its log |
 //! | [`complaints`] | customers' complaints recorded against orders |
+//! | [`purchase_orders`] | dropship vendors' settings, purchase orders and their lines, vendor links |
 //! | [`notifications`] | customer notifications: templates, deliveries, status page milestones and links |
 //! | [`metrics`] | metrics counted per day from the records; Prometheus gauges |
 //! | [`sessions`] | dashboard sessions |
@@ -43,6 +44,7 @@ mod model;
 pub mod notifications;
 pub mod orders;
 pub mod outbox;
+pub mod purchase_orders;
 pub mod return_views;
 pub mod returns;
 pub mod routing;

@@ -24,6 +24,7 @@
 //! | `complaints` | a customer's complaint recorded against an order |
 //! | `metrics` | metrics from the records, per period and day; scrape gauges |
 //! | `notify`, `notify_render`, `notify_worker` | customer notifications: e-mail, webhooks, templates, status page |
+//! | `dropship` | dropship purchase orders: issue, cancel on release, confirm, ship, vendor links, late ones |
 //! | `doctor` | catalogue health: findings with their fixes |
 //! | `overview` | the dashboard overview: trends, per day, per channel, exception ages |
 //! | `replay` | the shop's own recent orders replayed under policies (simulation) |
@@ -41,6 +42,7 @@ mod channel_sync;
 pub mod clock;
 mod complaints;
 mod doctor;
+mod dropship;
 mod error;
 mod exceptions;
 pub mod geocode;
@@ -76,6 +78,8 @@ pub use channel_push::{ChannelSync, Round as SyncRound, SyncOptions};
 pub use channel_sync::{FanOut, SyncStatus};
 pub use clock::{Clock, IdGen, ManualClock, SystemClock};
 pub use doctor::{DEFAULT_DOCTOR_DAYS, MAX_DOCTOR_DAYS};
+pub use dropship::{VendorNotice, LINK_TTL_MS as VENDOR_LINK_TTL_MS};
+pub use switchyard_store::purchase_orders::{PurchaseOrderLineView, PurchaseOrderView, VendorView};
 pub use error::{Code, Error};
 pub use metrics::{DayMetrics, Gauges, MetricsQuery, UNRECORDED_REASON};
 pub use notify::{Attempt as DeliveryAttempt, Destinations, PublicReturn, PublicStep, StatusPage, WebhookRoute};

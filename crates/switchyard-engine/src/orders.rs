@@ -275,7 +275,7 @@ pub(crate) async fn tell_origin_cancelled(tx: &mut Tx, id: &str, reason: &str, n
 /// released.
 pub(crate) async fn cancel_locked(
     tx: &mut Tx,
-    _ctx: &Ctx,
+    ctx: &Ctx,
     id: &str,
     status: OrderStatus,
     message: &str,
@@ -292,7 +292,7 @@ pub(crate) async fn cancel_locked(
         0
     };
     orders::record_cancellation(tx, id, reason, short).await?;
-    let released = release_all(tx, id, "cancel", now_ms).await?;
+    let released = release_all(tx, ctx, id, "cancel", now_ms).await?;
     orders::set_status(tx, id, next, now_ms).await?;
     orders::set_expiry(tx, id, None).await?;
     orders::set_auto_cancel(tx, id, None).await?;
@@ -303,8 +303,9 @@ pub(crate) async fn cancel_locked(
     Ok(released)
 }
 
-/// Gives back everything an order still holds; returns the units.
-pub(crate) async fn release_all(tx: &mut Tx, id: &str, reason: &str, now_ms: i64) -> Result<i64, Error> {
+/// Gives back everything an order still holds (its open purchase orders
+/// are cancelled); returns the units.
+pub(crate) async fn release_all(tx: &mut Tx, ctx: &Ctx, id: &str, reason: &str, now_ms: i64) -> Result<i64, Error> {
     let held = orders::held(tx, id).await?;
     let mut released = 0;
     for h in &held {
@@ -315,6 +316,7 @@ pub(crate) async fn release_all(tx: &mut Tx, id: &str, reason: &str, now_ms: i64
         released += h.units;
     }
     orders::release_all_allocations(tx, id).await?;
+    crate::dropship::released(tx, ctx, id, &held, now_ms).await?;
     crate::outbox::atp_changed(tx, held.iter().map(|h| h.sku.as_str()), now_ms).await?;
     Ok(released)
 }
@@ -384,7 +386,8 @@ pub(crate) async fn hand_over(tx: &mut Tx, id: &str, s: &NewShipment, now_ms: i6
         let pos = stock::lock_existing(tx, sku, loc).await?;
         let d = pos.ship(*units)?;
         stock::apply_delta(tx, sku, loc, &d, "shipment", Some(id), now_ms).await?;
-        let h = orders::Held { line_no: *line_no, sku: sku.clone(), location: loc.to_owned(), units: *units };
+        let h =
+            orders::Held { line_no: *line_no, sku: sku.clone(), location: loc.to_owned(), units: *units, for_po: false };
         orders::reduce_reservation(tx, id, &h, *units).await?;
     }
     let mut skus: Vec<String> = consume.into_keys().map(|(sku, _)| sku).collect();
@@ -435,7 +438,7 @@ pub(crate) async fn expire(
         return Ok(false);
     }
     let next = order.status.transition(action.status())?;
-    let released = release_all(tx, id, "reservation expired", now_ms).await?;
+    let released = release_all(tx, ctx, id, "reservation expired", now_ms).await?;
     if action == ExpiredAction::Hold {
         orders::unfill_unshipped(tx, id).await?;
     }

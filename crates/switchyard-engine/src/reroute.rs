@@ -22,6 +22,7 @@ pub(crate) struct Released {
 /// and makes those line units unfilled again.
 pub(crate) async fn release_scope(
     tx: &mut Tx,
+    ctx: &Ctx,
     id: &str,
     status: OrderStatus,
     scope: Option<(i64, &LocationCode)>,
@@ -53,6 +54,7 @@ pub(crate) async fn release_scope(
         orders::release_allocation(tx, id, a.line_no, a.seq, a.units).await?;
         orders::add_unfilled(tx, id, a.line_no, a.units).await?;
     }
+    crate::dropship::released(tx, ctx, id, &held, now_ms).await?;
     crate::outbox::atp_changed(tx, held.iter().map(|h| h.sku.as_str()), now_ms).await?;
     Ok(out)
 }
@@ -150,7 +152,7 @@ pub(crate) async fn reroute(
         }
     }
     lock_positions_of(tx, &[id.to_owned()], &[]).await?;
-    let released = release_scope(tx, id, order.status, reject, now_ms).await?;
+    let released = release_scope(tx, ctx, id, order.status, reject, now_ms).await?;
     let mut avoid = Vec::new();
     if reject.is_some() {
         for (sku, location, units) in &released.keys {
@@ -286,7 +288,7 @@ pub(crate) async fn count(
                 continue;
             }
             let status = locked.get(order_id).map_or(OrderStatus::Cancelled, |o| o.status);
-            release_scope(tx, order_id, status, Some((*line_no, location)), now_ms).await?;
+            release_scope(tx, ctx, order_id, status, Some((*line_no, location)), now_ms).await?;
         }
     }
     let pos = set_position(tx, sku, location, on_hand, safety_stock, reason, now_ms).await?;

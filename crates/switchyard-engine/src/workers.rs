@@ -1,6 +1,6 @@
 //! Background work: the sweeper (expired unpaid holds, auto-cancel of
-//! orders held too long, exception escalation, outbox retention, expired
-//! sessions) and the
+//! orders held too long, exception escalation, unconfirmed dropship
+//! purchase orders, outbox retention, expired sessions) and the
 //! outbox consumers' claim / acknowledge / fail cycle. Every step takes the
 //! time from the injected clock, so tests advance a `ManualClock` and call
 //! [`Engine::sweep`] instead of sleeping.
@@ -33,6 +33,9 @@ pub struct Sweep {
     pub expired: Vec<String>,
     pub auto_cancelled: Vec<String>,
     pub escalated: Vec<(String, i64)>,
+    /// Purchase orders past their due time unconfirmed: a
+    /// `dropship_unconfirmed` exception each.
+    pub dropship_unconfirmed: Vec<String>,
     pub outbox_purged: u64,
     pub sessions_purged: u64,
 }
@@ -117,6 +120,7 @@ impl Engine {
             expired: self.expire_reservations(SWEEP_LIMIT).await?,
             auto_cancelled: self.auto_cancel_held(SWEEP_LIMIT).await?,
             escalated: self.escalate_exceptions().await?,
+            dropship_unconfirmed: self.flag_unconfirmed_purchase_orders().await?,
             outbox_purged: self.purge_outbox(self.now_ms().saturating_sub(OUTBOX_RETENTION_MS)).await?,
             sessions_purged: self.purge_sessions().await?,
         })

@@ -16,6 +16,7 @@ mod limits;
 mod status_page;
 pub mod stock_csv;
 mod telemetry;
+mod vendor_page;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes(state.clone()))
         .merge(hooks::routes(state.clone()))
         .merge(status_page::routes(state.clone()))
+        .merge(vendor_page::routes(state.clone()))
         .merge(telemetry::routes(state.clone()))
         .merge(dashboard::routes(state.clone()))
         .layer(axum::middleware::from_fn(move |req, next| limits::time_limit(timeout, req, next)))
@@ -86,8 +88,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let sync = switchyard_engine::ChannelSync::new(state.engine.clone(), sync_options)
         .map_err(|e| std::io::Error::other(e.to_string()))?
         .spawn();
-    // Customer notifications, when a mail server or a webhook is configured.
-    let notifier = match state.config.notify.clone().filter(|n| n.is_enabled()) {
+    // Customer notifications and dropship vendors' purchase orders, when a
+    // mail server, a webhook or the public URL is configured.
+    let notifier = match state.config.notify.clone() {
         Some(n) => Some(
             switchyard_engine::Notifier::new(state.engine.clone(), n)
                 .map_err(|e| std::io::Error::other(e.to_string()))?

@@ -216,8 +216,7 @@ pub struct PoDocument<'a> {
 /// A CSV field: quoted when it holds a separator, quote or line break; a
 /// leading `= + - @` (a spreadsheet formula) is defused with a `'`.
 fn csv_field(raw: &str) -> String {
-    let defused =
-        if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{raw}") } else { raw.to_owned() };
+    let defused = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{raw}") } else { raw.to_owned() };
     if defused.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", defused.replace('"', "\"\""))
     } else {
@@ -363,8 +362,13 @@ mod tests {
             PoLine { line_no: 1, sku: "MUG".into(), title: "Mug".into(), quantity: 2 },
             PoLine { line_no: 3, sku: "TEE".into(), title: "=HYPERLINK(\"x\")".into(), quantity: 1 },
         ];
-        let d = PoDocument { number: "PO-1", order_number: "W-1", due: "2026-12-05T12:00:00.000Z", ship_to: &ship_to,
-            lines: &lines };
+        let d = PoDocument {
+            number: "PO-1",
+            order_number: "W-1",
+            due: "2026-12-05T12:00:00.000Z",
+            ship_to: &ship_to,
+            lines: &lines,
+        };
         let csv = csv(&d);
         let rows: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(rows[0], CSV_HEADER);

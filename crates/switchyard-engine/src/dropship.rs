@@ -41,7 +41,9 @@ use switchyard_core::{
 };
 use switchyard_store::orders::Held;
 use switchyard_store::outbox::{self, Claimed};
-use switchyard_store::purchase_orders::{self as store, NewPurchaseOrder, PurchaseOrder, PurchaseOrderView, VendorView};
+use switchyard_store::purchase_orders::{
+    self as store, NewPurchaseOrder, PurchaseOrder, PurchaseOrderView, VendorView,
+};
 use switchyard_store::{catalog, exceptions, orders, Tx};
 
 use crate::allocate::Want;
@@ -410,9 +412,8 @@ impl Engine {
         let (now, code, d) = (self.now_ms(), location.clone(), d.clone());
         self.run(move |tx, _| {
             Box::pin(async move {
-                let l = catalog::get_location(tx, &code)
-                    .await?
-                    .ok_or_else(|| Error::UnknownLocation(code.to_string()))?;
+                let l =
+                    catalog::get_location(tx, &code).await?.ok_or_else(|| Error::UnknownLocation(code.to_string()))?;
                 if l.kind != LocationKind::Dropship {
                     return Err(Error::Conflict(format!(
                         "{code} is a {} location: only dropship locations have vendor settings",
@@ -479,10 +480,8 @@ impl Engine {
     ) -> Result<PurchaseOrderView, Error> {
         let (now, i, by) = (self.now_ms(), id.to_owned(), crate::actor(by)?);
         let (c, t) = (carrier.map(str::to_owned), tracking.map(str::to_owned));
-        self.run(move |tx, ctx| {
-            Box::pin(async move { ship(tx, ctx, &i, c.as_deref(), t.as_deref(), &by, now).await })
-        })
-        .await?;
+        self.run(move |tx, ctx| Box::pin(async move { ship(tx, ctx, &i, c.as_deref(), t.as_deref(), &by, now).await }))
+            .await?;
         self.get_purchase_order(id).await
     }
 
@@ -523,9 +522,7 @@ impl Engine {
         let token = hex::encode(bytes);
         let (now, hash, id) = (self.now_ms(), token_hash(&token), po_id.to_owned());
         self.run(move |tx, _| {
-            Box::pin(async move {
-                Ok(store::insert_link(tx, &hash, &id, now, now.saturating_add(LINK_TTL_MS)).await?)
-            })
+            Box::pin(async move { Ok(store::insert_link(tx, &hash, &id, now, now.saturating_add(LINK_TTL_MS)).await?) })
         })
         .await?;
         Ok(token)
@@ -592,7 +589,8 @@ impl Engine {
         policy: &RetryPolicy,
     ) -> Result<DeliveryStatus, Error> {
         let now = self.now_ms();
-        let (c, consumer, policy, attempt) = (claimed.clone(), consumer.to_owned(), *policy, std::sync::Arc::new(attempt));
+        let (c, consumer, policy, attempt) =
+            (claimed.clone(), consumer.to_owned(), *policy, std::sync::Arc::new(attempt));
         self.run(move |tx, ctx| Box::pin(async move { finish(tx, ctx, &c, &consumer, &attempt, &policy, now).await }))
             .await
     }

@@ -79,7 +79,6 @@ pub use channel_sync::{FanOut, SyncStatus};
 pub use clock::{Clock, IdGen, ManualClock, SystemClock};
 pub use doctor::{DEFAULT_DOCTOR_DAYS, MAX_DOCTOR_DAYS};
 pub use dropship::{VendorNotice, LINK_TTL_MS as VENDOR_LINK_TTL_MS};
-pub use switchyard_store::purchase_orders::{PurchaseOrderLineView, PurchaseOrderView, VendorView};
 pub use error::{Code, Error};
 pub use metrics::{DayMetrics, Gauges, MetricsQuery, UNRECORDED_REASON};
 pub use notify::{Attempt as DeliveryAttempt, Destinations, PublicReturn, PublicStep, StatusPage, WebhookRoute};
@@ -96,6 +95,7 @@ pub use switchyard_store::channel_sync::{Attempt as SyncAttempt, Level as Channe
 pub use switchyard_store::complaints::ComplaintView;
 pub use switchyard_store::notifications::{DeliveryFilter, DeliveryView, Milestone};
 pub use switchyard_store::outbox::{Backlog, Claimed};
+pub use switchyard_store::purchase_orders::{PurchaseOrderLineView, PurchaseOrderView, VendorView};
 pub use switchyard_store::return_views::{ReturnFilter, ReturnPolicyRecord, ReturnView};
 pub use switchyard_store::sessions::SessionRecord;
 pub use switchyard_store::StoreError;

@@ -386,8 +386,13 @@ pub(crate) async fn hand_over(tx: &mut Tx, id: &str, s: &NewShipment, now_ms: i6
         let pos = stock::lock_existing(tx, sku, loc).await?;
         let d = pos.ship(*units)?;
         stock::apply_delta(tx, sku, loc, &d, "shipment", Some(id), now_ms).await?;
-        let h =
-            orders::Held { line_no: *line_no, sku: sku.clone(), location: loc.to_owned(), units: *units, for_po: false };
+        let h = orders::Held {
+            line_no: *line_no,
+            sku: sku.clone(),
+            location: loc.to_owned(),
+            units: *units,
+            for_po: false,
+        };
         orders::reduce_reservation(tx, id, &h, *units).await?;
     }
     let mut skus: Vec<String> = consume.into_keys().map(|(sku, _)| sku).collect();

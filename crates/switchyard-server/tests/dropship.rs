@@ -224,7 +224,10 @@ async fn a_vendor_gets_its_purchase_order_by_email_and_webhook_and_ships_through
     tampered.push(b' ');
     assert!(!verified(headers, &tampered), "a changed body does not");
     let v: Value = serde_json::from_slice(body).expect("json");
-    assert_eq!((v["event"].as_str(), v["purchase_order"]["number"].as_str()), (Some("purchase_order_issued"), Some(number)));
+    assert_eq!(
+        (v["event"].as_str(), v["purchase_order"]["number"].as_str()),
+        (Some("purchase_order_issued"), Some(number))
+    );
     assert_eq!(headers.get("x-switchyard-event").and_then(|h| h.to_str().ok()), Some("purchase_order_issued"));
     assert!(v["csv"].as_str().is_some_and(|c| c.contains(",MUG,Stoneware mug,2,")));
     let hook_link = v["vendor_url"].as_str().expect("vendor_url").to_owned();
@@ -434,15 +437,18 @@ async fn vendor_settings_are_checked_and_the_secret_is_never_returned(app: TestA
     // Nothing changed; a later edit without the secret keeps it.
     let (s, v) = app.get("/api/v1/locations/VEND/vendor").await;
     assert_eq!((s, v["has_webhook_secret"].as_bool(), v["email"].as_str()), (200, Some(true), Some(VENDOR_EMAIL)));
-    let (s, v) = app
-        .put("/api/v1/locations/VEND/vendor", json!({"email": null, "webhook_url": "http://127.0.0.1:9/po"}))
-        .await;
+    let (s, v) =
+        app.put("/api/v1/locations/VEND/vendor", json!({"email": null, "webhook_url": "http://127.0.0.1:9/po"})).await;
     assert_eq!((s, v["has_webhook_secret"].as_bool(), &v["email"]), (200, Some(true), &Value::Null), "{v}");
     assert!(!v.to_string().contains(SECRET));
     // The API reference lists the new endpoints.
     let (_, doc) = app.get("/api/v1/openapi.json").await;
-    for path in ["/purchase-orders", "/purchase-orders/{id}/confirm", "/purchase-orders/{id}/shipments",
-                 "/locations/{code}/vendor"] {
+    for path in [
+        "/purchase-orders",
+        "/purchase-orders/{id}/confirm",
+        "/purchase-orders/{id}/shipments",
+        "/locations/{code}/vendor",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
 }

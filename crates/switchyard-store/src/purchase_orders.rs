@@ -40,8 +40,13 @@ pub async fn put_vendor(tx: &mut Tx, location: &str, v: &Vendor, now_ms: i64) ->
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (location) DO UPDATE SET email = excluded.email, \
          webhook_url = excluded.webhook_url, webhook_secret = excluded.webhook_secret, \
          updated_at = excluded.updated_at",
-        args![location, v.email.as_ref().map(EmailAddress::as_str), v.webhook_url.as_deref(),
-              v.webhook_secret.as_deref(), now_ms],
+        args![
+            location,
+            v.email.as_ref().map(EmailAddress::as_str),
+            v.webhook_url.as_deref(),
+            v.webhook_secret.as_deref(),
+            now_ms
+        ],
     )
     .await?;
     Ok(())
@@ -58,7 +63,6 @@ pub struct VendorView {
     /// Whether a webhook secret is stored (it is never returned).
     pub has_webhook_secret: bool,
 }
-
 
 // -------------------------------------------------------- purchase orders
 

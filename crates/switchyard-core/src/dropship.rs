@@ -374,7 +374,10 @@ mod tests {
         assert_eq!(rows[0], CSV_HEADER);
         assert_eq!(
             rows[1],
-            "PO-1,W-1,1,MUG,Mug,2,\"Ana \"\"A\"\" Lee\",\"1 Oak St, Apt 2\",Portland,OR,97205,US,2026-12-05T12:00:00.000Z"
+            concat!(
+                "PO-1,W-1,1,MUG,Mug,2,\"Ana \"\"A\"\" Lee\",\"1 Oak St, Apt 2\",Portland,OR,97205,US,",
+                "2026-12-05T12:00:00.000Z"
+            )
         );
         assert!(rows[2].starts_with("PO-1,W-1,3,TEE,\"'=HYPERLINK(\"\"x\"\")\",1,"), "{}", rows[2]);
         assert_eq!((rows.len(), rows[3]), (4, ""));

@@ -36,6 +36,7 @@ code_enum!(
         ReturnOutOfPolicy = "return_out_of_policy",
         NotificationFailed = "notification_failed",
         PickupUncollected = "pickup_uncollected",
+        DropshipUnconfirmed = "dropship_unconfirmed",
     }
 );
 
@@ -81,7 +82,8 @@ impl ExceptionKind {
             | Self::SplitOverLimit
             | Self::SyncFailed
             | Self::ReturnOutOfPolicy
-            | Self::PickupUncollected => Severity::Medium,
+            | Self::PickupUncollected
+            | Self::DropshipUnconfirmed => Severity::Medium,
             Self::PaymentTimeout | Self::NotificationFailed => Severity::Low,
         }
     }
@@ -109,6 +111,8 @@ impl ExceptionKind {
             | Self::ReturnOutOfPolicy
             | Self::NotificationFailed
             | Self::PickupUncollected => 24 * HOUR_MS,
+            // The vendor is already late: someone should call it today.
+            Self::DropshipUnconfirmed => 8 * HOUR_MS,
         }
     }
 
@@ -152,6 +156,10 @@ impl ExceptionKind {
             // the order stays ready) or the order is cancelled (the stock
             // goes back on sale). Collecting it settles it by itself.
             Self::PickupUncollected => &[Dismiss, Cancel],
+            // The vendor's confirmation closes it by itself; a person may
+            // cancel the order (the purchase order is cancelled with it) or
+            // dismiss it after calling the vendor.
+            Self::DropshipUnconfirmed => &[Cancel, Dismiss],
         }
     }
 
@@ -163,11 +171,13 @@ impl ExceptionKind {
     }
 
     /// Whether it may stay open after its order closed: it is about the
-    /// order's news reaching its channel or its customer, or about a return
-    /// of the order (which comes after the order shipped), not about the
-    /// order itself.
+    /// order's news reaching its channel or its customer, about a return
+    /// of the order (which comes after the order shipped), or about a
+    /// dropship vendor's confirmation (a person may ship the order by hand
+    /// meanwhile), not about the order itself.
     pub fn outlives_order(self) -> bool {
-        self.concerns_channel() || matches!(self, Self::ReturnOutOfPolicy | Self::NotificationFailed)
+        self.concerns_channel()
+            || matches!(self, Self::ReturnOutOfPolicy | Self::NotificationFailed | Self::DropshipUnconfirmed)
     }
 }
 
@@ -217,6 +227,15 @@ mod tests {
         assert_eq!(k.actions(), &[ResolutionAction::Dismiss, ResolutionAction::Cancel]);
         assert!(!k.outlives_order() && !k.blocks_fulfilment());
         assert_eq!((k.severity(), k.owner(), k.sla_ms()), (Severity::Medium, OwnerRole::Store, 24 * HOUR_MS));
+    }
+
+    #[test]
+    fn an_unconfirmed_purchase_order_is_cancelled_or_dismissed_and_never_holds_the_order() {
+        let k = ExceptionKind::DropshipUnconfirmed;
+        assert_eq!(k.actions(), &[ResolutionAction::Cancel, ResolutionAction::Dismiss]);
+        assert!(k.outlives_order() && !k.concerns_channel() && !k.blocks_fulfilment());
+        assert_eq!((k.severity(), k.owner(), k.sla_ms()), (Severity::Medium, OwnerRole::Ops, 8 * HOUR_MS));
+        assert_eq!(ExceptionKind::parse("dropship_unconfirmed"), Some(k));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod availability;
 pub mod catalog;
 pub mod channel;
 pub mod doctor;
+pub mod dropship;
 pub mod exception;
 pub mod field_path;
 pub mod fulfilment;

@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::notification::NotificationEvent;
+use crate::dropship::PoEvent;
+use crate::notification::{DeliveryChannel, NotificationEvent};
 
 /// One outbox message. Stored as JSON tagged by `kind`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,12 +85,21 @@ pub enum Message {
         delivery_id: String,
         order_id: String,
     },
+    /// A purchase order's news for its dropship vendor, one message per way
+    /// of telling it (e-mail, webhook): the notifier sends, retries and
+    /// dead-letters each on its own.
+    VendorNotice {
+        po_id: String,
+        order_id: String,
+        event: PoEvent,
+        channel: DeliveryChannel,
+    },
 }
 
 impl Message {
     /// The consumer family: `atp_changed` for channels' stock levels,
     /// `origin` for news to an order's own channel, `notification` for the
-    /// notifier.
+    /// notifier (`vendor_notice` for dropship vendors).
     pub fn topic(&self) -> &'static str {
         match self {
             Message::AtpChanged { .. } => "atp_changed",
@@ -104,6 +114,7 @@ impl Message {
             | Message::RefundIssued { .. } => "notification",
             Message::Shipped { .. } | Message::CancelAtOrigin { .. } => "origin",
             Message::NotificationDelivery { .. } => "notification_delivery",
+            Message::VendorNotice { .. } => "vendor_notice",
         }
     }
 
@@ -146,7 +157,8 @@ impl Message {
             | Message::ReturnAuthorized { order_id, .. }
             | Message::ReturnReceived { order_id, .. }
             | Message::RefundIssued { order_id, .. }
-            | Message::NotificationDelivery { order_id, .. } => order_id,
+            | Message::NotificationDelivery { order_id, .. }
+            | Message::VendorNotice { order_id, .. } => order_id,
             Message::ExceptionEscalated { order_id, channel, exception_id, .. } => {
                 order_id.as_deref().or(channel.as_deref()).unwrap_or(exception_id)
             }
@@ -194,5 +206,22 @@ mod tests {
         let d = Message::NotificationDelivery { delivery_id: "d1".into(), order_id: "o1".into() };
         assert_eq!((d.topic(), d.subject(), d.notification_event()), ("notification_delivery", "o1", None));
         assert_eq!(Message::Shipped { order_id: "o1".into(), shipment_id: "s".into() }.notification_event(), None);
+    }
+
+    #[test]
+    fn vendor_notices_are_their_own_topic_and_never_reach_the_customer() {
+        let m = Message::VendorNotice {
+            po_id: "p1".into(),
+            order_id: "o1".into(),
+            event: PoEvent::Cancelled,
+            channel: DeliveryChannel::Webhook,
+        };
+        assert_eq!((m.topic(), m.subject(), m.notification_event()), ("vendor_notice", "o1", None));
+        let json = serde_json::to_string(&m).expect("serialise");
+        assert_eq!(
+            json,
+            r#"{"kind":"vendor_notice","po_id":"p1","order_id":"o1","event":"cancelled","channel":"webhook"}"#
+        );
+        assert_eq!(serde_json::from_str::<Message>(&json).expect("parse"), m);
     }
 }

@@ -295,6 +295,9 @@ pub(crate) async fn allocate_measured(
     let placements =
         reserve(tx, order_id, wants, &plan, held, snapshot, stored_lines, view.pushes_stock(), now_ms).await?;
     count_routed(tx, order_id, &locations, &plan, now_ms).await?;
+    // Units placed at a dropship vendor get a purchase order (decided from
+    // the locations in memory: no statement when none is a vendor).
+    crate::dropship::issue_for_plan(tx, ctx, order_id, wants, &plan, &locations, now_ms).await?;
     let unfilled: i64 = plan.lines.iter().map(|l| l.backordered).sum();
     let atp: Vec<LineOutcome> = wants
         .iter()

@@ -142,6 +142,9 @@ pub enum Error {
     /// The write queue is full; the client should retry shortly.
     #[error("the server is busy; retry shortly")]
     Overloaded,
+    /// A purchase order status change the machine does not allow.
+    #[error(transparent)]
+    PoTransition(#[from] switchyard_core::dropship::IllegalPoTransition),
     /// A notification template that does not parse or render.
     #[error("{0}")]
     InvalidTemplate(String),
@@ -189,7 +192,7 @@ impl Error {
             Error::ReturnInput(e) => {
                 Code::ALL.iter().copied().find(|c| c.as_str() == e.code()).unwrap_or(Code::InvalidBody)
             }
-            Error::ReturnTransition(_) => Code::IllegalTransition,
+            Error::ReturnTransition(_) | Error::PoTransition(_) => Code::IllegalTransition,
             Error::Id(e) => match e {
                 IdError::ZeroQuantity | IdError::NegativeQuantity(_) | IdError::QuantityTooLarge(_) => {
                     Code::InvalidQuantity

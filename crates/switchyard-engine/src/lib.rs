@@ -25,6 +25,7 @@
 //! | `complaints` | a customer's complaint recorded against an order |
 //! | `metrics` | metrics from the records, per period and day; scrape gauges |
 //! | `notify`, `notify_render`, `notify_worker` | customer notifications: e-mail, webhooks, templates, status page |
+//! | `dropship` | dropship purchase orders: issue, cancel on release, confirm, ship, vendor links, late ones |
 //! | `doctor` | catalogue health: findings with their fixes |
 //! | `overview` | the dashboard overview: trends, per day, per channel, exception ages |
 //! | `replay` | the shop's own recent orders replayed under policies (simulation) |
@@ -42,6 +43,7 @@ mod channel_sync;
 pub mod clock;
 mod complaints;
 mod doctor;
+mod dropship;
 mod error;
 mod exceptions;
 mod fulfilment;
@@ -80,6 +82,7 @@ pub use channel_push::{ChannelSync, Round as SyncRound, SyncOptions};
 pub use channel_sync::{FanOut, SyncStatus};
 pub use clock::{Clock, IdGen, ManualClock, SystemClock};
 pub use doctor::{DEFAULT_DOCTOR_DAYS, MAX_DOCTOR_DAYS};
+pub use dropship::{VendorNotice, LINK_TTL_MS as VENDOR_LINK_TTL_MS};
 pub use error::{Code, Error};
 pub use fulfilment::PICK_LIST_LIMIT;
 pub use metrics::{DayMetrics, Gauges, MetricsQuery, UNRECORDED_REASON};
@@ -99,6 +102,7 @@ pub use switchyard_store::complaints::ComplaintView;
 pub use switchyard_store::fulfilment::{PickLine, PickList, PickOrder};
 pub use switchyard_store::notifications::{DeliveryFilter, DeliveryView, Milestone};
 pub use switchyard_store::outbox::{Backlog, Claimed};
+pub use switchyard_store::purchase_orders::{PurchaseOrderLineView, PurchaseOrderView, VendorView};
 pub use switchyard_store::return_views::{ReturnFilter, ReturnPolicyRecord, ReturnView};
 pub use switchyard_store::sessions::SessionRecord;
 pub use switchyard_store::StoreError;

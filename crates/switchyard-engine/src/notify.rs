@@ -248,7 +248,8 @@ pub(crate) async fn resolve_exception(
     let mut note = r.note.trim().to_owned();
     let status = match r.action {
         ResolutionAction::Retry => {
-            let n = outbox::revive(tx, "notification_delivery", order_id, now_ms).await?;
+            let n = outbox::revive(tx, "notification_delivery", order_id, now_ms).await?
+                + outbox::revive(tx, "vendor_notice", order_id, now_ms).await?;
             notifications::revive_dead(tx, order_id, now_ms).await?;
             if n == 0 {
                 return Err(Error::Conflict(format!("no notification of order {order_id} is waiting to be sent")));

@@ -10,21 +10,30 @@
 //! (Unix seconds, also in the body as `sent_at`, so it is signed) and
 //! `X-Switchyard-Signature: sha256=<hex HMAC-SHA256 of the body with the
 //! webhook's secret>`. Any 2xx is delivered; anything else is retried.
+//!
+//! Each round also sends dropship vendors their purchase orders' notices
+//! (`vendor_notice` messages, [`crate::dropship`]): an e-mail to the
+//! vendor's address with the purchase order as CSV and PDF attachments and
+//! a link to confirm and ship it (`{public_url}/vendor/po/{token}`), and a
+//! webhook call to the vendor's URL signed the same way with the vendor's
+//! own secret (event `purchase_order_issued` or `purchase_order_cancelled`).
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use hmac::{Hmac, KeyInit, Mac};
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde_json::json;
 use sha2::Sha256;
-use switchyard_core::notification::{DeliveryChannel, NotificationEvent};
+use switchyard_core::dropship::PoEvent;
+use switchyard_core::notification::{DeliveryChannel, DeliveryStatus, NotificationEvent};
 use switchyard_core::outbox::Message;
 use switchyard_store::outbox::Claimed;
 
+use crate::dropship::VendorNotice;
 use crate::notify::{Attempt, Destinations, Prepared, WebhookRoute};
 use crate::notify_render::{context, render, template_of};
 use crate::outbox::RetryPolicy;
@@ -237,7 +246,129 @@ impl Notifier {
         for c in claimed {
             self.deliver(c, &mut r).await?;
         }
+        let claimed = self.engine.claim_outbox("vendor_notice", CONSUMER, self.config.batch, LEASE_MS).await?;
+        for c in claimed {
+            self.deliver_vendor(c, &mut r).await?;
+        }
         Ok(r)
+    }
+
+    async fn deliver_vendor(&self, c: Claimed, r: &mut NotifyRound) -> Result<(), Error> {
+        let Some(n) = self.engine.prepare_vendor_notice(&c.message).await? else {
+            self.engine.ack_outbox(c.id, CONSUMER).await?;
+            return Ok(());
+        };
+        let token = self.engine.mint_vendor_link(&n.po.id).await?;
+        let link = format!("{}/vendor/po/{token}", self.config.public_url.trim_end_matches('/'));
+        let attempt = match n.channel {
+            DeliveryChannel::Email => self.vendor_email(&n, &link).await,
+            DeliveryChannel::Webhook => self.vendor_webhook(&n, &c, &link).await,
+        };
+        let status = self.engine.finish_vendor_notice(&c, CONSUMER, attempt.clone(), &self.config.retry).await?;
+        match (attempt, status) {
+            (Attempt::Sent, _) => r.sent += 1,
+            (_, DeliveryStatus::Dead) => {
+                r.failed += 1;
+                r.dead += 1;
+            }
+            _ => r.failed += 1,
+        }
+        Ok(())
+    }
+
+    async fn vendor_email(&self, n: &VendorNotice, link: &str) -> Attempt {
+        let (Some(smtp), Some(from)) = (&self.smtp, &self.from) else {
+            return Attempt::Failed("no mail server is configured".into());
+        };
+        let Some(address) = &n.vendor.email else {
+            return Attempt::Refused(format!("the vendor at {} has no e-mail address any more", n.po.location));
+        };
+        let to = match address.as_str().parse::<Mailbox>() {
+            Ok(to) => to,
+            Err(e) => return Attempt::Refused(format!("bad address {:?}: {e}", address.as_str())),
+        };
+        let shop = &self.config.shop_name;
+        let items = n.text.join("\n");
+        let (subject, text) = match n.event {
+            PoEvent::Issued => (
+                format!("Purchase order {} from {shop}", n.po.number),
+                format!(
+                    "Hello {},\n\nPlease ship this order to our customer.\n\n{items}\n\nConfirm it, and send the \
+                     carrier and tracking number once it ships, here:\n{link}\n\nThe attached CSV and PDF hold the \
+                     same purchase order.\n\n{shop}\n",
+                    n.vendor_name
+                ),
+            ),
+            PoEvent::Cancelled => (
+                format!("CANCELLED: purchase order {} from {shop}", n.po.number),
+                format!(
+                    "Hello {},\n\nPurchase order {} is cancelled: please do not ship it.\n\n{items}\n\n{shop}\n",
+                    n.vendor_name, n.po.number
+                ),
+            ),
+        };
+        let Ok(csv_type) = ContentType::parse("text/csv; charset=utf-8") else {
+            return Attempt::Refused("the CSV content type does not parse".into());
+        };
+        let mut parts = MultiPart::mixed()
+            .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+            .singlepart(Attachment::new(format!("{}.csv", n.po.number)).body(n.csv.clone(), csv_type));
+        if let (Some(pdf), Ok(pdf_type)) = (&n.pdf, ContentType::parse("application/pdf")) {
+            parts = parts.singlepart(Attachment::new(format!("{}.pdf", n.po.number)).body(pdf.clone(), pdf_type));
+        }
+        let mail = lettre::Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(subject)
+            .date(UNIX_EPOCH + Duration::from_millis(u64::try_from(self.engine.now_ms()).unwrap_or(0)))
+            .multipart(parts);
+        let mail = match mail {
+            Ok(m) => m,
+            Err(e) => return Attempt::Refused(format!("cannot build the message: {e}")),
+        };
+        match smtp.send(mail).await {
+            Ok(_) => Attempt::Sent,
+            Err(e) if e.is_permanent() => Attempt::Refused(format!("the mail server refused it: {e}")),
+            Err(e) => Attempt::Failed(format!("mail server: {e}")),
+        }
+    }
+
+    async fn vendor_webhook(&self, n: &VendorNotice, c: &Claimed, link: &str) -> Attempt {
+        let (Some(url), Some(secret)) = (&n.vendor.webhook_url, &n.vendor.webhook_secret) else {
+            return Attempt::Refused(format!("the vendor at {} has no webhook any more", n.po.location));
+        };
+        let now_secs = self.engine.now_ms().div_euclid(1000);
+        let body = json!({
+            "event": n.event.as_str(),
+            "delivery_id": c.id.to_string(),
+            "sent_at": now_secs,
+            "purchase_order": n.po,
+            "vendor_url": link,
+            "csv": n.csv,
+        });
+        let body = match serde_json::to_vec(&body) {
+            Ok(b) => b,
+            Err(e) => return Attempt::Refused(format!("cannot write the body: {e}")),
+        };
+        let Some(signed) = signature(secret, &body) else {
+            return Attempt::Refused("the vendor's secret cannot key an HMAC".into());
+        };
+        let answer = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .header("x-switchyard-event", n.event.as_str())
+            .header("x-switchyard-delivery", c.id.to_string())
+            .header("x-switchyard-timestamp", now_secs.to_string())
+            .header("x-switchyard-signature", signed)
+            .body(body)
+            .send()
+            .await;
+        match answer {
+            Ok(res) if res.status().is_success() => Attempt::Sent,
+            Ok(res) => Attempt::Failed(format!("the vendor's webhook answered {}", res.status())),
+            Err(e) => Attempt::Failed(format!("the vendor's webhook: {}", e.without_url())),
+        }
     }
 
     async fn deliver(&self, c: Claimed, r: &mut NotifyRound) -> Result<(), Error> {
@@ -259,7 +390,7 @@ impl Notifier {
             self.engine.finish_delivery(&c, CONSUMER, &p.delivery, attempt.clone(), &self.config.retry).await?;
         match (attempt, status) {
             (Attempt::Sent, _) => r.sent += 1,
-            (_, switchyard_core::notification::DeliveryStatus::Dead) => {
+            (_, DeliveryStatus::Dead) => {
                 r.failed += 1;
                 r.dead += 1;
             }

@@ -377,7 +377,8 @@ pub(crate) async fn cancel_locked(
     Ok(released)
 }
 
-/// Gives back everything an order still holds; returns the units.
+/// Gives back everything an order still holds (its open purchase orders
+/// are cancelled); returns the units.
 pub(crate) async fn release_all(tx: &mut Tx, ctx: &Ctx, id: &str, reason: &str, now_ms: i64) -> Result<i64, Error> {
     let held = orders::held(tx, id).await?;
     let mut released = 0;
@@ -389,6 +390,7 @@ pub(crate) async fn release_all(tx: &mut Tx, ctx: &Ctx, id: &str, reason: &str, 
         released += h.units;
     }
     orders::release_all_allocations(tx, id).await?;
+    crate::dropship::released(tx, ctx, id, &held, now_ms).await?;
     crate::outbox::atp_changed(tx, ctx, held.iter().map(|h| h.sku.as_str()), now_ms).await?;
     Ok(released)
 }
@@ -459,7 +461,13 @@ pub(crate) async fn hand_over(tx: &mut Tx, id: &str, s: &NewShipment, now_ms: i6
         let pos = stock::lock_existing(tx, sku, loc).await?;
         let d = pos.ship(*units)?;
         stock::apply_delta(tx, sku, loc, &d, "shipment", Some(id), now_ms).await?;
-        let h = orders::Held { line_no: *line_no, sku: sku.clone(), location: loc.to_owned(), units: *units };
+        let h = orders::Held {
+            line_no: *line_no,
+            sku: sku.clone(),
+            location: loc.to_owned(),
+            units: *units,
+            for_po: false,
+        };
         orders::reduce_reservation(tx, id, &h, *units).await?;
     }
     let mut skus: Vec<String> = consume.into_keys().map(|(sku, _)| sku).collect();

@@ -54,6 +54,7 @@ pub(crate) async fn release_scope(
         orders::release_allocation(tx, id, a.line_no, a.seq, a.units).await?;
         orders::add_unfilled(tx, id, a.line_no, a.units).await?;
     }
+    crate::dropship::released(tx, ctx, id, &held, now_ms).await?;
     crate::outbox::atp_changed(tx, ctx, held.iter().map(|h| h.sku.as_str()), now_ms).await?;
     Ok(out)
 }

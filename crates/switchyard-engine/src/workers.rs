@@ -1,6 +1,7 @@
 //! Background work: the sweeper (expired unpaid holds, auto-cancel of
-//! orders held too long, exception escalation, uncollected pickups, outbox
-//! retention, expired sessions) and the
+//! orders held too long, exception escalation, uncollected pickups,
+//! unconfirmed dropship purchase orders, outbox retention, expired
+//! sessions) and the
 //! outbox consumers' claim / acknowledge / fail cycle. Every step takes the
 //! time from the injected clock, so tests advance a `ManualClock` and call
 //! [`Engine::sweep`] instead of sleeping.
@@ -35,6 +36,9 @@ pub struct Sweep {
     pub escalated: Vec<(String, i64)>,
     /// Pickup orders found uncollected (a `pickup_uncollected` exception each).
     pub uncollected: Vec<String>,
+    /// Purchase orders past their due time unconfirmed: a
+    /// `dropship_unconfirmed` exception each.
+    pub dropship_unconfirmed: Vec<String>,
     pub outbox_purged: u64,
     pub sessions_purged: u64,
 }
@@ -120,6 +124,7 @@ impl Engine {
             auto_cancelled: self.auto_cancel_held(SWEEP_LIMIT).await?,
             escalated: self.escalate_exceptions().await?,
             uncollected: self.flag_uncollected_pickups().await?,
+            dropship_unconfirmed: self.flag_unconfirmed_purchase_orders().await?,
             outbox_purged: self.purge_outbox(self.now_ms().saturating_sub(OUTBOX_RETENTION_MS)).await?,
             sessions_purged: self.purge_sessions().await?,
         })

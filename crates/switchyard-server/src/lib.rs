@@ -17,6 +17,7 @@ mod self_service;
 mod status_page;
 pub mod stock_csv;
 mod telemetry;
+mod vendor_page;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(hooks::routes(state.clone()))
         .merge(status_page::routes(state.clone()))
         .merge(self_service::routes(state.clone()))
+        .merge(vendor_page::routes(state.clone()))
         .merge(telemetry::routes(state.clone()))
         .merge(dashboard::routes(state.clone()))
         .layer(axum::middleware::from_fn(move |req, next| limits::time_limit(timeout, req, next)))
@@ -92,8 +94,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let sync = switchyard_engine::ChannelSync::new(state.engine.clone(), sync_options)
         .map_err(|e| std::io::Error::other(e.to_string()))?
         .spawn();
-    // Customer notifications, when a mail server or a webhook is configured.
-    let notifier = match state.config.notify.clone().filter(|n| n.is_enabled()) {
+    // Customer notifications and dropship vendors' purchase orders, when a
+    // mail server, a webhook or the public URL is configured.
+    let notifier = match state.config.notify.clone() {
         Some(n) => Some(
             switchyard_engine::Notifier::new(state.engine.clone(), n)
                 .map_err(|e| std::io::Error::other(e.to_string()))?

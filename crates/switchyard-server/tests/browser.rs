@@ -252,6 +252,8 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         returns_pages(&c, &app).await?;
         // Last: it signs the browser out (a customer has no session).
         status_page(&c, &app, &order_id).await?;
+        // No session either.
+        vendor_page(&c, &app).await?;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;
@@ -400,6 +402,56 @@ async fn returns_pages(c: &fantoccini::Client, app: &common::TestApp) -> Result<
     let error = wait_text(c, Locator::Id("error"), "No return").await;
     assert!(error.contains("No return has the number"), "{error}");
     assert_eq!(app.position("SCARF", "WH").await, (4, 0, 4), "nothing changed");
+    Ok(())
+}
+
+/// Issue 9 item 0, the dropship vendor's page: opened from its link with no
+/// session, on a phone's width; the vendor confirms, then sends carrier and
+/// tracking, which ships the order's dropshipped line.
+async fn vendor_page(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), fantoccini::error::CmdError> {
+    let (s, v) = app
+        .put(
+            "/api/v1/locations/VEND",
+            json!({"name": "Acme Mugs", "kind": "dropship",
+                   "address": {"line1": "9 Kiln Rd", "city": "Newark", "region": "NJ", "postal_code": "07102",
+                               "country": "US"},
+                   "lat": 40.7, "lon": -74.2, "can_ship": true, "can_pickup": false, "priority": 5,
+                   "active": true, "lead_time_days": 3}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    app.sku("VASE", json!(null)).await;
+    app.stock("VASE", "VEND", 4).await;
+    let toml = "[fallback]\nchain = [\"dropship\", \"backorder\"]\n";
+    let (s, saved) = app.post("/api/v1/routing/policies", json!({"toml": toml, "by": "test"})).await;
+    assert_eq!(s, 201, "{saved}");
+    let version = saved["version"].as_i64().expect("version");
+    let (s, v) = app.post(&format!("/api/v1/routing/policies/{version}/activate"), json!({"by": "test"})).await;
+    assert_eq!(s, 200, "{v}");
+    let body = common::order_body("WEB-2002", json!([{"sku": "VASE", "quantity": 1, "unit_price": 1500}]));
+    let (s, order) = app.post("/api/v1/orders", body).await;
+    assert_eq!(s, 201, "{order}");
+    let (_, list) = app.get(&format!("/api/v1/purchase-orders?order_id={}", order["id"].as_str().expect("id"))).await;
+    let po = list["purchase_orders"][0]["id"].as_str().expect("a purchase order").to_owned();
+    let token = app.engine.mint_vendor_link(&po).await.expect("link");
+    c.goto(&app.url(&format!("/vendor/po/{token}"))).await?;
+    let status = wait_text(c, Locator::Id("po-status"), "Waiting").await;
+    assert_eq!(status, "Waiting for your confirmation");
+    let fits = c.execute("return document.documentElement.scrollWidth <= window.innerWidth", vec![]).await?;
+    assert_eq!(fits, json!(true), "the page fits a phone's width");
+    c.find(Locator::Css("#confirm button")).await?.click().await?;
+    wait_text(c, Locator::Id("po-status"), "Confirmed").await;
+    assert!(c.find(Locator::Id("confirm")).await.is_err(), "confirmed once");
+    c.find(Locator::Css("#ship input[name=carrier]")).await?.send_keys("UPS").await?;
+    c.find(Locator::Css("#ship input[name=tracking]")).await?.send_keys("1Z999AA10123456784").await?;
+    c.find(Locator::Css("#ship button")).await?.click().await?;
+    let status = wait_text(c, Locator::Id("po-status"), "Shipped").await;
+    assert_eq!(status, "Shipped: thank you");
+    let (_, o) = app.get(&format!("/api/v1/orders/{}", order["id"].as_str().expect("id"))).await;
+    assert_eq!(o["status"], "shipped", "{o}");
+    c.goto(&app.url(&format!("/vendor/po/{}", "0".repeat(64)))).await?;
+    let body = c.find(Locator::Css("body")).await?.text().await?;
+    assert!(body.contains("does not open any purchase order"), "{body}");
     Ok(())
 }
 

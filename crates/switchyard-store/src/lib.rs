@@ -20,6 +20,7 @@
 //! | [`exceptions`] | the exception queue and its log |
 //! | [`fulfilment`] | each order's step at a location; the rows of a location's pick list |
 //! | [`complaints`] | customers' complaints recorded against orders |
+//! | [`purchase_orders`] | dropship vendors' settings, purchase orders and their lines, vendor links |
 //! | [`notifications`] | customer notifications: templates, deliveries, status page milestones and links |
 //! | [`metrics`] | metrics counted per day from the records; Prometheus gauges |
 //! | [`sessions`] | dashboard sessions |
@@ -45,6 +46,7 @@ mod model;
 pub mod notifications;
 pub mod orders;
 pub mod outbox;
+pub mod purchase_orders;
 pub mod return_stats;
 pub mod return_views;
 pub mod returns;

@@ -5,6 +5,7 @@
 //! Primitives only: which status an order moves to, and when, is decided by
 //! the engine with the core's state machine.
 
+use switchyard_core::dropship::PoStatus;
 use switchyard_core::repeat::Received;
 use switchyard_core::{
     ChannelName, Currency, LocationCode, Money, NewOrder, NewShipment, OrderStatus, PaymentState, ServiceLevel, ShipTo,
@@ -39,6 +40,10 @@ pub struct Held {
     pub sku: String,
     pub location: String,
     pub units: i64,
+    /// The units are held for a dropship purchase order still open at that
+    /// location (read in the same statement: no extra one for orders
+    /// without one).
+    pub for_po: bool,
 }
 
 fn parse_status(raw: &str) -> Result<OrderStatus, StoreError> {
@@ -252,15 +257,16 @@ pub async fn settle(
 }
 
 fn held_row(r: &Row) -> Result<Held, StoreError> {
-    Ok(Held { line_no: r.i64(0)?, sku: r.string(1)?, location: r.string(2)?, units: r.i64(3)? })
+    Ok(Held { line_no: r.i64(0)?, sku: r.string(1)?, location: r.string(2)?, units: r.i64(3)?, for_po: r.bool(4)? })
 }
 
 /// What the order still holds, in (sku, location) order: the lock order.
 pub async fn held(tx: &mut Tx, id: &str) -> Result<Vec<Held>, StoreError> {
     tx.query(
-        "SELECT line_no, sku, location, held FROM reservations WHERE order_id = $1 AND held > 0 \
-         ORDER BY sku, location, line_no",
-        args![id],
+        "SELECT line_no, sku, location, held, EXISTS (SELECT 1 FROM purchase_orders p WHERE p.order_id = \
+         reservations.order_id AND p.location = reservations.location AND p.status IN ($2, $3)) \
+         FROM reservations WHERE order_id = $1 AND held > 0 ORDER BY sku, location, line_no",
+        args![id, PoStatus::Sent.as_str(), PoStatus::Confirmed.as_str()],
     )
     .await?
     .iter()

@@ -89,7 +89,7 @@ enum Command {
     Channel(channel::ChannelCommand),
     /// The cost of inaction: prevented cancellations, protected revenue,
     /// labour saved and payback months from your figures.
-    Roi(roi::RoiArgs),
+    Roi(Box<roi::RoiArgs>),
     /// Replay an order history against routing policies (the shop's database
     /// is only read): fill rate, splits, backorders, cancellations, distance.
     Simulate(simulate::SimulateArgs),
@@ -186,9 +186,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Roi(args) => match args.db.clone() {
             Some(db) => {
                 let settings = load(Some(db), None)?;
-                roi::run(args, Some(&settings)).await
+                roi::run(*args, Some(&settings)).await
             }
-            None => roi::run(args, None).await,
+            None => roi::run(*args, None).await,
         },
         Command::Doctor(args) => {
             let settings = load(args.db.clone(), None)?;

@@ -82,9 +82,10 @@ pub struct WebhookSettings {
 
 impl NotifySettings {
     /// The notifier's configuration, checked; `None` when nothing is
-    /// configured to deliver to.
+    /// configured to deliver to. A `public_url` alone runs the notifier too:
+    /// dropship vendors' webhooks (set per location) need it and its links.
     pub fn config(&self, listen: &str) -> anyhow::Result<Option<NotifyConfig>> {
-        if self.smtp.is_none() && self.webhooks.is_empty() {
+        if self.smtp.is_none() && self.webhooks.is_empty() && self.public_url.is_none() {
             return Ok(None);
         }
         let public_url = self.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));

@@ -18,6 +18,7 @@ mod metrics;
 mod notifications;
 mod orders;
 mod policies;
+mod purchase_orders;
 mod return_labels;
 mod return_policies;
 mod return_stats;
@@ -118,6 +119,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(return_labels::router())
         .merge(return_policies::router())
         .merge(notifications::router())
+        .merge(purchase_orders::router())
 }
 
 /// The OpenAPI 3 document of the whole API, generated from the handlers.

@@ -5,6 +5,7 @@
 //! and how to fix it.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use switchyard_core::doctor::{check, CatalogueFacts, HealthReport};
 use switchyard_core::metrics::DAY_MS;
@@ -17,6 +18,21 @@ use crate::{Engine, Error};
 pub const DEFAULT_DOCTOR_DAYS: i64 = 30;
 /// The longest window accepted.
 pub const MAX_DOCTOR_DAYS: i64 = 366;
+
+/// The last report made for a page, with its window and when (injected
+/// time) it was made.
+#[derive(Default)]
+pub(crate) struct HealthCache {
+    last: Mutex<Option<(i64, i64, HealthReport)>>,
+}
+
+impl HealthCache {
+    pub(crate) fn forget(&self) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = None;
+        }
+    }
+}
 
 impl Engine {
     /// The catalogue health report: SKUs sold in the last `window_days`
@@ -43,5 +59,25 @@ impl Engine {
         }
         tx.rollback().await?;
         Ok(check(&CatalogueFacts { skus, locations, on_hand, recently_ordered, window_days, held, policies }))
+    }
+
+    /// [`Engine::doctor`] for a page shown on every load (the check reads
+    /// the whole catalogue: over a second on 100,000 SKUs): the report made
+    /// at most `max_age_ms` ago for the same window is reused. Returns the
+    /// report and when it was made.
+    pub async fn doctor_recent(&self, window_days: i64, max_age_ms: i64) -> Result<(HealthReport, i64), Error> {
+        let now = self.now_ms();
+        if let Ok(last) = self.health.last.lock() {
+            if let Some((days, at, report)) = last.as_ref() {
+                if *days == window_days && (0..=max_age_ms).contains(&(now - at)) {
+                    return Ok((report.clone(), *at));
+                }
+            }
+        }
+        let report = self.doctor(window_days).await?;
+        if let Ok(mut last) = self.health.last.lock() {
+            *last = Some((window_days, now, report.clone()));
+        }
+        Ok((report, now))
     }
 }

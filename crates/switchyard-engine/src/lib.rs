@@ -159,6 +159,9 @@ pub struct Engine {
     sweeps: workers::SweepCounts,
     /// Issues return labels (`return_carrier`).
     carrier: Arc<dyn return_carrier::ReturnCarrier>,
+    /// The last catalogue health check, for pages that show it on every
+    /// load (`Engine::doctor_recent`).
+    health: doctor::HealthCache,
 }
 
 /// Who acts (`by`), as logged: the core's rule for names. Text reaching the
@@ -180,7 +183,7 @@ impl Engine {
         let ctx = Arc::new(Ctx { ids, policies: Default::default(), catalog: Default::default(), config });
         let writer = writer::Writer::start(&db, ctx.clone())?;
         let carrier = Arc::new(return_carrier::SelfPrinted);
-        Ok(Engine { db, clock, ctx, writer, sweeps: Default::default(), carrier })
+        Ok(Engine { db, clock, ctx, writer, sweeps: Default::default(), carrier, health: Default::default() })
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -231,6 +234,8 @@ impl Engine {
     /// without coordinates gets its postal code's where they are known
     /// offline (US ZIP codes, [`geocode`]), so distance-based routing works.
     pub async fn put_location(&self, l: &Location) -> Result<Location, Error> {
+        // What the catalogue health check reads changes.
+        self.health.forget();
         let (now, mut l) = (self.now_ms(), l.clone());
         if l.lat.is_none() && l.lon.is_none() {
             if let Some((lat, lon)) = geocode::coordinates(&l.address.country, &l.address.postal_code) {
@@ -249,6 +254,8 @@ impl Engine {
 
     /// Creates or replaces a SKU (see the bundle rules in `catalog`).
     pub async fn put_sku(&self, def: &SkuDef) -> Result<(), Error> {
+        // What the catalogue health check reads changes.
+        self.health.forget();
         let (now, def) = (self.now_ms(), def.clone());
         self.run(move |tx, _| Box::pin(async move { catalog::put_sku(tx, &def, now).await })).await
     }
@@ -293,6 +300,8 @@ impl Engine {
     /// SKUs and counts from a file, all in one transaction. Takes the rows
     /// (a million rows are a few hundred MB: they are not copied).
     pub async fn import_stock(&self, rows: Vec<ImportRow>) -> Result<ImportSummary, Error> {
+        // What the catalogue health check reads changes.
+        self.health.forget();
         let (now, rows) = (self.now_ms(), Arc::new(rows));
         self.run(move |tx, ctx| Box::pin(async move { reroute::import(tx, ctx, &rows, now).await })).await
     }
@@ -431,6 +440,8 @@ impl Engine {
 
     /// Makes a saved version the active policy (validated again first).
     pub async fn activate_policy(&self, version: i64, by: &str) -> Result<PolicyRecord, Error> {
+        // What the catalogue health check reads changes.
+        self.health.forget();
         let (now, by) = (self.now_ms(), actor(by)?);
         self.run(move |tx, _| Box::pin(async move { policies::activate(tx, version, &by, now).await })).await?;
         self.must_get_policy(version).await
@@ -439,6 +450,8 @@ impl Engine {
     /// Goes back to the version active before the current one (`None`: the
     /// built-in default).
     pub async fn rollback_policy(&self, by: &str) -> Result<Option<PolicyRecord>, Error> {
+        // What the catalogue health check reads changes.
+        self.health.forget();
         let (now, by) = (self.now_ms(), actor(by)?);
         let previous = self.run(move |tx, _| Box::pin(async move { policies::rollback(tx, &by, now).await })).await?;
         match previous {
@@ -449,6 +462,8 @@ impl Engine {
 
     /// Runs a version in shadow beside the active one, or stops shadowing.
     pub async fn set_shadow_policy(&self, version: Option<i64>, by: &str) -> Result<(), Error> {
+        // What the catalogue health check reads changes.
+        self.health.forget();
         let (now, by) = (self.now_ms(), actor(by)?);
         self.run(move |tx, _| Box::pin(async move { policies::shadow(tx, version, &by, now).await })).await
     }

@@ -199,6 +199,20 @@ pub struct NotifyRound {
     pub dead: usize,
 }
 
+impl NotifyRound {
+    /// Counts one attempt and where it left its message.
+    fn count(&mut self, attempt: &Attempt, status: DeliveryStatus) {
+        match (attempt, status) {
+            (Attempt::Sent, _) => self.sent += 1,
+            (_, DeliveryStatus::Dead) => {
+                self.failed += 1;
+                self.dead += 1;
+            }
+            _ => self.failed += 1,
+        }
+    }
+}
+
 /// The notifier worker (one per process; several processes may run one on
 /// the same PostgreSQL database: claims never overlap).
 pub struct Notifier {
@@ -265,14 +279,7 @@ impl Notifier {
             DeliveryChannel::Webhook => self.vendor_webhook(&n, &c, &link).await,
         };
         let status = self.engine.finish_vendor_notice(&c, CONSUMER, attempt.clone(), &self.config.retry).await?;
-        match (attempt, status) {
-            (Attempt::Sent, _) => r.sent += 1,
-            (_, DeliveryStatus::Dead) => {
-                r.failed += 1;
-                r.dead += 1;
-            }
-            _ => r.failed += 1,
-        }
+        r.count(&attempt, status);
         Ok(())
     }
 
@@ -388,14 +395,7 @@ impl Notifier {
         };
         let status =
             self.engine.finish_delivery(&c, CONSUMER, &p.delivery, attempt.clone(), &self.config.retry).await?;
-        match (attempt, status) {
-            (Attempt::Sent, _) => r.sent += 1,
-            (_, DeliveryStatus::Dead) => {
-                r.failed += 1;
-                r.dead += 1;
-            }
-            _ => r.failed += 1,
-        }
+        r.count(&attempt, status);
         Ok(())
     }
 

@@ -20,6 +20,7 @@ use switchyard_store::testing::{warehouse, Backend, TestDb};
 
 both!(
     a_clean_shop_has_nothing_to_fix,
+    a_page_reuses_a_recent_report_until_it_ages_or_the_catalogue_changes,
     every_planted_problem_is_found_with_its_fix,
     the_overview_compares_periods_and_counts_channels_per_day,
     the_last_days_replay_from_the_stock_they_consumed,
@@ -66,6 +67,27 @@ async fn a_clean_shop_has_nothing_to_fix(t: T) {
     assert_eq!((r.skus_checked, r.locations_checked, r.policies_checked, r.window_days), (2, 1, 0, 30));
     assert!(matches!(t.doctor(0).await, Err(Error::Invalid(_))));
     assert!(matches!(t.doctor(367).await, Err(Error::Invalid(_))));
+}
+
+/// The overview shows the health check on every load: a report at most a
+/// minute old is reused (an order in between does not make it again); an
+/// older one, or one made before a change to the catalogue, is made afresh.
+async fn a_page_reuses_a_recent_report_until_it_ages_or_the_catalogue_changes(t: T) {
+    let (first, at) = t.doctor_recent(30, 60_000).await.expect("doctor");
+    assert_eq!(at, START);
+    order(&t, "web", "A", &[("TEE", 1)]).await;
+    t.clock.advance_ms(60_000);
+    let (again, at) = t.doctor_recent(30, 60_000).await.expect("doctor");
+    assert_eq!((at, &again), (START, &first), "a minute old: reused");
+    assert_eq!(t.doctor_recent(7, 60_000).await.expect("doctor").1, START + 60_000, "another window: made");
+    t.clock.advance_ms(1);
+    assert_eq!(t.doctor_recent(7, 60_000).await.expect("doctor").1, START + 60_000, "7 days: still fresh");
+    assert_eq!(t.doctor_recent(30, 60_000).await.expect("doctor").1, START + 60_001, "older: made again");
+    // A near-duplicate SKU appears at once: a catalogue change forgets it.
+    t.put_sku(&SkuDef::plain(sku("tee"), "Cotton tee, red")).await.expect("sku");
+    let (r, at) = t.doctor_recent(30, 60_000).await.expect("doctor");
+    assert_eq!(at, START + 60_001);
+    assert!(r.findings.iter().any(|f| f.kind == FindingKind::DuplicateSku), "{:#?}", r.findings);
 }
 
 async fn every_planted_problem_is_found_with_its_fix(t: T) {

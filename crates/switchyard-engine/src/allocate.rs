@@ -306,7 +306,7 @@ pub(crate) async fn allocate_measured(
             atp: atp.get(i).copied().unwrap_or(0),
             // The plan has a line per want; none would mean nothing placed.
             unfilled: plan.lines.get(i).map_or(w.units, |l| l.backordered),
-            allocations: plan.lines.get(i).map(|l| l.allocations.clone()).unwrap_or_default(),
+            allocations: plan.lines.get(i).map_or_else(Vec::new, |l| l.allocations.clone()),
         })
         .collect();
     let Some((decision, explanation)) = decided else {

@@ -135,7 +135,7 @@ pub struct ShipmentBody {
     pub lines: Vec<ShipmentLineBody>,
     pub carrier: Option<String>,
     pub tracking: Option<String>,
-    /// Where the customer follows the parcel: an `http://` or `https://` address.
+    /// Where the customer follows the parcel: a web address (http or https).
     pub tracking_url: Option<String>,
 }
 

@@ -29,17 +29,7 @@ both!(
 
 const NOW: i64 = 1_790_000_000_000;
 
-struct T {
-    e: Arc<Engine>,
-    clock: Arc<ManualClock>,
-}
-
-impl std::ops::Deref for T {
-    type Target = Engine;
-    fn deref(&self) -> &Engine {
-        &self.e
-    }
-}
+use common::Clocked as T;
 
 fn place(code: &str, priority: i32, kind: LocationKind, can_pickup: bool) -> Location {
     Location {

@@ -26,17 +26,7 @@ const NOW: i64 = 1_790_000_000_000;
 /// How long an unpaid order holds its stock in these tests.
 const TTL_MS: i64 = 1000;
 
-struct T {
-    e: Arc<Engine>,
-    clock: Arc<ManualClock>,
-}
-
-impl std::ops::Deref for T {
-    type Target = Engine;
-    fn deref(&self) -> &Engine {
-        &self.e
-    }
-}
+use common::Clocked as T;
 
 /// An engine that holds unpaid orders whose hold lapsed (`expired_action =
 /// hold`), over a shop with locations A (first) and B and plain SKU X.

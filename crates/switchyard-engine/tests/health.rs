@@ -30,17 +30,7 @@ both!(
 const START: i64 = 20_758 * DAY_MS;
 const HOUR: i64 = 3_600_000;
 
-struct T {
-    e: Arc<Engine>,
-    clock: Arc<ManualClock>,
-}
-
-impl std::ops::Deref for T {
-    type Target = Engine;
-    fn deref(&self) -> &Engine {
-        &self.e
-    }
-}
+use common::Clocked as T;
 
 /// WH (Reno, coordinates from its ZIP code) with 5 × TEE and 3 × MUG.
 async fn open(db: &TestDb) -> T {

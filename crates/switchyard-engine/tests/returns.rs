@@ -39,17 +39,7 @@ both!(
 const NOW: i64 = 1_796_040_000_000;
 const DAY: i64 = 86_400_000;
 
-struct T {
-    e: Arc<Engine>,
-    clock: Arc<ManualClock>,
-}
-
-impl std::ops::Deref for T {
-    type Target = Engine;
-    fn deref(&self) -> &Engine {
-        &self.e
-    }
-}
+use common::Clocked as T;
 
 impl T {
     fn at(&self, ms: i64) {

@@ -30,6 +30,20 @@ macro_rules! both {
     )*};
 }
 
+/// An engine with the manual clock it runs on (tests advance the clock
+/// instead of sleeping); derefs to the engine.
+pub struct Clocked {
+    pub e: std::sync::Arc<Engine>,
+    pub clock: std::sync::Arc<switchyard_engine::ManualClock>,
+}
+
+impl std::ops::Deref for Clocked {
+    type Target = Engine;
+    fn deref(&self) -> &Engine {
+        &self.e
+    }
+}
+
 pub fn sku(s: &str) -> Sku {
     Sku::parse(s).expect("sku")
 }

@@ -225,6 +225,31 @@ pub struct Notifier {
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// Where and how one signed webhook is posted.
+struct Hook<'a> {
+    url: &'a str,
+    secret: &'a str,
+    event: &'a str,
+    delivery: &'a str,
+    now_secs: i64,
+}
+
+/// Sends a built message: a permanent refusal is not retried.
+async fn send_mail(
+    smtp: &AsyncSmtpTransport<Tokio1Executor>,
+    mail: Result<lettre::Message, lettre::error::Error>,
+) -> Attempt {
+    let mail = match mail {
+        Ok(m) => m,
+        Err(e) => return Attempt::Refused(format!("cannot build the message: {e}")),
+    };
+    match smtp.send(mail).await {
+        Ok(_) => Attempt::Sent,
+        Err(e) if e.is_permanent() => Attempt::Refused(format!("the mail server refused it: {e}")),
+        Err(e) => Attempt::Failed(format!("mail server: {e}")),
+    }
+}
+
 /// `sha256=<hex>` of `body` under `secret` (an HMAC takes a key of any
 /// length: `None` never happens in practice).
 pub fn signature(secret: &str, body: &[u8]) -> Option<String> {
@@ -329,15 +354,7 @@ impl Notifier {
             .subject(subject)
             .date(UNIX_EPOCH + Duration::from_millis(u64::try_from(self.engine.now_ms()).unwrap_or(0)))
             .multipart(parts);
-        let mail = match mail {
-            Ok(m) => m,
-            Err(e) => return Attempt::Refused(format!("cannot build the message: {e}")),
-        };
-        match smtp.send(mail).await {
-            Ok(_) => Attempt::Sent,
-            Err(e) if e.is_permanent() => Attempt::Refused(format!("the mail server refused it: {e}")),
-            Err(e) => Attempt::Failed(format!("mail server: {e}")),
-        }
+        send_mail(smtp, mail).await
     }
 
     async fn vendor_webhook(&self, n: &VendorNotice, c: &Claimed, link: &str) -> Attempt {
@@ -353,29 +370,9 @@ impl Notifier {
             "vendor_url": link,
             "csv": n.csv,
         });
-        let body = match serde_json::to_vec(&body) {
-            Ok(b) => b,
-            Err(e) => return Attempt::Refused(format!("cannot write the body: {e}")),
-        };
-        let Some(signed) = signature(secret, &body) else {
-            return Attempt::Refused("the vendor's secret cannot key an HMAC".into());
-        };
-        let answer = self
-            .http
-            .post(url)
-            .header("content-type", "application/json")
-            .header("x-switchyard-event", n.event.as_str())
-            .header("x-switchyard-delivery", c.id.to_string())
-            .header("x-switchyard-timestamp", now_secs.to_string())
-            .header("x-switchyard-signature", signed)
-            .body(body)
-            .send()
-            .await;
-        match answer {
-            Ok(res) if res.status().is_success() => Attempt::Sent,
-            Ok(res) => Attempt::Failed(format!("the vendor's webhook answered {}", res.status())),
-            Err(e) => Attempt::Failed(format!("the vendor's webhook: {}", e.without_url())),
-        }
+        let delivery = c.id.to_string();
+        let hook = Hook { url, secret, event: n.event.as_str(), delivery: &delivery, now_secs };
+        self.post_signed(&hook, &body, "the vendor's webhook").await
     }
 
     async fn deliver(&self, c: Claimed, r: &mut NotifyRound) -> Result<(), Error> {
@@ -429,15 +426,7 @@ impl Notifier {
             ),
             None => builder.singlepart(text),
         };
-        let mail = match mail {
-            Ok(m) => m,
-            Err(e) => return Attempt::Refused(format!("cannot build the message: {e}")),
-        };
-        match smtp.send(mail).await {
-            Ok(_) => Attempt::Sent,
-            Err(e) if e.is_permanent() => Attempt::Refused(format!("the mail server refused it: {e}")),
-            Err(e) => Attempt::Failed(format!("mail server: {e}")),
-        }
+        send_mail(smtp, mail).await
     }
 
     async fn webhook(&self, p: &Prepared, status_url: &str) -> Attempt {
@@ -456,28 +445,42 @@ impl Notifier {
             "return": ctx["return"],
             "status_url": status_url,
         });
-        let body = match serde_json::to_vec(&body) {
+        let hook = Hook {
+            url: &w.url,
+            secret: w.secret.expose(),
+            event: p.delivery.event.as_str(),
+            delivery: &p.delivery.id,
+            now_secs,
+        };
+        self.post_signed(&hook, &body, &w.name).await
+    }
+
+    /// Posts `body` as JSON, signed with the hook's secret (HMAC-SHA256 of
+    /// the exact bytes), with the event, delivery id and time as headers.
+    /// `who` names the receiver in the attempt's message.
+    async fn post_signed(&self, hook: &Hook<'_>, body: &serde_json::Value, who: &str) -> Attempt {
+        let body = match serde_json::to_vec(body) {
             Ok(b) => b,
             Err(e) => return Attempt::Refused(format!("cannot write the body: {e}")),
         };
-        let Some(signed) = signature(w.secret.expose(), &body) else {
-            return Attempt::Refused(format!("webhook {}: the secret cannot key an HMAC", w.name));
+        let Some(signed) = signature(hook.secret, &body) else {
+            return Attempt::Refused(format!("{who}: the secret cannot key an HMAC"));
         };
         let answer = self
             .http
-            .post(&w.url)
+            .post(hook.url)
             .header("content-type", "application/json")
-            .header("x-switchyard-event", p.delivery.event.as_str())
-            .header("x-switchyard-delivery", &p.delivery.id)
-            .header("x-switchyard-timestamp", now_secs.to_string())
+            .header("x-switchyard-event", hook.event)
+            .header("x-switchyard-delivery", hook.delivery)
+            .header("x-switchyard-timestamp", hook.now_secs.to_string())
             .header("x-switchyard-signature", signed)
             .body(body)
             .send()
             .await;
         match answer {
             Ok(res) if res.status().is_success() => Attempt::Sent,
-            Ok(res) => Attempt::Failed(format!("{} answered {}", w.name, res.status())),
-            Err(e) => Attempt::Failed(format!("{}: {}", w.name, e.without_url())),
+            Ok(res) => Attempt::Failed(format!("{who} answered {}", res.status())),
+            Err(e) => Attempt::Failed(format!("{who}: {}", e.without_url())),
         }
     }
 

@@ -11,15 +11,11 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
-use axum::http::{HeaderMap, StatusCode};
 use common::{answer, no_redirect, order_body, TestApp, START_MS};
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use switchyard_engine::{Notifier, NotifyConfig, RetryPolicy, SmtpConfig, SmtpSecurity};
 use switchyard_standin::smtp::{Mail, SmtpStandIn};
+use switchyard_standin::webhook::{verified, WebhookReceiver};
 
 both!(
     a_vendor_gets_its_purchase_order_by_email_and_webhook_and_ships_through_the_link,
@@ -130,52 +126,9 @@ fn exceptions_of(order: &Value, kind: &str) -> Vec<Value> {
     all.into_iter().filter(|e| e["kind"] == kind).collect()
 }
 
-/// A webhook call the receiver got: its headers and raw body.
-type Call = (HeaderMap, Vec<u8>);
-
-#[derive(Clone, Default)]
-struct Hooks {
-    got: Arc<Mutex<Vec<Call>>>,
-}
-
-impl Hooks {
-    async fn start() -> (Hooks, String) {
-        let hooks = Hooks::default();
-        let h = hooks.clone();
-        let app = axum::Router::new().route(
-            "/po",
-            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
-                let h = h.clone();
-                async move {
-                    h.got.lock().expect("lock").push((headers, body.to_vec()));
-                    StatusCode::OK
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}/po", listener.local_addr().expect("addr"));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (hooks, url)
-    }
-
-    fn calls(&self) -> Vec<Call> {
-        self.got.lock().expect("lock").clone()
-    }
-}
-
-/// Checks a call's signature the way a receiver would (constant time).
-fn verified(headers: &HeaderMap, body: &[u8]) -> bool {
-    let Some(sig) = headers.get("x-switchyard-signature").and_then(|v| v.to_str().ok()) else { return false };
-    let Some(hex_sig) = sig.strip_prefix("sha256=") else { return false };
-    let Ok(bytes) = hex::decode(hex_sig) else { return false };
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
-    mac.update(body);
-    mac.verify_slice(&bytes).is_ok()
-}
-
 async fn a_vendor_gets_its_purchase_order_by_email_and_webhook_and_ships_through_the_link(app: TestApp) {
     shop(&app).await;
-    let (hooks, url) = Hooks::start().await;
+    let (hooks, url) = WebhookReceiver::start("/po").await.expect("receiver");
     vendor(&app, Some(&url)).await;
     let smtp = SmtpStandIn::start().await.expect("smtp");
     let notifier = Notifier::new(app.engine.clone(), config(&app, &smtp)).expect("notifier");
@@ -219,10 +172,10 @@ async fn a_vendor_gets_its_purchase_order_by_email_and_webhook_and_ships_through
     let calls = hooks.calls();
     assert_eq!(calls.len(), 1);
     let (headers, body) = &calls[0];
-    assert!(verified(headers, body), "the signature verifies");
+    assert!(verified(headers, body, SECRET), "the signature verifies");
     let mut tampered = body.clone();
     tampered.push(b' ');
-    assert!(!verified(headers, &tampered), "a changed body does not");
+    assert!(!verified(headers, &tampered, SECRET), "a changed body does not");
     let v: Value = serde_json::from_slice(body).expect("json");
     assert_eq!(
         (v["event"].as_str(), v["purchase_order"]["number"].as_str()),

@@ -11,15 +11,11 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
-use axum::http::{HeaderMap, StatusCode};
 use common::{order_body, TestApp};
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use switchyard_engine::{Notifier, NotifyConfig, RetryPolicy, Secret, SmtpConfig, SmtpSecurity, WebhookConfig};
 use switchyard_standin::smtp::{Mail, SmtpStandIn};
+use switchyard_standin::webhook::{verified, WebhookReceiver};
 
 both!(
     a_shipped_order_is_emailed_with_tracking_and_the_link_opens_its_page,
@@ -244,55 +240,9 @@ async fn edited_templates_change_the_next_email_and_invalid_ones_change_nothing(
     assert_eq!(list["orders"].as_array().map(Vec::len), Some(1));
 }
 
-/// A webhook receiver on a loopback port: records (headers, body) and
-/// answers with the status it is set to.
-/// A call the receiver got: its headers and raw body.
-type Call = (HeaderMap, Vec<u8>);
-
-#[derive(Clone, Default)]
-struct Hooks {
-    got: Arc<Mutex<Vec<Call>>>,
-    answer: Arc<Mutex<u16>>,
-}
-
-impl Hooks {
-    async fn start() -> (Hooks, String) {
-        let hooks = Hooks { answer: Arc::new(Mutex::new(200)), ..Default::default() };
-        let h = hooks.clone();
-        let app = axum::Router::new().route(
-            "/hook",
-            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
-                let h = h.clone();
-                async move {
-                    h.got.lock().expect("lock").push((headers, body.to_vec()));
-                    StatusCode::from_u16(*h.answer.lock().expect("lock")).unwrap_or(StatusCode::OK)
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (hooks, url)
-    }
-
-    fn calls(&self) -> Vec<Call> {
-        self.got.lock().expect("lock").clone()
-    }
-}
-
-/// Checks a call's signature the way a receiver would (constant time).
-fn verified(headers: &HeaderMap, body: &[u8]) -> bool {
-    let Some(sig) = headers.get("x-switchyard-signature").and_then(|v| v.to_str().ok()) else { return false };
-    let Some(hex_sig) = sig.strip_prefix("sha256=") else { return false };
-    let Ok(bytes) = hex::decode(hex_sig) else { return false };
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
-    mac.update(body);
-    mac.verify_slice(&bytes).is_ok()
-}
-
 async fn webhooks_are_signed_and_the_signature_verifies(app: TestApp) {
     shop(&app).await;
-    let (hooks, url) = Hooks::start().await;
+    let (hooks, url) = WebhookReceiver::start("/hook").await.expect("receiver");
     let notifier = Notifier::new(app.engine.clone(), config(&app, None, Some(&url))).expect("notifier");
     let id = order(&app, "H-1", 1).await;
     ship(&app, &id, 1).await;
@@ -301,10 +251,10 @@ async fn webhooks_are_signed_and_the_signature_verifies(app: TestApp) {
     let calls = hooks.calls();
     assert_eq!(calls.len(), 2);
     for (headers, body) in &calls {
-        assert!(verified(headers, body), "the signature verifies");
+        assert!(verified(headers, body, SECRET), "the signature verifies");
         let mut tampered = body.clone();
         tampered.push(b' ');
-        assert!(!verified(headers, &tampered), "a changed body does not");
+        assert!(!verified(headers, &tampered, SECRET), "a changed body does not");
         let v: Value = serde_json::from_slice(body).expect("json");
         let stamp = headers.get("x-switchyard-timestamp").and_then(|v| v.to_str().ok()).expect("timestamp");
         assert_eq!(v["sent_at"].as_i64().map(|t| t.to_string()).as_deref(), Some(stamp), "the time is signed too");
@@ -321,7 +271,7 @@ async fn webhooks_are_signed_and_the_signature_verifies(app: TestApp) {
     assert!(s == 200 && page.contains(TRACKING), "{page}");
 
     // A receiver that answers 500 is retried (the delivery is logged).
-    *hooks.answer.lock().expect("lock") = 500;
+    hooks.answer_with(500);
     order(&app, "H-2", 1).await;
     let r = notifier.round().await.expect("round");
     assert_eq!((r.sent, r.failed, r.dead), (0, 1, 0), "{r:?}");
@@ -329,7 +279,7 @@ async fn webhooks_are_signed_and_the_signature_verifies(app: TestApp) {
     assert_eq!(log.len(), 1);
     assert_eq!((log[0]["channel"].as_str(), log[0]["recipient"].as_str()), (Some("webhook"), Some("crm")));
     assert!(log[0]["last_error"].as_str().is_some_and(|e| e.contains("500")), "{}", log[0]);
-    *hooks.answer.lock().expect("lock") = 204;
+    hooks.answer_with(204);
     app.clock.advance_ms(1_000);
     let r = notifier.round().await.expect("round");
     assert_eq!((r.sent, r.failed), (1, 0), "{r:?}");

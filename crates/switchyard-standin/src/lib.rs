@@ -32,9 +32,11 @@
 //!
 //! [`smtp::SmtpStandIn`] is a mail server for the notifier's tests.
 //! [`carrier::CarrierStandIn`] stands in for a return carrier's label API.
+//! [`webhook::WebhookReceiver`] receives signed webhooks (customer notices, vendor purchase orders).
 
 pub mod carrier;
 pub mod smtp;
+pub mod webhook;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;

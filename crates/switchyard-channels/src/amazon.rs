@@ -47,6 +47,9 @@
 //!   one gets a blank address. Without a restricted data token Amazon sends
 //!   only `City`, `StateOrRegion`, `PostalCode` and `CountryCode`: that is
 //!   kept as it is (enough to route; the label needs the rest).
+//!
+//! The customer's e-mail is `BuyerInfo.BuyerEmail` (Amazon's masked relay address, when the app may see it). An
+//! address the core would refuse is left out (the order is kept, without mail).
 
 use switchyard_core::{Currency, OrderStatus, ShipTo};
 
@@ -228,6 +231,7 @@ fn order(o: &At, id: &str, items: &[At]) -> Result<ChannelOrder, ParseError> {
         status,
         fulfilled_by,
         shipping,
+        email: o.get("BuyerInfo").get("BuyerEmail").email(),
     })
 }
 

@@ -32,6 +32,9 @@
 //! otherwise it ships to `shippingStep.shipTo`, at `expedited` when the
 //! `shippingServiceCode` names an express, priority, next-day, ... service
 //! (`same_day` for same day).
+//!
+//! The customer's e-mail is `buyer.buyerRegistrationAddress.email`, else the ship-to's `email` (eBay's relay
+//! addresses). An address the core would refuse is left out (the order is kept, without mail).
 
 use serde_json::Value;
 use switchyard_core::{Currency, OrderStatus, ShipTo};
@@ -166,6 +169,9 @@ fn order(o: &At) -> Result<ChannelOrder, ParseError> {
         status,
         fulfilled_by,
         shipping,
+        email: [o.get("buyer").get("buyerRegistrationAddress").get("email"), step.get("shipTo").get("email")]
+            .iter()
+            .find_map(At::email),
     })
 }
 

@@ -20,6 +20,9 @@
 //! `expedited`.
 //! Digital transactions (`is_digital`) hold no stock and are left out; a
 //! transaction without `sku` is `listing:<listing_id>`.
+//!
+//! The customer's e-mail is `buyer_email` (Etsy shares it only with some apps; null otherwise). An address the
+//! core would refuse is left out (the order is kept, without mail).
 
 use switchyard_core::{Currency, OrderStatus, ShipTo};
 
@@ -107,6 +110,7 @@ fn receipt(r: &At) -> Result<ChannelOrder, ParseError> {
         status,
         fulfilled_by: FulfilledBy::Merchant,
         shipping: opt_money(&r.get("total_shipping_cost"), currency)?,
+        email: r.get("buyer_email").email(),
     })
 }
 

@@ -75,6 +75,15 @@ impl<'a> At<'a> {
         }
     }
 
+    /// The customer's e-mail address, when this member holds one the core's
+    /// intake accepts (`EmailAddress::parse`); otherwise `None`. Never an
+    /// error: a marketplace's masked, blank or malformed address must not
+    /// cost the order, only the mail.
+    pub(crate) fn email(&self) -> Option<String> {
+        let raw = self.v.as_str()?.trim();
+        switchyard_core::EmailAddress::parse(raw).ok().map(|e| e.as_str().to_owned())
+    }
+
     /// A string, or `""` when absent or null.
     pub(crate) fn text(&self) -> Result<&'a str, ParseError> {
         Ok(self.opt_str()?.unwrap_or(""))

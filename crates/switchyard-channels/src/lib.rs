@@ -93,6 +93,10 @@ pub struct ChannelOrder {
     /// Minor units charged for shipping (0 when free or unknown).
     #[serde(skip_serializing_if = "is_zero")]
     pub shipping: i64,
+    /// The customer's e-mail address, for the notifications; `None` when
+    /// the platform gave none the core accepts (see each module's doc).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 impl ChannelOrder {
@@ -117,7 +121,7 @@ impl ChannelOrder {
             service_level: self.service_level.clone(),
             pickup_location: self.pickup_location.clone(),
             payment: Some(self.payment.clone()),
-            email: None,
+            email: self.email.clone(),
         }
     }
 }

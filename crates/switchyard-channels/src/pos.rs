@@ -3,7 +3,7 @@
 //!
 //! ```json
 //! {"location": "FLAGSHIP", "receipt_id": "R-1001", "currency": "USD",
-//!  "mode": "sale", "paid": true,
+//!  "mode": "sale", "paid": true, "email": "ana@example.com",
 //!  "lines": [{"sku": "TEE-M", "quantity": 1, "unit_price": 2800}],
 //!  "customer": {"name": "Ana", "line1": "1 Oak St", "city": "Portland", "region": "OR",
 //!               "postal_code": "97205", "country": "US"}}
@@ -16,6 +16,9 @@
 //! | `ship` (sent from the store's stock or elsewhere) | `accepted` / `pending_payment`, `customer` is the address |
 //!
 //! Prices are integer minor units, as everywhere in Switchyard's own API.
+//!
+//! The customer's e-mail, for a receipt by mail, is the optional `email`. An address the core would refuse is
+//! left out (the order is kept, without mail).
 
 use switchyard_core::{Currency, OrderStatus, ShipTo};
 
@@ -37,8 +40,8 @@ impl Adapter for Pos {
 
 fn sale(o: &At) -> Result<ChannelOrder, ParseError> {
     let fields = o.object()?;
-    const KNOWN: [&str; 8] =
-        ["location", "receipt_id", "currency", "mode", "paid", "lines", "customer", "service_level"];
+    const KNOWN: [&str; 9] =
+        ["location", "receipt_id", "currency", "mode", "paid", "lines", "customer", "service_level", "email"];
     if let Some(unknown) = fields.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(o.get(unknown).err("is not a field of a POS sale"));
     }
@@ -107,5 +110,6 @@ fn sale(o: &At) -> Result<ChannelOrder, ParseError> {
         status,
         fulfilled_by: FulfilledBy::Merchant,
         shipping: 0,
+        email: o.get("email").email(),
     })
 }

@@ -12,6 +12,9 @@
 //! Money is Shopify's decimal strings (`"19.99"`) in the order's
 //! `currency`; a line's discount is the sum of its `discount_allocations`
 //! (else `total_discount`); gift-card lines hold no stock and are skipped.
+//!
+//! The customer's e-mail is `email` (else `contact_email`, else `customer.email`). An address the core would
+//! refuse is left out (the order is kept, without mail).
 
 use serde_json::Value;
 use switchyard_core::{Currency, OrderStatus, ShipTo};
@@ -92,6 +95,7 @@ fn order(o: &At) -> Result<ChannelOrder, ParseError> {
         status,
         fulfilled_by: FulfilledBy::Merchant,
         shipping,
+        email: [o.get("email"), o.get("contact_email"), o.get("customer").get("email")].iter().find_map(At::email),
     })
 }
 

@@ -7,6 +7,9 @@
 //! `unit_price` is a decimal amount (`12.50`) in `currency`. Wholesale
 //! orders are on account: payment `paid`, status `accepted`. Errors name
 //! the CSV line (the header is line 1).
+//!
+//! An optional `email` column gives the buyer's e-mail (the first row of a purchase order sets it). An address
+//! the core would refuse is left out (the order is kept, without mail).
 
 use std::collections::BTreeMap;
 
@@ -99,6 +102,7 @@ impl Adapter for Wholesale {
                         status: OrderStatus::Accepted,
                         fulfilled_by: FulfilledBy::Merchant,
                         shipping: 0,
+                        email: switchyard_core::EmailAddress::parse(&get("email")).ok().map(String::from),
                     };
                     orders.insert(po, (line_no, order));
                 }

@@ -15,6 +15,9 @@
 //! total is exact. Its discount is `subtotal − total`. `local_pickup` shipping is noted as
 //! `pickup` only when the connection names the store (not known here), so
 //! it stays `standard`.
+//!
+//! The customer's e-mail is `billing.email`. An address the core would refuse is left out (the order is kept,
+//! without mail).
 
 use switchyard_core::{Currency, OrderStatus, ShipTo};
 
@@ -76,6 +79,7 @@ fn order(o: &At) -> Result<ChannelOrder, ParseError> {
         status,
         fulfilled_by: FulfilledBy::Merchant,
         shipping,
+        email: o.get("billing").get("email").email(),
     })
 }
 

@@ -471,6 +471,35 @@ const REFUSED: &[(Kind, &str, &str, &str)] = &[
 ];
 
 #[test]
+fn the_customers_email_comes_along_when_the_platform_gives_one_the_core_accepts() {
+    let email = |kind: Kind, path: &str| -> Vec<Option<String>> {
+        parse(kind, &fixture(path)).unwrap_or_else(|e| panic!("{path}: {e}")).into_iter().map(|o| o.email).collect()
+    };
+    let some = |s: &str| Some(s.to_owned());
+    assert_eq!(email(Kind::Shopify, "shopify/orders_create_discounted.json"), [some("jon@example.com")]);
+    assert_eq!(email(Kind::Woocommerce, "woocommerce/order_created_processing.json"), [some("john.doe@example.com")]);
+    assert_eq!(email(Kind::Woocommerce, "woocommerce/order_updated_on_hold_eur.json"), [None], "no billing.email");
+    assert_eq!(email(Kind::Amazon, "amazon/mfn_unshipped_promotion.json"), [some("5k2q0vxy8n@marketplace.amazon.com")]);
+    assert_eq!(email(Kind::Ebay, "ebay/order_discounted_multi.json"), [some("abc123@members.ebay.com")]);
+    // Etsy's null buyer_email (and the blank payment_email beside it) is no address; a padded one is trimmed.
+    assert_eq!(email(Kind::Etsy, "etsy/receipt_paid_coupon.json"), [None]);
+    assert_eq!(email(Kind::Etsy, "etsy/receipts_page.json")[0], some("reader@example.co.uk"));
+    assert_eq!(email(Kind::Pos, "pos/counter_sale.json"), [some("ana@example.com")]);
+    assert_eq!(email(Kind::Pos, "pos/pickup_unpaid.json"), [None]);
+    // A malformed address costs the mail, not the order.
+    assert_eq!(email(Kind::Wholesale, "wholesale/po.csv"), [some("orders@cornershop.example"), None]);
+    // The address reaches the core's intake, which keeps it for the notifications.
+    let o = one(Kind::Shopify, "shopify/orders_create_discounted.json");
+    let order = NewOrder::parse(o.to_draft("shopify")).expect("valid");
+    assert_eq!(order.email.map(String::from).as_deref(), Some("jon@example.com"));
+    let payload = br#"{"id": 1, "currency": "USD", "email": 42, "line_items": [{"sku": "A", "quantity": 1,
+        "price": "1.00"}], "shipping_address": {"name": "A", "address1": "1 St", "city": "X", "province_code": "NV",
+        "zip": "89501", "country_code": "US"}}"#;
+    let parsed = parse(Kind::Shopify, payload).expect("an e-mail of the wrong type is no address, not a refusal");
+    assert_eq!(parsed[0].email, None);
+}
+
+#[test]
 fn bad_payloads_are_refused_with_where_and_why() {
     for (kind, payload, at, words) in REFUSED {
         match parse(*kind, payload.as_bytes()) {

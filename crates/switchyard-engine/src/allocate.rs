@@ -13,7 +13,9 @@ use switchyard_core::lifecycle::{Placement, Routed};
 use switchyard_core::routing::{
     route, Decision, Destination, Outcome, Policy, RoutingInput, RoutingLine, RoutingLocation,
 };
-use switchyard_core::{allocate, ChannelName, ExceptionKind, Location, LocationCode, Money, ServiceLevel, ShipTo, Sku};
+use switchyard_core::{
+    allocate, ChannelName, ExceptionKind, Location, LocationCode, Money, PaymentState, ServiceLevel, ShipTo, Sku,
+};
 use switchyard_store::{catalog, orders, routing, stock, Tx};
 
 use crate::policy_cache::CatalogView;
@@ -40,6 +42,9 @@ pub(crate) struct Facts<'a> {
     /// The catalogue as the caller already read it in this command (saves
     /// reading its version again); `None`: read it.
     pub catalog: Option<CatalogView>,
+    /// The order is paid: units placed at a dropship vendor get their
+    /// purchase order now (an unpaid order's wait for its payment).
+    pub paid: bool,
 }
 
 impl<'a> Facts<'a> {
@@ -57,6 +62,7 @@ impl<'a> Facts<'a> {
             pickup_location: order.pickup_location.as_ref(),
             avoid,
             catalog: None,
+            paid: order.payment == PaymentState::Paid,
         }
     }
 }
@@ -111,12 +117,12 @@ pub(crate) async fn catalog_view(tx: &mut Tx, ctx: &Ctx) -> Result<CatalogView, 
     if let Some(view) = ctx.catalog.get(version) {
         return Ok(view);
     }
-    let view = CatalogView {
+    let view = CatalogView::new(
         version,
-        in_force: Arc::new(routing::in_force(tx).await?),
-        locations: Arc::new(catalog::list_locations(tx).await?),
-        channels: Arc::new(catalog::list_channels(tx).await?),
-    };
+        routing::in_force(tx).await?,
+        catalog::list_locations(tx).await?,
+        catalog::list_channels(tx).await?,
+    );
     ctx.catalog.put(view.clone());
     Ok(view)
 }
@@ -135,7 +141,18 @@ pub(crate) async fn build_input(
     now_ms: i64,
 ) -> Result<(RoutingInput, CatalogView), Error> {
     let skus: Vec<&str> = wants.iter().map(|w| w.sku.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
-    let known = catalog::sku_facts(tx, &skus).await?;
+    let view = match &facts.catalog {
+        Some(view) => view.clone(),
+        None => catalog_view(tx, ctx).await?,
+    };
+    let known = match view.sku_facts(&skus) {
+        Some(known) => known,
+        None => {
+            let known = catalog::sku_facts(tx, &skus).await?;
+            view.remember_sku_facts(&known);
+            known
+        }
+    };
     if let Some(unknown) = skus.iter().find(|s| !known.contains_key(**s)) {
         return Err(Error::UnknownSku((*unknown).to_owned()));
     }
@@ -162,10 +179,6 @@ pub(crate) async fn build_input(
     let unit_skus: BTreeSet<&str> = lines.iter().flat_map(|l| l.units.iter().map(|(s, _)| s.as_str())).collect();
     let unit_skus: Vec<&str> = unit_skus.into_iter().collect();
     let stock = stock::positions_of(tx, &unit_skus, lock).await?;
-    let view = match &facts.catalog {
-        Some(view) => view.clone(),
-        None => catalog_view(tx, ctx).await?,
-    };
     let locations = &view.locations;
     if let Some(p) = facts.pickup_location {
         if !locations.iter().any(|l| &l.code == p) {
@@ -296,8 +309,11 @@ pub(crate) async fn allocate_measured(
         reserve(tx, order_id, wants, &plan, held, snapshot, stored_lines, view.pushes_stock(), now_ms).await?;
     count_routed(tx, order_id, &locations, &plan, now_ms).await?;
     // Units placed at a dropship vendor get a purchase order (decided from
-    // the locations in memory: no statement when none is a vendor).
-    crate::dropship::issue_for_plan(tx, ctx, order_id, wants, &plan, &locations, now_ms).await?;
+    // the locations in memory: no statement when none is a vendor) once the
+    // order is paid: a vendor never ships what nobody paid for.
+    if facts.paid {
+        crate::dropship::issue_for_plan(tx, ctx, order_id, wants, &plan, &locations, now_ms).await?;
+    }
     let unfilled: i64 = plan.lines.iter().map(|l| l.backordered).sum();
     let atp: Vec<LineOutcome> = wants
         .iter()

@@ -1,8 +1,11 @@
 //! Dropship purchase orders, the use cases (issue 9, item 0).
 //!
-//! - **Issue.** When an allocation places units at a location of kind
-//!   `dropship`, [`issue_for_plan`] (called by `allocate` in the
-//!   allocation's transaction) makes one purchase order per such location:
+//! - **Issue.** When an allocation of a paid order places units at a
+//!   location of kind `dropship`, [`issue_for_plan`] (called by `allocate`
+//!   in the allocation's transaction) makes one purchase order per such
+//!   location; an unpaid order's units wait, reserved, and
+//!   [`issue_on_payment`] makes its purchase orders when it is paid (an
+//!   unpaid order that lapses never told the vendor anything):
 //!   its lines (the order lines' SKUs, titles and units placed there), the
 //!   order's ship-to, due time = now + the location's lead time, status
 //!   `sent`, and one `vendor_notice` outbox message per way the vendor is
@@ -166,6 +169,33 @@ async fn tell(
         let names: Vec<&str> = ways.iter().map(|c| c.as_str()).collect();
         format!("vendor told by {}", names.join(" and "))
     })
+}
+
+/// An order was just paid: the units it holds at dropship vendors, under no
+/// open purchase order yet, get one per vendor (decided from the
+/// catalogue's locations in memory: no statement when none is a vendor).
+pub(crate) async fn issue_on_payment(tx: &mut Tx, ctx: &Ctx, order_id: &str, now_ms: i64) -> Result<(), Error> {
+    let view = crate::allocate::catalog_view(tx, ctx).await?;
+    let vendors: Vec<&Location> = view.locations.iter().filter(|l| l.kind == LocationKind::Dropship).collect();
+    if vendors.is_empty() {
+        return Ok(());
+    }
+    let open: BTreeSet<String> = store::open_of_order(tx, order_id).await?.into_iter().map(|p| p.location).collect();
+    for location in vendors {
+        if open.contains(location.code.as_str()) {
+            continue;
+        }
+        let held: Vec<(i64, String, i64)> = orders::open_at(tx, order_id, location.code.as_str())
+            .await?
+            .into_iter()
+            .filter(|(_, _, _, units)| *units > 0)
+            .map(|(line_no, _, sku, units)| (line_no, sku, units))
+            .collect();
+        if !held.is_empty() {
+            issue(tx, ctx, order_id, location, &held, now_ms).await?;
+        }
+    }
+    Ok(())
 }
 
 // -------------------------------------------------------------- release
@@ -361,6 +391,24 @@ fn pdf_of(lines: &[String]) -> Option<Vec<u8>> {
 
 /// Records how a vendor notice's delivery ended: acknowledged, retried, or
 /// dead-lettered (which opens the order's `notification_failed` exception).
+/// Logs on the order's timeline how a vendor notice's delivery ended (the
+/// vendor's side of the delivery log: when the vendor was told, and how).
+async fn log_delivery(tx: &mut Tx, m: &Message, outcome: &str, now_ms: i64) -> Result<(), Error> {
+    let Message::VendorNotice { po_id, order_id, event, channel } = m else { return Ok(()) };
+    let number = store::get(tx, po_id, false).await?.map_or_else(|| po_id.clone(), |po| po.number);
+    let what = match event {
+        PoEvent::Issued => "Purchase order",
+        PoEvent::Cancelled => "Cancellation of purchase order",
+    };
+    let by = match channel {
+        DeliveryChannel::Email => "e-mail",
+        DeliveryChannel::Webhook => "webhook",
+    };
+    let message = format!("{what} {number} to the vendor by {by}: {outcome}");
+    orders::event(tx, order_id, now_ms, "vendor_notice", &message).await?;
+    Ok(())
+}
+
 async fn finish(
     tx: &mut Tx,
     ctx: &Ctx,
@@ -374,6 +422,7 @@ async fn finish(
     let (retry_at, error) = match attempt {
         Attempt::Sent => {
             outbox::ack(tx, claimed.id, consumer, now_ms).await?;
+            log_delivery(tx, &claimed.message, "sent", now_ms).await?;
             return Ok(DeliveryStatus::Sent);
         }
         Attempt::Failed(e) => (policy.next_attempt(claimed.attempts, now_ms), e),
@@ -386,6 +435,7 @@ async fn finish(
     if retry_at.is_some() {
         return Ok(DeliveryStatus::Retrying);
     }
+    log_delivery(tx, &claimed.message, &format!("not delivered ({error})"), now_ms).await?;
     let open = exceptions::open_of_order(tx, &order_id).await?;
     if !open.iter().any(|(_, k)| *k == ExceptionKind::NotificationFailed) {
         let message = format!(

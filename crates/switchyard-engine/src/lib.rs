@@ -86,7 +86,9 @@ pub use dropship::{VendorNotice, LINK_TTL_MS as VENDOR_LINK_TTL_MS};
 pub use error::{Code, Error};
 pub use fulfilment::PICK_LIST_LIMIT;
 pub use metrics::{DayMetrics, Gauges, MetricsQuery, UNRECORDED_REASON};
-pub use notify::{Attempt as DeliveryAttempt, Destinations, PublicReturn, PublicStep, StatusPage, WebhookRoute};
+pub use notify::{
+    Attempt as DeliveryAttempt, Destinations, PublicReturn, PublicStep, StatusPage, WebhookRoute, STATUS_LINK_TTL_MS,
+};
 pub use notify_render::{default_template, sample_context, Rendered, TemplateRecord, TemplateText};
 pub use notify_worker::{
     signature as webhook_signature, Notifier, NotifyConfig, NotifyRound, Secret, SmtpConfig, SmtpSecurity,

@@ -26,13 +26,14 @@
 //! token exists only in the message sent: a copy of the database opens no
 //! page, and a link is found by its hash (an attacker cannot steer a
 //! lookup, so there is no timing oracle). Every link of an order opens the
-//! same page.
+//! same page, for [`STATUS_LINK_TTL_MS`] after it was made; the sweeper
+//! deletes older links.
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use switchyard_core::notification::{DeliveryChannel, DeliveryStatus, NotificationEvent};
 use switchyard_core::outbox::Message;
-use switchyard_core::{EmailAddress, ExceptionKind, ExceptionStatus, OrderStatus, Resolution, ResolutionAction};
+use switchyard_core::{ExceptionKind, ExceptionStatus, OrderStatus, Resolution, ResolutionAction};
 use switchyard_store::notifications::{self, Delivery, DeliveryFilter, DeliveryView, Milestone, NewDelivery};
 use switchyard_store::outbox::{self, Claimed};
 use switchyard_store::return_views::ReturnView;
@@ -40,6 +41,10 @@ use switchyard_store::{exceptions, OrderView, Tx};
 
 use crate::outbox::RetryPolicy;
 use crate::{Ctx, Engine, Error, StoreError};
+
+/// How long a status link opens its page (a year: long after any return
+/// window); the sweeper deletes older links.
+pub const STATUS_LINK_TTL_MS: i64 = 365 * 86_400_000;
 
 /// The consumer that turns notices into deliveries.
 const FAN_OUT: &str = "notify-fan-out";
@@ -64,18 +69,9 @@ pub(crate) async fn notice(tx: &mut Tx, m: Message, now_ms: i64) -> Result<(), E
     Ok(())
 }
 
-/// A new order: its customer's address is kept, and the customer hears it
-/// was received (or that part of it waits for stock).
-pub(crate) async fn taken(
-    tx: &mut Tx,
-    id: &str,
-    email: Option<&EmailAddress>,
-    status: OrderStatus,
-    now_ms: i64,
-) -> Result<(), Error> {
-    if let Some(email) = email {
-        notifications::set_customer_email(tx, id, email.as_str()).await?;
-    }
+/// A new order (its customer's address was written with the order row):
+/// the customer hears it was received, or that part of it waits for stock.
+pub(crate) async fn taken(tx: &mut Tx, id: &str, status: OrderStatus, now_ms: i64) -> Result<(), Error> {
     let order_id = id.to_owned();
     let m = if status == OrderStatus::Backordered {
         Message::OrderDelayed { order_id }
@@ -474,8 +470,9 @@ impl Engine {
         if !token_shaped(token) {
             return Ok(None);
         }
+        let not_before = self.now_ms().saturating_sub(STATUS_LINK_TTL_MS);
         let mut tx = self.read().await?;
-        let link = notifications::find_link(&mut tx, &token_hash(token)).await?;
+        let link = notifications::find_link(&mut tx, &token_hash(token), not_before).await?;
         let Some((order_id, return_id)) = link else {
             tx.rollback().await?;
             return Ok(None);

@@ -92,7 +92,7 @@ pub(crate) async fn take(
                 orders::insert_line(tx, &id, w.line_no, &line.sku, w.units, line.unit_price).await?;
             }
             hold_unmapped(tx, ctx, &id, o, &unknown, now_ms).await?;
-            crate::notify::taken(tx, &id, o.email.as_ref(), OrderStatus::OnHold, now_ms).await?;
+            crate::notify::taken(tx, &id, OrderStatus::OnHold, now_ms).await?;
             return Ok(Taken { id, created: true, conflict: None, view: None });
         }
     }
@@ -104,6 +104,7 @@ pub(crate) async fn take(
         pickup_location: o.pickup_location.as_ref(),
         avoid: vec![],
         catalog: Some(view),
+        paid: o.payment == PaymentState::Paid,
     };
     let (routed, outcomes) = allocate_measured(tx, ctx, &id, &wants, &facts, Mode::Policy, false, now_ms).await?;
     // The lines, written once now that routing is done, with what this first
@@ -130,7 +131,7 @@ pub(crate) async fn take(
     let expires = (o.payment == PaymentState::Pending).then(|| now_ms.saturating_add(ctx.config.reservation_ttl_ms));
     orders::settle(tx, &id, status, expires, now_ms).await?;
     exceptions::apply(tx, ctx, &id, &fx, now_ms).await?;
-    crate::notify::taken(tx, &id, o.email.as_ref(), status, now_ms).await?;
+    crate::notify::taken(tx, &id, status, now_ms).await?;
     let view = (fx.open.is_empty() && fx.close.is_empty())
         .then(|| taken_view(&id, o, status, expires, &wants, &outcomes, &fx.events, now_ms));
     Ok(Taken { id, created: true, conflict: None, view })
@@ -310,6 +311,9 @@ pub(crate) async fn pay(tx: &mut Tx, ctx: &Ctx, id: &str, now_ms: i64) -> Result
     exceptions::apply(tx, ctx, id, &fx, now_ms).await?;
     orders::set_payment(tx, id, PaymentState::Paid).await?;
     orders::set_expiry(tx, id, None).await?;
+    // Units placed at a dropship vendor get their purchase order now (a
+    // re-allocation above ran as unpaid, so it issued none either).
+    crate::dropship::issue_on_payment(tx, ctx, id, now_ms).await?;
     if let Some(next) = fx.status {
         orders::set_status(tx, id, next, now_ms).await?;
         crate::notify::status_changed(tx, id, order.status, next, now_ms).await?;

@@ -110,6 +110,7 @@ pub(crate) async fn preview(
         pickup_location: o.pickup_location.as_ref(),
         avoid: vec![],
         catalog: None,
+        paid: false,
     };
     let with_counts = !policy.eligibility.daily_capacity.is_empty();
     let (input, _) = build_input(tx, ctx, &wants, &facts, false, with_counts, now_ms).await?;

@@ -1,10 +1,11 @@
 //! Parsed routing policies by version. Versions are immutable, so a cached
 //! parse is never stale.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use switchyard_core::routing::Policy;
+use switchyard_store::catalog::SkuFacts;
 
 /// The cache, plus the built-in default policy.
 pub struct PolicyCache {
@@ -41,7 +42,8 @@ impl PolicyCache {
 }
 
 /// What routing reads about the shop besides stock — the policy versions in
-/// force (version, is_active), every location and every channel — as of one
+/// force (version, is_active), every location and every channel, and the
+/// facts of the SKUs ordered since (tags, bundle, backorder) — as of one
 /// catalogue version (`switchyard_store::catalog::version`).
 #[derive(Clone)]
 pub struct CatalogView {
@@ -49,9 +51,47 @@ pub struct CatalogView {
     pub in_force: Arc<Vec<(i64, bool)>>,
     pub locations: Arc<Vec<switchyard_core::Location>>,
     pub channels: Arc<Vec<switchyard_core::Channel>>,
+    /// SKU facts read at this version, filled as orders name SKUs (a SKU's
+    /// change moves the version, so they are never stale), bounded.
+    pub skus: Arc<Mutex<HashMap<String, SkuFacts>>>,
 }
 
+/// How many SKUs' facts a catalogue view keeps (about 100 bytes each).
+const MAX_CACHED_SKUS: usize = 50_000;
+
 impl CatalogView {
+    /// A view of what was read at `version`, no SKU facts yet.
+    pub fn new(
+        version: i64,
+        in_force: Vec<(i64, bool)>,
+        locations: Vec<switchyard_core::Location>,
+        channels: Vec<switchyard_core::Channel>,
+    ) -> CatalogView {
+        CatalogView {
+            version,
+            in_force: Arc::new(in_force),
+            locations: Arc::new(locations),
+            channels: Arc::new(channels),
+            skus: Arc::default(),
+        }
+    }
+
+    /// The facts of every one of `skus`, when all were read at this version.
+    pub fn sku_facts(&self, skus: &[&str]) -> Option<BTreeMap<String, SkuFacts>> {
+        let known = self.skus.lock().ok()?;
+        skus.iter().map(|s| known.get(*s).map(|f| ((*s).to_owned(), f.clone()))).collect()
+    }
+
+    /// Keeps facts read at this version.
+    pub fn remember_sku_facts(&self, facts: &BTreeMap<String, SkuFacts>) {
+        if let Ok(mut known) = self.skus.lock() {
+            if known.len() + facts.len() > MAX_CACHED_SKUS {
+                known.clear();
+            }
+            known.extend(facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+
     /// Whether the channel takes orders; `None` when it is not registered.
     pub fn channel_active(&self, name: &switchyard_core::ChannelName) -> Option<bool> {
         self.channels.iter().find(|c| &c.name == name).map(|c| c.active)

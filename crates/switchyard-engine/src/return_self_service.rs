@@ -173,8 +173,9 @@ impl Engine {
         if !crate::notify::token_shaped(token) {
             return Ok(None);
         }
+        let not_before = self.now_ms().saturating_sub(crate::notify::STATUS_LINK_TTL_MS);
         let mut tx = self.read().await?;
-        let link = notifications::find_link(&mut tx, &crate::notify::token_hash(token)).await?;
+        let link = notifications::find_link(&mut tx, &crate::notify::token_hash(token), not_before).await?;
         tx.rollback().await?;
         let Some((_, Some(return_id))) = link else { return Ok(None) };
         match self.return_label_pdf(&return_id).await {

@@ -1,7 +1,7 @@
 //! Background work: the sweeper (expired unpaid holds, auto-cancel of
 //! orders held too long, exception escalation, uncollected pickups,
 //! unconfirmed dropship purchase orders, outbox retention, expired
-//! sessions) and the
+//! sessions and status links) and the
 //! outbox consumers' claim / acknowledge / fail cycle. Every step takes the
 //! time from the injected clock, so tests advance a `ManualClock` and call
 //! [`Engine::sweep`] instead of sleeping.
@@ -41,6 +41,8 @@ pub struct Sweep {
     pub dropship_unconfirmed: Vec<String>,
     pub outbox_purged: u64,
     pub sessions_purged: u64,
+    /// Status-page links older than a year, deleted.
+    pub status_links_purged: u64,
 }
 
 impl Engine {
@@ -127,6 +129,7 @@ impl Engine {
             dropship_unconfirmed: self.flag_unconfirmed_purchase_orders().await?,
             outbox_purged: self.purge_outbox(self.now_ms().saturating_sub(OUTBOX_RETENTION_MS)).await?,
             sessions_purged: self.purge_sessions().await?,
+            status_links_purged: self.purge_status_links().await?,
         })
     }
 
@@ -227,6 +230,15 @@ impl Engine {
     }
 
     /// Deletes delivered messages older than `before_ms`.
+    /// Deletes status links past [`crate::notify::STATUS_LINK_TTL_MS`].
+    async fn purge_status_links(&self) -> Result<u64, Error> {
+        let before = self.now_ms().saturating_sub(crate::notify::STATUS_LINK_TTL_MS);
+        self.run(move |tx, _| {
+            Box::pin(async move { Ok(switchyard_store::notifications::purge_links(tx, before, SWEEP_LIMIT).await?) })
+        })
+        .await
+    }
+
     pub async fn purge_outbox(&self, before_ms: i64) -> Result<u64, Error> {
         self.run(move |tx, _| Box::pin(async move { Ok(outbox::purge_delivered(tx, before_ms, 10_000).await?) })).await
     }

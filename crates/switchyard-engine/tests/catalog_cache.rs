@@ -4,6 +4,8 @@
 //! two processes on one PostgreSQL database, or two writers on one SQLite
 //! file — so a change made through one must reach the other's next order:
 //! the version moves with every such change, in the change's transaction.
+//! The SKU facts intake reads (tags, bundle, backorder) are reused the same
+//! way.
 
 mod common;
 
@@ -66,6 +68,24 @@ async fn changes_made_elsewhere_reach_the_next_order(p: Pair) {
     p.b.put_location(&warehouse("WH1", 1)).await.expect("reactivate");
     let (fourth, _) = p.a.create_order(&order("c-4")).await.expect("fourth order");
     assert_eq!(placed(&fourth), ["WH1"]);
+
+    // SKU facts too: A read Y's (backorderable) with its first order; B makes
+    // Y never backordered, and A's next order for it must know.
+    let mut y = SkuDef::plain(sku("Y"), "Y");
+    y.allow_backorder = true;
+    p.a.put_sku(&y).await.expect("sku");
+    let wants_y = |ext: &str| web_order(ext, &[("Y", 1)], 500, 500, PaymentState::Paid);
+    let (fifth, _) = p.a.create_order(&wants_y("c-5")).await.expect("fifth order");
+    assert_eq!(fifth.status, "backordered", "no Y anywhere, and Y may be backordered");
+    y.allow_backorder = false;
+    p.b.put_sku(&y).await.expect("no more backorders");
+    let (sixth, _) = p.a.create_order(&wants_y("c-6")).await.expect("sixth order");
+    assert_ne!(sixth.status, "backordered", "a SKU changed elsewhere is read again: {sixth:?}");
+    // A new SKU made by a stock import elsewhere is known at once.
+    let row = switchyard_core::ImportRow::parse("Z", None, "WH2", 4, None).expect("row");
+    p.b.import_stock(vec![row]).await.expect("import");
+    let (seventh, _) = p.a.create_order(&web_order("c-7", &[("Z", 1)], 500, 500, PaymentState::Paid)).await.expect("z");
+    assert_eq!(placed(&seventh), ["WH2"]);
     assert_clean(&p.a).await;
 }
 

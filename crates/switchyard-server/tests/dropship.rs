@@ -7,7 +7,9 @@
 //! clean); a vendor late to confirm opens `dropship_unconfirmed` when the
 //! `ManualClock` passes its due time, and its confirmation closes it; a
 //! cancelled or re-routed order cancels its purchase order and tells the
-//! vendor; bad, unknown and expired links are 404s.
+//! vendor; an unpaid order's purchase order waits for its payment (one
+//! that lapses unpaid never reaches the vendor); bad, unknown and expired
+//! links are 404s.
 
 mod common;
 
@@ -22,6 +24,7 @@ both!(
     the_api_confirms_and_ships_and_a_late_vendor_opens_an_exception,
     a_cancelled_or_rerouted_order_cancels_its_purchase_order_and_tells_the_vendor,
     vendor_settings_are_checked_and_the_secret_is_never_returned,
+    an_unpaid_order_tells_the_vendor_only_once_it_is_paid,
 );
 
 const SECRET: &str = "vendor-secret-0123456789";
@@ -404,4 +407,56 @@ async fn vendor_settings_are_checked_and_the_secret_is_never_returned(app: TestA
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
+}
+
+async fn an_unpaid_order_tells_the_vendor_only_once_it_is_paid(app: TestApp) {
+    shop(&app).await;
+    vendor(&app, None).await;
+    let smtp = SmtpStandIn::start().await.expect("smtp");
+    let notifier = Notifier::new(app.engine.clone(), config(&app, &smtp)).expect("notifier");
+    let unpaid = |ext: &str| {
+        let mut body = order_body(ext, json!([{"sku": "MUG", "quantity": 2, "unit_price": 1500}]));
+        body["payment"] = json!("pending");
+        body
+    };
+    let (s, o) = app.post("/api/v1/orders", unpaid("U-1")).await;
+    assert_eq!((s, o["status"].as_str()), (201, Some("pending_payment")), "{o}");
+    let id = o["id"].as_str().expect("id").to_owned();
+    let (s, o) = app.post("/api/v1/orders", unpaid("U-2")).await;
+    assert_eq!(s, 201, "{o}");
+    let lapses = o["id"].as_str().expect("id").to_owned();
+    // Reserved at the vendor, but no purchase order and nothing sent.
+    assert_eq!(app.position("MUG", "VEND").await, (5, 4, 1));
+    assert!(purchase_orders(&app, "").await.is_empty());
+    notifier.round().await.expect("round");
+    assert!(to_vendor(&smtp.mails()).is_empty(), "nothing reaches the vendor before payment");
+
+    // Paid: the purchase order is made for what is held there, and sent.
+    let (s, o) = app.post(&format!("/api/v1/orders/{id}/payment"), json!({})).await;
+    assert_eq!((s, o["status"].as_str()), (200, Some("accepted")), "{o}");
+    let pos = purchase_orders(&app, "").await;
+    assert_eq!(pos.len(), 1, "{pos:?}");
+    assert_eq!((pos[0]["order_id"].as_str(), pos[0]["status"].as_str()), (Some(id.as_str()), Some("sent")));
+    assert_eq!(pos[0]["lines"], json!([{"line_no": 1, "sku": "MUG", "title": "Stoneware mug", "quantity": 2}]));
+    let r = notifier.round().await.expect("round");
+    assert_eq!(r.failed, 0, "{r:?}");
+    assert_eq!(to_vendor(&smtp.mails()).len(), 1);
+    // The order's timeline logs when and how the vendor was told.
+    let number = pos[0]["number"].as_str().expect("number");
+    let events = order_json(&app, &id).await["events"].clone();
+    let told = format!("Purchase order {number} to the vendor by e-mail: sent");
+    assert!(events.as_array().is_some_and(|es| es.iter().any(|e| e["message"] == told.as_str())), "{events}");
+    let (s, e) = app.post(&format!("/api/v1/orders/{id}/payment"), json!({})).await;
+    assert_eq!(s, 409, "paid once: {e}");
+    assert_eq!(purchase_orders(&app, "").await.len(), 1, "a refused payment makes no second purchase order");
+
+    // The other hold lapses unpaid (cancelled, by default): released, and the vendor never heard of it.
+    app.clock.advance_ms(app.engine.config().reservation_ttl_ms + 1);
+    app.engine.sweep().await.expect("sweep");
+    assert_eq!(order_json(&app, &lapses).await["status"], "cancelled");
+    assert_eq!(app.position("MUG", "VEND").await, (5, 2, 3));
+    assert!(purchase_orders(&app, &format!("?order_id={lapses}")).await.is_empty());
+    notifier.round().await.expect("round");
+    assert_eq!(to_vendor(&smtp.mails()).len(), 1);
+    app.assert_audit_clean().await;
 }

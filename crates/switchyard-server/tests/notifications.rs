@@ -175,6 +175,18 @@ async fn a_shipped_order_is_emailed_with_tracking_and_the_link_opens_its_page(ap
     // Nothing more to send.
     assert_eq!(notifier.round().await.expect("round"), Default::default());
     app.assert_audit_clean().await;
+
+    // A link opens its page for a year, then nothing; the sweeper deletes it.
+    app.clock.advance_ms(switchyard_engine::STATUS_LINK_TTL_MS - 60_000);
+    assert_eq!(open(&link).await.0, 200, "within the year");
+    assert_eq!(app.engine.sweep().await.expect("sweep").status_links_purged, 0);
+    app.clock.advance_ms(60_001);
+    let (s, body) = open(&link).await;
+    assert_eq!(s, 404, "a year and a minute later: {body}");
+    assert!(!body.contains("W-1"));
+    let purged = app.engine.sweep().await.expect("sweep").status_links_purged;
+    assert_eq!(purged, 3, "the accepted e-mails' two links and the shipped one's");
+    assert_eq!(app.engine.sweep().await.expect("sweep").status_links_purged, 0);
 }
 
 async fn edited_templates_change_the_next_email_and_invalid_ones_change_nothing(app: TestApp) {

@@ -61,9 +61,9 @@ pub async fn upsert_location(tx: &mut Tx, l: &Location, now_ms: i64) -> Result<(
 }
 
 /// The catalogue version: it moves forward, in the same transaction, with
-/// every change to the locations, the channels and which routing policies
-/// are in force (what order intake may reuse from an earlier read while it
-/// stands).
+/// every change to the locations, the channels, the SKUs and which routing
+/// policies are in force (what order intake may reuse from an earlier read
+/// while it stands).
 pub async fn version(tx: &mut Tx) -> Result<i64, StoreError> {
     tx.query_one("SELECT version FROM catalog_version WHERE id = 1", args![]).await?.i64(0)
 }
@@ -333,7 +333,8 @@ pub async fn upsert_sku(tx: &mut Tx, def: &SkuDef, now_ms: i64) -> Result<(), St
         )
         .await?;
     }
-    Ok(())
+    // Order intake reuses SKU facts read at the current version.
+    bump_version(tx).await
 }
 
 /// Creates a plain SKU unless one exists (a stock import naming a new SKU);
@@ -346,6 +347,9 @@ pub async fn insert_sku_if_missing(tx: &mut Tx, sku: &Sku, title: &str, now_ms: 
             args![sku.as_str(), title, false, now_ms],
         )
         .await?;
+    if inserted > 0 {
+        bump_version(tx).await?;
+    }
     Ok(inserted > 0)
 }
 

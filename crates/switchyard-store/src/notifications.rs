@@ -14,12 +14,6 @@ use crate::{args, rfc3339, Row, StoreError, Value};
 
 // ------------------------------------------------------------- customers
 
-/// Records where the order's customer is told of it.
-pub async fn set_customer_email(tx: &mut Tx, order_id: &str, email: &str) -> Result<(), StoreError> {
-    tx.execute("UPDATE orders SET customer_email = $1 WHERE id = $2", args![email, order_id]).await?;
-    Ok(())
-}
-
 /// The order's customer address, if it has one.
 pub async fn customer_email(tx: &mut Tx, order_id: &str) -> Result<Option<String>, StoreError> {
     let row = tx.query_opt("SELECT customer_email FROM orders WHERE id = $1", args![order_id]).await?;
@@ -343,12 +337,28 @@ pub async fn insert_link(
     Ok(())
 }
 
-/// The order (and return) a link's token hash opens.
-pub async fn find_link(tx: &mut Tx, token_hash: &str) -> Result<Option<(String, Option<String>)>, StoreError> {
-    let row =
-        tx.query_opt("SELECT order_id, return_id FROM status_links WHERE token_hash = $1", args![token_hash]).await?;
+/// The order (and return) a link's token hash opens, if the link was made
+/// at `not_before_ms` or later.
+pub async fn find_link(
+    tx: &mut Tx,
+    token_hash: &str,
+    not_before_ms: i64,
+) -> Result<Option<(String, Option<String>)>, StoreError> {
+    let sql = "SELECT order_id, return_id FROM status_links WHERE token_hash = $1 AND created_at >= $2";
+    let row = tx.query_opt(sql, args![token_hash, not_before_ms]).await?;
     match row {
         Some(r) => Ok(Some((r.string(0)?, r.opt_string(1)?))),
         None => Ok(None),
     }
+}
+
+/// Deletes up to `limit` links made before `before_ms`, oldest first;
+/// returns how many.
+pub async fn purge_links(tx: &mut Tx, before_ms: i64, limit: i64) -> Result<u64, StoreError> {
+    tx.execute(
+        "DELETE FROM status_links WHERE token_hash IN (SELECT token_hash FROM status_links WHERE created_at < $1 \
+         ORDER BY created_at LIMIT $2)",
+        args![before_ms, limit],
+    )
+    .await
 }

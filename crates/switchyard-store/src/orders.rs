@@ -50,8 +50,8 @@ fn parse_status(raw: &str) -> Result<OrderStatus, StoreError> {
     OrderStatus::parse(raw).ok_or_else(|| StoreError::corrupt(format!("order status {raw:?}")))
 }
 
-/// Inserts the order unless `(channel, external_id)` exists; returns whether
-/// it was inserted. Runs before any stock row is touched, so a duplicate
+/// Inserts the order (with its customer's e-mail address, when it has one)
+/// unless `(channel, external_id)` exists; returns whether it was inserted. Runs before any stock row is touched, so a duplicate
 /// delivery never reserves twice.
 pub async fn claim(tx: &mut Tx, id: &str, o: &NewOrder, status: OrderStatus, now_ms: i64) -> Result<bool, StoreError> {
     let ship_to = serde_json::to_string(&o.ship_to).map_err(StoreError::corrupt)?;
@@ -59,8 +59,8 @@ pub async fn claim(tx: &mut Tx, id: &str, o: &NewOrder, status: OrderStatus, now
         .execute(
             "INSERT INTO orders (id, channel, external_id, status, currency, total_minor, payment, \
              service_level, pickup_location, ship_to, reservation_expires_at, created_at, updated_at, \
-             received_payment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $11, $7) \
-             ON CONFLICT (channel, external_id) DO NOTHING",
+             received_payment, customer_email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $11, \
+             $7, $12) ON CONFLICT (channel, external_id) DO NOTHING",
             args![
                 id,
                 o.channel.as_str(),
@@ -72,7 +72,8 @@ pub async fn claim(tx: &mut Tx, id: &str, o: &NewOrder, status: OrderStatus, now
                 o.service_level.as_str(),
                 o.pickup_location.as_ref().map(|p| p.as_str()),
                 ship_to,
-                now_ms
+                now_ms,
+                o.email.as_ref().map(|e| e.as_str())
             ],
         )
         .await?;

@@ -14,13 +14,15 @@ use anyhow::Context;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use switchyard_core::{Address, Component, Location, LocationCode, LocationKind, Quantity, Sku, SkuDef};
-use switchyard_core::{Channel, ChannelDraft, ChannelKind, ChannelName, NewShipment, OrderStatus};
+use switchyard_core::{Channel, ChannelDraft, ChannelKind, ChannelName, OrderStatus};
 use switchyard_engine::Engine;
 use switchyard_server::{parse_order, AppState, CreateOrderBody, OrderLineBody, ShipToBody};
 use switchyard_standin::StandIn;
 use switchyard_store::OrderFilter;
 
 use crate::settings::Settings;
+
+mod story;
 
 struct Place {
     code: &'static str,
@@ -38,7 +40,7 @@ struct Place {
 const PLACES: [Place; 4] = [
     Place {
         code: "FLAGSHIP",
-        name: "Flagship engine (Pearl District)",
+        name: "Flagship store (Pearl District)",
         kind: LocationKind::Store,
         city: "Portland",
         region: "OR",
@@ -50,7 +52,7 @@ const PLACES: [Place; 4] = [
     },
     Place {
         code: "EASTSIDE",
-        name: "Eastside engine",
+        name: "Eastside store",
         kind: LocationKind::Store,
         city: "Portland",
         region: "OR",
@@ -159,6 +161,23 @@ chain = ["dropship", "backorder", "hold"]
 backorder_restock_days = 7
 "#;
 
+/// The shop's return policy: 30 days, final-sale prints stay sold.
+const DEMO_RETURN_POLICY: &str = r#"# Demo shop return policy (see the README's returns section).
+[window]
+default_days = 30
+
+[final_sale]
+tags = ["final-sale"]
+except_reasons = ["defective", "damaged_in_transit", "wrong_item"]
+
+[refund]
+method = "original_payment"
+auto_approve_up_to = { minor = 15000, currency = "USD" }
+"#;
+
+/// The map print is sold as final sale (the demo's out-of-policy return).
+const FINAL_SALE_SKU: &str = "PRINT-MAP-PDX";
+
 /// The bundle: a gift set of a mug, a candle and a tote.
 const BUNDLE: (&str, &str, i64) = ("GIFT-SET-HOME", "Home gift set (mug + candle + tote)", 5500);
 
@@ -236,6 +255,7 @@ pub async fn run(settings: Settings, orders_per_minute: u32) -> anyhow::Result<(
 async fn shop(settings: &Settings, db: &str, orders_per_minute: u32) -> anyhow::Result<()> {
     let engine = Arc::new(settings.engine_at(db).await?);
     seed(&engine).await?;
+    let told = story::tell(&engine).await.context("the demo's first stories")?;
     // Local stand-ins of Shopify and Amazon: both connections are live, so
     // the Channels page shows stock levels going out, their lag, and (every
     // seventh Amazon call answers 429) retries.
@@ -253,6 +273,7 @@ async fn shop(settings: &Settings, db: &str, orders_per_minute: u32) -> anyhow::
     println!("  API token: {}", config.api_token.expose());
     println!("  Database:  {db} (SQLite, fresh)");
     println!("  Try:       curl -H 'Authorization: Bearer {}' http://{addr}/api/v1/orders", config.api_token.expose());
+    println!("{}", told.render(&format!("http://{addr}")));
     println!("Orders arrive from shopify, amazon, etsy, pos and wholesale. Ctrl-C to stop.");
     println!(
         "Stock levels go out to stand-ins of Shopify ({}) and Amazon ({}): see the Channels page.",
@@ -353,6 +374,9 @@ async fn seed(engine: &Engine) -> anyhow::Result<()> {
         if def.sku.as_str().starts_with("TEE-") {
             def.tags.push("apparel".into());
         }
+        if def.sku.as_str() == FINAL_SALE_SKU {
+            def.tags.push("final-sale".into());
+        }
         def.allow_backorder = def.sku.as_str() != "POSTER-VINTAGE";
         engine.put_sku(&def).await?;
         for (place, units) in PLACES.iter().zip(stock) {
@@ -375,6 +399,8 @@ async fn seed(engine: &Engine) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("the demo policy is invalid: {e}"))?;
     let policy = engine.save_policy(DEMO_POLICY, "demo shop rules", "demo").await?;
     engine.activate_policy(policy.version, "demo").await?;
+    let returns = engine.save_return_policy(DEMO_RETURN_POLICY, "demo shop returns", "demo").await?;
+    engine.activate_return_policy(returns.version, "demo").await?;
     Ok(())
 }
 
@@ -479,28 +505,9 @@ async fn staff(engine: &Engine, rng: &mut StdRng) -> anyhow::Result<()> {
             })
             .await?;
         if let Some(o) = page.orders.last() {
-            let mut by_location: std::collections::BTreeMap<String, Vec<(Sku, Quantity)>> = Default::default();
-            for l in &o.lines {
-                for a in &l.allocations {
-                    let open = a.quantity - a.shipped - a.released;
-                    if open > 0 {
-                        by_location
-                            .entry(a.location.clone())
-                            .or_default()
-                            .push((Sku::parse(&l.sku)?, Quantity::new(open)?));
-                    }
-                }
-            }
-            for (loc, lines) in by_location {
-                let shipment = NewShipment {
-                    location: LocationCode::parse(&loc)?,
-                    lines,
-                    carrier: Some(if loc.starts_with("WH") { "UPS" } else { "USPS" }.into()),
-                    tracking: Some(format!("1Z{:010}", rng.gen_range(0..9_999_999_999u64))),
-                    tracking_url: None,
-                };
-                engine.ship(&o.id, &shipment).await?;
-            }
+            let tracking = format!("1Z{:010}", rng.gen_range(0..9_999_999_999u64));
+            let carrier = |loc: &str| (if loc.starts_with("WH") { "UPS" } else { "USPS" }.to_owned(), tracking.clone());
+            story::ship_open(engine, o, carrier).await?;
         }
     } else if roll < 7 {
         let page = engine

@@ -363,7 +363,7 @@ async fn the_demo_shop_takes_orders() {
     let tmp = std::env::temp_dir().join(format!("switchyard-demo-orders-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).expect("tmp");
-    let (demo, url, _output) = start_demo(&tmp);
+    let (demo, url, output) = start_demo(&tmp);
     let client = reqwest::Client::new();
     let mut orders = serde_json::Value::Null;
     for _ in 0..100 {
@@ -400,7 +400,40 @@ async fn the_demo_shop_takes_orders() {
         .await
         .expect("json");
     assert_eq!(locations.as_array().map(Vec::len), Some(4));
+
+    // The seed's test, played at start: an oversell prevented, a partial
+    // shipment, an out-of-policy return waiting for a person.
+    let get = |path: &str| {
+        let request = client.get(format!("{url}{path}")).bearer_auth(DEMO_TOKEN);
+        async move { request.send().await.expect("get").json::<serde_json::Value>().await.expect("json") }
+    };
+    let find = |page: &serde_json::Value, number: &str| {
+        page["orders"].as_array().and_then(|os| os.iter().find(|o| o["external_id"] == number).cloned())
+    };
+    let shopify = get("/api/v1/orders?channel=shopify&limit=500").await;
+    let oversold = find(&shopify, "SHOPIFY-DEMO-1").unwrap_or_else(|| panic!("the oversell story: {shopify}"));
+    let placed: i64 = oversold["lines"][0]["allocations"]
+        .as_array()
+        .expect("allocations")
+        .iter()
+        .map(|a| a["quantity"].as_i64().unwrap_or(0) - a["released"].as_i64().unwrap_or(0))
+        .sum();
+    assert!(placed <= 5, "never more posters than the shop has: {oversold}");
+    assert!(
+        oversold["exceptions"].as_array().is_some_and(|e| !e.is_empty()) || oversold["status"] == "backordered",
+        "the units it could not have are held for a person or backordered, visibly: {oversold}"
+    );
+    let partial = get("/api/v1/orders?status=partially_shipped&limit=500").await;
+    assert!(find(&partial, "AMAZON-DEMO-2").is_some(), "the partial shipment: {partial}");
+    let waiting = get("/api/v1/exceptions?kind=return_out_of_policy&status=open").await;
+    let text = waiting.to_string();
+    assert!(text.contains("ETSY-DEMO-3"), "the out-of-policy return waits for a person: {waiting}");
     drop(demo);
+    let printed = output.join().expect("output");
+    for story in ["Oversell prevented:", "Partial shipment:", "Out-of-policy return:", "/return (try order ETSY-DEMO-3"]
+    {
+        assert!(printed.contains(story), "the demo says where to look ({story}): {printed}");
+    }
     let _ = std::fs::remove_dir_all(&tmp);
 }
 

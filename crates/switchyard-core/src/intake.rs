@@ -448,19 +448,23 @@ impl NewShipment {
         // address a page may link to, so no `javascript:` or `data:` URL.
         let tracking_url = match d.tracking_url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()) {
             None => None,
-            Some(u) => {
-                let lower = u.to_ascii_lowercase();
-                let web = lower.starts_with("https://") || lower.starts_with("http://");
-                let host = u.split_once("://").map_or("", |(_, rest)| rest);
-                let clean = !u.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>'));
-                if !web || host.is_empty() || !clean || u.chars().count() > MAX_URL_CHARS {
-                    return Err(IntakeError::BadTrackingUrl);
-                }
-                Some(u)
-            }
+            Some(u) => Some(web_link(&u).ok_or(IntakeError::BadTrackingUrl)?.to_owned()),
         };
         Ok(NewShipment { location, lines, carrier, tracking, tracking_url })
     }
+}
+
+/// `raw` when it is a web address a page or an e-mail may link to: `http://`
+/// or `https://` with a host, no spaces, control characters, quotes or angle
+/// brackets, at most [`MAX_URL_CHARS`] characters — never `javascript:` or
+/// `data:`. Shipments are checked with it when they arrive, and what is
+/// shown to a customer is checked again (a stored value is not trusted).
+pub fn web_link(raw: &str) -> Option<&str> {
+    let lower = raw.to_ascii_lowercase();
+    let web = lower.starts_with("https://") || lower.starts_with("http://");
+    let host = raw.split_once("://").map_or("", |(_, rest)| rest);
+    let clean = !raw.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>'));
+    (web && !host.is_empty() && clean && raw.chars().count() <= MAX_URL_CHARS).then_some(raw)
 }
 
 impl Resolution {
@@ -483,6 +487,27 @@ impl Resolution {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_web_addresses_are_links() {
+        for ok in ["https://track.example/1Z?x=1&y=2", "HTTP://carrier.example/t/9"] {
+            assert_eq!(web_link(ok), Some(ok));
+        }
+        let long = format!("https://x.example/{}", "a".repeat(MAX_URL_CHARS));
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,<script>",
+            "https://",
+            "ftp://example.com/x",
+            "https://x.example/\"a\" onmouseover=\"x",
+            "https://x.example/<script>",
+            "https://x.example/a b",
+            "https://x.example/\u{0}",
+            long.as_str(),
+        ] {
+            assert_eq!(web_link(bad), None, "{bad}");
+        }
+    }
 
     fn line(sku: &str, quantity: i64, unit_price: i64) -> LineDraft {
         LineDraft { sku: sku.into(), quantity, unit_price, currency: None }

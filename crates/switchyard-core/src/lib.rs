@@ -42,8 +42,8 @@ pub use channel::{AtpBuffer, Channel, ChannelDraft, ChannelKind, SkuScope, SyncM
 pub use exception::{ExceptionKind, ExceptionStatus, OwnerRole, ResolutionAction, Severity};
 pub use ids::{ChannelName, ExternalOrderId, IdError, LocationCode, Quantity, Sku};
 pub use intake::{
-    ImportRow, IntakeError, LineDraft, NewLine, NewOrder, NewShipment, OrderDraft, Resolution, ResolutionDraft,
-    ShipmentDraft,
+    web_link, ImportRow, IntakeError, LineDraft, NewLine, NewOrder, NewShipment, OrderDraft, Resolution,
+    ResolutionDraft, ShipmentDraft,
 };
 pub use location::{Address, Location, LocationDraft, LocationKind};
 pub use money::{Currency, Money, MoneyError};

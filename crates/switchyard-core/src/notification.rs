@@ -1,4 +1,4 @@
-//! Customer notifications: the events a customer is told of, the e-mail
+//! Notifications: the events a customer (or, for an escalation, staff) is told of, the e-mail
 //! address an order may carry, and the plain words the customer's status
 //! page uses. The engine queues one outbox message per event in the same
 //! transaction as the change ([`crate::outbox::Message::notification_event`]);
@@ -28,10 +28,14 @@ pub enum NotificationEvent {
     ReturnReceived,
     /// The refund for a return was recorded.
     RefundIssued,
+    /// For staff, not the customer: an exception on the order went past its
+    /// SLA and moved up a level (to the staff address and the webhooks that
+    /// list this event).
+    ExceptionEscalated,
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 8] = [
+    pub const ALL: [NotificationEvent; 9] = [
         Self::OrderAccepted,
         Self::OrderDelayed,
         Self::OrderShipped,
@@ -40,6 +44,7 @@ impl NotificationEvent {
         Self::ReturnAuthorized,
         Self::ReturnReceived,
         Self::RefundIssued,
+        Self::ExceptionEscalated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +57,7 @@ impl NotificationEvent {
             Self::ReturnAuthorized => "return_authorized",
             Self::ReturnReceived => "return_received",
             Self::RefundIssued => "refund_issued",
+            Self::ExceptionEscalated => "exception_escalated",
         }
     }
 
@@ -65,6 +71,12 @@ impl NotificationEvent {
         matches!(self, Self::ReturnAuthorized | Self::ReturnReceived | Self::RefundIssued)
     }
 
+    /// Whether it is for staff (never the customer, never on the status
+    /// page): sent to the staff address, and only to webhooks that list it.
+    pub fn is_for_staff(self) -> bool {
+        self == Self::ExceptionEscalated
+    }
+
     /// The step's title on the customer's status page, in plain words.
     pub fn headline(self) -> &'static str {
         match self {
@@ -76,6 +88,7 @@ impl NotificationEvent {
             Self::ReturnAuthorized => "Return authorized",
             Self::ReturnReceived => "Return received",
             Self::RefundIssued => "Refund issued",
+            Self::ExceptionEscalated => "Being checked by our team",
         }
     }
 }
@@ -158,6 +171,7 @@ pub fn return_status_words(status: &str) -> &'static str {
         "refunded" => "Refunded",
         "exchanged" => "Exchanged",
         "closed" => "Closed",
+        "cancelled" => "Cancelled",
         _ => "In progress",
     }
 }
@@ -243,6 +257,8 @@ mod tests {
         assert_eq!(NotificationEvent::parse("order_exploded"), None);
         assert!(NotificationEvent::RefundIssued.is_about_return());
         assert!(!NotificationEvent::OrderShipped.is_about_return());
+        let staff: Vec<_> = NotificationEvent::ALL.into_iter().filter(|e| e.is_for_staff()).collect();
+        assert_eq!(staff, [NotificationEvent::ExceptionEscalated]);
     }
 
     #[test]

@@ -129,6 +129,7 @@ impl Message {
             Message::ReturnAuthorized { .. } => NotificationEvent::ReturnAuthorized,
             Message::ReturnReceived { .. } => NotificationEvent::ReturnReceived,
             Message::RefundIssued { .. } => NotificationEvent::RefundIssued,
+            Message::ExceptionEscalated { .. } => NotificationEvent::ExceptionEscalated,
             _ => return None,
         })
     }

@@ -95,7 +95,7 @@ pub(crate) async fn resolve(tx: &mut Tx, ctx: &Ctx, id: &str, r: &Resolution, no
     let actor = if r.actor.trim().is_empty() { "unknown" } else { r.actor.trim() };
     // About a return of the order, not the order: the return's review.
     if e.kind == ExceptionKind::ReturnOutOfPolicy {
-        return crate::returns::resolve_exception(tx, id, r, actor, now_ms).await;
+        return crate::returns::resolve_exception(tx, ctx, id, r, actor, now_ms).await;
     }
     // About the customer being told, not the order: the notifications.
     if e.kind == ExceptionKind::NotificationFailed {

@@ -46,6 +46,7 @@ mod doctor;
 mod dropship;
 mod error;
 mod exceptions;
+mod exchanges;
 mod fulfilment;
 pub mod geocode;
 mod metrics;

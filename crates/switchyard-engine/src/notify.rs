@@ -102,6 +102,9 @@ pub(crate) async fn status_changed(
 pub struct Destinations {
     /// SMTP is configured: customers with an address get e-mail.
     pub email: bool,
+    /// Where staff events (an exception escalated) are e-mailed, when SMTP
+    /// is configured.
+    pub staff_email: Option<String>,
     pub webhooks: Vec<WebhookRoute>,
 }
 
@@ -113,8 +116,11 @@ pub struct WebhookRoute {
 }
 
 impl WebhookRoute {
+    /// A customer event when it lists it or lists none; a staff event only
+    /// when it lists it (a webhook set up for customers' news is not sent
+    /// staff's).
     pub fn wants(&self, event: NotificationEvent) -> bool {
-        self.events.is_empty() || self.events.contains(&event)
+        self.events.contains(&event) || (self.events.is_empty() && !event.is_for_staff())
     }
 }
 
@@ -122,13 +128,21 @@ async fn fan_out(tx: &mut Tx, ctx: &Ctx, dest: &Destinations, limit: i64, now_ms
     let claimed = outbox::claim(tx, "notification", FAN_OUT, limit, now_ms, FAN_OUT_LEASE_MS).await?;
     let mut made = 0;
     for c in &claimed {
-        // Escalations are for staff (the exception queue shows them): no
-        // customer is told.
-        if let Some(event) = c.message.notification_event() {
-            let order_id = c.message.subject().to_owned();
+        // An escalation goes to staff (never the customer); one about a
+        // channel connection, with no order, is shown by the exception queue
+        // only (a delivery belongs to an order).
+        let order_id = match &c.message {
+            Message::ExceptionEscalated { order_id, .. } => order_id.clone(),
+            m => Some(m.subject().to_owned()),
+        };
+        if let (Some(event), Some(order_id)) = (c.message.notification_event(), order_id) {
             let notice = serde_json::to_string(&c.message).map_err(corrupt)?;
             let mut to: Vec<(DeliveryChannel, String)> = Vec::new();
-            if dest.email {
+            if dest.email && event.is_for_staff() {
+                if let Some(address) = &dest.staff_email {
+                    to.push((DeliveryChannel::Email, address.clone()));
+                }
+            } else if dest.email {
                 if let Some(address) = notifications::customer_email(tx, &order_id).await? {
                     to.push((DeliveryChannel::Email, address));
                 }
@@ -304,6 +318,9 @@ pub struct PublicStep {
     pub detail: Option<String>,
     /// A carrier's tracking number, shown on its own.
     pub tracking: Option<String>,
+    /// Where to follow the parcel: only ever an `http://` or `https://`
+    /// address (`switchyard_core::web_link`), so a page may link to it.
+    pub tracking_url: Option<String>,
 }
 
 /// The return a link is about.
@@ -349,8 +366,13 @@ fn public_page(
         .iter()
         .map(|m| {
             let notice: Option<Message> = serde_json::from_str(&m.notice).ok();
-            let mut step =
-                PublicStep { at: when(m.at), title: m.event.headline().to_owned(), detail: None, tracking: None };
+            let mut step = PublicStep {
+                at: when(m.at),
+                title: m.event.headline().to_owned(),
+                detail: None,
+                tracking: None,
+                tracking_url: None,
+            };
             match notice {
                 Some(Message::OrderShipped { shipment_id, .. }) => {
                     if let Some(s) = order.shipments.iter().flatten().find(|s| s.id == shipment_id) {
@@ -358,6 +380,8 @@ fn public_page(
                         let via = s.carrier.as_deref().map(|c| format!(" with {c}")).unwrap_or_else(String::new);
                         step.detail = Some(format!("{units} item(s){via}"));
                         step.tracking = s.tracking.clone();
+                        step.tracking_url =
+                            s.tracking_url.as_deref().and_then(switchyard_core::web_link).map(str::to_owned);
                     }
                 }
                 Some(Message::ReadyForPickup { location, .. }) => {

@@ -69,7 +69,8 @@ pub fn default_template(event: NotificationEvent) -> TemplateText {
             "Your order {{ order.number }} has shipped",
             "Hello {{ customer.name }},\n\nyour order {{ order.number }} is on its way\
              {% if shipment.carrier %} with {{ shipment.carrier }}{% endif %}.\
-             {% if shipment.tracking %}\nTracking number: {{ shipment.tracking }}{% endif %}",
+             {% if shipment.tracking %}\nTracking number: {{ shipment.tracking }}{% endif %}\
+             {% if shipment.tracking_url %}\nFollow the parcel: {{ shipment.tracking_url }}{% endif %}",
         ),
         NotificationEvent::ReadyForPickup => (
             "Your order {{ order.number }} is ready for pickup",
@@ -96,6 +97,19 @@ pub fn default_template(event: NotificationEvent) -> TemplateText {
             "Hello {{ customer.name }},\n\nwe issued a refund of {{ return.refunded }} for your return \
              {{ return.rma }}.",
         ),
+        // For staff: no customer's words, no status link.
+        NotificationEvent::ExceptionEscalated => {
+            return TemplateText {
+                subject: "Escalated: {{ exception.kind }} on order {{ order.number }} ({{ exception.severity }})"
+                    .to_owned(),
+                text_body: "The {{ exception.kind }} exception on {{ order.channel }} order {{ order.number }} is \
+                            past its SLA: escalated to level {{ exception.level }} ({{ exception.severity }}), for \
+                            the {{ exception.owner }}.\n\nException {{ exception.id }}, \
+                            order {{ order.id }} (status {{ order.status }}).\n\n{{ shop.name }}\n"
+                    .to_owned(),
+                html_body: None,
+            };
+        }
     };
     TemplateText { subject: subject.to_owned(), text_body: format!("{body}{FOOTER}"), html_body: None }
 }
@@ -167,7 +181,8 @@ pub fn sample_context(event: NotificationEvent) -> Value {
             "placed_at": "2026-11-30T12:00:00.000Z",
             "lines": [{"sku": "TEE-RED-M", "quantity": 2}],
         },
-        "shipment": {"carrier": "UPS", "tracking": "1Z999AA10123456784", "shipped_at": "2026-12-01T09:00:00.000Z"},
+        "shipment": {"carrier": "UPS", "tracking": "1Z999AA10123456784", "shipped_at": "2026-12-01T09:00:00.000Z",
+                     "tracking_url": "https://www.ups.com/track?tracknum=1Z999AA10123456784"},
         "pickup": {"location": "FLAGSHIP", "name": "Flagship store", "address": "1 Main St, Portland OR 97209"},
         "cancel_reason": "out of stock",
         "return": {
@@ -178,6 +193,8 @@ pub fn sample_context(event: NotificationEvent) -> Value {
             "refund": "45.00 USD",
             "refunded": "45.00 USD",
         },
+        "exception": {"id": "0190f2a4-0000-7000-8000-000000000002", "kind": "backordered", "level": 1,
+                      "severity": "high", "owner": "merchandiser"},
         "status_url": "https://shop.example.com/status/0123456789abcdef",
         "label_url": "https://shop.example.com/status/0123456789abcdef/label.pdf",
     })
@@ -190,8 +207,11 @@ pub fn context(p: &Prepared, shop_name: &str, status_url: &str) -> Value {
     let shipment = match &p.notice {
         Message::OrderShipped { shipment_id, .. } => {
             o.shipments.iter().flatten().find(|s| &s.id == shipment_id).map(|s| {
+                // Only a web address is ever offered as a link (checked again here).
+                let url = s.tracking_url.as_deref().and_then(switchyard_core::web_link).unwrap_or("");
                 json!({"carrier": s.carrier.clone().unwrap_or_else(String::new),
-                       "tracking": s.tracking.clone().unwrap_or_else(String::new), "shipped_at": s.shipped_at})
+                       "tracking": s.tracking.clone().unwrap_or_else(String::new), "shipped_at": s.shipped_at,
+                       "tracking_url": url})
             })
         }
         _ => None,
@@ -202,6 +222,13 @@ pub fn context(p: &Prepared, shop_name: &str, status_url: &str) -> Value {
         }
         (Message::ReadyForPickup { location, .. }, None) => (location.clone(), location.clone(), String::new()),
         _ => Default::default(),
+    };
+    let exception = match &p.notice {
+        Message::ExceptionEscalated { exception_id, exception_kind, level, severity, owner_role, .. } => {
+            json!({"id": exception_id, "kind": exception_kind, "level": level, "severity": severity,
+                   "owner": owner_role})
+        }
+        _ => json!({"id": "", "kind": "", "level": "", "severity": "", "owner": ""}),
     };
     let cancel_reason = match &p.notice {
         Message::OrderCancelled { reason, .. } => reason.replace('_', " "),
@@ -233,11 +260,13 @@ pub fn context(p: &Prepared, shop_name: &str, status_url: &str) -> Value {
             "status_words": status_words, "placed_at": o.created_at,
             "lines": o.lines.iter().map(|l| json!({"sku": l.sku, "quantity": l.quantity})).collect::<Vec<_>>(),
         },
-        "shipment": shipment.unwrap_or_else(|| json!({"carrier": "", "tracking": "", "shipped_at": ""})),
+        "shipment": shipment
+            .unwrap_or_else(|| json!({"carrier": "", "tracking": "", "shipped_at": "", "tracking_url": ""})),
         "pickup": {"location": location, "name": name, "address": address},
         "cancel_reason": cancel_reason,
         "return": ret.unwrap_or_else(|| json!({"id": "", "rma": "", "status": "", "status_words": "",
                                                "refund": "", "refunded": ""})),
+        "exception": exception,
         "status_url": status_url,
         "label_url": label_url,
     })

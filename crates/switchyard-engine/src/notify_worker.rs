@@ -118,6 +118,8 @@ pub struct NotifyConfig {
     /// Signs the e-mails (`shop.name` in templates).
     pub shop_name: String,
     pub smtp: Option<SmtpConfig>,
+    /// Where staff are e-mailed when an exception escalates (needs `smtp`).
+    pub staff_email: Option<String>,
     pub webhooks: Vec<WebhookConfig>,
     pub retry: RetryPolicy,
     /// Pause between rounds.
@@ -132,6 +134,7 @@ impl NotifyConfig {
             public_url: public_url.into(),
             shop_name: "Switchyard".into(),
             smtp: None,
+            staff_email: None,
             webhooks: Vec::new(),
             retry: RetryPolicy { first_retry_ms: 30_000, max_retry_ms: 3_600_000, max_attempts: 8 },
             tick: Duration::from_secs(2),
@@ -150,6 +153,12 @@ impl NotifyConfig {
         let url = self.public_url.trim_end_matches('/');
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(format!("notify.public_url must start with http:// or https:// (got {url:?})"));
+        }
+        if let Some(staff) = &self.staff_email {
+            switchyard_core::EmailAddress::parse(staff).map_err(|e| format!("notify.staff_email {staff:?}: {e}"))?;
+            if self.smtp.is_none() {
+                return Err("notify.staff_email needs notify.smtp to send through".into());
+            }
         }
         if let Some(s) = &self.smtp {
             s.from.parse::<Mailbox>().map_err(|e| format!("notify.smtp.from {:?}: {e}", s.from))?;
@@ -179,6 +188,7 @@ impl NotifyConfig {
     fn destinations(&self) -> Destinations {
         Destinations {
             email: self.smtp.is_some(),
+            staff_email: self.staff_email.as_ref().map(|a| a.trim().to_owned()),
             webhooks: self
                 .webhooks
                 .iter()
@@ -384,8 +394,13 @@ impl Notifier {
             self.engine.ack_outbox(c.id, CONSUMER).await?;
             return Ok(());
         };
-        let token = self.engine.mint_status_link(&p.delivery.order_id, p.delivery.return_id.as_deref()).await?;
-        let status_url = format!("{}/status/{token}", self.config.public_url.trim_end_matches('/'));
+        // Staff's news carries no customer's status link.
+        let status_url = if p.delivery.event.is_for_staff() {
+            String::new()
+        } else {
+            let token = self.engine.mint_status_link(&p.delivery.order_id, p.delivery.return_id.as_deref()).await?;
+            format!("{}/status/{token}", self.config.public_url.trim_end_matches('/'))
+        };
         let attempt = match p.delivery.channel {
             DeliveryChannel::Email => self.email(&p, &status_url).await,
             DeliveryChannel::Webhook => self.webhook(&p, &status_url).await,
@@ -443,6 +458,7 @@ impl Notifier {
             "shipment": ctx["shipment"],
             "pickup": ctx["pickup"],
             "return": ctx["return"],
+            "exception": ctx["exception"],
             "status_url": status_url,
         });
         let hook = Hook {

@@ -29,7 +29,7 @@ use switchyard_store::returns::{self, LockedReturn};
 use switchyard_store::{catalog, exceptions, orders, StoreError, Tx};
 
 use crate::return_carrier::{CarrierError, IssuedLabel, Parcel, ReturnCarrier};
-use crate::{Engine, Error};
+use crate::{Ctx, Engine, Error};
 
 /// The content type of a label file a carrier sent.
 const PDF: &str = "application/pdf";
@@ -222,6 +222,21 @@ async fn close(tx: &mut Tx, key: &str, by: &str, note: &str, now_ms: i64) -> Res
     Ok(())
 }
 
+/// Calls off an authorized return whose units have not arrived
+/// (`authorized`, `label_issued` or `in_transit` → `cancelled`, final): its
+/// units may be asked for again, and an exchange's replacement order is
+/// cancelled with its reservation released. Who and why are logged.
+async fn cancel(tx: &mut Tx, ctx: &Ctx, key: &str, by: &str, reason: &str, now_ms: i64) -> Result<(), Error> {
+    let r = locate(tx, key).await?;
+    let next = r.status.transition(ReturnStatus::Cancelled)?;
+    returns::set_status(tx, &r.id, next, now_ms).await?;
+    returns::event(tx, &r.id, now_ms, next.as_str(), by, &format!("Cancelled by {by}: {reason}")).await?;
+    let message = format!("Return {} cancelled by {by}: {reason}", label_of(&r));
+    orders::event(tx, &r.order_id, now_ms, "return_cancelled", &message).await?;
+    crate::exchanges::follow_return(tx, ctx, &r, next, now_ms).await?;
+    Ok(())
+}
+
 /// The documents and the steps after authorization, as [`Engine`] methods.
 impl Engine {
     /// Uses `carrier` to issue return labels (the default is
@@ -293,6 +308,16 @@ impl Engine {
         };
         let (now, k) = (self.now_ms(), key.to_owned());
         self.run(move |tx, _| Box::pin(async move { in_transit(tx, &k, tracking.as_deref(), &by, now).await })).await?;
+        self.get_return(key).await?.ok_or_else(|| Error::NotFound { what: "return", key: key.to_owned() })
+    }
+
+    /// Calls off an authorized return before its units arrive: `cancelled`
+    /// (an exchange's replacement order is cancelled); `reason` is required.
+    pub async fn cancel_return(&self, key: &str, by: &str, reason: &str) -> Result<ReturnView, Error> {
+        let by = Text::parse("by", by, TextRule::NAME.required())?.into_string();
+        let reason = Text::parse("reason", reason, TextRule::REASON.required())?.into_string();
+        let (now, k) = (self.now_ms(), key.to_owned());
+        self.run(move |tx, ctx| Box::pin(async move { cancel(tx, ctx, &k, &by, &reason, now).await })).await?;
         self.get_return(key).await?.ok_or_else(|| Error::NotFound { what: "return", key: key.to_owned() })
     }
 

@@ -262,6 +262,7 @@ pub(crate) async fn request(tx: &mut Tx, ctx: &Ctx, ask: &NewReturn, now_ms: i64
     let label = match status {
         ReturnStatus::Authorized => {
             let rma = authorize(tx, &id, place.as_str(), SYSTEM, now_ms).await?;
+            crate::exchanges::on_authorized(tx, ctx, &id, order_id, &rma, decision.refund_method, now_ms).await?;
             tell_customer(tx, Notice::ReturnAuthorized, order_id, &id, now_ms).await?;
             rma
         }
@@ -318,6 +319,7 @@ async fn ask_a_person(
 /// upholds the rejection. Closes its exception; who and why are logged.
 pub(crate) async fn review(
     tx: &mut Tx,
+    ctx: &Ctx,
     key: &str,
     approve: bool,
     actor: &str,
@@ -339,6 +341,8 @@ pub(crate) async fn review(
     let mut label = r.rma.clone().unwrap_or_else(|| r.id.clone());
     if next == ReturnStatus::Authorized && r.rma.is_none() {
         label = authorize(tx, &r.id, &r.destination, actor, now_ms).await?;
+        let method = decision_of(&r)?.refund_method;
+        crate::exchanges::on_authorized(tx, ctx, &r.id, &r.order_id, &label, method, now_ms).await?;
         tell_customer(tx, Notice::ReturnAuthorized, &r.order_id, &r.id, now_ms).await?;
     }
     if let Some(exception_id) = &r.exception_id {
@@ -377,6 +381,7 @@ async fn still_returnable(tx: &mut Tx, r: &LockedReturn) -> Result<(), Error> {
 /// return's review, with the resolution's reason required.
 pub(crate) async fn resolve_exception(
     tx: &mut Tx,
+    ctx: &Ctx,
     exception_id: &str,
     r: &Resolution,
     actor: &str,
@@ -394,7 +399,12 @@ pub(crate) async fn resolve_exception(
     let id = returns::id_by_exception(tx, exception_id)
         .await?
         .ok_or_else(|| corrupt(format!("exception {exception_id} is about no return")))?;
-    review(tx, &id, approve, actor, note, now_ms).await
+    review(tx, ctx, &id, approve, actor, note, now_ms).await
+}
+
+/// The decision stored with a return.
+fn decision_of(r: &LockedReturn) -> Result<ReturnDecision, Error> {
+    serde_json::from_str(&r.decision).map_err(|e| corrupt(format!("decision of return {}: {e}", r.id)))
 }
 
 // ------------------------------------------------------- receive, refund
@@ -482,10 +492,16 @@ async fn stocked_parts(tx: &mut Tx, sku: &Sku) -> Result<Vec<(String, i64)>, Err
 /// proportion when fewer units arrived): `refunded`, or `exchanged` when
 /// the refund method is an exchange. No payment provider is connected: the
 /// amount is recorded for a person to pay at the channel.
-pub(crate) async fn refund(tx: &mut Tx, key: &str, actor: &str, note: &str, now_ms: i64) -> Result<(), Error> {
+pub(crate) async fn refund(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    key: &str,
+    actor: &str,
+    note: &str,
+    now_ms: i64,
+) -> Result<(), Error> {
     let r = locate(tx, key).await?;
-    let decision: ReturnDecision =
-        serde_json::from_str(&r.decision).map_err(|e| corrupt(format!("decision of return {}: {e}", r.id)))?;
+    let decision = decision_of(&r)?;
     let next = r.status.transition(ReturnStatus::settled(decision.refund_method))?;
     if r.refunded.is_some() {
         return Err(Error::Conflict(format!("return {} was refunded already", r.id)));
@@ -503,8 +519,10 @@ pub(crate) async fn refund(tx: &mut Tx, key: &str, actor: &str, note: &str, now_
     returns::set_status(tx, &r.id, next, now_ms).await?;
     let method = decision.refund_method.as_str();
     let how = match next {
-        ReturnStatus::Exchanged => "the replacement order is not created automatically yet",
-        _ => "no payment provider is connected: pay it at the channel or in your payment system",
+        ReturnStatus::Exchanged => crate::exchanges::follow_return(tx, ctx, &r, next, now_ms)
+            .await?
+            .unwrap_or_else(|| "no replacement order was created: create it by hand".to_owned()),
+        _ => "no payment provider is connected: pay it at the channel or in your payment system".to_owned(),
     };
     let note = if note.trim().is_empty() { String::new() } else { format!("; note: {}", note.trim()) };
     let message = format!("Refund of {amount} recorded ({method}); {how}{note}");
@@ -571,7 +589,7 @@ impl Engine {
         let by = Text::parse("by", by, TextRule::NAME.required())?.into_string();
         let note = Text::parse("reason", note, TextRule::REASON.required())?.into_string();
         let (now, k) = (self.now_ms(), key.to_owned());
-        self.run(move |tx, _| Box::pin(async move { review(tx, &k, approve, &by, &note, now).await })).await?;
+        self.run(move |tx, ctx| Box::pin(async move { review(tx, ctx, &k, approve, &by, &note, now).await })).await?;
         self.must_get_return(key).await
     }
 
@@ -587,7 +605,7 @@ impl Engine {
         let by = crate::actor(by)?;
         let note = Text::parse("note", note, TextRule::NOTE)?.into_string();
         let (now, k) = (self.now_ms(), key.to_owned());
-        self.run(move |tx, _| Box::pin(async move { refund(tx, &k, &by, &note, now).await })).await?;
+        self.run(move |tx, ctx| Box::pin(async move { refund(tx, ctx, &k, &by, &note, now).await })).await?;
         self.must_get_return(key).await
     }
 

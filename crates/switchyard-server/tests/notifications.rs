@@ -13,6 +13,7 @@ mod common;
 
 use common::{order_body, TestApp};
 use serde_json::{json, Value};
+use switchyard_core::NotificationEvent;
 use switchyard_engine::{Notifier, NotifyConfig, RetryPolicy, Secret, SmtpConfig, SmtpSecurity, WebhookConfig};
 use switchyard_standin::smtp::{Mail, SmtpStandIn};
 use switchyard_standin::webhook::{verified, WebhookReceiver};
@@ -23,6 +24,8 @@ both!(
     webhooks_are_signed_and_the_signature_verifies,
     a_failing_mail_server_is_retried_then_dead_lettered_into_an_exception,
     every_event_reaches_the_customer_and_the_return_has_its_own_page,
+    a_tracking_url_is_in_the_shipped_email_and_a_link_on_the_status_page,
+    an_escalated_exception_is_sent_to_staff_once_and_never_to_the_customer,
 );
 
 const SECRET: &str = "whsec-0123456789abcdef";
@@ -197,7 +200,7 @@ async fn edited_templates_change_the_next_email_and_invalid_ones_change_nothing(
     assert_eq!((s, t["customized"].as_bool()), (200, Some(false)), "{t}");
     assert!(t["subject"].as_str().is_some_and(|s| s.contains("{{ order.number }}")));
     let (s, all) = app.get("/api/v1/notification-templates").await;
-    assert_eq!((s, all["templates"].as_array().map(Vec::len)), (200, Some(8)));
+    assert_eq!((s, all["templates"].as_array().map(Vec::len)), (200, Some(9)));
 
     let edit = json!({"subject": "Shipped! {{ order.number }} via {{ shipment.carrier }}",
                       "text_body": "Track {{ shipment.tracking }} at {{ status_url }}",
@@ -429,4 +432,141 @@ async fn every_event_reaches_the_customer_and_the_return_has_its_own_page(app: T
         assert!(page.contains(&want), "{want:?} missing: {page}");
     }
     app.assert_audit_clean().await;
+}
+
+async fn a_tracking_url_is_in_the_shipped_email_and_a_link_on_the_status_page(app: TestApp) {
+    shop(&app).await;
+    let smtp = SmtpStandIn::start().await.expect("smtp");
+    let notifier = Notifier::new(app.engine.clone(), config(&app, Some(&smtp), None)).expect("notifier");
+    let id = order(&app, "U-1", 3).await;
+    let ship = |url: Option<&str>| {
+        let mut body = json!({"location": "WH", "lines": [{"sku": "TEE", "quantity": 1}], "carrier": "UPS",
+                              "tracking": TRACKING});
+        if let Some(u) = url {
+            body["tracking_url"] = json!(u);
+        }
+        let (app, path) = (&app, format!("/api/v1/orders/{id}/shipments"));
+        async move { app.post(&path, body).await }
+    };
+    // Anything but a web address is refused at the door, nothing shipped.
+    for bad in ["javascript:alert(1)", "https://x.example/\"><script>", "data:text/html,hi"] {
+        let (s, e) = ship(Some(bad)).await;
+        assert_eq!((s, e["error"]["code"].as_str()), (422, Some("invalid_body")), "{bad}: {e}");
+    }
+    // The default template gives the address in the text.
+    let url = "https://track.example/t?n=1Z999&lang=en";
+    let (s, o) = ship(Some(url)).await;
+    assert_eq!((s, o["status"].as_str()), (200, Some("partially_shipped")), "{o}");
+    notifier.round().await.expect("round");
+    let mails = smtp.mails();
+    let text = last_to(&mails).text().expect("text");
+    let line = format!("Follow the parcel: {url}");
+    assert!(text.lines().any(|l| l.trim_end() == line), "{text}");
+    // The status page links to it, escaped, opening away from the page.
+    let (s, page) = open(&status_link(&app, &text)).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("class=\"tracking-link\""), "{page}");
+    let escaped = ["n=1Z999&amp;lang=en", "n=1Z999&#38;lang=en"].iter().any(|e| page.contains(e));
+    assert!(escaped && !page.contains("1Z999&lang"), "escaped: {page}");
+    assert!(page.contains("rel=\"noopener noreferrer\""), "{page}");
+
+    // An HTML template links to it, autoescaped.
+    let edit = json!({"subject": "Shipped {{ order.number }}",
+                      "text_body": "Sent{% if shipment.tracking_url %} {{ shipment.tracking_url }}{% endif %}. \
+                                    {{ status_url }}",
+                      "html_body": "<a href=\"{{ shipment.tracking_url }}\">Track</a>", "by": "ana"});
+    let (s, saved) = app.put("/api/v1/notification-templates/order_shipped", edit).await;
+    assert_eq!(s, 200, "{saved}");
+    let (s, _) = ship(Some("https://track.example/t?n=2&lang=en")).await;
+    assert_eq!(s, 200);
+    notifier.round().await.expect("round");
+    let mails = smtp.mails();
+    let html = last_to(&mails).html().expect("html");
+    assert!(html.starts_with("<a href=\"https:") && html.contains("track.example"), "{html}");
+    assert!(html.contains("n=2&amp;lang=en\">Track</a>"), "escaped in HTML: {html}");
+
+    // A shipment without one: nothing said, and no new link on the page.
+    let (s, _) = ship(None).await;
+    assert_eq!(s, 200);
+    notifier.round().await.expect("round");
+    let mails = smtp.mails();
+    let text = last_to(&mails).text().expect("text");
+    assert!(text.starts_with("Sent. "), "no URL, nothing said: {text}");
+    let (_, page) = open(&status_link(&app, &text)).await;
+    assert_eq!(page.matches("class=\"tracking-link\"").count(), 2, "the two parcels with one: {page}");
+    app.assert_audit_clean().await;
+}
+
+async fn an_escalated_exception_is_sent_to_staff_once_and_never_to_the_customer(app: TestApp) {
+    shop(&app).await;
+    let smtp = SmtpStandIn::start().await.expect("smtp");
+    let (crm, crm_url) = WebhookReceiver::start("/crm").await.expect("receiver");
+    let (ops, ops_url) = WebhookReceiver::start("/ops").await.expect("receiver");
+    let mut c = config(&app, Some(&smtp), Some(&crm_url));
+    c.staff_email = Some("ops@shop.example.com".into());
+    c.webhooks.push(WebhookConfig {
+        name: "ops".into(),
+        url: ops_url,
+        secret: Secret::new(SECRET),
+        events: vec![NotificationEvent::ExceptionEscalated],
+    });
+    let notifier = Notifier::new(app.engine.clone(), c).expect("notifier");
+    // 12 wanted, 10 in stock: backordered, with a backordered exception.
+    let id = order(&app, "E-1", 12).await;
+    let r = notifier.round().await.expect("round");
+    assert_eq!(r.sent, 2, "the customer's mail and the crm hook: {r:?}");
+    assert_eq!(ops.calls().len(), 0, "a staff-only hook hears no customer news");
+
+    // Past the backordered SLA (a day) the sweeper escalates it once.
+    app.clock.advance_ms(25 * 3_600_000);
+    let swept = app.engine.sweep().await.expect("sweep");
+    assert_eq!(swept.escalated.len(), 1, "{swept:?}");
+    let r = notifier.round().await.expect("round");
+    assert_eq!((r.fanned_out, r.sent, r.failed), (2, 2, 0), "staff's mail and the ops hook: {r:?}");
+    let mails = smtp.mails();
+    let staff = last_to(&mails);
+    assert_eq!(staff.to, vec!["ops@shop.example.com".to_owned()]);
+    let subject = staff.subject().unwrap_or_default();
+    assert!(subject.starts_with("Escalated: backordered on order E-1"), "{subject}");
+    let text = staff.text().expect("text");
+    assert!(text.contains("escalated to level 1") && text.contains(&id), "{text}");
+    assert!(!text.contains("/status/"), "no customer's link in staff's mail: {text}");
+    assert_eq!(mails.iter().filter(|m| m.to == vec!["ada@example.com".to_owned()]).count(), 1, "customer: once");
+    let calls = ops.calls();
+    assert_eq!(calls.len(), 1);
+    let (headers, body) = &calls[0];
+    assert!(verified(headers, body, SECRET), "signed like every webhook");
+    let v: Value = serde_json::from_slice(body).expect("json");
+    assert_eq!(v["event"], "exception_escalated");
+    assert_eq!((v["exception"]["kind"].as_str(), v["exception"]["level"].as_i64()), (Some("backordered"), Some(1)));
+    assert_eq!(v["order"]["number"], "E-1");
+    assert_eq!(crm.calls().len(), 1, "a hook without an events list gets customer events only");
+    let log = deliveries(&app, &format!("?order_id={id}")).await;
+    let staff_log: Vec<(&str, &str, &str)> = log
+        .iter()
+        .filter(|d| d["event"] == "exception_escalated")
+        .map(|d| {
+            let field = |k: &str| d[k].as_str().unwrap_or("");
+            (field("channel"), field("recipient"), field("status"))
+        })
+        .collect();
+    assert_eq!(staff_log.len(), 2, "{log:?}");
+    assert!(staff_log.contains(&("email", "ops@shop.example.com", "sent")), "{staff_log:?}");
+    assert!(staff_log.contains(&("webhook", "ops", "sent")), "{staff_log:?}");
+
+    // No second notice for the same escalation: sweeping again sends nothing.
+    let swept = app.engine.sweep().await.expect("sweep");
+    assert!(swept.escalated.is_empty(), "{swept:?}");
+    assert_eq!(notifier.round().await.expect("round"), Default::default());
+    assert_eq!(smtp.mails().len(), mails.len());
+    // The next level is a new notice.
+    app.clock.advance_ms(24 * 3_600_000);
+    assert_eq!(app.engine.sweep().await.expect("sweep").escalated.len(), 1);
+    let r = notifier.round().await.expect("round");
+    assert_eq!((r.fanned_out, r.sent), (2, 2), "{r:?}");
+    let text = last_to(&smtp.mails()).text().expect("text");
+    assert!(text.contains("escalated to level 2"), "{text}");
+    // The staff template is listed with the others and may be edited.
+    let (s, t) = app.get("/api/v1/notification-templates/exception_escalated").await;
+    assert_eq!((s, t["customized"].as_bool()), (200, Some(false)), "{t}");
 }

@@ -61,13 +61,16 @@ pub async fn shipped_by_sku(tx: &mut Tx, range: Range) -> Result<Vec<(String, i6
     rows.iter().map(|r| Ok((r.string(0)?, r.i64(1)?))).collect()
 }
 
-/// Units per SKU on returns ever authorized (with an RMA) of the orders
+/// Units per SKU on returns ever authorized (with an RMA) and not called
+/// off (`cancelled`: its units may be asked for again) of the orders
 /// received in the range.
 pub async fn returned_by_sku(tx: &mut Tx, range: Range) -> Result<Vec<(String, i64)>, StoreError> {
     let sql = "SELECT l.sku, CAST(SUM(l.quantity) AS BIGINT) FROM orders o \
                JOIN returns r ON r.order_id = o.id JOIN return_lines l ON l.return_id = r.id \
-               WHERE o.created_at >= $1 AND o.created_at < $2 AND r.rma IS NOT NULL GROUP BY l.sku ORDER BY l.sku";
-    let rows = tx.query(sql, args![range.from_ms, range.to_ms]).await?;
+               WHERE o.created_at >= $1 AND o.created_at < $2 AND r.rma IS NOT NULL AND r.status <> $3 \
+               GROUP BY l.sku ORDER BY l.sku";
+    let cancelled = switchyard_core::returns::ReturnStatus::Cancelled.as_str();
+    let rows = tx.query(sql, args![range.from_ms, range.to_ms, cancelled]).await?;
     rows.iter().map(|r| Ok((r.string(0)?, r.i64(1)?))).collect()
 }
 

@@ -91,8 +91,8 @@ pub struct ReturnView {
     pub external_id: String,
     pub channel: String,
     /// `requested`, `authorized`, `rejected`, `label_issued`, `in_transit`,
-    /// `received`, `inspected`, `dispositioned`, `refunded`, `exchanged` or
-    /// `closed`.
+    /// `received`, `inspected`, `dispositioned`, `refunded`, `exchanged`,
+    /// `closed` or `cancelled`.
     pub status: String,
     /// The canonical reason the policy mapped `reason_text` to.
     pub reason: String,
@@ -117,6 +117,10 @@ pub struct ReturnView {
     /// The parcel's tracking number, when a carrier or the customer gave one.
     pub tracking: Option<String>,
     pub label_issued_at: Option<String>,
+    /// An exchange's replacement order (created, reserved and held unpaid
+    /// when the return was authorized; released for fulfilment when the
+    /// return is settled as `exchanged`, cancelled with the return).
+    pub replacement_order_id: Option<String>,
     pub lines: Vec<ReturnLineView>,
     /// The timeline; omitted in lists.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,7 +142,7 @@ const RETURN_SELECT: &str = "SELECT r.id, r.rma, r.order_id, o.external_id, o.ch
      r.reason_text, r.item_condition, r.outcome, r.explanation, r.policy_version, r.subtotal, r.restocking_fee, \
      r.shipping_fee, r.shipping_paid_by, r.refund_method, r.decision, r.currency, r.refund, r.refunded, \
      r.refunded_at, r.destination, r.exception_id, r.created_by, r.created_at, r.updated_at, r.carrier, \
-     r.tracking, r.label_issued_at FROM returns r JOIN orders o ON o.id = r.order_id";
+     r.tracking, r.label_issued_at, r.replacement_order_id FROM returns r JOIN orders o ON o.id = r.order_id";
 
 fn return_view(r: &Row) -> Result<ReturnView, StoreError> {
     let id = r.string(0)?;
@@ -173,6 +177,7 @@ fn return_view(r: &Row) -> Result<ReturnView, StoreError> {
         carrier: r.opt_string(27)?,
         tracking: r.opt_string(28)?,
         label_issued_at: r.opt_i64(29)?.map(rfc3339),
+        replacement_order_id: r.opt_string(30)?,
         lines: vec![],
         events: None,
         created_by: r.string(24)?,

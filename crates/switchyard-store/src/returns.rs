@@ -256,13 +256,15 @@ pub struct LockedReturn {
     pub decision: String,
     pub currency: String,
     pub refunded: Option<i64>,
+    /// An exchange's replacement order, once created.
+    pub replacement_order_id: Option<String>,
 }
 
 /// Locks a return row (before any stock row) and reads it.
 pub async fn lock(tx: &mut Tx, id: &str) -> Result<Option<LockedReturn>, StoreError> {
     let sql = format!(
-        "SELECT id, order_id, status, rma, exception_id, destination, decision, currency, refunded \
-         FROM returns WHERE id = $1{}",
+        "SELECT id, order_id, status, rma, exception_id, destination, decision, currency, refunded, \
+         replacement_order_id FROM returns WHERE id = $1{}",
         tx.for_update()
     );
     let Some(r) = tx.query_opt(&sql, args![id]).await? else { return Ok(None) };
@@ -276,6 +278,7 @@ pub async fn lock(tx: &mut Tx, id: &str) -> Result<Option<LockedReturn>, StoreEr
         decision: r.string(6)?,
         currency: r.string(7)?,
         refunded: r.opt_i64(8)?,
+        replacement_order_id: r.opt_string(9)?,
     }))
 }
 
@@ -305,6 +308,12 @@ pub async fn set_rma(tx: &mut Tx, id: &str, rma: &str) -> Result<(), StoreError>
 /// Binds the return to the exception that asks a person about it.
 pub async fn set_exception(tx: &mut Tx, id: &str, exception_id: &str) -> Result<(), StoreError> {
     tx.execute("UPDATE returns SET exception_id = $1 WHERE id = $2", args![exception_id, id]).await?;
+    Ok(())
+}
+
+/// Links an exchange to the replacement order it created.
+pub async fn set_replacement(tx: &mut Tx, id: &str, order_id: &str) -> Result<(), StoreError> {
+    tx.execute("UPDATE returns SET replacement_order_id = $1 WHERE id = $2", args![order_id, id]).await?;
     Ok(())
 }
 

@@ -41,6 +41,9 @@ pub struct NotifySettings {
     pub shop_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpSettings>,
+    /// Staff's address: told when an exception escalates past its SLA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staff_email: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<WebhookSettings>,
     /// Tries per delivery before it is dead-lettered (default 8).
@@ -93,6 +96,7 @@ impl NotifySettings {
         if let Some(name) = &self.shop_name {
             c.shop_name = name.clone();
         }
+        c.staff_email = self.staff_email.clone();
         if let Some(s) = &self.smtp {
             let security = match s.security.as_deref() {
                 None => SmtpSecurity::StartTls,

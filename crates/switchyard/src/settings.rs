@@ -148,10 +148,10 @@ impl Settings {
         }
         let mut settings: Settings = fig
             .merge(Env::prefixed("SWITCHYARD_").only(&KEYS))
-            // SWITCHYARD_NOTIFY_PUBLIC_URL, SWITCHYARD_NOTIFY_SHOP_NAME, SWITCHYARD_SMTP_HOST, ...
+            // SWITCHYARD_NOTIFY_PUBLIC_URL, _SHOP_NAME, _STAFF_EMAIL, SWITCHYARD_SMTP_HOST, ...
             .merge(
                 Env::prefixed("SWITCHYARD_NOTIFY_")
-                    .only(&["public_url", "shop_name"])
+                    .only(&["public_url", "shop_name", "staff_email"])
                     .map(|k| format!("notify.{}", k.as_str()).into()),
             )
             .merge(

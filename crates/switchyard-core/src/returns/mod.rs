@@ -54,6 +54,7 @@ pub mod code128;
 mod decision;
 mod destination;
 mod disposition;
+mod exchange;
 mod explain;
 mod intake;
 pub mod label;
@@ -66,6 +67,10 @@ mod validate;
 pub use decision::{decide, ReturnDecision, ReturnLine, ReturnOutcome, ReturnRequest, ReturnRequestError};
 pub use destination::{choose_destination, DestinationChoice, DestinationFacts, DestinationReason, ReturnDestination};
 pub use disposition::{destination, looks_like_rma, rma, rma_day, Disposition, ReturnGrade};
+pub use exchange::{
+    replacement_order, replacement_step, wants_replacement, ReplacementLine, ReplacementOf, ReplacementStep,
+    EXCHANGE_CHANNEL,
+};
 pub use explain::{Finding, FindingEffect};
 pub use intake::{
     assign_receipt, ExpectedLine, NewReturn, OrderForReturn, Receipt, ReceiptDraft, ReceivedUnits, ReturnDraft,

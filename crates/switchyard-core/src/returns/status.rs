@@ -8,6 +8,7 @@
 //!     └─► rejected ─┘ (a person's override)
 //! received ──► inspected ──► dispositioned ──► refunded | exchanged ──► closed
 //! rejected ──► closed
+//! authorized | label_issued | in_transit ──► cancelled (final)
 //! ```
 //!
 //! A request the policy sends to review stays `requested` (its decision's
@@ -15,7 +16,10 @@
 //! ([`ReturnStatus::review`]). A rejection can be overridden by a person
 //! (`rejected → authorized`). A parcel may arrive without a label or
 //! tracking (a customer walks it into a store), so `authorized` and
-//! `label_issued` may move straight to `received`.
+//! `label_issued` may move straight to `received`. An authorized return
+//! whose units never arrive is called off by a person (`cancelled`, final):
+//! it gives the units back, and an exchange's replacement order is
+//! cancelled with it.
 
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +41,7 @@ pub enum ReturnStatus {
     Refunded,
     Exchanged,
     Closed,
+    Cancelled,
 }
 
 /// A status change the return workflow does not allow.
@@ -48,7 +53,7 @@ pub struct IllegalReturnTransition {
 }
 
 impl ReturnStatus {
-    pub const ALL: [ReturnStatus; 11] = [
+    pub const ALL: [ReturnStatus; 12] = [
         Self::Requested,
         Self::Authorized,
         Self::Rejected,
@@ -60,6 +65,7 @@ impl ReturnStatus {
         Self::Refunded,
         Self::Exchanged,
         Self::Closed,
+        Self::Cancelled,
     ];
 
     /// The statuses a receipt walks through, in order, when staff record
@@ -79,6 +85,7 @@ impl ReturnStatus {
             Self::Refunded => "refunded",
             Self::Exchanged => "exchanged",
             Self::Closed => "closed",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -100,6 +107,7 @@ impl ReturnStatus {
                 | (Inspected, Dispositioned)
                 | (Dispositioned, Refunded | Exchanged)
                 | (Refunded | Exchanged, Closed)
+                | (Authorized | LabelIssued | InTransit, Cancelled)
         )
     }
 
@@ -147,9 +155,9 @@ impl ReturnStatus {
     /// Whether a return in this status keeps its units from being asked
     /// for again: while it waits for a person (`requested`) and once it was
     /// ever `authorized` (it has an RMA), whatever happened since. A
-    /// rejection, or a closed rejection, gives them back.
+    /// rejection, a closed rejection, or a cancelled return gives them back.
     pub fn holds_units(self, authorized: bool) -> bool {
-        self == Self::Requested || authorized
+        self == Self::Requested || (authorized && self != Self::Cancelled)
     }
 
     /// Whether units may still be received.
@@ -239,6 +247,21 @@ mod tests {
         assert!(Requested.holds_units(false));
         assert!(Refunded.holds_units(true) && Authorized.holds_units(true) && Closed.holds_units(true));
         assert!(!Rejected.holds_units(false) && !Closed.holds_units(false));
+    }
+
+    #[test]
+    fn only_a_return_still_awaiting_its_units_is_cancelled() {
+        for from in [Authorized, LabelIssued, InTransit] {
+            assert_eq!(from.transition(Cancelled), Ok(Cancelled), "{from}");
+        }
+        for from in [Requested, Rejected, Received, Inspected, Dispositioned, Refunded, Exchanged, Closed] {
+            assert!(from.transition(Cancelled).is_err(), "{from} → cancelled");
+        }
+        for to in ReturnStatus::ALL {
+            assert!(Cancelled.transition(to).is_err(), "cancelled is final ({to})");
+        }
+        assert!(!Cancelled.holds_units(true), "a cancelled return gives its units back");
+        assert_eq!(ReturnStatus::parse("cancelled"), Some(Cancelled));
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(refund_return))
         .routes(routes!(approve_return))
         .routes(routes!(reject_return))
+        .routes(routes!(cancel_return))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -220,4 +221,20 @@ async fn reject_return(
     ApiJson(body): ApiJson<ReviewBody>,
 ) -> Result<Json<ReturnView>, ApiError> {
     Ok(Json(app.engine.review_return(&id, false, &body.by, &body.reason).await?))
+}
+
+/// A person calls off an authorized return whose units have not arrived
+/// (`authorized`, `label_issued` or `in_transit` → `cancelled`, final): the
+/// units may be asked for again, and an exchange's replacement order is
+/// cancelled with its reservation released. Who and why are logged.
+#[utoipa::path(post, path = "/returns/{id}/cancel", tag = "returns", params(("id" = String, Path)),
+    request_body = ReviewBody,
+    responses((status = 200, body = ReturnView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+async fn cancel_return(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ReviewBody>,
+) -> Result<Json<ReturnView>, ApiError> {
+    Ok(Json(app.engine.cancel_return(&id, &body.by, &body.reason).await?))
 }

@@ -49,6 +49,7 @@ mod exceptions;
 mod fulfilment;
 pub mod geocode;
 mod metrics;
+mod metrics_rollups;
 mod notify;
 mod notify_render;
 mod notify_worker;

@@ -65,7 +65,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let t0 = clock.now_ms();
             let raw = e.metrics_from_orders(query).await?;
             let took = clock.now_ms() - t0;
-            let same = first == raw && last.as_ref() == Some(&raw);
+            // Open exceptions are aged at each report's own now: those two
+            // figures differ between reports made minutes apart.
+            let aged = |m: &Metrics| {
+                let mut m = m.clone();
+                m.exceptions_open_avg_age_secs = None;
+                m.exceptions_open_max_age_secs = None;
+                m
+            };
+            let same = aged(&first) == aged(&raw) && last.as_ref().map(aged) == Some(aged(&raw));
             println!("{name:<20} from the orders alone {took:>7} ms; the reports equal it: {same}");
         }
     }

@@ -215,6 +215,17 @@ pub fn uncollected(status: OrderStatus, ready_at_ms: i64, now_ms: i64, days: i64
     status == OrderStatus::ReadyForPickup && now_ms.saturating_sub(ready_at_ms) >= days.saturating_mul(DAY_MS)
 }
 
+/// An hour, for the pickup promise.
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// Whether a pickup order taken at `taken_ms` and made ready at
+/// `ready_at_ms` kept the promise of being ready within `within_hours`
+/// (`service_levels.pickup_ready_within_hours`): ready at the promised
+/// moment itself is on time.
+pub fn ready_on_time(taken_ms: i64, ready_at_ms: i64, within_hours: i64) -> bool {
+    ready_at_ms.saturating_sub(taken_ms) <= within_hours.saturating_mul(HOUR_MS)
+}
+
 impl fmt::Display for PickStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -318,6 +329,15 @@ mod tests {
     fn a_pickup_is_uncollected_once_its_days_have_passed() {
         assert!(!uncollected(ReadyForPickup, 0, 3 * DAY_MS - 1, 3));
         assert!(uncollected(ReadyForPickup, 0, 3 * DAY_MS, 3));
+        // Ready within the promise (2 h by default): on time up to the promised moment itself.
+        let within = crate::routing::Policy::default().service_levels.pickup_ready_within_hours;
+        assert_eq!(within, 2);
+        assert!(ready_on_time(10 * HOUR_MS, 11 * HOUR_MS, within));
+        assert!(ready_on_time(10 * HOUR_MS, 12 * HOUR_MS, within), "at the promise itself");
+        assert!(!ready_on_time(10 * HOUR_MS, 12 * HOUR_MS + 1, within), "a millisecond late");
+        assert!(ready_on_time(10 * HOUR_MS, 10 * HOUR_MS, 1));
+        assert!(!ready_on_time(0, 3 * HOUR_MS, 2));
+        assert!(ready_on_time(0, 3 * HOUR_MS, 3));
         assert!(!uncollected(Completed, 0, 30 * DAY_MS, 3), "collected");
         assert!(!uncollected(Cancelled, 0, 30 * DAY_MS, 3));
         for s in PickStep::ALL {

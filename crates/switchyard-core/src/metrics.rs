@@ -18,9 +18,13 @@
 //! Returns: `return_rate` is the orders received in the period with a
 //! return that was not rejected, over the orders; `return_turnaround_secs`
 //! the mean time from a return's request to its refund, over the returns
-//! refunded in the period. Pickup
-//! on-time rate is `None`: when a pickup was promised ready is not recorded,
-//! so on time cannot be judged.
+//! refunded in the period.
+//!
+//! Pickups: `pickup_on_time_rate` is the pickup orders made ready in the
+//! period within the promise (the routing policy's
+//! `service_levels.pickup_ready_within_hours` from when the order was taken,
+//! judged by `fulfilment::ready_on_time`) over those made ready in the
+//! period; `None` when none was — there is no rate over nothing to report.
 
 use std::collections::BTreeMap;
 
@@ -122,6 +126,11 @@ pub struct Counts {
     pub exceptions_opened: i64,
     /// Exceptions closed (resolved, dismissed, or closed with their order).
     pub exceptions_resolved: i64,
+    /// Pickup orders made ready for pickup.
+    pub pickups_ready: i64,
+    /// Of those, made ready within the promise
+    /// (`switchyard_core::fulfilment::ready_on_time`).
+    pub pickups_ready_on_time: i64,
 }
 
 impl Counts {
@@ -141,6 +150,8 @@ impl Counts {
             orders_returned: self.orders_returned.saturating_add(o.orders_returned),
             exceptions_opened: self.exceptions_opened.saturating_add(o.exceptions_opened),
             exceptions_resolved: self.exceptions_resolved.saturating_add(o.exceptions_resolved),
+            pickups_ready: self.pickups_ready.saturating_add(o.pickups_ready),
+            pickups_ready_on_time: self.pickups_ready_on_time.saturating_add(o.pickups_ready_on_time),
         }
     }
 }
@@ -177,9 +188,6 @@ impl Bucket {
 
     /// The numbers an owner reads.
     pub fn report(mut self) -> Metrics {
-        self.handling_ms.sort_unstable();
-        self.sync_lag_ms.sort_unstable();
-        self.open_exception_ages_ms.sort_unstable();
         let c = self.counts;
         Metrics {
             orders: c.orders,
@@ -196,8 +204,9 @@ impl Bucket {
             split_shipment_rate: rate(c.split, c.orders),
             shipped_orders: count(&self.handling_ms),
             avg_handling_secs: mean(&self.handling_ms).map(|ms| ms / 1000.0),
-            p90_handling_secs: percentile(&self.handling_ms, 90).map(secs),
-            pickup_on_time_rate: None,
+            p90_handling_secs: percentile_of(&mut self.handling_ms, 90).map(secs),
+            pickups_ready: c.pickups_ready,
+            pickup_on_time_rate: (c.pickups_ready > 0).then(|| rate(c.pickups_ready_on_time, c.pickups_ready)),
             return_rate: rate(c.orders_returned, c.orders),
             return_turnaround_secs: mean(&self.return_turnaround_ms).map(|ms| ms / 1000.0),
             complaints: c.complaints,
@@ -205,10 +214,10 @@ impl Bucket {
             exceptions_resolved: c.exceptions_resolved,
             exceptions_open: count(&self.open_exception_ages_ms),
             exceptions_open_avg_age_secs: mean(&self.open_exception_ages_ms).map(|ms| ms / 1000.0),
-            exceptions_open_max_age_secs: self.open_exception_ages_ms.last().copied().map(secs),
+            exceptions_open_max_age_secs: self.open_exception_ages_ms.iter().max().copied().map(secs),
             sync_lags: count(&self.sync_lag_ms),
-            sync_lag_p50_secs: percentile(&self.sync_lag_ms, 50).map(secs),
-            sync_lag_p95_secs: percentile(&self.sync_lag_ms, 95).map(secs),
+            sync_lag_p50_secs: percentile_of(&mut self.sync_lag_ms, 50).map(secs),
+            sync_lag_p95_secs: percentile_of(&mut self.sync_lag_ms, 95).map(secs),
         }
     }
 }
@@ -238,6 +247,10 @@ pub struct Metrics {
     pub shipped_orders: i64,
     pub avg_handling_secs: Option<f64>,
     pub p90_handling_secs: Option<f64>,
+    /// Pickup orders made ready in the period.
+    pub pickups_ready: i64,
+    /// Of those, made ready within the promise ÷ made ready; `None` when
+    /// none was made ready.
     pub pickup_on_time_rate: Option<f64>,
     pub return_rate: f64,
     pub return_turnaround_secs: Option<f64>,
@@ -283,6 +296,7 @@ impl Metrics {
             ("shipped_orders", Count(self.shipped_orders)),
             ("avg_handling_secs", Maybe(self.avg_handling_secs)),
             ("p90_handling_secs", Maybe(self.p90_handling_secs)),
+            ("pickups_ready", Count(self.pickups_ready)),
             ("pickup_on_time_rate", Maybe(self.pickup_on_time_rate)),
             ("return_rate", Rate(self.return_rate)),
             ("return_turnaround_secs", Maybe(self.return_turnaround_secs)),
@@ -331,6 +345,20 @@ pub fn percentile(sorted: &[i64], pct: u32) -> Option<i64> {
     sorted.get(usize::try_from(rank - 1).ok()?).copied()
 }
 
+/// The same nearest-rank percentile as [`percentile`], of an unsorted
+/// sample, in linear time (a year's samples are hundreds of thousands):
+/// the sample is reordered, not sorted.
+pub fn percentile_of(sample: &mut [i64], pct: u32) -> Option<i64> {
+    let n = sample.len() as u64;
+    if n == 0 {
+        return None;
+    }
+    let rank = (u64::from(pct.clamp(1, 100)) * n).div_ceil(100).max(1);
+    let index = usize::try_from(rank - 1).ok()?;
+    sample.select_nth_unstable(index);
+    sample.get(index).copied()
+}
+
 fn count(sample: &[i64]) -> i64 {
     i64::try_from(sample.len()).unwrap_or(i64::MAX)
 }
@@ -370,6 +398,27 @@ mod tests {
         // 11 values: rank ⌈9.9⌉ = 10.
         let eleven: Vec<i64> = (1..=11).map(|v| v * 100).collect();
         assert_eq!(percentile(&eleven, 90), Some(1000));
+    }
+
+    /// Selecting in place gives what sorting then ranking gives.
+    #[test]
+    fn a_percentile_of_an_unsorted_sample_is_the_sorted_ones() {
+        let mut state = 7_u64;
+        for n in [1_usize, 2, 3, 10, 11, 99, 100, 101, 1000] {
+            let sample: Vec<i64> = (0..n)
+                .map(|_| {
+                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    i64::try_from(state >> 44).unwrap_or(0) % 500
+                })
+                .collect();
+            let mut sorted = sample.clone();
+            sorted.sort_unstable();
+            for pct in [0, 1, 50, 90, 95, 99, 100, 101] {
+                let mut shuffled = sample.clone();
+                assert_eq!(percentile_of(&mut shuffled, pct), percentile(&sorted, pct), "n {n}, p{pct}");
+            }
+        }
+        assert_eq!(percentile_of(&mut [], 90), None);
     }
 
     #[test]
@@ -428,6 +477,8 @@ mod tests {
                 orders_returned: 1,
                 exceptions_opened: 2,
                 exceptions_resolved: 1,
+                pickups_ready: 3,
+                pickups_ready_on_time: 2,
             },
             cancellations: BTreeMap::from([("customer_request".to_owned(), 1)]),
             handling_ms: vec![7_200_000, 3_600_000],
@@ -446,6 +497,8 @@ mod tests {
                 lines_stocked_out: 1,
                 cancelled: 1,
                 oversell_cancellations: 1,
+                pickups_ready: 1,
+                pickups_ready_on_time: 0,
                 ..Counts::default()
             },
             cancellations: BTreeMap::from([("customer_request".to_owned(), 1)]),
@@ -470,7 +523,9 @@ mod tests {
         assert_eq!(m.exceptions_open, 3);
         assert_eq!(m.exceptions_open_avg_age_secs, Some(70.0));
         assert_eq!(m.exceptions_open_max_age_secs, Some(120.0));
-        assert_eq!((m.return_rate, m.return_turnaround_secs, m.pickup_on_time_rate), (0.1, Some(129_600.0), None));
+        assert_eq!((m.return_rate, m.return_turnaround_secs), (0.1, Some(129_600.0)));
+        // Two of four pickups made ready within the promise.
+        assert_eq!((m.pickups_ready, m.pickup_on_time_rate), (4, Some(0.5)));
     }
 
     /// The tabular scalars are exactly the JSON fields, in order, but the

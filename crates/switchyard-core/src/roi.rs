@@ -15,6 +15,9 @@
 //! [`Percent`]s; nothing goes through a float. Each figure is computed from
 //! exact integers and rounded once, half up:
 //!
+//! - **a measured rate** (`--db`: cancelled ÷ orders of the shop's own
+//!   period) is rounded half up to hundredths of a percent before anything
+//!   else uses it ([`Percent::measured`]): the rate shown is the rate used.
 //! - **failed orders** (per period) = orders × rate, rounded half up to whole
 //!   orders (800 × 3% = 24; 9,000 × 2.8% = 252; 10 × 2.5% = 0.25 → 0).
 //! - **prevented** (per period) = failed before − failed after, the
@@ -123,8 +126,26 @@ impl Percent {
         let scaled = div_half_up(u128::from(part) * u128::from(Self::HUNDRED), u128::from(whole));
         u32::try_from(scaled).ok().and_then(Self::from_ten_thousandths)
     }
+    /// A rate measured from the shop's own orders (`switchyard roi --db`, the
+    /// dashboard's prefill): `part` of `whole` rounded half up to hundredths
+    /// of a percent — two decimals, as it is shown (1 of 8 is 12.50%, 1 of
+    /// 3 is 33.33%, 1 of 1,600 is 0.06%); `None` when `whole` is 0 or `part`
+    /// exceeds it.
+    pub fn measured(part: u64, whole: u64) -> Option<Self> {
+        if whole == 0 || part > whole {
+            return None;
+        }
+        let hundredths = div_half_up(u128::from(part) * 10_000, u128::from(whole));
+        u32::try_from(hundredths * 100).ok().and_then(Self::from_ten_thousandths)
+    }
     pub fn ten_thousandths(self) -> u32 {
         self.0
+    }
+    /// The percentage with exactly two decimals (`12.50`, `0.06`, `100.00`),
+    /// rounded half up when it has more.
+    pub fn two_decimals(self) -> String {
+        let hundredths = div_half_up(u128::from(self.0), 100);
+        format!("{}.{:02}", hundredths / 100, hundredths % 100)
     }
     /// `count` × this rate, rounded half up to a whole number.
     pub fn of_count(self, count: u64) -> u64 {

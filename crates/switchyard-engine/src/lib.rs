@@ -50,6 +50,7 @@ mod exchanges;
 mod fulfilment;
 pub mod geocode;
 mod metrics;
+mod metrics_rollups;
 mod notify;
 mod notify_render;
 mod notify_worker;

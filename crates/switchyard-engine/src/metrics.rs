@@ -9,13 +9,15 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
+use switchyard_core::fulfilment::{ready_on_time, PickStep};
 use switchyard_core::metrics::{Bucket, Metrics, Period, DAY_MS};
 use switchyard_core::returns::ReturnStatus;
 use switchyard_core::{ChannelName, ExceptionKind, LocationCode, OrderStatus};
-use switchyard_store::metrics::{self as counts, Scope};
+use switchyard_store::metrics::{self as counts, DayKey, Key, Scope};
 use switchyard_store::outbox::{self, Backlog};
 use switchyard_store::Tx;
 
+use crate::metrics_rollups as rollups;
 use crate::{Engine, Error};
 
 /// Which metrics: a period, optionally one channel and one location.
@@ -58,10 +60,29 @@ const DONE: [OrderStatus; 2] = [OrderStatus::Shipped, OrderStatus::Completed];
 pub const UNRECORDED_REASON: &str = "unrecorded";
 
 impl Engine {
-    /// The metrics of the whole period.
+    /// The metrics of the whole period. Closed days come from their daily
+    /// rollups (computed now when missing or out of date, and saved).
     pub async fn metrics(&self, q: &MetricsQuery) -> Result<Metrics, Error> {
+        self.total(q, Save::Yes).await
+    }
+
+    /// The same numbers, computed without writing anything (`roi --db`
+    /// only reads the shop's database): days without an up-to-date rollup
+    /// are counted from the orders each time.
+    pub async fn metrics_read_only(&self, q: &MetricsQuery) -> Result<Metrics, Error> {
+        self.total(q, Save::No).await
+    }
+
+    /// The same numbers counted from the orders alone, no rollup read or
+    /// written: what the rollups must always equal (their check), slower
+    /// over long periods.
+    pub async fn metrics_from_orders(&self, q: &MetricsQuery) -> Result<Metrics, Error> {
+        self.total(q, Save::Bypass).await
+    }
+
+    async fn total(&self, q: &MetricsQuery, save: Save) -> Result<Metrics, Error> {
         let mut total = Bucket::default();
-        for (_, day) in self.buckets(q).await? {
+        for (_, day) in self.buckets(q, save).await? {
             total.absorb(day);
         }
         Ok(total.report())
@@ -71,7 +92,7 @@ impl Engine {
     /// without any record included (the first and last day only over their
     /// part inside the period).
     pub async fn daily_metrics(&self, q: &MetricsQuery) -> Result<Vec<DayMetrics>, Error> {
-        let mut days = self.buckets(q).await?;
+        let mut days = self.buckets(q, Save::Yes).await?;
         // A day nothing was recorded on is an empty day, not missing data.
         for day in q.period.days() {
             days.entry(day).or_default();
@@ -82,12 +103,48 @@ impl Engine {
             .collect())
     }
 
-    /// Every record in scope, counted into one bucket per UTC day.
-    async fn buckets(&self, q: &MetricsQuery) -> Result<BTreeMap<i64, Bucket>, Error> {
+    /// Every record in scope, counted into one bucket per UTC day: what
+    /// happened in the period (exceptions, complaints, lags, refunds) from
+    /// the records; the orders received on closed days wholly inside it from
+    /// the daily rollups, the other days' from the orders.
+    async fn buckets(&self, q: &MetricsQuery, save: Save) -> Result<BTreeMap<i64, Bucket>, Error> {
         let now = self.now_ms();
+        let closed = if save == Save::Bypass { None } else { rollups::closed_days(&q.period, now) };
+        // Read before the snapshot below, so the snapshot holds every event
+        // up to it (see `settled_event_id`).
+        let settled = match closed {
+            Some(_) => {
+                let mut tx = self.read().await?;
+                let id = switchyard_store::metrics_rollups::settled_event_id(&mut tx).await?;
+                tx.rollback().await?;
+                Some(id)
+            }
+            None => None,
+        };
         let mut tx = self.read().await?;
-        let days = collect(&mut tx, q, now).await?;
+        let ((_, policy), _) = crate::allocate::policies_in_force(&mut tx, &self.ctx).await?;
+        let promise_hours = policy.service_levels.pickup_ready_within_hours;
+        let mut days: BTreeMap<i64, Bucket> = BTreeMap::new();
+        happenings(&mut tx, q, now, promise_hours, &mut days).await?;
+        let (from, to) = (q.period.from_ms(), q.period.to_ms());
+        let refresh = match (closed, settled) {
+            (Some((first, last)), Some(settled)) => {
+                for (a, b) in [(from, first * DAY_MS), ((last + 1) * DAY_MS, to)] {
+                    if a < b {
+                        received(&mut tx, &scope(q, a, b), &mut days).await?;
+                    }
+                }
+                Some(rollups::read(&mut tx, q, first, last, settled, &mut days).await?)
+            }
+            _ => {
+                received(&mut tx, &scope(q, from, to), &mut days).await?;
+                None
+            }
+        };
         tx.rollback().await?;
+        if let (Save::Yes, Some(refresh)) = (save, refresh) {
+            self.save_rollups(refresh, now).await;
+        }
         Ok(days)
     }
 
@@ -124,23 +181,82 @@ fn bucket(days: &mut BTreeMap<i64, Bucket>, day: i64) -> &mut Bucket {
     days.entry(day).or_default()
 }
 
-/// Reads every count and sample of the query into per-day buckets.
-async fn collect(tx: &mut Tx, q: &MetricsQuery, now_ms: i64) -> Result<BTreeMap<i64, Bucket>, Error> {
-    let s = Scope {
-        from_ms: q.period.from_ms(),
-        to_ms: q.period.to_ms(),
+/// Whether a report may save the rollups it computed (or reads none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Save {
+    Yes,
+    No,
+    Bypass,
+}
+
+/// The query's channel and location over `[from_ms, to_ms)`.
+fn scope(q: &MetricsQuery, from_ms: i64, to_ms: i64) -> Scope<'_> {
+    Scope {
+        from_ms,
+        to_ms,
         channel: q.channel.as_ref().map(|c| c.as_str()),
         location: q.location.as_ref().map(|l| l.as_str()),
-    };
-    let mut days: BTreeMap<i64, Bucket> = BTreeMap::new();
-    for d in counts::order_days(tx, &s).await? {
-        let c = &mut bucket(&mut days, d.day).counts;
+    }
+}
+
+/// What happened in the period, counted on the day it happened: exceptions
+/// opened, resolved and still open, stock levels acknowledged, complaints,
+/// refunds, pickups made ready (on time when within `promise_hours` of the
+/// order being taken).
+async fn happenings(
+    tx: &mut Tx,
+    q: &MetricsQuery,
+    now_ms: i64,
+    promise_hours: i64,
+    days: &mut BTreeMap<i64, Bucket>,
+) -> Result<(), Error> {
+    let s = scope(q, q.period.from_ms(), q.period.to_ms());
+    for (day, taken, ready) in counts::pickups_made_ready(tx, &s, PickStep::ReadyForPickup).await? {
+        let c = &mut bucket(days, day).counts;
+        c.pickups_ready += 1;
+        c.pickups_ready_on_time += i64::from(ready_on_time(taken, ready, promise_hours));
+    }
+    for (day, n) in counts::exceptions_opened(tx, &s).await? {
+        bucket(days, day).counts.exceptions_opened = n;
+    }
+    for (day, n) in counts::exceptions_resolved(tx, &s).await? {
+        bucket(days, day).counts.exceptions_resolved = n;
+    }
+    for (day, opened_at) in counts::open_exceptions(tx, &s).await? {
+        bucket(days, day).open_exception_ages_ms.push(now_ms.saturating_sub(opened_at).max(0));
+    }
+    for (day, lag) in counts::sync_lags(tx, &s).await? {
+        bucket(days, day).sync_lag_ms.push(lag);
+    }
+    for (day, n) in counts::complaint_days(tx, &s).await? {
+        bucket(days, day).counts.complaints = n;
+    }
+    for (day, ms) in counts::return_turnarounds(tx, &s).await? {
+        bucket(days, day).return_turnaround_ms.push(ms.max(0));
+    }
+    Ok(())
+}
+
+/// The orders received in the scope, counted into their day's bucket.
+async fn received(tx: &mut Tx, s: &Scope<'_>, days: &mut BTreeMap<i64, Bucket>) -> Result<(), Error> {
+    for (key, b) in cohorts(tx, s, Key::Day).await? {
+        bucket(days, key.day).absorb(b);
+    }
+    Ok(())
+}
+
+/// The counts and samples of the orders received in the scope, one bucket
+/// per key (the daily rollups are these, keyed by channel and location).
+pub(crate) async fn cohorts(tx: &mut Tx, s: &Scope<'_>, key: Key) -> Result<BTreeMap<DayKey, Bucket>, Error> {
+    let mut out: BTreeMap<DayKey, Bucket> = BTreeMap::new();
+    for d in counts::order_days(tx, s, key).await? {
+        let c = &mut out.entry(d.key).or_default().counts;
         c.orders = d.orders;
         c.cancelled = d.cancelled;
         c.oversell_cancellations = d.oversell;
     }
-    for d in counts::intake_days(tx, &s).await? {
-        let c = &mut bucket(&mut days, d.day).counts;
+    for d in counts::intake_days(tx, s, key).await? {
+        let c = &mut out.entry(d.key).or_default().counts;
         c.orders_measured = d.orders_measured;
         c.orders_filled = d.orders_measured.saturating_sub(d.orders_short);
         c.units_measured = d.units_measured;
@@ -148,36 +264,19 @@ async fn collect(tx: &mut Tx, q: &MetricsQuery, now_ms: i64) -> Result<BTreeMap<
         c.lines_measured = d.lines_measured;
         c.lines_stocked_out = d.lines_stocked_out;
     }
-    for (day, n) in counts::split_days(tx, &s).await? {
-        bucket(&mut days, day).counts.split = n;
+    for (k, n) in counts::split_days(tx, s, key).await? {
+        out.entry(k).or_default().counts.split = n;
     }
-    for (day, reason, n) in counts::cancellation_days(tx, &s).await? {
+    for (k, reason, n) in counts::cancellation_days(tx, s, key).await? {
         let reason = reason.unwrap_or_else(|| UNRECORDED_REASON.to_owned());
-        *bucket(&mut days, day).cancellations.entry(reason).or_insert(0) += n;
+        *out.entry(k).or_default().cancellations.entry(reason).or_insert(0) += n;
     }
-    for (day, ms) in counts::handling_times(tx, &s, &DONE, crate::channel_intake::COUNTER_CARRIER).await? {
-        bucket(&mut days, day).handling_ms.push(ms);
+    let counter = crate::channel_intake::COUNTER_CARRIER;
+    for (k, ms) in counts::handling_times(tx, s, key, &DONE, counter).await? {
+        out.entry(k).or_default().handling_ms.push(ms);
     }
-    for (day, n) in counts::exceptions_opened(tx, &s).await? {
-        bucket(&mut days, day).counts.exceptions_opened = n;
+    for (k, n) in counts::returned_order_days(tx, s, key, ReturnStatus::Rejected.as_str()).await? {
+        out.entry(k).or_default().counts.orders_returned = n;
     }
-    for (day, n) in counts::exceptions_resolved(tx, &s).await? {
-        bucket(&mut days, day).counts.exceptions_resolved = n;
-    }
-    for (day, opened_at) in counts::open_exceptions(tx, &s).await? {
-        bucket(&mut days, day).open_exception_ages_ms.push(now_ms.saturating_sub(opened_at).max(0));
-    }
-    for (day, lag) in counts::sync_lags(tx, &s).await? {
-        bucket(&mut days, day).sync_lag_ms.push(lag);
-    }
-    for (day, n) in counts::complaint_days(tx, &s).await? {
-        bucket(&mut days, day).counts.complaints = n;
-    }
-    for (day, n) in counts::returned_order_days(tx, &s, ReturnStatus::Rejected.as_str()).await? {
-        bucket(&mut days, day).counts.orders_returned = n;
-    }
-    for (day, ms) in counts::return_turnarounds(tx, &s).await? {
-        bucket(&mut days, day).return_turnaround_ms.push(ms.max(0));
-    }
-    Ok(days)
+    Ok(out)
 }

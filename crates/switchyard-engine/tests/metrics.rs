@@ -28,6 +28,8 @@ both!(
     complaints_need_an_order_and_a_note,
     sync_lags_are_percentiles_of_the_acknowledged_levels,
     gauges_read_the_database_and_count_sweeps,
+    rollups_of_closed_days_equal_the_orders_after_later_changes,
+    pickups_on_time_are_judged_against_the_policys_promise,
 );
 
 /// Midnight UTC, 2026-09-21: day 1 of the scripted history.
@@ -338,4 +340,145 @@ async fn gauges_read_the_database_and_count_sweeps(t: T) {
     t.sweep().await.expect("sweep");
     let g = t.gauges().await.expect("gauges");
     assert_eq!((g.sweeper_runs, g.sweeper_failures), (2, 0));
+}
+
+/// Every filter the rollups are kept by: the whole shop, a channel, a
+/// location, both.
+fn filters(from_ms: i64, to_ms: i64) -> Vec<MetricsQuery> {
+    let mut out = vec![];
+    for channel in [None, Some("web"), Some("pos"), Some("ebay")] {
+        for location in [None, Some("WH"), Some("STORE")] {
+            out.push(query(from_ms, to_ms, channel, location));
+        }
+    }
+    out
+}
+
+/// Each report of closed days (read from their daily rollups) equals the
+/// same report counted from the orders, per filter and per day.
+async fn assert_rollups_match(t: &T, queries: &[MetricsQuery]) -> Vec<Metrics> {
+    let mut reports = vec![];
+    for q in queries {
+        let m = t.metrics(q).await.expect("metrics");
+        assert_eq!(m, t.metrics_from_orders(q).await.expect("raw"), "{q:?}");
+        let daily = t.daily_metrics(q).await.expect("days");
+        assert_eq!(daily.iter().map(|d| d.metrics.orders).sum::<i64>(), m.orders, "{q:?}");
+        reports.push(m);
+    }
+    reports
+}
+
+async fn rollups_of_closed_days_equal_the_orders_after_later_changes(t: T) {
+    let (a, c) = history(&t).await;
+    // Day 5: days 1 to 4 are closed; the period covers day 1 in part (from
+    // 09:00) and today (day 5) too, so rollups, raw part-days and today mix.
+    let day5 = DAY1 + 4 * DAY_MS;
+    t.at(day5 + 10 * HOUR);
+    let today = order(&t, "web", "T", &[("MUG", 1)]).await;
+    let (from, to) = (DAY1 + 9 * HOUR, day5 + DAY_MS);
+    let whole = query(from, to, None, None);
+    let before = assert_rollups_match(&t, &filters(from, to)).await;
+    // Read again: from the saved rollups this time, still equal.
+    let again = assert_rollups_match(&t, &filters(from, to)).await;
+    assert_eq!(before, again);
+    assert_eq!((before[0].orders, before[0].cancelled), (6, 2));
+
+    // Later events on orders of closed days: day 2's D shipped from both
+    // locations, day 1's C cancelled, day 1's A returned.
+    t.at(day5 + 11 * HOUR);
+    let pos = switchyard_store::OrderFilter { status: None, channel: Some("pos".into()), limit: 10, cursor: None };
+    let d = t.list_orders(&pos).await.expect("list").orders.remove(0);
+    assert_eq!(d.external_id, "D");
+    for place in ["WH", "STORE"] {
+        let ship = NewShipment {
+            location: loc(place),
+            lines: vec![(sku("SOCK"), Quantity::new(1).expect("q"))],
+            carrier: None,
+            tracking: None,
+            tracking_url: None,
+        };
+        t.ship(&d.id, &ship).await.expect("ship");
+    }
+    t.cancel_order(&c, "customer_request").await.expect("cancel");
+    let ask = switchyard_core::returns::NewReturn::parse(switchyard_core::returns::ReturnDraft {
+        order_id: a.clone(),
+        lines: vec![("TEE".to_owned(), 1)],
+        reason: "changed_mind".into(),
+        condition: None,
+        note: String::new(),
+        by: "customer".into(),
+    })
+    .expect("return");
+    t.request_return(&ask).await.expect("request");
+    t.cancel_order(&today, "customer_request").await.expect("cancel today's");
+
+    let after = assert_rollups_match(&t, &filters(from, to)).await;
+    let (b, m) = (&before[0], &after[0]);
+    assert_eq!(m.cancelled, b.cancelled + 2, "C (day 1) and T (today)");
+    assert_eq!(m.shipped_orders, b.shipped_orders + 1, "D (day 2), 74 h after it was taken");
+    assert_eq!(m.avg_handling_secs, Some((7_200.0 + 74.0 * 3_600.0) / 2.0));
+    assert_eq!(m.return_rate, 1.0 / 6.0);
+    let store = after[2].clone();
+    assert_eq!((store.orders, store.shipped_orders), (1, 1), "STORE: D, now shipped");
+    assert_ne!(before, after);
+    // A period of closed days only, read after the changes.
+    let closed = assert_rollups_match(&t, &[query(DAY1, day5, None, None), whole]).await;
+    assert_eq!(closed[0].orders, 5);
+    assert_clean(&t).await;
+}
+
+/// A pickup order of one MUG at COUNTER, taken at `at`, made ready at
+/// `ready_at`.
+async fn pickup(t: &T, ext: &str, at: i64, ready_at: i64) -> String {
+    t.at(at);
+    let mut o = web_order(ext, &[("MUG", 1)], 1000, 1000, PaymentState::Paid);
+    o.service_level = switchyard_core::ServiceLevel::Pickup;
+    o.pickup_location = Some(loc("COUNTER"));
+    let id = t.create_order(&o).await.expect("order").0.id;
+    t.at(ready_at);
+    assert_eq!(t.ready_for_pickup(&id, &loc("COUNTER")).await.expect("ready").status, "ready_for_pickup");
+    id
+}
+
+async fn pickups_on_time_are_judged_against_the_policys_promise(t: T) {
+    let mut counter = switchyard_store::testing::warehouse("COUNTER", 3);
+    counter.can_pickup = true;
+    t.put_location(&counter).await.expect("location");
+    t.set_stock(&sku("MUG"), &loc("COUNTER"), 5, None, "count").await.expect("stock");
+    // Day 1: P1 ready after 1 h (on time: the default promise is 2 h), P2
+    // after 3.5 h (late). Day 2: P3, taken late on day 1, ready after 3 h
+    // (late), counted on the day it was made ready.
+    let p1 = pickup(&t, "P1", DAY1 + 10 * HOUR, DAY1 + 11 * HOUR).await;
+    pickup(&t, "P2", DAY1 + 10 * HOUR, DAY1 + 13 * HOUR + HOUR / 2).await;
+    pickup(&t, "P3", DAY1 + 22 * HOUR, DAY2 + HOUR).await;
+    // Picked up: still made ready when it was.
+    t.at(DAY2 + 2 * HOUR);
+    t.picked_up(&p1).await.expect("picked up");
+    // One counted on time is at the promise itself.
+    pickup(&t, "P4", DAY2 + 3 * HOUR, DAY2 + 5 * HOUR).await;
+
+    let day1 = t.metrics(&query(DAY1, DAY2, None, None)).await.expect("metrics");
+    assert_eq!((day1.pickups_ready, day1.pickup_on_time_rate), (2, Some(0.5)));
+    let day2 = t.metrics(&query(DAY2, DAY2 + DAY_MS, None, None)).await.expect("metrics");
+    assert_eq!((day2.pickups_ready, day2.pickup_on_time_rate), (2, Some(0.5)));
+    let both = query(DAY1, DAY2 + DAY_MS, None, None);
+    let m = t.metrics(&both).await.expect("metrics");
+    assert_eq!((m.pickups_ready, m.pickup_on_time_rate), (4, Some(0.5)));
+    // Narrowed: the channel and location of the orders; none made ready → null.
+    let at_counter = t.metrics(&query(DAY1, DAY2 + DAY_MS, Some("web"), Some("COUNTER"))).await.expect("metrics");
+    assert_eq!((at_counter.pickups_ready, at_counter.pickup_on_time_rate), (4, Some(0.5)));
+    let elsewhere = t.metrics(&query(DAY1, DAY2 + DAY_MS, None, Some("WH"))).await.expect("metrics");
+    assert_eq!((elsewhere.pickups_ready, elsewhere.pickup_on_time_rate), (0, None));
+    let pos = t.metrics(&query(DAY1, DAY2 + DAY_MS, Some("pos"), None)).await.expect("metrics");
+    assert_eq!((pos.pickups_ready, pos.pickup_on_time_rate), (0, None));
+
+    // A promise of 4 hours: every one was on time.
+    assert!(t.save_policy("[service_levels]\npickup_ready_within_hours = 0\n", "", "ann").await.is_err());
+    let saved = t.save_policy("[service_levels]\npickup_ready_within_hours = 4\n", "", "ann").await.expect("save");
+    t.activate_policy(saved.version, "ann").await.expect("activate");
+    let m = t.metrics(&both).await.expect("metrics");
+    assert_eq!((m.pickups_ready, m.pickup_on_time_rate), (4, Some(1.0)));
+    let day2 = t.daily_metrics(&both).await.expect("days");
+    assert_eq!(day2.iter().map(|d| d.metrics.pickups_ready).collect::<Vec<_>>(), vec![2, 2]);
+    assert_clean(&t).await;
 }

@@ -122,7 +122,9 @@ async fn the_metrics_api_gives_the_numbers_worked_out_by_hand(app: TestApp) {
         assert!(m.get(k).is_some(), "{k} missing from {m}");
     }
     assert_eq!((f(&m, "return_rate"), &m["return_turnaround_secs"]), (0.0, &Value::Null));
+    // No pickup was made ready in this history: no on-time rate over nothing.
     assert_eq!((&m["pickup_on_time_rate"], &m["sync_lag_p50_secs"]), (&Value::Null, &Value::Null));
+    assert_eq!(m["pickups_ready"], 0);
 
     // Day 2 by RFC 3339 times, one channel, one location.
     let (_, m) = app.get("/api/v1/metrics?from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z").await;
@@ -282,7 +284,11 @@ async fn a_pickup_is_handled_until_handed_over_and_a_counter_sale_not_at_all(app
     assert_eq!((m["orders"].as_i64(), f(&m, "fill_rate")), (Some(2), 1.0));
     // The pickup: taken at 09:00, handed over at 10:30; the sale had none.
     assert_eq!((m["shipped_orders"].as_i64(), f(&m, "avg_handling_secs")), (Some(1), 5400.0), "{m}");
-    assert_eq!(m["pickup_on_time_rate"], Value::Null);
+    // Made ready 20 minutes after it was taken: within the 2-hour promise.
+    assert_eq!((m["pickups_ready"].as_i64(), f(&m, "pickup_on_time_rate")), (Some(1), 1.0), "{m}");
+    // The next day: nothing made ready, so no rate (null, not 0).
+    let (_, m) = app.get("/api/v1/metrics?from=2026-12-01&to=2026-12-01").await;
+    assert_eq!((m["pickups_ready"].as_i64(), &m["pickup_on_time_rate"]), (Some(0), &Value::Null), "{m}");
 }
 
 /// One sample of a scrape: its name, labels and value.

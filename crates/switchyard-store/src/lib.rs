@@ -42,6 +42,7 @@ pub mod health;
 pub mod history;
 pub mod marketplace;
 pub mod metrics;
+pub mod metrics_rollups;
 mod model;
 pub mod notifications;
 pub mod orders;

@@ -10,6 +10,7 @@
 //! location. Orders count in the period they were received (a cohort);
 //! exceptions, complaints and lags in the period they happened.
 
+use switchyard_core::fulfilment::PickStep;
 use switchyard_core::{ExceptionStatus, OrderStatus};
 
 use crate::db::{Tx, Value};
@@ -25,10 +26,53 @@ pub struct Scope<'a> {
     pub location: Option<&'a str>,
 }
 
-/// One day's counts over the orders received that day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct OrderDay {
+/// How rows over the orders received are keyed: by UTC day alone (the
+/// scope's channel and location narrow them), by day and channel, or by
+/// day, channel and each location the order had units allocated at (the
+/// keys of the daily rollups, `metrics_rollups`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Day,
+    Channel,
+    Location,
+}
+
+/// The key of a row: the day the orders were received, and their channel
+/// and location (`""` when the rows are not keyed by them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DayKey {
     pub day: i64,
+    pub channel: String,
+    pub location: String,
+}
+
+impl Key {
+    /// The key columns after the day, the join that brings the locations
+    /// (each (order, location) pair once, for the orders in the range only),
+    /// and the GROUP BY columns after the day.
+    fn parts(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Key::Day => ("'' AS k_channel, '' AS k_location", "", ""),
+            Key::Channel => ("o.channel AS k_channel, '' AS k_location", "", ", o.channel"),
+            Key::Location => (
+                "o.channel AS k_channel, w.location AS k_location",
+                " JOIN (SELECT DISTINCT a.order_id, a.location FROM allocations a JOIN orders x ON x.id = a.order_id \
+                 WHERE x.created_at >= $1 AND x.created_at < $2) w ON w.order_id = o.id",
+                ", o.channel, w.location",
+            ),
+        }
+    }
+
+    /// The row's key from its first three columns.
+    fn read(r: &crate::db::Row) -> Result<DayKey, StoreError> {
+        Ok(DayKey { day: r.i64(0)?, channel: r.string(1)?, location: r.string(2)? })
+    }
+}
+
+/// One day's counts over the orders received that day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderDay {
+    pub key: DayKey,
     pub orders: i64,
     pub cancelled: i64,
     /// Cancelled while short of stock.
@@ -36,9 +80,9 @@ pub struct OrderDay {
 }
 
 /// One day's intake facts over the orders received that day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IntakeDay {
-    pub day: i64,
+    pub key: DayKey,
     /// Orders whose lines recorded the units allocated at intake.
     pub orders_measured: i64,
     /// Of those, orders with a line not fully allocated at intake.
@@ -86,83 +130,99 @@ async fn day_counts(tx: &mut Tx, sql: &str, params: &[Value]) -> Result<Vec<(i64
     tx.query(sql, params).await?.iter().map(|r| Ok((r.i64(0)?, r.i64(1)?))).collect()
 }
 
-/// Orders, cancellations and oversell cancellations per day.
-pub async fn order_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<OrderDay>, StoreError> {
+/// (key, count) rows.
+async fn keyed_counts(tx: &mut Tx, sql: &str, params: &[Value]) -> Result<Vec<(DayKey, i64)>, StoreError> {
+    tx.query(sql, params).await?.iter().map(|r| Ok((Key::read(r)?, r.i64(3)?))).collect()
+}
+
+/// Orders, cancellations and oversell cancellations per key.
+pub async fn order_days(tx: &mut Tx, s: &Scope<'_>, key: Key) -> Result<Vec<OrderDay>, StoreError> {
     let (filter, params) = orders_in(s, vec![Value::from(OrderStatus::Cancelled.as_str())]);
+    let (cols, join, group) = key.parts();
     let sql = format!(
-        "SELECT o.created_at / {DAY}, CAST(COUNT(*) AS BIGINT), \
+        "SELECT o.created_at / {DAY}, {cols}, CAST(COUNT(*) AS BIGINT), \
          CAST(SUM(CASE WHEN o.status = $3 THEN 1 ELSE 0 END) AS BIGINT), \
          CAST(SUM(CASE WHEN o.status = $3 AND o.cancel_short_units > 0 THEN 1 ELSE 0 END) AS BIGINT) \
-         FROM orders o WHERE {filter} GROUP BY 1 ORDER BY 1"
+         FROM orders o{join} WHERE {filter} GROUP BY o.created_at / {DAY}{group}"
     );
     tx.query(&sql, &params)
         .await?
         .iter()
-        .map(|r| Ok(OrderDay { day: r.i64(0)?, orders: r.i64(1)?, cancelled: r.i64(2)?, oversell: r.i64(3)? }))
+        .map(|r| Ok(OrderDay { key: Key::read(r)?, orders: r.i64(3)?, cancelled: r.i64(4)?, oversell: r.i64(5)? }))
         .collect()
 }
 
-/// What the orders' lines met at intake, per day.
-pub async fn intake_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<IntakeDay>, StoreError> {
+/// What the orders' lines met at intake, per key.
+pub async fn intake_days(tx: &mut Tx, s: &Scope<'_>, key: Key) -> Result<Vec<IntakeDay>, StoreError> {
     let (filter, params) = orders_in(s, vec![]);
+    let (cols, join, group) = key.parts();
     let sql = format!(
-        "SELECT o.created_at / {DAY}, \
+        "SELECT o.created_at / {DAY}, {cols}, \
          CAST(COUNT(DISTINCT CASE WHEN l.filled_at_order IS NOT NULL THEN o.id END) AS BIGINT), \
          CAST(COUNT(DISTINCT CASE WHEN l.filled_at_order < l.quantity THEN o.id END) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN l.filled_at_order IS NOT NULL THEN l.quantity ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(l.filled_at_order), 0) AS BIGINT), \
          CAST(COUNT(l.atp_at_order) AS BIGINT), \
          CAST(SUM(CASE WHEN l.atp_at_order = 0 THEN 1 ELSE 0 END) AS BIGINT) \
-         FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE {filter} GROUP BY 1 ORDER BY 1"
+         FROM orders o{join} JOIN order_lines l ON l.order_id = o.id WHERE {filter} \
+         GROUP BY o.created_at / {DAY}{group}"
     );
     tx.query(&sql, &params)
         .await?
         .iter()
         .map(|r| {
             Ok(IntakeDay {
-                day: r.i64(0)?,
-                orders_measured: r.i64(1)?,
-                orders_short: r.i64(2)?,
-                units_measured: r.i64(3)?,
-                units_filled: r.i64(4)?,
-                lines_measured: r.i64(5)?,
-                lines_stocked_out: r.i64(6)?,
+                key: Key::read(r)?,
+                orders_measured: r.i64(3)?,
+                orders_short: r.i64(4)?,
+                units_measured: r.i64(5)?,
+                units_filled: r.i64(6)?,
+                lines_measured: r.i64(7)?,
+                lines_stocked_out: r.i64(8)?,
             })
         })
         .collect()
 }
 
 /// Orders whose units are held, or were shipped, at more than one location
-/// (allocations not wholly released), per day.
-pub async fn split_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)>, StoreError> {
+/// (allocations not wholly released), per key.
+pub async fn split_days(tx: &mut Tx, s: &Scope<'_>, key: Key) -> Result<Vec<(DayKey, i64)>, StoreError> {
     let (filter, params) = orders_in(s, vec![]);
+    let (cols, join, group) = key.parts();
     let sql = format!(
-        "SELECT day, CAST(COUNT(*) AS BIGINT) FROM (SELECT o.created_at / {DAY} AS day FROM orders o \
-         JOIN allocations a ON a.order_id = o.id WHERE {filter} AND a.quantity > a.released \
-         GROUP BY o.id, o.created_at HAVING COUNT(DISTINCT a.location) > 1) split GROUP BY day ORDER BY day"
+        "SELECT day, k_channel, k_location, CAST(COUNT(*) AS BIGINT) FROM (SELECT o.created_at / {DAY} AS day, \
+         {cols} FROM orders o{join} JOIN allocations a ON a.order_id = o.id WHERE {filter} \
+         AND a.quantity > a.released GROUP BY o.id, o.created_at{group} HAVING COUNT(DISTINCT a.location) > 1) \
+         split GROUP BY day, k_channel, k_location"
     );
-    day_counts(tx, &sql, &params).await
+    keyed_counts(tx, &sql, &params).await
 }
 
-/// (day, reason — `None` when not recorded —, cancelled orders).
-pub async fn cancellation_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, Option<String>, i64)>, StoreError> {
+/// (key, reason — `None` when not recorded —, cancelled orders).
+pub async fn cancellation_days(
+    tx: &mut Tx,
+    s: &Scope<'_>,
+    key: Key,
+) -> Result<Vec<(DayKey, Option<String>, i64)>, StoreError> {
     let (filter, params) = orders_in(s, vec![Value::from(OrderStatus::Cancelled.as_str())]);
+    let (cols, join, group) = key.parts();
     let sql = format!(
-        "SELECT o.created_at / {DAY}, o.cancel_reason, CAST(COUNT(*) AS BIGINT) FROM orders o \
-         WHERE {filter} AND o.status = $3 GROUP BY 1, 2 ORDER BY 1, 2"
+        "SELECT o.created_at / {DAY}, {cols}, o.cancel_reason, CAST(COUNT(*) AS BIGINT) FROM orders o{join} \
+         WHERE {filter} AND o.status = $3 GROUP BY o.created_at / {DAY}{group}, o.cancel_reason"
     );
-    tx.query(&sql, &params).await?.iter().map(|r| Ok((r.i64(0)?, r.opt_string(1)?, r.i64(2)?))).collect()
+    tx.query(&sql, &params).await?.iter().map(|r| Ok((Key::read(r)?, r.opt_string(3)?, r.i64(4)?))).collect()
 }
 
 /// Per order in one of `done` (fully shipped) statuses without a shipment
-/// by `skip_carrier` (a counter sale): (day received, ms from intake to its
-/// last shipment).
+/// by `skip_carrier` (a counter sale): (key, ms from intake to its last
+/// shipment).
 pub async fn handling_times(
     tx: &mut Tx,
     s: &Scope<'_>,
+    key: Key,
     done: &[OrderStatus],
     skip_carrier: &str,
-) -> Result<Vec<(i64, i64)>, StoreError> {
+) -> Result<Vec<(DayKey, i64)>, StoreError> {
     if done.is_empty() {
         return Ok(vec![]);
     }
@@ -170,13 +230,32 @@ pub async fn handling_times(
     extra.extend(done.iter().map(|d| Value::from(d.as_str())));
     let statuses = crate::db::placeholders(4, done.len());
     let (filter, params) = orders_in(s, extra);
+    let (cols, join, group) = key.parts();
     let sql = format!(
-        "SELECT o.created_at / {DAY}, MAX(sh.created_at) - o.created_at FROM orders o \
+        "SELECT o.created_at / {DAY}, {cols}, MAX(sh.created_at) - o.created_at FROM orders o{join} \
          JOIN shipments sh ON sh.order_id = o.id WHERE {filter} AND o.status IN ({statuses}) \
          AND NOT EXISTS (SELECT 1 FROM shipments c WHERE c.order_id = o.id AND c.carrier = $3) \
-         GROUP BY o.id, o.created_at"
+         GROUP BY o.id, o.created_at{group}"
     );
-    day_counts(tx, &sql, &params).await
+    keyed_counts(tx, &sql, &params).await
+}
+
+/// Orders received (in scope) with a return in any status but `rejected`
+/// (the customer sent, or may send, something back), per key.
+pub async fn returned_order_days(
+    tx: &mut Tx,
+    s: &Scope<'_>,
+    key: Key,
+    rejected: &str,
+) -> Result<Vec<(DayKey, i64)>, StoreError> {
+    let (filter, params) = orders_in(s, vec![Value::from(rejected)]);
+    let (cols, join, group) = key.parts();
+    let sql = format!(
+        "SELECT o.created_at / {DAY}, {cols}, CAST(COUNT(*) AS BIGINT) FROM orders o{join} WHERE {filter} \
+         AND EXISTS (SELECT 1 FROM returns r WHERE r.order_id = o.id AND r.status <> $3) \
+         GROUP BY o.created_at / {DAY}{group}"
+    );
+    keyed_counts(tx, &sql, &params).await
 }
 
 /// Exceptions (of orders in scope, or of a channel connection when no
@@ -237,15 +316,23 @@ pub async fn complaint_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)
     day_counts(tx, &sql, &params).await
 }
 
-/// Orders received per day (in scope) with a return in any status but
-/// `rejected` (the customer sent, or may send, something back).
-pub async fn returned_order_days(tx: &mut Tx, s: &Scope<'_>, rejected: &str) -> Result<Vec<(i64, i64)>, StoreError> {
-    let (filter, params) = orders_in(s, vec![Value::from(rejected)]);
+/// Pickup orders (in scope) made ready for pickup in the range, one row per
+/// readiness: (day made ready, when the order was taken, when it was made
+/// ready). The event kind is the `ready` step's code, written into the
+/// text so the partial index `order_events_ready` (migration 0027) serves it.
+pub async fn pickups_made_ready(
+    tx: &mut Tx,
+    s: &Scope<'_>,
+    ready: PickStep,
+) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+    let mut params = vec![Value::from(s.from_ms), Value::from(s.to_ms)];
+    let narrow = narrowing(s, "o.channel", &mut params);
+    let kind = ready.as_str();
     let sql = format!(
-        "SELECT o.created_at / {DAY}, CAST(COUNT(*) AS BIGINT) FROM orders o WHERE {filter} \
-         AND EXISTS (SELECT 1 FROM returns r WHERE r.order_id = o.id AND r.status <> $3) GROUP BY 1 ORDER BY 1"
+        "SELECT ev.at / {DAY}, o.created_at, ev.at FROM order_events ev JOIN orders o ON o.id = ev.order_id \
+         WHERE ev.kind = '{kind}' AND ev.at >= $1 AND ev.at < $2{narrow}"
     );
-    day_counts(tx, &sql, &params).await
+    tx.query(&sql, &params).await?.iter().map(|r| Ok((r.i64(0)?, r.i64(1)?, r.i64(2)?))).collect()
 }
 
 /// Returns refunded in the range (of orders in scope): (day refunded, ms

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::{json, Value};
 use switchyard_core::metrics::Period;
-use switchyard_core::roi::{report, Hundredths, MoneyRange, RoiDraft, RoiError, RoiInput, RoiReport};
+use switchyard_core::roi::{report, Hundredths, MoneyRange, Percent, RoiDraft, RoiError, RoiInput, RoiReport};
 use switchyard_core::Money;
 use switchyard_engine::{Clock, MetricsQuery, SystemClock};
 
@@ -84,11 +84,12 @@ struct Measured {
 }
 
 impl Measured {
-    /// The cancellation rate in percent with two decimals, rounded half up
-    /// (exact integer arithmetic: the ROI core parses it as typed text).
+    /// The cancellation rate in percent with two decimals, as the ROI core
+    /// rounds a measured rate (`Percent::measured`; the core then parses it
+    /// as typed text).
     fn rate(&self) -> String {
-        let hundredths = (self.cancelled.saturating_mul(10_000) * 2 + self.orders) / (2 * self.orders.max(1));
-        format!("{}.{:02}", hundredths / 100, hundredths % 100)
+        let (part, whole) = (u64::try_from(self.cancelled).unwrap_or(0), u64::try_from(self.orders).unwrap_or(0));
+        Percent::measured(part, whole).map_or_else(|| "0.00".to_owned(), Percent::two_decimals)
     }
 }
 
@@ -113,7 +114,7 @@ async fn measure(settings: &Settings, per: &str, as_of: Option<&str>) -> Result<
     let period = Period::new(from_ms, to_ms).map_err(|e| format!("--as-of: {e}"))?;
     let engine = settings.open_engine().await.map_err(|e| format!("--db: {e:#}"))?;
     let m = engine
-        .metrics(&MetricsQuery { period, channel: None, location: None })
+        .metrics_read_only(&MetricsQuery { period, channel: None, location: None })
         .await
         .map_err(|e| format!("--db: {e}"))?;
     if m.orders == 0 {

@@ -288,6 +288,27 @@ fn numbers_parse_exactly() {
     assert_eq!(Percent::of(1, 3), Some(pct("33.3333")));
     assert_eq!(Percent::of(2, 3), Some(pct("66.6667")));
     assert_eq!((Percent::of(1, 0), Percent::of(2, 1)), (None, None));
+}
+
+/// `roi --db`'s measured rate: half up to hundredths of a percent, shown
+/// with two decimals, and the report computed from that rounded rate.
+#[test]
+fn a_measured_rate_rounds_half_up_to_hundredths_of_a_percent() {
+    let shown = |part, whole| Percent::measured(part, whole).map(Percent::two_decimals);
+    assert_eq!(shown(1, 8), Some("12.50".into()));
+    assert_eq!(shown(1, 3), Some("33.33".into()));
+    assert_eq!(shown(2, 3), Some("66.67".into()));
+    // 1 of 1,600 is 0.0625%: half up to 0.06; 1 of 800 is 0.125%: to 0.13.
+    assert_eq!(shown(1, 1_600), Some("0.06".into()));
+    assert_eq!(shown(1, 800), Some("0.13".into()));
+    // 1 of 20,001 is 0.004999…%: down to 0; 1 of 20,000 exactly 0.005%: up to 0.01.
+    assert_eq!(shown(1, 20_001), Some("0.00".into()));
+    assert_eq!(shown(1, 20_000), Some("0.01".into()));
+    assert_eq!((shown(0, 5), shown(5, 5)), (Some("0.00".into()), Some("100.00".into())));
+    assert_eq!((Percent::measured(1, 0), Percent::measured(2, 1)), (None, None));
+    assert_eq!(Percent::measured(1, 3), Some(pct("33.33")), "the rounded rate is the rate used");
+    assert_eq!(pct("2.8").two_decimals(), "2.80");
+    assert_eq!(pct("0.125").two_decimals(), "0.13");
     let jpy = Currency::parse("JPY").expect("valid");
     assert_eq!(parse_amount("45", usd()), Ok(dollars(45)));
     assert_eq!(parse_amount("45.5", usd()), Ok(Money::new(4_550, usd())));

@@ -361,10 +361,17 @@ pub struct ServiceLevelRules {
     /// A pickup order still waiting at the counter this many days after it
     /// was made ready opens a `pickup_uncollected` exception (at least 1).
     pub pickup_uncollected_days: i64,
+    /// The promise to a pickup customer: the order is ready at the counter
+    /// within this many hours of being taken (at least 1). The metrics'
+    /// pickup on-time rate judges each readiness against it.
+    pub pickup_ready_within_hours: i64,
 }
 
 /// Days a pickup waits at the counter before someone calls the customer.
 pub const DEFAULT_PICKUP_UNCOLLECTED_DAYS: i64 = 7;
+
+/// Hours within which a pickup order is promised ready.
+pub const DEFAULT_PICKUP_READY_WITHIN_HOURS: i64 = 2;
 
 impl Default for ServiceLevelRules {
     fn default() -> Self {
@@ -372,6 +379,7 @@ impl Default for ServiceLevelRules {
             same_day_radius_km: None,
             expedited_distance_first: true,
             pickup_uncollected_days: DEFAULT_PICKUP_UNCOLLECTED_DAYS,
+            pickup_ready_within_hours: DEFAULT_PICKUP_READY_WITHIN_HOURS,
         }
     }
 }

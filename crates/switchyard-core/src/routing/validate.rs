@@ -338,6 +338,13 @@ impl Policy {
         if days < 1 {
             push(root.key("service_levels").key("pickup_uncollected_days"), PolicyProblem::ZeroOrLess { value: days });
         }
+        let hours = self.service_levels.pickup_ready_within_hours;
+        if hours < 1 {
+            push(
+                root.key("service_levels").key("pickup_ready_within_hours"),
+                PolicyProblem::ZeroOrLess { value: hours },
+            );
+        }
         let distance = root.key("distance");
         check_not_negative(&distance.key("postal_prefix_len"), self.distance.postal_prefix_len, &mut push);
         for (name, km) in [
@@ -531,6 +538,12 @@ mod tests {
                 "service_levels.pickup_uncollected_days",
                 2,
                 "at least 1 (got 0)",
+            ),
+            (
+                "[service_levels]\npickup_uncollected_days = 3\npickup_ready_within_hours = -2\n",
+                "service_levels.pickup_ready_within_hours",
+                3,
+                "at least 1 (got -2)",
             ),
             ("[split]\nstrategy = \"above_value\"\n", "split.min_order_value", 1, "is required"),
             ("[rankin]\n", "rankin", 1, "unknown field `rankin`"),

@@ -92,7 +92,11 @@ pub struct MetricsBody {
     /// Mean time from intake to the last shipment.
     pub avg_handling_secs: Option<f64>,
     pub p90_handling_secs: Option<f64>,
-    /// Not measured yet: when a pickup was promised ready is not recorded.
+    /// Pickup orders made ready for pickup in the period.
+    pub pickups_ready: i64,
+    /// Of the pickups made ready in the period, those ready within the
+    /// routing policy's `service_levels.pickup_ready_within_hours` of being
+    /// taken ÷ all of them; `null` when none was made ready.
     pub pickup_on_time_rate: Option<f64>,
     /// 0 until returns are recorded.
     pub return_rate: f64,
@@ -135,6 +139,7 @@ impl MetricsBody {
             shipped_orders: m.shipped_orders,
             avg_handling_secs: m.avg_handling_secs,
             p90_handling_secs: m.p90_handling_secs,
+            pickups_ready: m.pickups_ready,
             pickup_on_time_rate: m.pickup_on_time_rate,
             return_rate: m.return_rate,
             return_turnaround_secs: m.return_turnaround_secs,

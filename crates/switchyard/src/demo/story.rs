@@ -47,8 +47,9 @@ impl Told {
         [
             "The seed's test, already on the dashboard:".to_owned(),
             format!(
-                "  Oversell prevented:   order {number} wanted {wanted} vintage posters, the shop had {placed}: \
-                 {placed} reserved, the rest {status} (Orders page, its routing explanation)"
+                "  Oversell prevented:   order {number} wanted {wanted} vintage posters; {placed} were for sale and \
+                 are reserved, the other {} are {status}, never oversold (Orders page, its routing explanation)",
+                wanted - placed
             ),
             format!("  Partial shipment:     order {partial} shipped one parcel from {from}, the other waits (Orders)"),
             format!(

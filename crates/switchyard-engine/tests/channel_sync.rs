@@ -531,6 +531,7 @@ async fn an_unknown_sku_keeps_the_order_on_hold_until_the_channel_sku_is_mapped(
         status: switchyard_core::OrderStatus::Accepted,
         fulfilled_by: FulfilledBy::Merchant,
         shipping: 0,
+        email: None,
     };
     let got =
         t.e.receive_channel_orders(

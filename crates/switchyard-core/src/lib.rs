@@ -32,6 +32,7 @@ pub mod returns;
 pub mod roi;
 pub mod routing;
 pub mod simulate;
+pub mod staff;
 pub mod stock;
 pub mod sync;
 pub mod text;

@@ -70,6 +70,7 @@ mod return_self_service;
 mod return_stats;
 mod returns;
 mod sessions;
+mod staff;
 mod workers;
 mod writer;
 
@@ -101,6 +102,7 @@ pub use overview::{Overview, MAX_OVERVIEW_DAYS};
 pub use replay::{RecentSimulation, MAX_SIMULATION_DAYS, MAX_SIMULATION_ORDERS};
 pub use return_self_service::{CustomerAsk, CustomerLine, CustomerOrder, CustomerReturn, CUSTOMER};
 pub use sessions::NewSession;
+pub use staff::{token_hash, NewToken, Principal, PrincipalKind, StaffDraft, MAX_LISTED as MAX_STAFF_LISTED};
 pub use switchyard_store::channel_sync::{Attempt as SyncAttempt, Level as ChannelLevel, PollState};
 pub use switchyard_store::complaints::ComplaintView;
 pub use switchyard_store::fulfilment::{PickLine, PickList, PickOrder};
@@ -109,6 +111,7 @@ pub use switchyard_store::outbox::{Backlog, Claimed};
 pub use switchyard_store::purchase_orders::{PurchaseOrderLineView, PurchaseOrderView, VendorView};
 pub use switchyard_store::return_views::{ReturnFilter, ReturnPolicyRecord, ReturnView};
 pub use switchyard_store::sessions::SessionRecord;
+pub use switchyard_store::staff::{StaffView, TokenView};
 pub use switchyard_store::StoreError;
 
 use switchyard_core::routing::Policy;

@@ -514,8 +514,12 @@ impl Engine {
         }
         tx.rollback().await?;
         let Some(order) = self.get_order(&order_id).await? else { return Ok(None) };
-        let filter =
-            switchyard_store::return_views::ReturnFilter { order_id: Some(order_id.clone()), status: None, limit: 100 };
+        let filter = switchyard_store::return_views::ReturnFilter {
+            order_id: Some(order_id.clone()),
+            status: None,
+            destination: None,
+            limit: 100,
+        };
         let returns = self.list_returns(&filter).await?;
         let ret = match return_id {
             Some(id) => self.get_return(&id).await?,

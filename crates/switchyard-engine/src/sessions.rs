@@ -14,6 +14,8 @@ pub struct NewSession {
     /// Ties the session to the admin token it was opened with.
     pub binding: String,
     pub csrf: String,
+    /// The staff member signing in; `None` for the admin token.
+    pub staff_id: Option<String>,
 }
 
 impl Engine {
@@ -26,6 +28,7 @@ impl Engine {
             csrf: s.csrf,
             created_at: now,
             expires_at: now.saturating_add(ttl_ms.max(0)),
+            staff_id: s.staff_id,
         };
         let r = record.clone();
         self.run(move |tx, _| Box::pin(async move { Ok(sessions::insert(tx, &r).await?) })).await?;

@@ -250,6 +250,8 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         insights(&c, &app).await?;
         store_page(&c, &app).await?;
         returns_pages(&c, &app).await?;
+        // Signs out the owner and in as a store staff member.
+        staff_pages(&c, &app).await?;
         // Last: it signs the browser out (a customer has no session).
         status_page(&c, &app, &order_id).await?;
         // No session either.
@@ -302,6 +304,51 @@ async fn store_page(c: &fantoccini::Client, app: &common::TestApp) -> Result<(),
         (&shipped["shipments"][0]["carrier"], &shipped["shipments"][0]["tracking"]),
         (&json!("UPS"), &json!("1Z3001"))
     );
+    Ok(())
+}
+
+/// Staff: the owner adds a store staff member at WH and a store token on
+/// the Staff page (its secret shown once), signs out; she signs in with her
+/// e-mail and password, sees WH's picks with no links to owner/ops pages,
+/// and her step is logged with her name; the rules page answers 403.
+async fn staff_pages(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), fantoccini::error::CmdError> {
+    app.sku("TILLME", json!(null)).await;
+    app.stock("TILLME", "WH", 2).await;
+    let body = common::order_body("STAFF-4001", json!([{"sku": "TILLME", "quantity": 1, "unit_price": 900}]));
+    let (s, o) = app.post("/api/v1/orders", body).await;
+    assert_eq!(s, 201, "{o}");
+    c.find(Locator::Id("nav-staff")).await?.click().await?;
+    c.wait().for_element(Locator::Id("name")).await?.send_keys("Ana Ruiz").await?;
+    c.find(Locator::Id("email")).await?.send_keys("ana@shop.example").await?;
+    c.find(Locator::Id("role")).await?.select_by_value("store").await?;
+    c.find(Locator::Id("location")).await?.select_by_value("WH").await?;
+    c.find(Locator::Id("password")).await?.send_keys("correct horse battery").await?;
+    c.find(Locator::Id("add-staff-button")).await?.click().await?;
+    let message = wait_text(c, Locator::Id("message"), "Added").await;
+    assert!(message.contains("Added"), "{message}");
+    c.find(Locator::Id("token-name")).await?.send_keys("Till 2").await?;
+    c.find(Locator::Id("token-location")).await?.select_by_value("WH").await?;
+    c.find(Locator::Id("create-token-button")).await?.click().await?;
+    let secret = wait_text(c, Locator::Id("token-secret"), "sy_").await;
+    assert!(secret.starts_with("sy_") && secret.len() == 67, "{secret}");
+    c.find(Locator::Css("form.logout button")).await?.click().await?;
+    c.wait().for_element(Locator::Id("email")).await?.send_keys("ana@shop.example").await?;
+    c.find(Locator::Id("password")).await?.send_keys("correct horse battery").await?;
+    c.find(Locator::Id("sign-in-staff")).await?.click().await?;
+    let card = wait_text(c, Locator::Id("pick-STAFF-4001"), "to_pick").await;
+    assert!(card.contains("TILLME"), "card: {card}");
+    let who = c.find(Locator::Id("signed-in-as")).await?.text().await?;
+    assert_eq!(who, "Ana Ruiz (store staff, WH)");
+    assert!(c.find(Locator::Id("nav-rules")).await.is_err(), "no link to the rules");
+    assert!(c.find(Locator::Id("nav-staff")).await.is_err(), "no link to staff");
+    c.find(Locator::Css("#pick-STAFF-4001 button.step-picked")).await?.click().await?;
+    let message = wait_text(c, Locator::Id("message"), "Marked picked").await;
+    assert!(message.contains("Marked picked"), "{message}");
+    let (_, picked) = app.get(&format!("/api/v1/orders/{}", o["id"].as_str().unwrap_or_default())).await;
+    assert!(picked.to_string().contains("by Ana Ruiz (store staff, WH)"), "{picked}");
+    c.goto(&app.url("/rules")).await?;
+    let body = c.find(Locator::Css("body")).await?.text().await?;
+    assert!(body.contains("may not"), "{body}");
     Ok(())
 }
 

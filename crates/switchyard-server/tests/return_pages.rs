@@ -329,7 +329,7 @@ async fn staff_scan_receive_review_and_refund_on_the_returns_page(app: TestApp) 
     assert_eq!(approved["status"], "authorized");
     let events = approved["events"].as_array().expect("events");
     assert!(
-        events.iter().any(|e| e["actor"] == "admin (dashboard)"
+        events.iter().any(|e| e["actor"] == "owner (admin token)"
             && e["message"].as_str().is_some_and(|m| m.contains("loyal customer"))),
         "who and why logged: {approved}"
     );

@@ -54,6 +54,7 @@ pub mod returns;
 pub mod routing;
 pub mod sessions;
 pub mod sku_map;
+pub mod staff;
 pub mod stock;
 #[cfg(feature = "testing")]
 pub mod testing;

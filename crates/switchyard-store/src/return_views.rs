@@ -135,6 +135,8 @@ pub struct ReturnView {
 pub struct ReturnFilter {
     pub status: Option<String>,
     pub order_id: Option<String>,
+    /// Only returns sent to this location (store staff see their own).
+    pub destination: Option<String>,
     pub limit: i64,
 }
 
@@ -256,7 +258,7 @@ pub async fn get_return(tx: &mut Tx, id: &str) -> Result<Option<ReturnView>, Sto
 pub async fn list_returns(tx: &mut Tx, f: &ReturnFilter) -> Result<Vec<ReturnView>, StoreError> {
     let mut clauses = Vec::new();
     let mut params: Vec<Value> = Vec::new();
-    for (col, value) in [("r.status", &f.status), ("r.order_id", &f.order_id)] {
+    for (col, value) in [("r.status", &f.status), ("r.order_id", &f.order_id), ("r.destination", &f.destination)] {
         if let Some(v) = value {
             params.push(Value::from(v));
             clauses.push(format!("{col} = ${}", params.len()));

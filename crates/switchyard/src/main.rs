@@ -1,6 +1,6 @@
 //! The `switchyard` binary: one process for the API, the dashboard and the
 //! background sweeper, plus the operator commands (audit, import, export,
-//! bench, demo, policy, channel, roi, simulate).
+//! bench, demo, policy, channel, roi, simulate, staff, token).
 
 mod bench;
 mod bench_channels;
@@ -12,6 +12,7 @@ mod policy;
 mod roi;
 mod settings;
 mod simulate;
+mod staff;
 mod stockfile;
 
 use std::process::ExitCode;
@@ -93,6 +94,13 @@ enum Command {
     /// Replay an order history against routing policies (the shop's database
     /// is only read): fill rate, splits, backorders, cancellations, distance.
     Simulate(simulate::SimulateArgs),
+    /// Staff accounts: add a person (password from SWITCHYARD_STAFF_PASSWORD
+    /// or standard input), list, disable.
+    #[command(subcommand)]
+    Staff(staff::StaffCommand),
+    /// Scoped API tokens: create (the secret is printed once), list, revoke.
+    #[command(subcommand)]
+    Token(staff::TokenCommand),
 }
 
 fn main() -> ExitCode {
@@ -197,6 +205,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(args) => {
             let settings = load(args.db.clone(), None)?;
             simulate::run(args, &settings).await
+        }
+        Command::Staff(cmd) => {
+            let settings = load(cmd.db().map(str::to_owned), None)?;
+            staff::run_staff(cmd, &settings).await
+        }
+        Command::Token(cmd) => {
+            let settings = load(cmd.db().map(str::to_owned), None)?;
+            staff::run_token(cmd, &settings).await
         }
         Command::Bench(args) => {
             let settings = load(args.db.clone(), None)?;

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{actor, ApiJson, ApiPath};
+use super::{actor, Actor, ApiJson, ApiPath};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -36,9 +36,10 @@ pub struct ComplaintBody {
               (status = 422, body = ErrorBody)))]
 async fn add_complaint(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ComplaintBody>,
 ) -> Result<(StatusCode, Json<ComplaintView>), ApiError> {
-    let view = app.engine.add_complaint(&id, body.note.trim(), &actor(&body.by)).await?;
+    let view = app.engine.add_complaint(&id, body.note.trim(), &actor(&who, &body.by)).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ship_to, ApiJson, ApiPath, ApiQuery, ShipToBody};
+use super::{ship_to, Actor, ApiJson, ApiPath, ApiQuery, ShipToBody};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -126,9 +126,13 @@ pub struct ResolveBody {
               (status = 422, body = ErrorBody)))]
 async fn resolve_exception(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<ResolveBody>,
+    ApiJson(mut body): ApiJson<ResolveBody>,
 ) -> Result<Json<ExceptionItem>, ApiError> {
+    // `by` is required here: the admin token names who resolves; an
+    // account is named by itself.
+    body.by = who.named(&body.by);
     let resolution = parse_resolution(body)?;
     let e = app.engine.resolve_exception(&id, &resolution).await?;
     Ok(Json(ExceptionItem::new(e, app.engine.now_ms())))

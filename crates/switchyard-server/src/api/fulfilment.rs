@@ -7,6 +7,7 @@
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
+use switchyard_core::staff::Action;
 use switchyard_core::LocationCode;
 use switchyard_engine::PickList;
 use switchyard_store::OrderView;
@@ -14,7 +15,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{actor, ApiJson, ApiPath};
+use super::{actor, Actor, ApiJson, ApiPath};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -31,8 +32,13 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 /// `packed`, `ready_for_pickup`) and what may follow. At most 200 orders (`more` says whether others wait).
 #[utoipa::path(get, path = "/locations/{code}/picks", tag = "fulfilment", params(("code" = String, Path)),
     responses((status = 200, body = PickList), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn picks(State(app): State<AppState>, ApiPath(code): ApiPath<String>) -> Result<Json<PickList>, ApiError> {
+async fn picks(
+    State(app): State<AppState>,
+    who: Actor,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<PickList>, ApiError> {
     let location = LocationCode::parse(&code)?;
+    who.require(Action::Floor(&location))?;
     Ok(Json(app.engine.pick_list(&location).await?))
 }
 
@@ -54,11 +60,13 @@ pub struct StepBody {
               (status = 422, body = ErrorBody)))]
 async fn picked(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<StepBody>,
 ) -> Result<Json<OrderView>, ApiError> {
     let location = LocationCode::parse(&body.location)?;
-    Ok(Json(app.engine.mark_picked(&id, &location, &actor(&body.by)).await?))
+    who.require(Action::Floor(&location))?;
+    Ok(Json(app.engine.mark_picked(&id, &location, &actor(&who, &body.by)).await?))
 }
 
 /// Record that the order's units at `location` are packed (after picked; once; not for pickup orders, which are
@@ -70,11 +78,13 @@ async fn picked(
               (status = 422, body = ErrorBody)))]
 async fn packed(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<StepBody>,
 ) -> Result<Json<OrderView>, ApiError> {
     let location = LocationCode::parse(&body.location)?;
-    Ok(Json(app.engine.mark_packed(&id, &location, &actor(&body.by)).await?))
+    who.require(Action::Floor(&location))?;
+    Ok(Json(app.engine.mark_packed(&id, &location, &actor(&who, &body.by)).await?))
 }
 
 /// The carrier delivered a `shipped` order: it is `completed`. Any other status → 409 `illegal_transition`.

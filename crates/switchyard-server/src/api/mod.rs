@@ -24,6 +24,7 @@ mod return_policies;
 mod return_stats;
 mod returns;
 mod skus;
+mod staff;
 
 use axum::extract::{FromRequest, FromRequestParts, State};
 use axum::middleware;
@@ -39,6 +40,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
+pub(crate) use crate::auth::Actor;
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{auth, ApiError, AppState};
 
@@ -120,6 +122,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(return_policies::router())
         .merge(notifications::router())
         .merge(purchase_orders::router())
+        .merge(staff::router())
 }
 
 /// The OpenAPI 3 document of the whole API, generated from the handlers.
@@ -170,11 +173,11 @@ fn optional_json<T: Default + DeserializeOwned>(bytes: &axum::body::Bytes) -> Re
     })
 }
 
-/// Who acts, as logged: trimmed, `api` when blank (the engine applies the
-/// core's rule for names to it).
-fn actor(by: &str) -> String {
-    let by = by.trim();
-    if by.is_empty() { "api" } else { by }.to_owned()
+/// Who acts, as logged: the account behind the token, or (for the admin
+/// token) `by` trimmed, `api` when blank (the engine applies the core's rule
+/// for names to it).
+fn actor(who: &Actor, by: &str) -> String {
+    who.by(by)
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]

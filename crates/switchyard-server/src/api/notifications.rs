@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{actor, ApiJson, ApiPath, ApiQuery};
+use super::{actor, Actor, ApiJson, ApiPath, ApiQuery};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -113,12 +113,13 @@ pub struct TemplateBody {
               (status = 422, body = ErrorBody)))]
 async fn put_template(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(event): ApiPath<String>,
     ApiJson(body): ApiJson<TemplateBody>,
 ) -> Result<Json<TemplateView>, ApiError> {
     let event = event_of(&event)?;
     let t = TemplateText { subject: body.subject, text_body: body.text_body, html_body: body.html_body };
-    Ok(Json(app.engine.put_template(event, &t, &actor(&body.by)).await?.into()))
+    Ok(Json(app.engine.put_template(event, &t, &actor(&who, &body.by)).await?.into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{actor, optional_json, parse_order, ApiBytes, ApiJson, ApiPath, ApiQuery, CreateOrderBody};
+use super::{actor, optional_json, parse_order, Actor, ApiBytes, ApiJson, ApiPath, ApiQuery, CreateOrderBody};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -172,9 +172,11 @@ pub struct ReadyForPickupBody {
               (status = 422, body = ErrorBody)))]
 async fn ready_for_pickup(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ReadyForPickupBody>,
 ) -> Result<Json<OrderView>, ApiError> {
+    who.require_floor(&body.location)?;
     let location = switchyard_core::LocationCode::parse(&body.location)?;
     Ok(Json(app.engine.ready_for_pickup(&id, &location).await?))
 }
@@ -183,7 +185,17 @@ async fn ready_for_pickup(
 /// and it is `completed`.
 #[utoipa::path(post, path = "/orders/{id}/picked-up", tag = "orders", params(("id" = String, Path)),
     responses((status = 200, body = OrderView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn picked_up(State(app): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<OrderView>, ApiError> {
+async fn picked_up(
+    State(app): State<AppState>,
+    who: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<OrderView>, ApiError> {
+    // Store staff hand over their own store's pickups only.
+    if who.only_location().is_some() {
+        let order =
+            app.engine.get_order(&id).await?.ok_or_else(|| ApiError::not_found(format!("order {id} not found")))?;
+        who.require_floor(order.pickup_location.as_deref().unwrap_or_default())?;
+    }
     Ok(Json(app.engine.picked_up(&id).await?))
 }
 
@@ -203,11 +215,12 @@ pub struct RerouteBody {
     responses((status = 200, body = OrderView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn reroute_order(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(id): ApiPath<String>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<OrderView>, ApiError> {
     let body: RerouteBody = optional_json(&body)?;
-    let by = actor(&body.by);
+    let by = actor(&who, &body.by);
     Ok(Json(app.engine.reroute(&id, None, &by, body.reason.trim()).await?))
 }
 
@@ -231,6 +244,7 @@ pub struct RejectBody {
               (status = 422, body = ErrorBody)))]
 async fn reject_allocation(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath((id, n)): ApiPath<(String, i64)>,
     ApiJson(body): ApiJson<RejectBody>,
 ) -> Result<Json<OrderView>, ApiError> {
@@ -238,6 +252,6 @@ async fn reject_allocation(
     if n < 1 {
         return Err(ApiError::new(Code::InvalidPath, "line numbers start at 1"));
     }
-    let by = actor(&body.by);
+    let by = actor(&who, &body.by);
     Ok(Json(app.engine.reroute(&id, Some((n, &location)), &by, body.reason.trim()).await?))
 }

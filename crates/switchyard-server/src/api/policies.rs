@@ -18,7 +18,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    actor, optional_json, parse_order, ApiBytes, ApiJson, ApiPath, ApiQuery, CreateOrderBody, OrderLineBody, ShipToBody,
+    actor, optional_json, parse_order, Actor, ApiBytes, ApiJson, ApiPath, ApiQuery, CreateOrderBody, OrderLineBody,
+    ShipToBody,
 };
 use crate::compare::{compare, report, ComparisonReport};
 use crate::error::ErrorBody;
@@ -167,9 +168,10 @@ async fn validate_policy(
     responses((status = 201, body = PolicyView), (status = 422, body = ErrorBody)))]
 async fn save_policy(
     State(app): State<AppState>,
+    who: Actor,
     ApiJson(body): ApiJson<PolicyBody>,
 ) -> Result<(StatusCode, Json<PolicyView>), ApiError> {
-    let by = actor(&body.by);
+    let by = actor(&who, &body.by);
     let (policy, text) = parse_policy(body.toml, body.policy)?;
     validate_fully(&app, &policy, &text).await?;
     let record = app.engine.save_policy(&text, &body.note, &by).await?;
@@ -208,10 +210,11 @@ pub struct ActorBody {
     responses((status = 200, body = PolicyView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn activate_policy(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(version): ApiPath<i64>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<PolicyView>, ApiError> {
-    let by = actor(&optional_json::<ActorBody>(&body)?.by);
+    let by = actor(&who, &optional_json::<ActorBody>(&body)?.by);
     let record = saved_policy(&app, version).await?;
     let (policy, text) = parse_policy(Some(record.body), None)?;
     validate_fully(&app, &policy, &text).await?;
@@ -244,9 +247,10 @@ async fn active_view(app: &AppState) -> Result<ActivePolicyView, ApiError> {
     responses((status = 200, body = ActivePolicyView), (status = 409, body = ErrorBody)))]
 async fn rollback_policy(
     State(app): State<AppState>,
+    who: Actor,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<ActivePolicyView>, ApiError> {
-    let by = actor(&optional_json::<ActorBody>(&body)?.by);
+    let by = actor(&who, &optional_json::<ActorBody>(&body)?.by);
     app.engine.rollback_policy(&by).await?;
     Ok(Json(active_view(&app).await?))
 }
@@ -274,9 +278,10 @@ pub struct ShadowBody {
     ))]
 async fn set_shadow(
     State(app): State<AppState>,
+    who: Actor,
     ApiJson(body): ApiJson<ShadowBody>,
 ) -> Result<Json<ActivePolicyView>, ApiError> {
-    let by = actor(&body.by);
+    let by = actor(&who, &body.by);
     if let Some(v) = body.version {
         let record = saved_policy(&app, v).await?;
         let (policy, text) = parse_policy(Some(record.body), None)?;

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{actor, optional_json, ApiBytes, ApiJson, ApiPath, ApiQuery};
+use super::{actor, optional_json, Actor, ApiBytes, ApiJson, ApiPath, ApiQuery};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -90,11 +90,12 @@ pub struct ConfirmBody {
               (status = 409, body = ErrorBody)))]
 async fn confirm_purchase_order(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(id): ApiPath<String>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<PurchaseOrderView>, ApiError> {
     let body: ConfirmBody = optional_json(&body)?;
-    Ok(Json(app.engine.confirm_purchase_order(&id, &actor(&body.by)).await?))
+    Ok(Json(app.engine.confirm_purchase_order(&id, &actor(&who, &body.by)).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -116,12 +117,13 @@ pub struct PoShipmentBody {
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn ship_purchase_order(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PoShipmentBody>,
 ) -> Result<Json<PurchaseOrderView>, ApiError> {
     let po = app
         .engine
-        .ship_purchase_order(&id, body.carrier.as_deref(), body.tracking.as_deref(), &actor(&body.by))
+        .ship_purchase_order(&id, body.carrier.as_deref(), body.tracking.as_deref(), &actor(&who, &body.by))
         .await?;
     Ok(Json(po))
 }

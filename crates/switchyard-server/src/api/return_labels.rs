@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{actor, optional_json, ApiBytes, ApiPath};
+use super::{actor, optional_json, Actor, ApiBytes, ApiPath};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -46,11 +46,12 @@ pub struct IssueLabelBody {
               (status = 502, body = ErrorBody)))]
 async fn issue_label(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(id): ApiPath<String>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<ReturnView>, ApiError> {
     let body: IssueLabelBody = optional_json(&body)?;
-    Ok(Json(app.engine.issue_return_label(&id, &actor(&body.by)).await?))
+    Ok(Json(app.engine.issue_return_label(&id, &actor(&who, &body.by)).await?))
 }
 
 fn file(content_type: &'static str, name: String, bytes: Vec<u8>) -> Response {
@@ -72,7 +73,14 @@ fn file_name(key: &str, what: &str) -> String {
 #[utoipa::path(get, path = "/returns/{id}/label.pdf", tag = "returns", params(("id" = String, Path)),
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn label_pdf(State(app): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+async fn label_pdf(
+    State(app): State<AppState>,
+    who: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    if who.only_location().is_some() {
+        super::returns::return_for(&app, &who, &id).await?;
+    }
     let pdf = app.engine.return_label_pdf(&id).await?;
     Ok(file("application/pdf", file_name(&id, "label.pdf"), pdf))
 }
@@ -82,7 +90,14 @@ async fn label_pdf(State(app): State<AppState>, ApiPath(id): ApiPath<String>) ->
 #[utoipa::path(get, path = "/returns/{id}/label.zpl", tag = "returns", params(("id" = String, Path)),
     responses((status = 200, content_type = "text/plain", body = String),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn label_zpl(State(app): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+async fn label_zpl(
+    State(app): State<AppState>,
+    who: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    if who.only_location().is_some() {
+        super::returns::return_for(&app, &who, &id).await?;
+    }
     let zpl = app.engine.return_label_zpl(&id).await?;
     Ok(file("text/plain; charset=utf-8", file_name(&id, "label.zpl"), zpl.into_bytes()))
 }
@@ -115,11 +130,12 @@ pub struct InTransitBody {
               (status = 422, body = ErrorBody)))]
 async fn in_transit(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(id): ApiPath<String>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<ReturnView>, ApiError> {
     let body: InTransitBody = optional_json(&body)?;
-    Ok(Json(app.engine.return_in_transit(&id, body.tracking.as_deref(), &actor(&body.by)).await?))
+    Ok(Json(app.engine.return_in_transit(&id, body.tracking.as_deref(), &actor(&who, &body.by)).await?))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -139,9 +155,10 @@ pub struct CloseBody {
     responses((status = 200, body = ReturnView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn close_return(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(id): ApiPath<String>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<ReturnView>, ApiError> {
     let body: CloseBody = optional_json(&body)?;
-    Ok(Json(app.engine.close_return(&id, &actor(&body.by), &body.note).await?))
+    Ok(Json(app.engine.close_return(&id, &actor(&who, &body.by), &body.note).await?))
 }

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::policies::{policy_and_text, ActorBody};
-use super::{actor, optional_json, ApiBytes, ApiJson, ApiPath};
+use super::{actor, optional_json, Actor, ApiBytes, ApiJson, ApiPath};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -102,9 +102,10 @@ async fn validate_return_policy(ApiJson(body): ApiJson<ReturnPolicyBody>) -> Res
     responses((status = 201, body = ReturnPolicyView), (status = 422, body = ErrorBody)))]
 async fn save_return_policy(
     State(app): State<AppState>,
+    who: Actor,
     ApiJson(body): ApiJson<ReturnPolicyBody>,
 ) -> Result<(StatusCode, Json<ReturnPolicyView>), ApiError> {
-    let by = actor(&body.by);
+    let by = actor(&who, &body.by);
     let (_, text) = parse_return_policy(body.toml, body.policy)?;
     let record = app.engine.save_return_policy(&text, &body.note, &by).await?;
     Ok((StatusCode::CREATED, Json(policy_view(record))))
@@ -140,10 +141,11 @@ async fn get_return_policy(
               (status = 422, body = ErrorBody)))]
 async fn activate_return_policy(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(version): ApiPath<i64>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<ReturnPolicyView>, ApiError> {
-    let by = actor(&optional_json::<ActorBody>(&body)?.by);
+    let by = actor(&who, &optional_json::<ActorBody>(&body)?.by);
     Ok(Json(policy_view(app.engine.activate_return_policy(version, &by).await?)))
 }
 

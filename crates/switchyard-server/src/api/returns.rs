@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{actor, optional_json, ApiBytes, ApiJson, ApiPath, ApiQuery};
+use super::{actor, optional_json, Actor, ApiBytes, ApiJson, ApiPath, ApiQuery};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -64,6 +64,7 @@ pub struct CreateReturnBody {
               (status = 422, body = ErrorBody)))]
 async fn create_return(
     State(app): State<AppState>,
+    who: Actor,
     ApiJson(body): ApiJson<CreateReturnBody>,
 ) -> Result<(StatusCode, Json<ReturnView>), ApiError> {
     let ask = NewReturn::parse(ReturnDraft {
@@ -72,7 +73,7 @@ async fn create_return(
         reason: body.reason,
         condition: body.condition,
         note: body.note,
-        by: actor(&body.by),
+        by: actor(&who, &body.by),
     })?;
     Ok((StatusCode::CREATED, Json(app.engine.request_return(&ask).await?)))
 }
@@ -99,13 +100,16 @@ pub struct ReturnParams {
     responses((status = 200, body = ReturnList), (status = 400, body = ErrorBody)))]
 async fn list_returns(
     State(app): State<AppState>,
+    who: Actor,
     ApiQuery(p): ApiQuery<ReturnParams>,
 ) -> Result<Json<ReturnList>, ApiError> {
     if let Some(s) = p.status.as_deref().filter(|s| ReturnStatus::parse(s).is_none()) {
         return Err(ApiError::new(Code::InvalidQuery, format!("unknown return status {s:?}")));
     }
     let limit = switchyard_core::intake::page_limit(p.limit, 100, switchyard_core::intake::MAX_PAGE_LIMIT)?;
-    let filter = ReturnFilter { status: p.status, order_id: p.order_id, limit };
+    // Store staff see the returns sent to their location only.
+    let destination = who.only_location().map(|l| l.to_string());
+    let filter = ReturnFilter { status: p.status, order_id: p.order_id, destination, limit };
     Ok(Json(ReturnList { returns: app.engine.list_returns(&filter).await? }))
 }
 
@@ -113,9 +117,20 @@ async fn list_returns(
 /// timeline.
 #[utoipa::path(get, path = "/returns/{id}", tag = "returns", params(("id" = String, Path)),
     responses((status = 200, body = ReturnView), (status = 404, body = ErrorBody)))]
-async fn get_return(State(app): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<ReturnView>, ApiError> {
-    let found = app.engine.get_return(&id).await?;
-    Ok(Json(found.ok_or_else(|| ApiError::not_found(format!("return {id} not found")))?))
+async fn get_return(
+    State(app): State<AppState>,
+    who: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ReturnView>, ApiError> {
+    Ok(Json(return_for(&app, &who, &id).await?))
+}
+
+/// The return, if the actor may see its destination's work (403 otherwise).
+pub(super) async fn return_for(app: &AppState, who: &Actor, id: &str) -> Result<ReturnView, ApiError> {
+    let found = app.engine.get_return(id).await?;
+    let found = found.ok_or_else(|| ApiError::not_found(format!("return {id} not found")))?;
+    who.require_floor(&found.destination)?;
+    Ok(found)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -150,13 +165,17 @@ pub struct ReceiveBody {
               (status = 422, body = ErrorBody)))]
 async fn receive_return(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ReceiveBody>,
 ) -> Result<Json<ReturnView>, ApiError> {
+    if who.only_location().is_some() {
+        return_for(&app, &who, &id).await?;
+    }
     let receipt = Receipt::parse(ReceiptDraft {
         lines: body.lines.into_iter().map(|l| (l.sku, l.quantity, l.grade)).collect(),
         note: body.note,
-        by: actor(&body.by),
+        by: actor(&who, &body.by),
     })?;
     Ok(Json(app.engine.receive_return(&id, &receipt).await?))
 }
@@ -178,11 +197,12 @@ pub struct RefundBody {
     responses((status = 200, body = ReturnView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn refund_return(
     State(app): State<AppState>,
+    who: Actor,
     ApiPath(id): ApiPath<String>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<ReturnView>, ApiError> {
     let body: RefundBody = optional_json(&body)?;
-    Ok(Json(app.engine.refund_return(&id, &actor(&body.by), &body.note).await?))
+    Ok(Json(app.engine.refund_return(&id, &actor(&who, &body.by), &body.note).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -168,7 +168,7 @@ async fn resolve(
     PagePath(id): PagePath<String>,
     PageForm(form): PageForm<ResolveForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(form.csrf.as_str())).await?;
+    let by = check_csrf(&state, &headers, Some(form.csrf.as_str())).await?.by();
     let address = form.line1.is_some().then(|| ShipToBody {
         name: form.name.unwrap_or_default(),
         line1: form.line1.unwrap_or_default(),
@@ -182,7 +182,7 @@ async fn resolve(
     let back = if address.is_some() { format!("/exceptions/{id}") } else { "/exceptions".to_owned() };
     let body = ResolveBody {
         action: form.action,
-        by: "admin (dashboard)".into(),
+        by,
         reason: form.reason,
         address,
         location: form.location.filter(|l| !l.is_empty()),

@@ -21,6 +21,7 @@ mod returns;
 mod roi;
 mod rules;
 mod simulation;
+mod staff;
 mod store;
 
 use askama::Template;
@@ -30,6 +31,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
+
+use switchyard_core::staff::Action;
 
 use crate::auth::{self, token_matches};
 use crate::AppState;
@@ -55,8 +58,55 @@ pub fn routes(state: AppState) -> Router {
         .merge(simulation::routes())
         .merge(store::routes())
         .merge(returns::routes())
+        .merge(staff::routes())
         .fallback(page::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
+}
+
+/// What a dashboard path needs, by the core's permission table. Store
+/// staff reach only the Store and Returns pages (whose handlers check the
+/// location); the Staff page is the owner's; everything else owner and ops.
+fn page_need(path: &str) -> auth::Need {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["login"] | ["logout"] | ["static", ..] => auth::Need::Anyone,
+        ["store"] | ["store", "step"] => auth::Need::Floor,
+        ["returns"] | ["returns", _] | ["returns", _, "label.pdf" | "receive"] => auth::Need::Floor,
+        ["staff", ..] => auth::Need::ManageStaff,
+        _ => auth::Need::Operate,
+    }
+}
+
+/// Middleware: a signed-in person asking for a page their role does not
+/// reach gets 403 (store staff asking for `/` are sent to the Store page).
+/// Without a session the handler answers (a redirect to sign in).
+async fn gate(State(state): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let need = page_need(req.uri().path());
+    if need == auth::Need::Anyone {
+        return next.run(req).await;
+    }
+    let session = match auth::session(&state, req.headers()).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return next.run(req).await,
+        Err(e) => return page::api_page(e).into_response(),
+    };
+    let p = session.principal();
+    let operate = p.may(Action::Operate);
+    let allowed = match need {
+        auth::Need::Anyone => true,
+        auth::Need::Floor => operate || p.grant.location().is_some(),
+        auth::Need::Operate => operate,
+        auth::Need::ManageStaff => p.may(Action::ManageStaff),
+    };
+    if allowed {
+        next.run(req).await
+    } else if req.uri().path() == "/" {
+        Redirect::to("/store").into_response()
+    } else {
+        let action = if need == auth::Need::ManageStaff { Action::ManageStaff } else { Action::Operate };
+        page::api_page(auth::forbidden(p, action)).into_response()
+    }
 }
 
 async fn css() -> impl IntoResponse {
@@ -77,9 +127,15 @@ async fn login_page() -> Result<Html<String>, PageError> {
     render(LoginPage { nav: Nav::anonymous(), error: None })
 }
 
+/// Either the admin token, or a staff member's e-mail and password.
 #[derive(Deserialize)]
 struct LoginForm {
+    #[serde(default)]
     token: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
 }
 
 async fn login(
@@ -100,12 +156,29 @@ async fn login(
         r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
         return r;
     }
-    if !token_matches(&state, form.token.trim()) {
-        state.failures.record(ip, now);
-        return refuse(StatusCode::UNAUTHORIZED, "That token is not right.".into());
-    }
-    match auth::open_session(&state).await {
-        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
+    // A staff member signs in with e-mail and password; the owner may also
+    // use the admin token. Every failure counts toward the address's limit.
+    let (staff_id, home) = if form.email.trim().is_empty() {
+        if !token_matches(&state, form.token.trim()) {
+            state.failures.record(ip, now);
+            return refuse(StatusCode::UNAUTHORIZED, "That token is not right.".into());
+        }
+        (None, "/")
+    } else {
+        match state.engine.authenticate(&form.email, &form.password).await {
+            Ok(Some(p)) => {
+                let home = if p.may(Action::Operate) { "/" } else { "/store" };
+                (p.staff_id().map(str::to_owned), home)
+            }
+            Ok(None) => {
+                state.failures.record(ip, now);
+                return refuse(StatusCode::UNAUTHORIZED, "That e-mail and password do not match.".into());
+            }
+            Err(e) => return page::api_page(e.into()).into_response(),
+        }
+    };
+    match auth::open_session(&state, staff_id).await {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to(home)).into_response(),
         Err(e) => page::api_page(e).into_response(),
     }
 }

@@ -8,7 +8,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::auth::{self, Session};
+use switchyard_core::staff::Action;
+
+use crate::auth::{self, Actor, Session};
 use crate::{ApiError, AppState};
 
 /// `Query<T>` whose rejections are styled error pages (400).
@@ -32,22 +34,42 @@ pub(crate) struct Nav {
     pub(crate) section: &'static str,
     pub(crate) csrf: String,
     pub(crate) open_exceptions: i64,
+    /// Who is signed in, as the log names them.
+    pub(crate) who: String,
+    /// Whether they see everything but staff (owner, ops); store staff see
+    /// only the Store and Returns pages.
+    pub(crate) operate: bool,
+    /// Whether they manage staff and tokens (the owner).
+    pub(crate) manage_staff: bool,
 }
 
 impl Nav {
     pub(crate) fn anonymous() -> Self {
-        Nav { signed_in: false, section: "", csrf: String::new(), open_exceptions: 0 }
+        Nav {
+            signed_in: false,
+            section: "",
+            csrf: String::new(),
+            open_exceptions: 0,
+            who: String::new(),
+            operate: false,
+            manage_staff: false,
+        }
     }
 }
 
 /// Checks the session and gathers the layout's counts.
 pub(crate) async fn nav(state: &AppState, headers: &HeaderMap, section: &'static str) -> Result<Nav, PageError> {
     let session = signed_in(state, headers).await?;
+    let p = session.principal();
+    let operate = p.may(Action::Operate);
     Ok(Nav {
         signed_in: true,
         section,
         csrf: session.csrf().to_owned(),
-        open_exceptions: state.engine.open_exception_count().await?,
+        open_exceptions: if operate { state.engine.open_exception_count().await? } else { 0 },
+        who: p.actor(),
+        operate,
+        manage_staff: p.may(Action::ManageStaff),
     })
 }
 
@@ -128,6 +150,17 @@ pub(crate) async fn check_csrf(
         return Err(PageError::Status(StatusCode::FORBIDDEN, "invalid CSRF token; reload the page".into()));
     }
     Ok(session)
+}
+
+/// Store-floor work at a location named in a form or query.
+pub(crate) fn require_floor(session: &Session, location: &str) -> Result<(), PageError> {
+    session.actor().require_floor(location).map_err(api_page)
+}
+
+/// The one location a store staff member's pages show; `None` for owner
+/// and ops.
+pub(crate) fn only_location(session: &Session) -> Option<String> {
+    Actor::only_location(&session.actor()).map(|l| l.to_string())
 }
 
 /// Any dashboard path that does not exist.

@@ -21,12 +21,14 @@ use serde::Deserialize;
 use switchyard_core::returns::{Disposition, Receipt, ReceiptDraft, ReturnGrade, ReturnReason, ReturnStatus};
 use switchyard_engine::{Code, ReturnFilter, ReturnView};
 
-use super::page::{check_csrf, nav, render, short_time, url_component, Nav, PageError, PageForm, PagePath, PageQuery};
+use super::page::{
+    check_csrf, nav, only_location, render, require_floor, short_time, signed_in, url_component, Nav, PageError,
+    PageForm, PagePath, PageQuery,
+};
 use crate::api::{stats_period, ReturnStatsBody};
 use crate::{ApiError, AppState};
 
 /// Who acts from the dashboard, as logged.
-const BY: &str = "admin (dashboard)";
 /// Returns on one list page.
 const LIST_LIMIT: i64 = 200;
 /// The most unit rows one receive form shows (a bigger return is received
@@ -104,6 +106,8 @@ async fn returns_page(
     PageQuery(query): PageQuery<ListQuery>,
 ) -> Result<Response, PageError> {
     let nav = nav(&state, &headers, "returns").await?;
+    // Store staff see the returns sent to their location, and no figures.
+    let only = only_location(&signed_in(&state, &headers).await?);
     let q = query.q.unwrap_or_default().trim().to_owned();
     let mut error = None;
     if q.chars().count() > MAX_SEARCH_CHARS {
@@ -122,7 +126,7 @@ async fn returns_page(
     if let Some(s) = status.as_deref().filter(|s| ReturnStatus::parse(s).is_none()) {
         return Err(PageError::Status(StatusCode::BAD_REQUEST, format!("{s:?} is not a return status")));
     }
-    let filter = ReturnFilter { status: status.clone(), order_id: None, limit: LIST_LIMIT };
+    let filter = ReturnFilter { status: status.clone(), order_id: None, destination: only.clone(), limit: LIST_LIMIT };
     let rows = state
         .engine
         .list_returns(&filter)
@@ -133,6 +137,7 @@ async fn returns_page(
     let statuses = ReturnStatus::ALL.iter().map(|s| (s.as_str(), status.as_deref() == Some(s.as_str()))).collect();
     let (from, to) = (query.from.unwrap_or_default(), query.to.unwrap_or_default());
     let (stats, stats_error) = match stats_period(Some(&from), Some(&to), state.engine.now_ms()) {
+        Ok(_) if only.is_some() => (None, None),
         Ok(period) => (Some(ReturnStatsBody::new(period, &state.engine.return_stats(period).await?)), None),
         Err(e) => (None, Some(e.message)),
     };
@@ -260,6 +265,7 @@ async fn return_page(
 ) -> Result<Html<String>, PageError> {
     let nav = nav(&state, &headers, "returns").await?;
     let r = must_get(&state, &id).await?;
+    require_floor(&signed_in(&state, &headers).await?, &r.destination)?;
     let message = q.done.map(|d| match d {
         Done::Received => "Received: each unit is graded and dispositioned below.",
         Done::Approved => "Approved: the return is authorized and the customer is told.",
@@ -296,7 +302,8 @@ async fn label_pdf(
     headers: HeaderMap,
     PagePath(id): PagePath<String>,
 ) -> Result<Response, PageError> {
-    super::page::signed_in(&state, &headers).await?;
+    let session = signed_in(&state, &headers).await?;
+    require_floor(&session, &must_get(&state, &id).await?.destination)?;
     let pdf = state.engine.return_label_pdf(&id).await?;
     Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }
@@ -308,8 +315,9 @@ async fn receive(
     PageForm(fields): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let csrf = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
-    check_csrf(&state, &headers, csrf).await?;
+    let session = check_csrf(&state, &headers, csrf).await?;
     let r = must_get(&state, &id).await?;
+    require_floor(&session, &r.destination)?;
     let mut counts: Vec<(String, i64, String)> = Vec::new();
     let mut note = String::new();
     for (name, value) in &fields {
@@ -333,7 +341,7 @@ async fn receive(
             None => counts.push((line.sku.clone(), 1, value.clone())),
         }
     }
-    let draft = ReceiptDraft { lines: counts, note, by: BY.to_owned() };
+    let draft = ReceiptDraft { lines: counts, note, by: session.by() };
     let receipt = match Receipt::parse(draft) {
         Ok(r) => r,
         Err(e) => return refused(&state, &headers, &id, ApiError::from(e), "received").await,
@@ -358,7 +366,7 @@ async fn review(
     PagePath(id): PagePath<String>,
     PageForm(form): PageForm<ReviewForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(form.csrf.as_str())).await?;
+    let by = check_csrf(&state, &headers, Some(form.csrf.as_str())).await?.by();
     let (approve, done) = match form.decision.as_str() {
         "approve" => (true, "approved"),
         "reject" => (false, "rejected"),
@@ -367,7 +375,7 @@ async fn review(
             return refused(&state, &headers, &id, e, "reviewed").await;
         }
     };
-    match state.engine.review_return(&id, approve, BY, &form.reason).await {
+    match state.engine.review_return(&id, approve, &by, &form.reason).await {
         Ok(r) => Ok(Redirect::to(&format!("/returns/{}?done={done}", url_component(&r.id))).into_response()),
         Err(e) => refused(&state, &headers, &id, ApiError::from(e), done).await,
     }
@@ -386,8 +394,8 @@ async fn refund(
     PagePath(id): PagePath<String>,
     PageForm(form): PageForm<RefundForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(form.csrf.as_str())).await?;
-    match state.engine.refund_return(&id, BY, &form.note).await {
+    let by = check_csrf(&state, &headers, Some(form.csrf.as_str())).await?.by();
+    match state.engine.refund_return(&id, &by, &form.note).await {
         Ok(r) => Ok(Redirect::to(&format!("/returns/{}?done=refunded", url_component(&r.id))).into_response()),
         Err(e) => refused(&state, &headers, &id, ApiError::from(e), "refunded").await,
     }

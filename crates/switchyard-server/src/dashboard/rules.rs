@@ -406,12 +406,12 @@ async fn check_text(state: &AppState, text: String) -> Result<Result<(Policy, St
 }
 
 /// Validates and saves policy text as a draft version.
-async fn save_draft(state: &AppState, text: String, note: &str) -> Result<Result<i64, String>, PageError> {
+async fn save_draft(state: &AppState, text: String, note: &str, by: &str) -> Result<Result<i64, String>, PageError> {
     let text = match check_text(state, text).await? {
         Ok((_, text)) => text,
         Err(e) => return Ok(Err(e)),
     };
-    let record = state.engine.save_policy(&text, note, "admin (dashboard)").await?;
+    let record = state.engine.save_policy(&text, note, by).await?;
     Ok(Ok(record.version))
 }
 
@@ -420,7 +420,7 @@ async fn save_settings(
     headers: HeaderMap,
     PageForm(f): PageForm<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, f.get("csrf").map(String::as_str)).await?;
+    let by = check_csrf(&state, &headers, f.get("csrf").map(String::as_str)).await?.by();
     let base = match state.engine.active_policy().await? {
         Some(p) => Policy::from_toml(&p.body).unwrap_or_default(),
         None => Policy::default(),
@@ -437,7 +437,7 @@ async fn save_settings(
         }
     };
     let text = policy.to_toml().map_err(|e| PageError::Status(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-    match save_draft(&state, text.clone(), f.get("note").map_or("", |s| s.as_str())).await? {
+    match save_draft(&state, text.clone(), f.get("note").map_or("", |s| s.as_str()), &by).await? {
         Ok(v) => Ok(Redirect::to(&format!("/rules?saved={v}&edit={v}")).into_response()),
         Err(e) => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, nav, RulesQuery::default(), Some(e), Some(text)).await?)
@@ -460,7 +460,7 @@ async fn save_text(
     headers: HeaderMap,
     PageForm(f): PageForm<TextForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(f.csrf.as_str())).await?;
+    let by = check_csrf(&state, &headers, Some(f.csrf.as_str())).await?.by();
     let nav = nav(&state, &headers, "rules").await?;
     if f.intent == "validate" {
         let result = check_text(&state, f.toml.clone()).await?.err();
@@ -471,7 +471,7 @@ async fn save_text(
         let status = if result.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
         return Ok((status, page(&state, nav, q, result, Some(f.toml)).await?).into_response());
     }
-    match save_draft(&state, f.toml.clone(), &f.note).await? {
+    match save_draft(&state, f.toml.clone(), &f.note, &by).await? {
         Ok(v) => Ok(Redirect::to(&format!("/rules?saved={v}&edit={v}")).into_response()),
         Err(e) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -503,9 +503,9 @@ async fn activate(
     PagePath(version): PagePath<i64>,
     PageForm(f): PageForm<CsrfForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(f.csrf.as_str())).await?;
+    let by = check_csrf(&state, &headers, Some(f.csrf.as_str())).await?.by();
     still_valid(&state, version).await?;
-    state.engine.activate_policy(version, "admin (dashboard)").await?;
+    state.engine.activate_policy(version, &by).await?;
     Ok(Redirect::to(&format!("/rules?done=activated&v={version}")).into_response())
 }
 
@@ -515,9 +515,9 @@ async fn shadow(
     PagePath(version): PagePath<i64>,
     PageForm(f): PageForm<CsrfForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(f.csrf.as_str())).await?;
+    let by = check_csrf(&state, &headers, Some(f.csrf.as_str())).await?.by();
     still_valid(&state, version).await?;
-    state.engine.set_shadow_policy(Some(version), "admin (dashboard)").await?;
+    state.engine.set_shadow_policy(Some(version), &by).await?;
     Ok(Redirect::to(&format!("/rules?done=shadow&v={version}")).into_response())
 }
 
@@ -526,8 +526,8 @@ async fn shadow_stop(
     headers: HeaderMap,
     PageForm(f): PageForm<CsrfForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(f.csrf.as_str())).await?;
-    state.engine.set_shadow_policy(None, "admin (dashboard)").await?;
+    let by = check_csrf(&state, &headers, Some(f.csrf.as_str())).await?.by();
+    state.engine.set_shadow_policy(None, &by).await?;
     Ok(Redirect::to("/rules?done=shadow_stopped").into_response())
 }
 
@@ -536,8 +536,8 @@ async fn rollback(
     headers: HeaderMap,
     PageForm(f): PageForm<CsrfForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(f.csrf.as_str())).await?;
-    state.engine.rollback_policy("admin (dashboard)").await?;
+    let by = check_csrf(&state, &headers, Some(f.csrf.as_str())).await?.by();
+    state.engine.rollback_policy(&by).await?;
     Ok(Redirect::to("/rules?done=rolled_back").into_response())
 }
 

@@ -17,7 +17,8 @@ use switchyard_core::{LocationCode, ShipmentDraft};
 use switchyard_engine::PickOrder;
 
 use super::page::{
-    check_csrf, nav, render, short_time, url_component, whole_number, Nav, PageError, PageForm, PageQuery,
+    check_csrf, nav, only_location, render, require_floor, short_time, signed_in, url_component, whole_number, Nav,
+    PageError, PageForm, PageQuery,
 };
 use crate::AppState;
 
@@ -28,9 +29,6 @@ pub(super) fn routes() -> Router<AppState> {
 /// The one-tap steps: (action, button).
 const BUTTONS: [(&str, &str); 4] =
     [("picked", "Picked"), ("packed", "Packed"), ("ready_for_pickup", "Ready for pickup"), ("picked_up", "Picked up")];
-
-/// Who the timeline names for a step taken on this page.
-const ACTOR: &str = "admin (dashboard)";
 
 struct Place {
     code: String,
@@ -101,13 +99,17 @@ async fn store_page(
     PageQuery(q): PageQuery<StoreQuery>,
 ) -> Result<Html<String>, PageError> {
     let nav = nav(&state, &headers, "store").await?;
-    let location = q.location.filter(|l| !l.trim().is_empty()).map(|l| LocationCode::parse(l.trim())).transpose()?;
+    // Store staff see their own location, whatever the query says.
+    let only = only_location(&signed_in(&state, &headers).await?);
+    let location = only.clone().or(q.location).filter(|l| !l.trim().is_empty());
+    let location = location.map(|l| LocationCode::parse(l.trim())).transpose()?;
     let places: Vec<Place> = state
         .engine
         .list_locations()
         .await?
         .into_iter()
         .filter(|l| l.active && l.kind != switchyard_core::LocationKind::Dropship)
+        .filter(|l| only.as_ref().is_none_or(|o| o == l.code.as_str()))
         .map(|l| Place { chosen: location.as_ref() == Some(&l.code), code: l.code.to_string(), name: l.name })
         .collect();
     let (cards, more) = match &location {
@@ -149,17 +151,19 @@ async fn step(
     headers: HeaderMap,
     PageForm(f): PageForm<StepForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, Some(f.csrf.as_str())).await?;
+    let session = check_csrf(&state, &headers, Some(f.csrf.as_str())).await?;
+    require_floor(&session, &f.location)?;
+    let by = session.by();
     let location = LocationCode::parse(&f.location)?;
     let engine = &state.engine;
     let id = f.order.as_str();
     let done = match f.action.as_str() {
         "picked" => {
-            engine.mark_picked(id, &location, ACTOR).await?;
+            engine.mark_picked(id, &location, &by).await?;
             "picked"
         }
         "packed" => {
-            engine.mark_packed(id, &location, ACTOR).await?;
+            engine.mark_packed(id, &location, &by).await?;
             "packed"
         }
         "ship" => {
@@ -178,6 +182,12 @@ async fn step(
             "ready_for_pickup"
         }
         "picked_up" => {
+            // The handover happens at the order's pickup store.
+            if only_location(&session).is_some() {
+                let order = engine.get_order(id).await?;
+                let at = order.and_then(|o| o.pickup_location).unwrap_or_default();
+                require_floor(&session, &at)?;
+            }
             engine.picked_up(id).await?;
             "picked_up"
         }
@@ -187,7 +197,7 @@ async fn step(
             if line < 1 {
                 return Err(bad(format!("line numbers start at 1 (got {line})")));
             }
-            engine.short_pick(id, line, &location, ACTOR).await?;
+            engine.short_pick(id, line, &location, &by).await?;
             "short_pick"
         }
         other => return Err(PageError::Status(StatusCode::BAD_REQUEST, format!("{other:?} is not a step"))),

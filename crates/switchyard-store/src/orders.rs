@@ -51,8 +51,9 @@ fn parse_status(raw: &str) -> Result<OrderStatus, StoreError> {
 }
 
 /// Inserts the order (with its customer's e-mail address, when it has one)
-/// unless `(channel, external_id)` exists; returns whether it was inserted. Runs before any stock row is touched, so a duplicate
-/// delivery never reserves twice.
+/// unless `(channel, external_id)` exists; returns whether it was inserted.
+/// Runs before any stock row is touched, so a duplicate delivery never
+/// reserves twice.
 pub async fn claim(tx: &mut Tx, id: &str, o: &NewOrder, status: OrderStatus, now_ms: i64) -> Result<bool, StoreError> {
     let ship_to = serde_json::to_string(&o.ship_to).map_err(StoreError::corrupt)?;
     let n = tx

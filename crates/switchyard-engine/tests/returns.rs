@@ -503,7 +503,10 @@ async fn return_metrics_count_returned_orders_and_the_time_to_refund(t: T) {
     shipped_order(&t, "m3", &[("MUG", 1)]).await;
     shipped_order(&t, "m4", &[("MUG", 1)]).await;
     t.at(NOW + DAY);
-    let r = authorized(&t, &kept, &[("TEE", 2)]).await;
+    // Defective: refunded to the original payment (wrong_size would be an
+    // exchange, whose replacement is an order of its own).
+    let r = t.request_return(&ask(&kept, &[("TEE", 2)], "defective")).await.expect("request");
+    assert_eq!(r.status, "authorized", "{r:?}");
     let no = t.request_return(&ask(&refused, &[("TEE", 1)], "late_delivery")).await.expect("request");
     assert_eq!(no.status, "rejected", "a rejected request is not a return");
     t.at(NOW + 3 * DAY);

@@ -13,12 +13,9 @@ use std::sync::Arc;
 use common::{assert_clean, loc, sku, web_order};
 
 use switchyard_core::returns::{NewReturn, Receipt, ReceiptDraft, ReturnDraft};
-use switchyard_core::{
-    Address, Location, LocationKind, NewShipment, OrderStatus, PaymentState, Quantity, Resolution, ResolutionAction,
-    SkuDef,
-};
+use switchyard_core::{NewShipment, OrderStatus, PaymentState, Quantity, Resolution, ResolutionAction, SkuDef};
 use switchyard_engine::{Code, Config, Engine, IdGen, ManualClock, ReturnView};
-use switchyard_store::testing::{Backend, TestDb};
+use switchyard_store::testing::{warehouse, Backend, TestDb};
 use switchyard_store::{ExceptionFilter, OrderFilter, OrderView};
 
 both!(
@@ -44,27 +41,7 @@ async fn open(db: &TestDb) -> T {
 }
 
 async fn location(e: &Engine, code: &str, priority: i32) {
-    let l = Location {
-        code: loc(code),
-        name: code.into(),
-        kind: LocationKind::Warehouse,
-        address: Address {
-            line1: "1 Main".into(),
-            city: "Reno".into(),
-            region: "NV".into(),
-            postal_code: "89501".into(),
-            country: "US".into(),
-        },
-        lat: None,
-        lon: None,
-        can_ship: true,
-        can_pickup: false,
-        priority,
-        active: true,
-        lead_time_days: 0,
-        timezone: "UTC".into(),
-    };
-    e.put_location(&l).await.expect("location");
+    e.put_location(&warehouse(code, priority)).await.expect("location");
 }
 
 /// Location WH with `tees` TEE and 10 MUG; the return policy `policy`.

@@ -68,6 +68,32 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Waits (at most `limit`) until no other client session is connected
+    /// to this database: after a process was killed, PostgreSQL still runs
+    /// what its sessions had already received — a COMMIT among it — until
+    /// each session finds its client gone. Only then is what is stored
+    /// final. Returns whether the sessions ended in time; SQLite has none.
+    pub async fn wait_for_other_sessions_to_end(&self, limit: std::time::Duration) -> bool {
+        let Cleanup::Database { .. } = &self.cleanup else { return true };
+        let Ok(mut conn) = sqlx::PgConnection::connect(&self.url).await else { return false };
+        let started = std::time::Instant::now();
+        let sql = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+                   AND pid <> pg_backend_pid() AND backend_type = 'client backend'";
+        loop {
+            let others: Result<i64, _> = sqlx::query_scalar(sql).fetch_one(&mut conn).await;
+            if others.is_ok_and(|n| n == 0) {
+                let _ = conn.close().await;
+                return true;
+            }
+            if started.elapsed() > limit {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.cleanup {

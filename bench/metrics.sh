@@ -46,7 +46,11 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ -z "$reuse" ]; then
-  "$bin" audit --db "$db" >/dev/null
+  # Only `serve` creates a database: start it on the new one, and stop it once it answers.
+  SWITCHYARD_LOG=warn "$bin" serve --db "$db" --listen "127.0.0.1:$port" > "$tmp/migrate.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  kill "$server"; wait "$server" 2>/dev/null || true; server=""
   t0=$(date +%s.%N)
   case "$backend" in
     sqlite) seed | sqlite3 "$db"; sqlite3 "$db" "ANALYZE" ;;

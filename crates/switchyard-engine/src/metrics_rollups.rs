@@ -135,6 +135,46 @@ impl Engine {
     }
 }
 
+/// Closed days a sweep rolls up at most: a year of history imported at
+/// once is rolled up over a dozen sweeps, a month at a time.
+pub(crate) const DAYS_PER_SWEEP: i64 = 31;
+
+impl Engine {
+    /// Rolls up closed days that have no rollup yet — the newest first, at
+    /// most `max_days` consecutive ones — by running the report over them,
+    /// which computes and saves them exactly as a person's report would. So
+    /// a report over a long period (after an import of history, or the
+    /// first one) finds its days ready instead of counting them from the
+    /// orders while the person waits. Returns how many days it rolled up.
+    pub async fn roll_up_metrics(&self, max_days: i64) -> Result<i64, Error> {
+        let yesterday = Period::day_of(self.now_ms()) - 1;
+        let mut tx = self.read().await?;
+        let Some(first) = store::first_order_day(&mut tx).await? else {
+            tx.rollback().await?;
+            return Ok(0);
+        };
+        let have: std::collections::BTreeSet<i64> =
+            store::days(&mut tx, first, yesterday).await?.into_iter().map(|(d, _)| d).collect();
+        tx.rollback().await?;
+        let Some((from, to)) = newest_missing(first, yesterday, &have, max_days) else { return Ok(0) };
+        let period = Period::new(from * DAY_MS, (to + 1) * DAY_MS)
+            .map_err(|e| StoreError::corrupt(format!("days {from}..={to} to roll up: {e}")))?;
+        self.metrics(&MetricsQuery { period, channel: None, location: None }).await?;
+        Ok(to - from + 1)
+    }
+}
+
+/// The newest run of days in `first..=last` missing from `have`, at most
+/// `max_days` long, as (first, last).
+fn newest_missing(first: i64, last: i64, have: &std::collections::BTreeSet<i64>, max_days: i64) -> Option<(i64, i64)> {
+    let newest = (first..=last).rev().find(|d| !have.contains(d))?;
+    let mut oldest = newest;
+    while oldest > first && newest - oldest + 1 < max_days.max(1) && !have.contains(&(oldest - 1)) {
+        oldest -= 1;
+    }
+    Some((oldest, newest))
+}
+
 /// A bucket of orders received as a rollup row.
 fn encode(k: &DayKey, b: &Bucket) -> Result<RollupRow, Error> {
     let c = &b.counts;
@@ -209,6 +249,17 @@ mod tests {
         assert_eq!(closed_days(&p(DAY_MS, 5 * DAY_MS - 1), now), Some((1, 3)), "day 4 only in part");
         assert_eq!(closed_days(&p(DAY_MS + 1, 2 * DAY_MS + 1), now), None);
         assert_eq!(closed_days(&p(10 * DAY_MS, 11 * DAY_MS), now), None);
+    }
+
+    #[test]
+    fn the_newest_missing_days_are_rolled_up_first() {
+        let have = |d: &[i64]| d.iter().copied().collect::<std::collections::BTreeSet<i64>>();
+        assert_eq!(newest_missing(0, 9, &have(&[]), 4), Some((6, 9)));
+        assert_eq!(newest_missing(0, 9, &have(&[9, 8, 5]), 31), Some((6, 7)), "stops at a day rolled up");
+        assert_eq!(newest_missing(3, 9, &have(&[9]), 31), Some((3, 8)), "stops at the first order's day");
+        assert_eq!(newest_missing(0, 2, &have(&[0, 1, 2]), 31), None);
+        assert_eq!(newest_missing(5, 4, &have(&[]), 31), None, "no closed day yet");
+        assert_eq!(newest_missing(0, 9, &have(&[]), 0), Some((9, 9)), "at least one day");
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct Sweep {
     pub sessions_purged: u64,
     /// Status-page links older than a year, deleted.
     pub status_links_purged: u64,
+    /// Closed days whose metrics were rolled up (see `roll_up_metrics`).
+    pub metrics_days_rolled_up: i64,
 }
 
 impl Engine {
@@ -130,6 +132,7 @@ impl Engine {
             outbox_purged: self.purge_outbox(self.now_ms().saturating_sub(OUTBOX_RETENTION_MS)).await?,
             sessions_purged: self.purge_sessions().await?,
             status_links_purged: self.purge_status_links().await?,
+            metrics_days_rolled_up: self.roll_up_metrics(crate::metrics_rollups::DAYS_PER_SWEEP).await?,
         })
     }
 

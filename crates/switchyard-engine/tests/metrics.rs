@@ -29,6 +29,7 @@ both!(
     sync_lags_are_percentiles_of_the_acknowledged_levels,
     gauges_read_the_database_and_count_sweeps,
     rollups_of_closed_days_equal_the_orders_after_later_changes,
+    sweeps_roll_up_closed_days_ahead_of_reports,
     pickups_on_time_are_judged_against_the_policys_promise,
 );
 
@@ -425,6 +426,23 @@ async fn rollups_of_closed_days_equal_the_orders_after_later_changes(t: T) {
     let closed = assert_rollups_match(&t, &[query(DAY1, day5, None, None), whole]).await;
     assert_eq!(closed[0].orders, 5);
     assert_clean(&t).await;
+}
+
+/// The sweeper rolls up closed days no report asked for yet, newest first,
+/// a bounded run at a time, and never the same day twice; what it saved is
+/// what the orders say.
+async fn sweeps_roll_up_closed_days_ahead_of_reports(t: T) {
+    assert_eq!(t.roll_up_metrics(31).await.expect("roll up"), 0, "no order, no day");
+    history(&t).await;
+    assert_eq!(t.roll_up_metrics(31).await.expect("roll up"), 1, "day 1 is closed, day 2 is today");
+    let day5 = DAY1 + 4 * DAY_MS;
+    t.at(day5 + 10 * HOUR);
+    assert_eq!(t.roll_up_metrics(2).await.expect("roll up"), 2, "days 3 and 4 (no orders)");
+    assert_eq!(t.sweep().await.expect("sweep").metrics_days_rolled_up, 1, "day 2");
+    assert_eq!(t.sweep().await.expect("sweep").metrics_days_rolled_up, 0, "all rolled up");
+    let closed = assert_rollups_match(&t, &filters(DAY1, day5)).await;
+    assert_eq!((closed[0].orders, closed[0].cancelled), (5, 2));
+    assert_eq!(t.sweep().await.expect("sweep").metrics_days_rolled_up, 0, "reports add no day");
 }
 
 /// A pickup order of one MUG at COUNTER, taken at `at`, made ready at

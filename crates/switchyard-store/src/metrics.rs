@@ -116,6 +116,12 @@ fn narrowing(s: &Scope<'_>, channel_expr: &str, params: &mut Vec<Value>) -> Stri
     sql
 }
 
+/// Whether the scope narrows by channel or location: records of orders
+/// need their order (`o`) joined only then.
+fn narrowed(s: &Scope<'_>) -> bool {
+    s.channel.is_some() || s.location.is_some()
+}
+
 /// Orders received in the scope (`o`, by `created_at`), with `extra`
 /// parameters after the range: the WHERE clause and its parameters.
 fn orders_in(s: &Scope<'_>, extra: Vec<Value>) -> (String, Vec<Value>) {
@@ -264,10 +270,8 @@ fn exceptions_in(s: &Scope<'_>, at_column: &str, extra: Vec<Value>) -> (String, 
     let mut params = vec![Value::from(s.from_ms), Value::from(s.to_ms)];
     params.extend(extra);
     let narrow = narrowing(s, "COALESCE(o.channel, e.channel)", &mut params);
-    let sql = format!(
-        "FROM exceptions e LEFT JOIN orders o ON o.id = e.order_id \
-         WHERE e.{at_column} >= $1 AND e.{at_column} < $2{narrow}"
-    );
+    let join = if narrowed(s) { " LEFT JOIN orders o ON o.id = e.order_id" } else { "" };
+    let sql = format!("FROM exceptions e{join} WHERE e.{at_column} >= $1 AND e.{at_column} < $2{narrow}");
     (sql, params)
 }
 
@@ -310,8 +314,9 @@ pub async fn complaint_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)
     let mut params = vec![Value::from(s.from_ms), Value::from(s.to_ms)];
     let narrow = narrowing(s, "o.channel", &mut params);
     let sql = format!(
-        "SELECT c.created_at / {DAY}, CAST(COUNT(*) AS BIGINT) FROM complaints c JOIN orders o ON o.id = c.order_id \
-         WHERE c.created_at >= $1 AND c.created_at < $2{narrow} GROUP BY 1 ORDER BY 1"
+        "SELECT c.created_at / {DAY}, CAST(COUNT(*) AS BIGINT) FROM complaints c{} \
+         WHERE c.created_at >= $1 AND c.created_at < $2{narrow} GROUP BY 1 ORDER BY 1",
+        if narrowed(s) { " JOIN orders o ON o.id = c.order_id" } else { "" }
     );
     day_counts(tx, &sql, &params).await
 }
@@ -341,8 +346,9 @@ pub async fn return_turnarounds(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, 
     let mut params = vec![Value::from(s.from_ms), Value::from(s.to_ms)];
     let narrow = narrowing(s, "o.channel", &mut params);
     let sql = format!(
-        "SELECT r.refunded_at / {DAY}, r.refunded_at - r.created_at FROM returns r JOIN orders o ON o.id = r.order_id \
-         WHERE r.refunded_at >= $1 AND r.refunded_at < $2{narrow} ORDER BY r.refunded_at, r.id"
+        "SELECT r.refunded_at / {DAY}, r.refunded_at - r.created_at FROM returns r{} \
+         WHERE r.refunded_at >= $1 AND r.refunded_at < $2{narrow} ORDER BY r.refunded_at, r.id",
+        if narrowed(s) { " JOIN orders o ON o.id = r.order_id" } else { "" }
     );
     day_counts(tx, &sql, &params).await
 }

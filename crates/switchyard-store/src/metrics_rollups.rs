@@ -51,6 +51,12 @@ pub async fn settled_event_id(tx: &mut Tx) -> Result<i64, StoreError> {
     tx.query_one("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM order_events", args![]).await?.i64(0)
 }
 
+/// The UTC day of the oldest order, if there is one.
+pub async fn first_order_day(tx: &mut Tx) -> Result<Option<i64>, StoreError> {
+    let row = tx.query_one("SELECT CAST(MIN(created_at) AS BIGINT) FROM orders", args![]).await?;
+    Ok(row.opt_i64(0)?.map(|at| at.div_euclid(86_400_000)))
+}
+
 /// The days from `first` to `last` that have rollups: (day, events seen).
 pub async fn days(tx: &mut Tx, first: i64, last: i64) -> Result<Vec<(i64, i64)>, StoreError> {
     tx.query("SELECT day, events_seen FROM metrics_days WHERE day >= $1 AND day <= $2 ORDER BY day", args![first, last])
@@ -61,11 +67,15 @@ pub async fn days(tx: &mut Tx, first: i64, last: i64) -> Result<Vec<(i64, i64)>,
 }
 
 /// Per day of the orders received in `[from_ms, to_ms)`, the highest
-/// timeline event after `after_id` on any of them: (day, event id).
+/// timeline event after `after_id` on any of them: (day, event id). The
+/// events after the mark are taken first (few, by the primary key), then
+/// their orders: left to itself, SQLite walks every order of the range and
+/// probes its events (0.7 s over a year of a million orders).
 pub async fn events_after(tx: &mut Tx, after_id: i64, from_ms: i64, to_ms: i64) -> Result<Vec<(i64, i64)>, StoreError> {
     tx.query(
-        "SELECT o.created_at / 86400000, CAST(MAX(ev.id) AS BIGINT) FROM order_events ev \
-         JOIN orders o ON o.id = ev.order_id WHERE ev.id > $1 AND o.created_at >= $2 AND o.created_at < $3 \
+        "WITH ev AS MATERIALIZED (SELECT order_id, id FROM order_events WHERE id > $1) \
+         SELECT o.created_at / 86400000, CAST(MAX(ev.id) AS BIGINT) FROM ev \
+         JOIN orders o ON o.id = ev.order_id WHERE o.created_at >= $2 AND o.created_at < $3 \
          GROUP BY o.created_at / 86400000",
         args![after_id, from_ms, to_ms],
     )

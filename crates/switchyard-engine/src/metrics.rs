@@ -211,10 +211,12 @@ async fn happenings(
     days: &mut BTreeMap<i64, Bucket>,
 ) -> Result<(), Error> {
     let s = scope(q, q.period.from_ms(), q.period.to_ms());
-    for (day, taken, ready) in counts::pickups_made_ready(tx, &s, PickStep::ReadyForPickup).await? {
+    for (day, leads) in counts::pickups_made_ready(tx, &s, PickStep::ReadyForPickup).await? {
         let c = &mut bucket(days, day).counts;
-        c.pickups_ready += 1;
-        c.pickups_ready_on_time += i64::from(ready_on_time(taken, ready, promise_hours));
+        for lead in leads {
+            c.pickups_ready += 1;
+            c.pickups_ready_on_time += i64::from(ready_on_time(0, lead, promise_hours));
+        }
     }
     for (day, n) in counts::exceptions_opened(tx, &s).await? {
         bucket(days, day).counts.exceptions_opened = n;
@@ -222,17 +224,18 @@ async fn happenings(
     for (day, n) in counts::exceptions_resolved(tx, &s).await? {
         bucket(days, day).counts.exceptions_resolved = n;
     }
-    for (day, opened_at) in counts::open_exceptions(tx, &s).await? {
-        bucket(days, day).open_exception_ages_ms.push(now_ms.saturating_sub(opened_at).max(0));
+    for (day, opened) in counts::open_exceptions(tx, &s).await? {
+        let ages = opened.into_iter().map(|at| now_ms.saturating_sub(at).max(0));
+        bucket(days, day).open_exception_ages_ms.extend(ages);
     }
-    for (day, lag) in counts::sync_lags(tx, &s).await? {
-        bucket(days, day).sync_lag_ms.push(lag);
+    for (day, lags) in counts::sync_lags(tx, &s).await? {
+        bucket(days, day).sync_lag_ms.extend(lags);
     }
     for (day, n) in counts::complaint_days(tx, &s).await? {
         bucket(days, day).counts.complaints = n;
     }
-    for (day, ms) in counts::return_turnarounds(tx, &s).await? {
-        bucket(days, day).return_turnaround_ms.push(ms.max(0));
+    for (day, turnarounds) in counts::return_turnarounds(tx, &s).await? {
+        bucket(days, day).return_turnaround_ms.extend(turnarounds.into_iter().map(|ms| ms.max(0)));
     }
     Ok(())
 }

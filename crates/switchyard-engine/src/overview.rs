@@ -73,7 +73,8 @@ impl Engine {
             .iter()
             .map(|d| per_day.get(&Period::day_of(d.day_start_ms)).cloned().unwrap_or_else(|| vec![0; channels.len()]))
             .collect();
-        let ages: Vec<i64> = open.iter().map(|(_, opened)| now.saturating_sub(*opened)).collect();
+        let ages: Vec<i64> =
+            open.iter().flat_map(|(_, opened)| opened.iter().map(|at| now.saturating_sub(*at))).collect();
         Ok(Overview {
             days,
             current_period,

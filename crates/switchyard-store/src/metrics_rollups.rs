@@ -68,15 +68,15 @@ pub async fn days(tx: &mut Tx, first: i64, last: i64) -> Result<Vec<(i64, i64)>,
 
 /// Per day of the orders received in `[from_ms, to_ms)`, the highest
 /// timeline event after `after_id` on any of them: (day, event id). The
-/// events after the mark are taken first (few, by the primary key), then
-/// their orders: left to itself, SQLite walks every order of the range and
-/// probes its events (0.7 s over a year of a million orders).
+/// events after the mark are taken first (few, by the primary key) and each
+/// looks up its order: joined instead, SQLite may walk every order of the
+/// range and probe its events (0.1–0.7 s over a year of a million orders).
 pub async fn events_after(tx: &mut Tx, after_id: i64, from_ms: i64, to_ms: i64) -> Result<Vec<(i64, i64)>, StoreError> {
     tx.query(
-        "WITH ev AS MATERIALIZED (SELECT order_id, id FROM order_events WHERE id > $1) \
-         SELECT o.created_at / 86400000, CAST(MAX(ev.id) AS BIGINT) FROM ev \
-         JOIN orders o ON o.id = ev.order_id WHERE o.created_at >= $2 AND o.created_at < $3 \
-         GROUP BY o.created_at / 86400000",
+        "WITH ev AS MATERIALIZED (SELECT e.id, (SELECT o.created_at FROM orders o WHERE o.id = e.order_id) AS taken \
+         FROM order_events e WHERE e.id > $1) \
+         SELECT taken / 86400000, CAST(MAX(id) AS BIGINT) FROM ev WHERE taken >= $2 AND taken < $3 \
+         GROUP BY taken / 86400000",
         args![after_id, from_ms, to_ms],
     )
     .await?

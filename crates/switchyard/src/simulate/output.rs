@@ -201,9 +201,9 @@ pub fn table(inputs: &Inputs, results: &[PolicyResult]) -> String {
     out.push('\n');
     for (((name, _), r), vs) in inputs.policies.iter().zip(results).zip(comparisons(inputs, results)) {
         if let Some((baseline, vs)) = vs {
+            let failed = failed_phrase(vs.failed_orders_prevented);
             out.push_str(&format!(
-                "{name} against {baseline}: {} failed order(s) prevented, {:+.1} km, shipping {}",
-                vs.failed_orders_prevented,
+                "{name} against {baseline}: {failed}, {:+.1} km, shipping {}",
                 km(vs.extra_distance_km),
                 signed_money(&vs.extra_shipping_cost)
             ));
@@ -245,6 +245,16 @@ pub fn table(inputs: &Inputs, results: &[PolicyResult]) -> String {
     out
 }
 
+/// Failed orders a policy prevents against the baseline, said as a person
+/// would: a policy that fails more orders does not "prevent -176".
+fn failed_phrase(prevented: i64) -> String {
+    if prevented < 0 {
+        format!("{} more failed order(s)", prevented.unsigned_abs())
+    } else {
+        format!("{prevented} failed order(s) prevented")
+    }
+}
+
 fn signed_money(map: &BTreeMap<Currency, i64>) -> String {
     if map.values().all(|v| *v == 0) {
         return "unchanged".into();
@@ -283,4 +293,14 @@ pub fn write_decisions(path: &Path, inputs: &Inputs, results: &[PolicyResult]) -
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn more_failures_are_not_negative_prevention() {
+        assert_eq!(super::failed_phrase(3), "3 failed order(s) prevented");
+        assert_eq!(super::failed_phrase(0), "0 failed order(s) prevented");
+        assert_eq!(super::failed_phrase(-176), "176 more failed order(s)");
+    }
 }

@@ -1,6 +1,7 @@
 //! The dashboard's overview: the last N days against the N before (each
 //! [`Metrics`] from the metrics engine), the same days one by one, orders
-//! per channel per day, and today's open exceptions by age. Reading only.
+//! per channel per day, and today's open exceptions by age. It changes no
+//! order; like every report, it saves the daily rollups it had to compute.
 
 use std::collections::BTreeMap;
 

@@ -103,10 +103,11 @@ impl Engine {
             .collect())
     }
 
-    /// Every record in scope, counted into one bucket per UTC day: what
-    /// happened in the period (exceptions, complaints, lags, refunds) from
-    /// the records; the orders received on closed days wholly inside it from
-    /// the daily rollups, the other days' from the orders.
+    /// Every record in scope, counted into one bucket per UTC day: on
+    /// closed days wholly inside the period, the orders received and (unless
+    /// a location narrows the report) what happened — exceptions,
+    /// complaints, pickups, lags, refunds — from the daily rollups; the other
+    /// days' from the records; the exceptions still open always from them.
     async fn buckets(&self, q: &MetricsQuery, save: Save) -> Result<BTreeMap<i64, Bucket>, Error> {
         let now = self.now_ms();
         let closed = if save == Save::Bypass { None } else { rollups::closed_days(&q.period, now) };
@@ -125,19 +126,29 @@ impl Engine {
         let ((_, policy), _) = crate::allocate::policies_in_force(&mut tx, &self.ctx).await?;
         let promise_hours = policy.service_levels.pickup_ready_within_hours;
         let mut days: BTreeMap<i64, Bucket> = BTreeMap::new();
-        happenings(&mut tx, q, now, promise_hours, &mut days).await?;
         let (from, to) = (q.period.from_ms(), q.period.to_ms());
+        open_exceptions(&mut tx, &scope(q, from, to), now, &mut days).await?;
         let refresh = match (closed, settled) {
             (Some((first, last)), Some(settled)) => {
+                // What happened at a location is counted from the records:
+                // the rollups of happenings are per channel only.
+                let rolled = q.location.is_none();
                 for (a, b) in [(from, first * DAY_MS), ((last + 1) * DAY_MS, to)] {
                     if a < b {
                         received(&mut tx, &scope(q, a, b), &mut days).await?;
+                        if rolled {
+                            happenings(&mut tx, &scope(q, a, b), promise_hours, &mut days).await?;
+                        }
                     }
                 }
-                Some(rollups::read(&mut tx, q, first, last, settled, &mut days).await?)
+                if !rolled {
+                    happenings(&mut tx, &scope(q, from, to), promise_hours, &mut days).await?;
+                }
+                Some(rollups::read(&mut tx, q, first, last, settled, promise_hours, &mut days).await?)
             }
             _ => {
                 received(&mut tx, &scope(q, from, to), &mut days).await?;
+                happenings(&mut tx, &scope(q, from, to), promise_hours, &mut days).await?;
                 None
             }
         };
@@ -199,43 +210,72 @@ fn scope(q: &MetricsQuery, from_ms: i64, to_ms: i64) -> Scope<'_> {
     }
 }
 
-/// What happened in the period, counted on the day it happened: exceptions
-/// opened, resolved and still open, stock levels acknowledged, complaints,
-/// refunds, pickups made ready (on time when within `promise_hours` of the
-/// order being taken).
+/// What happened in the scope, counted on the day it happened: exceptions
+/// opened and resolved, stock levels acknowledged, complaints, refunds,
+/// pickups made ready (on time when within `promise_hours` of the order
+/// being taken).
 async fn happenings(
     tx: &mut Tx,
-    q: &MetricsQuery,
-    now_ms: i64,
+    s: &Scope<'_>,
     promise_hours: i64,
     days: &mut BTreeMap<i64, Bucket>,
 ) -> Result<(), Error> {
-    let s = scope(q, q.period.from_ms(), q.period.to_ms());
-    for (day, leads) in counts::pickups_made_ready(tx, &s, PickStep::ReadyForPickup).await? {
-        let c = &mut bucket(days, day).counts;
-        for lead in leads {
-            c.pickups_ready += 1;
-            c.pickups_ready_on_time += i64::from(ready_on_time(0, lead, promise_hours));
-        }
+    for (day, leads) in counts::pickups_made_ready(tx, s, PickStep::ReadyForPickup).await? {
+        count_pickups(&mut bucket(days, day).counts, &leads, promise_hours);
     }
-    for (day, n) in counts::exceptions_opened(tx, &s).await? {
-        bucket(days, day).counts.exceptions_opened = n;
+    for (day, n) in counts::exceptions_opened(tx, s).await? {
+        bucket(days, day).counts.exceptions_opened += n;
     }
-    for (day, n) in counts::exceptions_resolved(tx, &s).await? {
-        bucket(days, day).counts.exceptions_resolved = n;
+    for (day, n) in counts::exceptions_resolved(tx, s).await? {
+        bucket(days, day).counts.exceptions_resolved += n;
     }
-    for (day, opened) in counts::open_exceptions(tx, &s).await? {
-        let ages = opened.into_iter().map(|at| now_ms.saturating_sub(at).max(0));
-        bucket(days, day).open_exception_ages_ms.extend(ages);
-    }
-    for (day, lags) in counts::sync_lags(tx, &s).await? {
+    for (day, lags) in counts::sync_lags(tx, s).await? {
         bucket(days, day).sync_lag_ms.extend(lags);
     }
-    for (day, n) in counts::complaint_days(tx, &s).await? {
-        bucket(days, day).counts.complaints = n;
+    for (day, n) in counts::complaint_days(tx, s).await? {
+        bucket(days, day).counts.complaints += n;
     }
-    for (day, turnarounds) in counts::return_turnarounds(tx, &s).await? {
+    for (day, turnarounds) in counts::return_turnarounds(tx, s).await? {
         bucket(days, day).return_turnaround_ms.extend(turnarounds.into_iter().map(|ms| ms.max(0)));
+    }
+    Ok(())
+}
+
+/// What happened on a day of the rollups (`metrics_happenings`), into the
+/// day's bucket: the same numbers [`happenings`] counts from the records.
+pub(crate) fn absorb_happened(
+    days: &mut BTreeMap<i64, Bucket>,
+    h: &switchyard_store::metrics::DayHappenings,
+    promise_hours: i64,
+) {
+    let b = bucket(days, h.day);
+    count_pickups(&mut b.counts, &h.pickup_leads, promise_hours);
+    b.counts.exceptions_opened += h.exceptions_opened;
+    b.counts.exceptions_resolved += h.exceptions_resolved;
+    b.counts.complaints += h.complaints;
+    b.sync_lag_ms.extend_from_slice(&h.sync_lags);
+    b.return_turnaround_ms.extend(h.refund_turnarounds.iter().map(|ms| (*ms).max(0)));
+}
+
+/// Pickups made ready `leads` ms after their orders were taken.
+fn count_pickups(c: &mut switchyard_core::metrics::Counts, leads: &[i64], promise_hours: i64) {
+    for lead in leads {
+        c.pickups_ready += 1;
+        c.pickups_ready_on_time += i64::from(ready_on_time(0, *lead, promise_hours));
+    }
+}
+
+/// The exceptions opened in the scope and still open, by the day they were
+/// opened, with their age at `now_ms`.
+async fn open_exceptions(
+    tx: &mut Tx,
+    s: &Scope<'_>,
+    now_ms: i64,
+    days: &mut BTreeMap<i64, Bucket>,
+) -> Result<(), Error> {
+    for (day, opened) in counts::open_exceptions(tx, s).await? {
+        let ages = opened.into_iter().map(|at| now_ms.saturating_sub(at).max(0));
+        bucket(days, day).open_exception_ages_ms.extend(ages);
     }
     Ok(())
 }

@@ -13,18 +13,28 @@
 //! transaction had finished writing when the report began
 //! (`settled_event_id`), so an event the report did not see is always above
 //! it and marks the day again. Days the report found clean move their mark
-//! forward, so the next report only looks at events since. Today, a day the
-//! period covers in part and the events-dated numbers (exceptions,
-//! complaints, lags, refunds) are always counted from the records.
+//! forward, so the next report only looks at events since. Today and a day
+//! the period covers in part are always counted from the records.
+//!
+//! Beside each day's order rollups, what happened that day (migration 0030:
+//! exceptions opened and closed, complaints, pickups made ready, lags,
+//! refunds), per channel: records are dated when they are written, so a
+//! closed day's happenings never change; they are computed with the day and
+//! read by every report that no location narrows (a location's happenings
+//! are counted from the records: an order's locations can grow later). The
+//! exceptions still open are always read from the records.
+//!
+//! The sweeper computes days no report asked for yet (`roll_up_metrics`).
 
 use std::collections::BTreeMap;
 
+use switchyard_core::fulfilment::PickStep;
 use switchyard_core::metrics::{Bucket, Counts, Period, DAY_MS};
-use switchyard_store::metrics::{DayKey, Key, Scope};
+use switchyard_store::metrics::{happenings_by_channel, DayHappenings, DayKey, Key, Scope};
 use switchyard_store::metrics_rollups::{self as store, RollupRow};
 use switchyard_store::{StoreError, Tx};
 
-use crate::metrics::cohorts;
+use crate::metrics::{absorb_happened, cohorts};
 use crate::{Engine, Error, MetricsQuery};
 
 /// The closed days wholly inside the period (first, last), if any: over
@@ -41,20 +51,22 @@ pub(crate) struct Refresh {
     settled: i64,
     first: i64,
     last: i64,
-    /// Days computed afresh, with all their rows.
-    fresh: BTreeMap<i64, Vec<RollupRow>>,
+    /// Days computed afresh, with all their rows and what happened on them.
+    fresh: BTreeMap<i64, (Vec<RollupRow>, Vec<DayHappenings>)>,
     /// Days whose stored rollups were up to date: (day, their mark).
     clean: Vec<(i64, i64)>,
 }
 
 /// Adds the closed days `first..=last` of the query to `days` from their
-/// rollups, computing those missing or out of date.
+/// rollups, computing those missing or out of date: the orders received,
+/// and what happened unless a location narrows the query.
 pub(crate) async fn read(
     tx: &mut Tx,
     q: &MetricsQuery,
     first: i64,
     last: i64,
     settled: i64,
+    promise_hours: i64,
     days: &mut BTreeMap<i64, Bucket>,
 ) -> Result<Refresh, Error> {
     let stored: BTreeMap<i64, i64> = store::days(tx, first, last).await?.into_iter().collect();
@@ -68,13 +80,17 @@ pub(crate) async fn read(
     }
     stale.sort_unstable();
     stale.dedup();
-    let mut fresh: BTreeMap<i64, Vec<RollupRow>> = stale.iter().map(|d| (*d, Vec::new())).collect();
+    let mut fresh: BTreeMap<i64, (Vec<RollupRow>, Vec<DayHappenings>)> =
+        stale.iter().map(|d| (*d, (Vec::new(), Vec::new()))).collect();
     for (a, b) in runs(&stale) {
         let s = Scope { from_ms: a * DAY_MS, to_ms: (b + 1) * DAY_MS, channel: None, location: None };
         for key in [Key::Channel, Key::Location] {
             for (k, bucket) in cohorts(tx, &s, key).await? {
-                fresh.entry(k.day).or_default().push(encode(&k, &bucket)?);
+                fresh.entry(k.day).or_default().0.push(encode(&k, &bucket)?);
             }
+        }
+        for h in happenings_by_channel(tx, s.from_ms, s.to_ms, PickStep::ReadyForPickup).await? {
+            fresh.entry(h.day).or_default().1.push(h);
         }
     }
     let channel = q.channel.as_ref().map(|c| c.as_str());
@@ -85,8 +101,18 @@ pub(crate) async fn read(
             days.entry(row.day).or_default().absorb(decode(&row)?);
         }
     }
-    for row in fresh.values().flatten().filter(|r| wanted(r)) {
+    for row in fresh.values().flat_map(|(rows, _)| rows).filter(|r| wanted(r)) {
         days.entry(row.day).or_default().absorb(decode(row)?);
+    }
+    if q.location.is_none() {
+        for h in store::happenings(tx, first, last, channel).await? {
+            if !fresh.contains_key(&h.day) {
+                absorb_happened(days, &h, promise_hours);
+            }
+        }
+        for h in fresh.values().flat_map(|(_, happened)| happened).filter(|h| channel.is_none_or(|c| h.channel == c)) {
+            absorb_happened(days, h, promise_hours);
+        }
     }
     let clean = stored.into_iter().filter(|(d, _)| !fresh.contains_key(d)).collect();
     Ok(Refresh { settled, first, last, fresh, clean })
@@ -122,8 +148,8 @@ impl Engine {
                     for seen in marks.into_iter().filter(|s| *s != r.settled) {
                         store::advance(tx, r.first, r.last, seen, r.settled).await?;
                     }
-                    for (day, rows) in &r.fresh {
-                        store::replace_day(tx, *day, r.settled, rows, now_ms).await?;
+                    for (day, (rows, happened)) in &r.fresh {
+                        store::replace_day(tx, *day, r.settled, rows, happened, now_ms).await?;
                     }
                     Ok(())
                 })

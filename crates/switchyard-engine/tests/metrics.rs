@@ -318,6 +318,15 @@ async fn sync_lags_are_percentiles_of_the_acknowledged_levels(t: T) {
     assert_eq!(m.sync_lags, 2);
     let m = t.metrics(&query(after_going_live, DAY2, Some("web"), None)).await.expect("metrics");
     assert_eq!(m.sync_lags, 0, "web has no connection");
+    // Once day 1 is over, its lags come from the day's rollup: the same.
+    t.at(DAY2 + 3 * HOUR);
+    for channel in [None, Some("shopify"), Some("web")] {
+        let q = query(DAY1, DAY2, channel, None);
+        let m = t.metrics(&q).await.expect("metrics");
+        assert_eq!(m, t.metrics_from_orders(&q).await.expect("raw"), "{channel:?}");
+        // The whole day: the level sent when the channel went live too.
+        assert_eq!(m.sync_lags, if channel == Some("web") { 0 } else { 3 });
+    }
 }
 
 async fn gauges_read_the_database_and_count_sweeps(t: T) {

@@ -148,15 +148,23 @@ async fn day_samples(tx: &mut Tx, sql: &str, params: &[Value]) -> Result<Vec<(i6
     let mut out = Vec::new();
     for r in tx.query(sql, params).await?.iter() {
         let day = r.i64(0)?;
-        let text = r.opt_string(1)?.unwrap_or_default();
-        let sample = text
-            .split(',')
-            .filter(|v| !v.is_empty())
-            .map(|v| v.parse::<i64>().map_err(|_| StoreError::corrupt(format!("metrics sample of day {day}: {v:?}"))))
-            .collect::<Result<Vec<i64>, StoreError>>()?;
-        out.push((day, sample));
+        out.push((day, parse_sample(day, r.opt_string(1)?.as_deref().unwrap_or(""))?));
     }
     Ok(out)
+}
+
+/// A sample as comma-separated integers (empty: none); anything else is
+/// `Corrupt`, never a guess.
+pub fn parse_sample(day: i64, text: &str) -> Result<Vec<i64>, StoreError> {
+    text.split(',')
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse::<i64>().map_err(|_| StoreError::corrupt(format!("metrics sample of day {day}: {v:?}"))))
+        .collect()
+}
+
+/// A sample as `parse_sample` reads it.
+pub fn sample_text(sample: &[i64]) -> String {
+    sample.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// (day, count) rows.
@@ -426,4 +434,96 @@ pub async fn orders_by_channel_day(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i6
          GROUP BY 1, 2 ORDER BY 1, 2"
     );
     tx.query(&sql, &params).await?.iter().map(|r| Ok((r.i64(0)?, r.string(1)?, r.i64(2)?))).collect()
+}
+
+// ------------------------------------------------------------- happenings
+
+/// What happened on one UTC day in one channel (`""`: exceptions of no
+/// channel): the counts, and the samples the percentiles and the pickup
+/// promise need. The rows of `metrics_happenings`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayHappenings {
+    pub day: i64,
+    pub channel: String,
+    pub exceptions_opened: i64,
+    pub exceptions_resolved: i64,
+    pub complaints: i64,
+    /// Per pickup made ready that day, ms from the order being taken.
+    pub pickup_leads: Vec<i64>,
+    /// Lags of the stock levels acknowledged that day, ms.
+    pub sync_lags: Vec<i64>,
+    /// Per refund that day, ms from the return's request.
+    pub refund_turnarounds: Vec<i64>,
+}
+
+/// What happened in `[from_ms, to_ms)`, per day and channel (of the order,
+/// else of the record): the computation behind `metrics_happenings`.
+pub async fn happenings_by_channel(
+    tx: &mut Tx,
+    from_ms: i64,
+    to_ms: i64,
+    ready: PickStep,
+) -> Result<Vec<DayHappenings>, StoreError> {
+    let mut out: std::collections::BTreeMap<(i64, String), DayHappenings> = std::collections::BTreeMap::new();
+    let range = vec![Value::from(from_ms), Value::from(to_ms)];
+    let counts = |at: &str| {
+        format!(
+            "SELECT e.{at} / {DAY}, COALESCE(o.channel, e.channel, ''), CAST(COUNT(*) AS BIGINT) FROM exceptions e \
+             LEFT JOIN orders o ON o.id = e.order_id WHERE e.{at} >= $1 AND e.{at} < $2 GROUP BY 1, 2"
+        )
+    };
+    let complaints = format!(
+        "SELECT c.created_at / {DAY}, o.channel, CAST(COUNT(*) AS BIGINT) FROM complaints c \
+         JOIN orders o ON o.id = c.order_id WHERE c.created_at >= $1 AND c.created_at < $2 GROUP BY 1, 2"
+    );
+    for (which, sql) in [(0, counts("created_at")), (1, counts("resolved_at")), (2, complaints)] {
+        for r in tx.query(&sql, &range).await?.iter() {
+            let (day, channel, n) = (r.i64(0)?, r.string(1)?, r.i64(2)?);
+            let h = out.entry((day, channel.clone())).or_insert_with(|| DayHappenings {
+                day,
+                channel,
+                ..Default::default()
+            });
+            match which {
+                0 => h.exceptions_opened = n,
+                1 => h.exceptions_resolved = n,
+                _ => h.complaints = n,
+            }
+        }
+    }
+    let kind = ready.as_str();
+    let samples = [
+        format!(
+            "SELECT ev.at / {DAY}, o.channel, {} FROM order_events ev JOIN orders o ON o.id = ev.order_id \
+             WHERE ev.kind = '{kind}' AND ev.at >= $1 AND ev.at < $2 GROUP BY 1, 2",
+            concat(tx, "ev.at - o.created_at")
+        ),
+        format!(
+            "SELECT acked_at / {DAY}, channel, {} FROM channel_lag WHERE acked_at >= $1 AND acked_at < $2 \
+             GROUP BY 1, 2",
+            concat(tx, "lag_ms")
+        ),
+        format!(
+            "SELECT r.refunded_at / {DAY}, o.channel, {} FROM returns r JOIN orders o ON o.id = r.order_id \
+             WHERE r.refunded_at >= $1 AND r.refunded_at < $2 GROUP BY 1, 2",
+            concat(tx, "r.refunded_at - r.created_at")
+        ),
+    ];
+    for (which, sql) in samples.iter().enumerate() {
+        for r in tx.query(sql, &range).await?.iter() {
+            let (day, channel) = (r.i64(0)?, r.string(1)?);
+            let sample = parse_sample(day, r.opt_string(2)?.as_deref().unwrap_or(""))?;
+            let h = out.entry((day, channel.clone())).or_insert_with(|| DayHappenings {
+                day,
+                channel,
+                ..Default::default()
+            });
+            match which {
+                0 => h.pickup_leads = sample,
+                1 => h.sync_lags = sample,
+                _ => h.refund_turnarounds = sample,
+            }
+        }
+    }
+    Ok(out.into_values().collect())
 }

@@ -1,10 +1,12 @@
 //! Daily rollups of the metrics (migration 0027): per closed UTC day,
 //! channel and location, the counts and samples over the orders received
 //! that day, and per day the highest timeline event (`order_events.id`) the
-//! computation had certainly seen. Storage only: what is rolled up, and when
+//! computation had certainly seen; per day and channel, what happened that
+//! day (migration 0030, `metrics_happenings`). Storage only: what is rolled up, and when
 //! a day must be computed again, is the engine's (`metrics.rs`).
 
 use crate::db::{Tx, Value};
+use crate::metrics::{parse_sample, sample_text, DayHappenings};
 use crate::{args, StoreError};
 
 /// One rollup row: a day's orders of one channel, at one location (`""`:
@@ -126,15 +128,68 @@ pub async fn rows(
         .collect()
 }
 
-/// Replaces the rollups of `day` with `rows` (all of that day), computed
-/// having seen every event up to `events_seen`.
+/// What happened on the days `first` to `last` (migration 0030), of one
+/// channel or all.
+pub async fn happenings(
+    tx: &mut Tx,
+    first: i64,
+    last: i64,
+    channel: Option<&str>,
+) -> Result<Vec<DayHappenings>, StoreError> {
+    let mut params = vec![Value::from(first), Value::from(last)];
+    let mut sql = "SELECT day, channel, exceptions_opened, exceptions_resolved, complaints, pickup_leads, sync_lags, \
+                   refund_turnarounds FROM metrics_happenings WHERE day >= $1 AND day <= $2"
+        .to_owned();
+    if let Some(c) = channel {
+        params.push(Value::from(c));
+        sql.push_str(" AND channel = $3");
+    }
+    let mut out = Vec::new();
+    for r in tx.query(&sql, &params).await?.iter() {
+        let day = r.i64(0)?;
+        out.push(DayHappenings {
+            day,
+            channel: r.string(1)?,
+            exceptions_opened: r.i64(2)?,
+            exceptions_resolved: r.i64(3)?,
+            complaints: r.i64(4)?,
+            pickup_leads: parse_sample(day, &r.string(5)?)?,
+            sync_lags: parse_sample(day, &r.string(6)?)?,
+            refund_turnarounds: parse_sample(day, &r.string(7)?)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Replaces the rollups of `day` with `rows` and what happened that day
+/// with `happened` (all of that day), computed having seen every event up
+/// to `events_seen`.
 pub async fn replace_day(
     tx: &mut Tx,
     day: i64,
     events_seen: i64,
     rows: &[RollupRow],
+    happened: &[DayHappenings],
     now_ms: i64,
 ) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM metrics_happenings WHERE day = $1", args![day]).await?;
+    for h in happened {
+        tx.execute(
+            "INSERT INTO metrics_happenings (day, channel, exceptions_opened, exceptions_resolved, complaints, \
+             pickup_leads, sync_lags, refund_turnarounds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            args![
+                day,
+                h.channel.as_str(),
+                h.exceptions_opened,
+                h.exceptions_resolved,
+                h.complaints,
+                sample_text(&h.pickup_leads),
+                sample_text(&h.sync_lags),
+                sample_text(&h.refund_turnarounds)
+            ],
+        )
+        .await?;
+    }
     tx.execute("DELETE FROM metrics_rollups WHERE day = $1", args![day]).await?;
     for chunk in rows.chunks(CHUNK) {
         let mut params = Vec::with_capacity(chunk.len() * WIDTH);

@@ -53,6 +53,23 @@ async fn wait_text(c: &fantoccini::Client, locator: Locator<'_>, needle: &str) -
     last
 }
 
+/// Clicks `locator` and waits until the page it was on is replaced (a link
+/// followed, a form posted), so what the test finds next is on the new page:
+/// found on the old one a moment before the new one arrives, an element goes
+/// stale under the test's hands. A click that loads nothing waits ten seconds
+/// and goes on.
+async fn click_and_load(c: &fantoccini::Client, locator: Locator<'_>) -> Result<(), fantoccini::error::CmdError> {
+    let old = c.find(Locator::Css("html")).await?;
+    c.find(locator).await?.click().await?;
+    for _ in 0..100 {
+        if old.tag_name().await.is_err() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
@@ -133,13 +150,13 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         c.goto(&app.url("/")).await?;
         assert!(c.current_url().await?.path().ends_with("/login"));
         c.find(Locator::Id("token")).await?.send_keys(common::TOKEN).await?;
-        c.find(Locator::Id("sign-in")).await?.click().await?;
+        click_and_load(&c, Locator::Id("sign-in")).await?;
         let text = wait_text(&c, Locator::Id("orders"), "WEB-1001").await;
         assert!(text.contains("WEB-1001"), "orders list shows the order: {text}");
         assert!(text.contains("accepted"));
 
         // The order page: allocation and timeline.
-        c.find(Locator::LinkText("WEB-1001")).await?.click().await?;
+        click_and_load(&c, Locator::LinkText("WEB-1001")).await?;
         let timeline = wait_text(&c, Locator::Id("timeline"), "received").await;
         assert!(timeline.contains("received"), "timeline: {timeline}");
         assert!(timeline.contains("2 × GADGET at WH"), "timeline: {timeline}");
@@ -149,7 +166,7 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         assert!(lines.contains("WH"), "allocations: {lines}");
 
         // Cancel through the CSRF-protected form.
-        c.find(Locator::Id("cancel")).await?.click().await?;
+        click_and_load(&c, Locator::Id("cancel")).await?;
         let timeline = wait_text(&c, Locator::Id("timeline"), "Cancelled").await;
         assert!(timeline.contains("Cancelled"), "timeline after cancel: {timeline}");
 
@@ -177,14 +194,14 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         c.goto(&app.url("/")).await?;
         let nav = c.find(Locator::Id("nav-exceptions")).await?.text().await?;
         assert!(nav.contains('1'), "nav count: {nav}");
-        c.find(Locator::Id("nav-exceptions")).await?.click().await?;
+        click_and_load(&c, Locator::Id("nav-exceptions")).await?;
         let queue = wait_text(&c, Locator::Id("exceptions"), "WEB-1002").await;
         assert!(queue.contains("address_invalid") && queue.contains("WEB-1002"), "queue: {queue}");
-        c.find(Locator::LinkText("Fix address")).await?.click().await?;
+        click_and_load(&c, Locator::LinkText("Fix address")).await?;
         let postal = c.wait().for_element(Locator::Id("postal_code")).await?;
         postal.clear().await?;
         postal.send_keys("97205").await?;
-        c.find(Locator::Id("save-address")).await?.click().await?;
+        click_and_load(&c, Locator::Id("save-address")).await?;
         let log = wait_text(&c, Locator::Id("exception-log"), "edit_address").await;
         assert!(log.contains("edit_address"), "log: {log}");
         let (_, fixed) = app.get(&format!("/api/v1/orders/{}", bad["id"].as_str().unwrap_or_default())).await;
@@ -204,7 +221,7 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         let queue = wait_text(&c, Locator::Id("exceptions"), "WEB-1003").await;
         assert!(queue.contains("backordered"), "queue: {queue}");
         c.find(Locator::Css("input[name=reason]")).await?.send_keys("customer will wait").await?;
-        c.find(Locator::Css("button.dismiss")).await?.click().await?;
+        click_and_load(&c, Locator::Css("button.dismiss")).await?;
         let queue = wait_text(&c, Locator::Id("exceptions"), "Nothing needs you").await;
         assert!(queue.contains("Nothing needs you"), "queue after dismiss: {queue}");
         let (_, dismissed) = app.get("/api/v1/exceptions?status=dismissed").await;
@@ -221,19 +238,19 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         threshold.send_keys("75.00").await?;
         c.find(Locator::Css("select[name=protect_location_0]")).await?.select_by_value("WH").await?;
         c.find(Locator::Css("input[name=protect_keep_0]")).await?.send_keys("1").await?;
-        c.find(Locator::Id("save-settings")).await?.click().await?;
+        click_and_load(&c, Locator::Id("save-settings")).await?;
         let message = wait_text(&c, Locator::Id("message"), "Saved as draft v1").await;
         assert!(message.contains("Saved as draft v1"), "{message}");
         let (_, saved) = app.get("/api/v1/routing/policies/1").await;
         assert_eq!(saved["policy"]["split"]["min_order_value"]["minor"], 7500, "{saved}");
         assert_eq!(saved["policy"]["protection"][0]["keep_units"], 1, "{saved}");
-        c.find(Locator::LinkText("Preview on last 50 orders")).await?.click().await?;
+        click_and_load(&c, Locator::LinkText("Preview on last 50 orders")).await?;
         let summary = wait_text(&c, Locator::Id("report-summary"), "orders compared").await;
         assert!(summary.contains("orders compared"), "{summary}");
-        c.find(Locator::Css("button.shadow-start")).await?.click().await?;
+        click_and_load(&c, Locator::Css("button.shadow-start")).await?;
         let message = wait_text(&c, Locator::Id("message"), "shadow").await;
         assert!(message.contains("runs in shadow"), "{message}");
-        c.find(Locator::Css("button.activate")).await?.click().await?;
+        click_and_load(&c, Locator::Css("button.activate")).await?;
         let message = wait_text(&c, Locator::Id("message"), "active").await;
         assert!(message.contains("v1 is now active"), "{message}");
         let (_, policy) = app.get("/api/v1/routing/policy").await;
@@ -241,7 +258,7 @@ async fn dashboard_shows_an_order_placed_through_the_api() {
         let text = c.find(Locator::Id("policy-text")).await?;
         text.clear().await?;
         text.send_keys("[split]\nmax_shipments = 0\n").await?;
-        c.find(Locator::Id("validate")).await?.click().await?;
+        click_and_load(&c, Locator::Id("validate")).await?;
         let error = wait_text(&c, Locator::Id("error"), "line").await;
         assert!(error.contains("line 2") && error.contains("max_shipments"), "{error}");
 
@@ -280,22 +297,22 @@ async fn store_page(c: &fantoccini::Client, app: &common::TestApp) -> Result<(),
         )
         .await;
     assert_eq!(s, 201, "{o}");
-    c.find(Locator::Id("nav-store")).await?.click().await?;
+    click_and_load(c, Locator::Id("nav-store")).await?;
     c.wait().for_element(Locator::Id("location")).await?.select_by_value("WH").await?;
-    c.find(Locator::Id("show-picks")).await?.click().await?;
+    click_and_load(c, Locator::Id("show-picks")).await?;
     let card = wait_text(c, Locator::Id("pick-STORE-3001"), "to_pick").await;
     assert!(card.contains("2 ×") && card.contains("PICKME"), "card: {card}");
     let fits = c.execute("return document.documentElement.scrollWidth <= window.innerWidth", vec![]).await?;
     assert_eq!(fits, json!(true), "the Store page fits a phone's width");
-    c.find(Locator::Css("#pick-STORE-3001 button.step-picked")).await?.click().await?;
+    click_and_load(c, Locator::Css("#pick-STORE-3001 button.step-picked")).await?;
     let message = wait_text(c, Locator::Id("message"), "Marked picked").await;
     assert!(message.contains("Marked picked"), "{message}");
-    c.find(Locator::Css("#pick-STORE-3001 button.step-packed")).await?.click().await?;
+    click_and_load(c, Locator::Css("#pick-STORE-3001 button.step-packed")).await?;
     let message = wait_text(c, Locator::Id("message"), "Marked packed").await;
     assert!(message.contains("Marked packed"), "{message}");
     c.find(Locator::Css("#pick-STORE-3001 input.carrier")).await?.send_keys("UPS").await?;
     c.find(Locator::Css("#pick-STORE-3001 input.tracking")).await?.send_keys("1Z3001").await?;
-    c.find(Locator::Css("#pick-STORE-3001 button.step-ship")).await?.click().await?;
+    click_and_load(c, Locator::Css("#pick-STORE-3001 button.step-ship")).await?;
     let message = wait_text(c, Locator::Id("message"), "Shipped").await;
     assert!(message.contains("Shipped"), "{message}");
     let (_, shipped) = app.get(&format!("/api/v1/orders/{}", o["id"].as_str().unwrap_or_default())).await;
@@ -317,31 +334,31 @@ async fn staff_pages(c: &fantoccini::Client, app: &common::TestApp) -> Result<()
     let body = common::order_body("STAFF-4001", json!([{"sku": "TILLME", "quantity": 1, "unit_price": 900}]));
     let (s, o) = app.post("/api/v1/orders", body).await;
     assert_eq!(s, 201, "{o}");
-    c.find(Locator::Id("nav-staff")).await?.click().await?;
+    click_and_load(c, Locator::Id("nav-staff")).await?;
     c.wait().for_element(Locator::Id("name")).await?.send_keys("Ana Ruiz").await?;
     c.find(Locator::Id("email")).await?.send_keys("ana@shop.example").await?;
     c.find(Locator::Id("role")).await?.select_by_value("store").await?;
     c.find(Locator::Id("location")).await?.select_by_value("WH").await?;
     c.find(Locator::Id("password")).await?.send_keys("correct horse battery").await?;
-    c.find(Locator::Id("add-staff-button")).await?.click().await?;
+    click_and_load(c, Locator::Id("add-staff-button")).await?;
     let message = wait_text(c, Locator::Id("message"), "Added").await;
     assert!(message.contains("Added"), "{message}");
     c.find(Locator::Id("token-name")).await?.send_keys("Till 2").await?;
     c.find(Locator::Id("token-location")).await?.select_by_value("WH").await?;
-    c.find(Locator::Id("create-token-button")).await?.click().await?;
+    click_and_load(c, Locator::Id("create-token-button")).await?;
     let secret = wait_text(c, Locator::Id("token-secret"), "sy_").await;
     assert!(secret.starts_with("sy_") && secret.len() == 67, "{secret}");
-    c.find(Locator::Css("form.logout button")).await?.click().await?;
+    click_and_load(c, Locator::Css("form.logout button")).await?;
     c.wait().for_element(Locator::Id("email")).await?.send_keys("ana@shop.example").await?;
     c.find(Locator::Id("password")).await?.send_keys("correct horse battery").await?;
-    c.find(Locator::Id("sign-in-staff")).await?.click().await?;
+    click_and_load(c, Locator::Id("sign-in-staff")).await?;
     let card = wait_text(c, Locator::Id("pick-STAFF-4001"), "to_pick").await;
     assert!(card.contains("TILLME"), "card: {card}");
     let who = c.find(Locator::Id("signed-in-as")).await?.text().await?;
     assert_eq!(who, "Ana Ruiz (store staff, WH)");
     assert!(c.find(Locator::Id("nav-rules")).await.is_err(), "no link to the rules");
     assert!(c.find(Locator::Id("nav-staff")).await.is_err(), "no link to staff");
-    c.find(Locator::Css("#pick-STAFF-4001 button.step-picked")).await?.click().await?;
+    click_and_load(c, Locator::Css("#pick-STAFF-4001 button.step-picked")).await?;
     let message = wait_text(c, Locator::Id("message"), "Marked picked").await;
     assert!(message.contains("Marked picked"), "{message}");
     let (_, picked) = app.get(&format!("/api/v1/orders/{}", o["id"].as_str().unwrap_or_default())).await;
@@ -401,7 +418,7 @@ async fn returns_pages(c: &fantoccini::Client, app: &common::TestApp) -> Result<
     c.goto(&app.url("/return")).await?;
     c.wait().for_element(Locator::Id("order-number")).await?.send_keys("WEB-5001").await?;
     c.find(Locator::Id("contact")).await?.send_keys("97205").await?;
-    c.find(Locator::Id("find-order")).await?.click().await?;
+    click_and_load(c, Locator::Id("find-order")).await?;
     let lines = wait_text(c, Locator::Id("return-lines"), "SCARF").await;
     assert!(lines.contains("SCARF"), "{lines}");
     let units = c.find(Locator::Id("q1")).await?;
@@ -409,7 +426,7 @@ async fn returns_pages(c: &fantoccini::Client, app: &common::TestApp) -> Result<
     units.send_keys("1").await?;
     c.find(Locator::Id("reason")).await?.select_by_value("defective").await?;
     c.find(Locator::Id("note")).await?.send_keys("<script>alert('x')</script>").await?;
-    c.find(Locator::Id("send-request")).await?.click().await?;
+    click_and_load(c, Locator::Id("send-request")).await?;
     let outcome = wait_text(c, Locator::Id("outcome"), "approved").await;
     assert_eq!(outcome, "Your return is approved");
     let explanation = c.find(Locator::Id("explanation")).await?.text().await?;
@@ -432,7 +449,7 @@ async fn returns_pages(c: &fantoccini::Client, app: &common::TestApp) -> Result<
     let timeline = c.find(Locator::Id("return-timeline")).await?.text().await?;
     assert!(timeline.contains("<script>alert('x')</script>"), "the note shown as text: {timeline}");
     c.find(Locator::Css("select.grade")).await?.select_by_value("resellable").await?;
-    c.find(Locator::Id("receive")).await?.click().await?;
+    click_and_load(c, Locator::Id("receive")).await?;
     let message = wait_text(c, Locator::Id("message"), "Received").await;
     assert!(message.contains("Received"), "{message}");
     let receipts = c.find(Locator::Id("receipts")).await?.text().await?;
@@ -440,11 +457,11 @@ async fn returns_pages(c: &fantoccini::Client, app: &common::TestApp) -> Result<
     assert_eq!(app.position("SCARF", "WH").await, (4, 0, 4), "5 − 2 shipped + 1 back on sale");
 
     // The same label scanned again: already received, nothing to do.
-    c.find(Locator::Id("nav-returns")).await?.click().await?;
+    click_and_load(c, Locator::Id("nav-returns")).await?;
     c.wait().for_element(Locator::Id("scan")).await?.send_keys(&format!("{rma}\u{E007}")).await?;
     let note = wait_text(c, Locator::Id("already-received"), "Already received").await;
     assert!(note.contains("Already received"), "{note}");
-    c.find(Locator::Id("nav-returns")).await?.click().await?;
+    click_and_load(c, Locator::Id("nav-returns")).await?;
     c.wait().for_element(Locator::Id("scan")).await?.send_keys("RMA-000000-0000\u{E007}").await?;
     let error = wait_text(c, Locator::Id("error"), "No return").await;
     assert!(error.contains("No return has the number"), "{error}");
@@ -486,12 +503,12 @@ async fn vendor_page(c: &fantoccini::Client, app: &common::TestApp) -> Result<()
     assert_eq!(status, "Waiting for your confirmation");
     let fits = c.execute("return document.documentElement.scrollWidth <= window.innerWidth", vec![]).await?;
     assert_eq!(fits, json!(true), "the page fits a phone's width");
-    c.find(Locator::Css("#confirm button")).await?.click().await?;
+    click_and_load(c, Locator::Css("#confirm button")).await?;
     wait_text(c, Locator::Id("po-status"), "Confirmed").await;
     assert!(c.find(Locator::Id("confirm")).await.is_err(), "confirmed once");
     c.find(Locator::Css("#ship input[name=carrier]")).await?.send_keys("UPS").await?;
     c.find(Locator::Css("#ship input[name=tracking]")).await?.send_keys("1Z999AA10123456784").await?;
-    c.find(Locator::Css("#ship button")).await?.click().await?;
+    click_and_load(c, Locator::Css("#ship button")).await?;
     let status = wait_text(c, Locator::Id("po-status"), "Shipped").await;
     assert_eq!(status, "Shipped: thank you");
     let (_, o) = app.get(&format!("/api/v1/orders/{}", order["id"].as_str().expect("id"))).await;
@@ -507,7 +524,7 @@ async fn vendor_page(c: &fantoccini::Client, app: &common::TestApp) -> Result<()
 /// then applied, the inventory searched by title and by a scanned SKU,
 /// units received and counted, and the API reference.
 async fn setting_up(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), fantoccini::error::CmdError> {
-    c.find(Locator::Id("nav-locations")).await?.click().await?;
+    click_and_load(c, Locator::Id("nav-locations")).await?;
     c.wait().for_element(Locator::Id("add-location")).await?.click().await?;
     for (id, value) in [
         ("code", "EAST"),
@@ -521,29 +538,29 @@ async fn setting_up(c: &fantoccini::Client, app: &common::TestApp) -> Result<(),
     ] {
         c.wait().for_element(Locator::Id(id)).await?.send_keys(value).await?;
     }
-    c.find(Locator::Id("save-location")).await?.click().await?;
+    click_and_load(c, Locator::Id("save-location")).await?;
     let message = wait_text(c, Locator::Id("message"), "Location added").await;
     assert!(message.contains("Location added"), "{message}");
     let list = c.find(Locator::Id("locations")).await?.text().await?;
     assert!(list.contains("East side store") && list.contains("45.5152"), "{list}");
 
     // A CSV with a bad third line: refused, with the line, and nothing imported.
-    c.find(Locator::Id("nav-import")).await?.click().await?;
+    click_and_load(c, Locator::Id("nav-import")).await?;
     let csv = c.wait().for_element(Locator::Id("csv")).await?;
     csv.send_keys("sku,title,location,on_hand\nTEE-BLUE,Blue tee,EAST,2\nMUG,Mug,EAST,lots\n").await?;
-    c.find(Locator::Id("import")).await?.click().await?;
+    click_and_load(c, Locator::Id("import")).await?;
     let error = wait_text(c, Locator::Id("error"), "line 3").await;
     assert!(error.contains("line 3") && error.contains("Nothing was imported"), "{error}");
     assert_eq!(app.get("/api/v1/inventory/TEE-BLUE").await.0, 404, "nothing was imported");
     let csv = c.find(Locator::Id("csv")).await?;
     csv.clear().await?;
     csv.send_keys("sku,title,location,on_hand\nTEE-BLUE,Blue tee,EAST,2\nMUG,Mug,EAST,9\n").await?;
-    c.find(Locator::Id("import")).await?.click().await?;
+    click_and_load(c, Locator::Id("import")).await?;
     let message = wait_text(c, Locator::Id("message"), "Imported").await;
     assert!(message.contains("Imported 2 row(s): 2 new SKU(s)"), "{message}");
 
     // Search by title; then a scanner types a SKU and Enter.
-    c.find(Locator::Id("nav-inventory")).await?.click().await?;
+    click_and_load(c, Locator::Id("nav-inventory")).await?;
     c.wait().for_element(Locator::Id("search")).await?.send_keys("blue\u{E007}").await?;
     let grid = wait_text(c, Locator::Id("inventory"), "TEE-BLUE").await;
     assert!(grid.contains("TEE-BLUE") && !grid.contains("GADGET") && !grid.contains("MUG"), "{grid}");
@@ -556,20 +573,20 @@ async fn setting_up(c: &fantoccini::Client, app: &common::TestApp) -> Result<(),
 
     // Receive 5 at EAST, then count it: 9 + 5 = 14, then 11 on the shelf.
     c.find(Locator::Css("#at-EAST input.receive-units")).await?.send_keys("5").await?;
-    c.find(Locator::Css("#at-EAST button.receive")).await?.click().await?;
+    click_and_load(c, Locator::Css("#at-EAST button.receive")).await?;
     let message = wait_text(c, Locator::Id("message"), "received").await;
     assert!(message.contains("Units received"), "{message}");
     let on_hand = c.find(Locator::Css("#at-EAST td.on-hand")).await?.text().await?;
     assert_eq!(on_hand, "14");
     assert_eq!(app.position("MUG", "EAST").await, (14, 0, 14));
     c.find(Locator::Css("#at-EAST input.count-units")).await?.send_keys("11").await?;
-    c.find(Locator::Css("#at-EAST button.count")).await?.click().await?;
+    click_and_load(c, Locator::Css("#at-EAST button.count")).await?;
     let message = wait_text(c, Locator::Id("message"), "Count saved").await;
     assert!(message.contains("Count saved"), "{message}");
     assert_eq!(app.position("MUG", "EAST").await, (11, 0, 11));
 
     // The API reference, browsable without anything from elsewhere.
-    c.find(Locator::Id("nav-reference")).await?.click().await?;
+    click_and_load(c, Locator::Id("nav-reference")).await?;
     let intro = wait_text(c, Locator::Id("api-intro"), "Switchyard API").await;
     assert!(intro.contains("Switchyard API"), "{intro}");
     c.find(Locator::Css("a[href='#schema-LocationBody']")).await?.click().await?;
@@ -587,7 +604,7 @@ async fn channels(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), f
     app.sku("WIDGET", json!(null)).await;
     app.stock("WIDGET", "WH", 10).await;
 
-    c.find(Locator::Id("nav-channels")).await?.click().await?;
+    click_and_load(c, Locator::Id("nav-channels")).await?;
     c.wait().for_element(Locator::Id("connect-channel")).await?.click().await?;
     for (id, value) in [
         ("name", "amazon-us"),
@@ -603,7 +620,7 @@ async fn channels(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), f
     }
     c.find(Locator::Css("select[name=kind]")).await?.select_by_value("amazon").await?;
     c.find(Locator::Css("select[name=mode]")).await?.select_by_value("live").await?;
-    c.find(Locator::Id("save-channel")).await?.click().await?;
+    click_and_load(c, Locator::Id("save-channel")).await?;
     let message = wait_text(c, Locator::Id("message"), "Channel connected").await;
     assert!(message.contains("Channel connected"), "{message}");
     let names = c.find(Locator::Id("credential-names")).await?.text().await?;
@@ -629,10 +646,10 @@ async fn channels(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), f
     assert!(requests.contains("stock") && requests.contains("accepted"), "{requests}");
 
     // The list: the connection's card with its figures and the resync button.
-    c.find(Locator::Id("nav-channels")).await?.click().await?;
+    click_and_load(c, Locator::Id("nav-channels")).await?;
     let card = wait_text(c, Locator::Id("channel-amazon-us"), "Amazon US").await;
     assert!(card.contains("live") && card.contains("Resync all stock"), "{card}");
-    c.find(Locator::Css("#channel-amazon-us button.resync")).await?.click().await?;
+    click_and_load(c, Locator::Css("#channel-amazon-us button.resync")).await?;
     let message = wait_text(c, Locator::Id("message"), "Resync started").await;
     assert!(message.contains("1 level(s)"), "{message}");
     Ok(())
@@ -648,7 +665,7 @@ async fn insights(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), f
     let body = common::order_body("WEB-3001", json!([{"sku": "VASE", "quantity": 1, "unit_price": 2000}]));
     assert_eq!(app.post("/api/v1/orders", body).await.0, 201);
 
-    c.find(Locator::Id("nav-overview")).await?.click().await?;
+    click_and_load(c, Locator::Id("nav-overview")).await?;
     let kpis = wait_text(c, Locator::Id("kpis"), "Fill rate").await;
     assert!(kpis.contains("Orders") && kpis.contains("before:"), "{kpis}");
     // The window is phone-narrow (Chromium keeps it at its minimum width):
@@ -663,27 +680,27 @@ async fn insights(c: &fantoccini::Client, app: &common::TestApp) -> Result<(), f
     assert!(health.contains("no_stock_still_sells") && health.contains("VASE"), "{health}");
 
     // ROI: the order count and cancellation rate come from the shop's orders.
-    c.find(Locator::Id("nav-roi")).await?.click().await?;
+    click_and_load(c, Locator::Id("nav-roi")).await?;
     let measured = wait_text(c, Locator::Id("measured"), "order(s)").await;
     assert!(measured.contains("5 order(s), 20% cancelled"), "{measured}");
     c.find(Locator::Id("aov")).await?.send_keys("45").await?;
     c.find(Locator::Id("cancel_rate_before")).await?.send_keys("30").await?;
-    c.find(Locator::Id("calculate")).await?.click().await?;
+    click_and_load(c, Locator::Id("calculate")).await?;
     let results = wait_text(c, Locator::Id("roi-results"), "Prevented").await;
     // 5 a month: 2 failed before (1.5 rounds up), 1 after; 1 prevented × 45.00.
     assert!(results.contains("2 per month before, 1 after") && results.contains("45.00 USD per month"), "{results}");
     let aov = c.find(Locator::Id("aov")).await?;
     aov.clear().await?;
     aov.send_keys("4.5.0").await?;
-    c.find(Locator::Id("calculate")).await?.click().await?;
+    click_and_load(c, Locator::Id("calculate")).await?;
     let error = wait_text(c, Locator::Id("error"), "aov").await;
     assert!(error.contains("aov: must be a decimal amount"), "{error}");
 
     // Simulate a saved version (here the active v1) against the policy in force.
-    c.find(Locator::Id("nav-rules")).await?.click().await?;
+    click_and_load(c, Locator::Id("nav-rules")).await?;
     c.wait().for_element(Locator::Id("simulate")).await?;
     c.find(Locator::Css("select[name=version]")).await?.select_by_value("1").await?;
-    c.find(Locator::Id("run-simulation")).await?.click().await?;
+    click_and_load(c, Locator::Id("run-simulation")).await?;
     let table = wait_text(c, Locator::Id("simulation"), "active v1").await;
     // Five orders under each; v1 is the policy in force, so nothing changes against it.
     assert!(table.contains("active v1 5 ") && table.contains("\nv1 5 ") && table.contains("+0 +0.0 points"), "{table}");

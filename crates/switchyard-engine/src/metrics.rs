@@ -220,29 +220,14 @@ async fn happenings(
     promise_hours: i64,
     days: &mut BTreeMap<i64, Bucket>,
 ) -> Result<(), Error> {
-    for (day, leads) in counts::pickups_made_ready(tx, s, PickStep::ReadyForPickup).await? {
-        count_pickups(&mut bucket(days, day).counts, &leads, promise_hours);
-    }
-    for (day, n) in counts::exceptions_opened(tx, s).await? {
-        bucket(days, day).counts.exceptions_opened += n;
-    }
-    for (day, n) in counts::exceptions_resolved(tx, s).await? {
-        bucket(days, day).counts.exceptions_resolved += n;
-    }
-    for (day, lags) in counts::sync_lags(tx, s).await? {
-        bucket(days, day).sync_lag_ms.extend(lags);
-    }
-    for (day, n) in counts::complaint_days(tx, s).await? {
-        bucket(days, day).counts.complaints += n;
-    }
-    for (day, turnarounds) in counts::return_turnarounds(tx, s).await? {
-        bucket(days, day).return_turnaround_ms.extend(turnarounds.into_iter().map(|ms| ms.max(0)));
+    for h in counts::happenings_by_channel(tx, s, PickStep::ReadyForPickup).await? {
+        absorb_happened(days, &h, promise_hours);
     }
     Ok(())
 }
 
-/// What happened on a day of the rollups (`metrics_happenings`), into the
-/// day's bucket: the same numbers [`happenings`] counts from the records.
+/// What happened on a day in a channel — counted from the records, or read
+/// from the rollups (`metrics_happenings`) — into the day's bucket.
 pub(crate) fn absorb_happened(
     days: &mut BTreeMap<i64, Bucket>,
     h: &switchyard_store::metrics::DayHappenings,

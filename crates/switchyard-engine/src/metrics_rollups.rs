@@ -89,7 +89,7 @@ pub(crate) async fn read(
                 fresh.entry(k.day).or_default().0.push(encode(&k, &bucket)?);
             }
         }
-        for h in happenings_by_channel(tx, s.from_ms, s.to_ms, PickStep::ReadyForPickup).await? {
+        for h in happenings_by_channel(tx, &s, PickStep::ReadyForPickup).await? {
             fresh.entry(h.day).or_default().1.push(h);
         }
     }

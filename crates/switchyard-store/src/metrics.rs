@@ -167,11 +167,6 @@ pub fn sample_text(sample: &[i64]) -> String {
     sample.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
-/// (day, count) rows.
-async fn day_counts(tx: &mut Tx, sql: &str, params: &[Value]) -> Result<Vec<(i64, i64)>, StoreError> {
-    tx.query(sql, params).await?.iter().map(|r| Ok((r.i64(0)?, r.i64(1)?))).collect()
-}
-
 /// (key, count) rows.
 async fn keyed_counts(tx: &mut Tx, sql: &str, params: &[Value]) -> Result<Vec<(DayKey, i64)>, StoreError> {
     tx.query(sql, params).await?.iter().map(|r| Ok((Key::read(r)?, r.i64(3)?))).collect()
@@ -311,89 +306,12 @@ fn exceptions_in(s: &Scope<'_>, at_column: &str, extra: Vec<Value>) -> (String, 
     (sql, params)
 }
 
-/// Exceptions opened per day.
-pub async fn exceptions_opened(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)>, StoreError> {
-    let (from, params) = exceptions_in(s, "created_at", vec![]);
-    let sql = format!("SELECT e.created_at / {DAY}, CAST(COUNT(*) AS BIGINT) {from} GROUP BY 1 ORDER BY 1");
-    day_counts(tx, &sql, &params).await
-}
-
-/// Exceptions closed (resolved, dismissed, closed with their order) per day.
-pub async fn exceptions_resolved(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)>, StoreError> {
-    let (from, params) = exceptions_in(s, "resolved_at", vec![]);
-    let sql = format!("SELECT e.resolved_at / {DAY}, CAST(COUNT(*) AS BIGINT) {from} GROUP BY 1 ORDER BY 1");
-    day_counts(tx, &sql, &params).await
-}
-
 /// Exceptions opened in the range and still open: (day, when each was
 /// opened).
 pub async fn open_exceptions(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, Vec<i64>)>, StoreError> {
     let (from, params) = exceptions_in(s, "created_at", vec![Value::from(ExceptionStatus::Open.as_str())]);
     let sql =
         format!("SELECT e.created_at / {DAY}, {} {from} AND e.status = $3 GROUP BY 1", concat(tx, "e.created_at"));
-    day_samples(tx, &sql, &params).await
-}
-
-/// Lags of the stock levels channels acknowledged in the range: (day,
-/// each lag in ms). Lags are a channel's, not a location's: the location
-/// does not narrow them.
-pub async fn sync_lags(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, Vec<i64>)>, StoreError> {
-    let mut params = vec![Value::from(s.from_ms), Value::from(s.to_ms)];
-    let mut sql = format!(
-        "SELECT acked_at / {DAY}, {} FROM channel_lag WHERE acked_at >= $1 AND acked_at < $2",
-        concat(tx, "lag_ms")
-    );
-    if let Some(c) = s.channel {
-        params.push(Value::from(c));
-        sql.push_str(" AND channel = $3");
-    }
-    sql.push_str(" GROUP BY 1");
-    day_samples(tx, &sql, &params).await
-}
-
-/// Complaints recorded per day (against orders in scope).
-pub async fn complaint_days(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, i64)>, StoreError> {
-    let mut params = vec![Value::from(s.from_ms), Value::from(s.to_ms)];
-    let narrow = narrowing(s, "o.channel", &mut params);
-    let sql = format!(
-        "SELECT c.created_at / {DAY}, CAST(COUNT(*) AS BIGINT) FROM complaints c{} \
-         WHERE c.created_at >= $1 AND c.created_at < $2{narrow} GROUP BY 1 ORDER BY 1",
-        if narrowed(s) { " JOIN orders o ON o.id = c.order_id" } else { "" }
-    );
-    day_counts(tx, &sql, &params).await
-}
-
-/// Pickup orders (in scope) made ready for pickup in the range: (day made
-/// ready, for each readiness the ms from the order being taken to it). The
-/// event kind is the `ready` step's code, written into the text so the
-/// partial index `order_events_ready` (migration 0027) serves it.
-pub async fn pickups_made_ready(
-    tx: &mut Tx,
-    s: &Scope<'_>,
-    ready: PickStep,
-) -> Result<Vec<(i64, Vec<i64>)>, StoreError> {
-    let mut params = vec![Value::from(s.from_ms), Value::from(s.to_ms)];
-    let narrow = narrowing(s, "o.channel", &mut params);
-    let kind = ready.as_str();
-    let sql = format!(
-        "SELECT ev.at / {DAY}, {} FROM order_events ev JOIN orders o ON o.id = ev.order_id \
-         WHERE ev.kind = '{kind}' AND ev.at >= $1 AND ev.at < $2{narrow} GROUP BY 1",
-        concat(tx, "ev.at - o.created_at")
-    );
-    day_samples(tx, &sql, &params).await
-}
-
-/// Returns refunded in the range (of orders in scope): (day refunded, for
-/// each the ms from request to refund).
-pub async fn return_turnarounds(tx: &mut Tx, s: &Scope<'_>) -> Result<Vec<(i64, Vec<i64>)>, StoreError> {
-    let mut params = vec![Value::from(s.from_ms), Value::from(s.to_ms)];
-    let narrow = narrowing(s, "o.channel", &mut params);
-    let sql = format!(
-        "SELECT r.refunded_at / {DAY}, {} FROM returns r{} \
-         WHERE r.refunded_at >= $1 AND r.refunded_at < $2{narrow} GROUP BY 1",
-        concat(tx, "r.refunded_at - r.created_at"),
-        if narrowed(s) { " JOIN orders o ON o.id = r.order_id" } else { "" }
-    );
     day_samples(tx, &sql, &params).await
 }
 
@@ -456,34 +374,45 @@ pub struct DayHappenings {
     pub refund_turnarounds: Vec<i64>,
 }
 
-/// What happened in `[from_ms, to_ms)`, per day and channel (of the order,
-/// else of the record): the computation behind `metrics_happenings`.
+/// What happened in the scope, per day and channel (of the order, else of
+/// the record): exceptions opened and closed, complaints, pickups made
+/// ready (the event kind is the `ready` step's code, written into the text
+/// so the partial index `order_events_ready` serves it), stock levels
+/// acknowledged (a channel's, so a location does not narrow them) and
+/// refunds. Both what a report counts from the records and the rows of
+/// `metrics_happenings`.
 pub async fn happenings_by_channel(
     tx: &mut Tx,
-    from_ms: i64,
-    to_ms: i64,
+    s: &Scope<'_>,
     ready: PickStep,
 ) -> Result<Vec<DayHappenings>, StoreError> {
     let mut out: std::collections::BTreeMap<(i64, String), DayHappenings> = std::collections::BTreeMap::new();
-    let range = vec![Value::from(from_ms), Value::from(to_ms)];
-    let counts = |at: &str| {
+    let exceptions = |at: &str, params: &mut Vec<Value>| {
+        let narrow = narrowing(s, "COALESCE(o.channel, e.channel)", params);
         format!(
             "SELECT e.{at} / {DAY}, COALESCE(o.channel, e.channel, ''), CAST(COUNT(*) AS BIGINT) FROM exceptions e \
-             LEFT JOIN orders o ON o.id = e.order_id WHERE e.{at} >= $1 AND e.{at} < $2 GROUP BY 1, 2"
+             LEFT JOIN orders o ON o.id = e.order_id WHERE e.{at} >= $1 AND e.{at} < $2{narrow} GROUP BY 1, 2"
         )
     };
-    let complaints = format!(
-        "SELECT c.created_at / {DAY}, o.channel, CAST(COUNT(*) AS BIGINT) FROM complaints c \
-         JOIN orders o ON o.id = c.order_id WHERE c.created_at >= $1 AND c.created_at < $2 GROUP BY 1, 2"
-    );
-    for (which, sql) in [(0, counts("created_at")), (1, counts("resolved_at")), (2, complaints)] {
-        for r in tx.query(&sql, &range).await?.iter() {
-            let (day, channel, n) = (r.i64(0)?, r.string(1)?, r.i64(2)?);
-            let h = out.entry((day, channel.clone())).or_insert_with(|| DayHappenings {
-                day,
-                channel,
-                ..Default::default()
-            });
+    let of_orders = |select: &str, from: &str, at: &str, params: &mut Vec<Value>| {
+        let narrow = narrowing(s, "o.channel", params);
+        format!(
+            "SELECT {at} / {DAY}, o.channel, {select} FROM {from} WHERE {at} >= $1 AND {at} < $2{narrow} GROUP BY 1, 2"
+        )
+    };
+    let range = || vec![Value::from(s.from_ms), Value::from(s.to_ms)];
+    let mut count_queries = Vec::new();
+    for at in ["created_at", "resolved_at"] {
+        let mut params = range();
+        count_queries.push((exceptions(at, &mut params), params));
+    }
+    let mut params = range();
+    let complaints = "complaints c JOIN orders o ON o.id = c.order_id";
+    count_queries.push((of_orders("CAST(COUNT(*) AS BIGINT)", complaints, "c.created_at", &mut params), params));
+    for (which, (sql, params)) in count_queries.iter().enumerate() {
+        for r in tx.query(sql, params).await?.iter() {
+            let h = entry(&mut out, r.i64(0)?, r.string(1)?);
+            let n = r.i64(2)?;
             match which {
                 0 => h.exceptions_opened = n,
                 1 => h.exceptions_resolved = n,
@@ -492,32 +421,30 @@ pub async fn happenings_by_channel(
         }
     }
     let kind = ready.as_str();
-    let samples = [
-        format!(
-            "SELECT ev.at / {DAY}, o.channel, {} FROM order_events ev JOIN orders o ON o.id = ev.order_id \
-             WHERE ev.kind = '{kind}' AND ev.at >= $1 AND ev.at < $2 GROUP BY 1, 2",
-            concat(tx, "ev.at - o.created_at")
-        ),
-        format!(
-            "SELECT acked_at / {DAY}, channel, {} FROM channel_lag WHERE acked_at >= $1 AND acked_at < $2 \
-             GROUP BY 1, 2",
-            concat(tx, "lag_ms")
-        ),
-        format!(
-            "SELECT r.refunded_at / {DAY}, o.channel, {} FROM returns r JOIN orders o ON o.id = r.order_id \
-             WHERE r.refunded_at >= $1 AND r.refunded_at < $2 GROUP BY 1, 2",
-            concat(tx, "r.refunded_at - r.created_at")
-        ),
-    ];
-    for (which, sql) in samples.iter().enumerate() {
-        for r in tx.query(sql, &range).await?.iter() {
-            let (day, channel) = (r.i64(0)?, r.string(1)?);
+    let mut sample_queries = Vec::new();
+    let mut params = range();
+    let pickups = format!("order_events ev JOIN orders o ON o.id = ev.order_id AND ev.kind = '{kind}'");
+    sample_queries.push((of_orders(&concat(tx, "ev.at - o.created_at"), &pickups, "ev.at", &mut params), params));
+    let mut params = range();
+    let mut lags = format!(
+        "SELECT acked_at / {DAY}, channel, {} FROM channel_lag WHERE acked_at >= $1 AND acked_at < $2",
+        concat(tx, "lag_ms")
+    );
+    if let Some(c) = s.channel {
+        params.push(Value::from(c));
+        lags.push_str(" AND channel = $3");
+    }
+    lags.push_str(" GROUP BY 1, 2");
+    sample_queries.push((lags, params));
+    let mut params = range();
+    let refunds = "returns r JOIN orders o ON o.id = r.order_id";
+    let turnaround = concat(tx, "r.refunded_at - r.created_at");
+    sample_queries.push((of_orders(&turnaround, refunds, "r.refunded_at", &mut params), params));
+    for (which, (sql, params)) in sample_queries.iter().enumerate() {
+        for r in tx.query(sql, params).await?.iter() {
+            let day = r.i64(0)?;
             let sample = parse_sample(day, r.opt_string(2)?.as_deref().unwrap_or(""))?;
-            let h = out.entry((day, channel.clone())).or_insert_with(|| DayHappenings {
-                day,
-                channel,
-                ..Default::default()
-            });
+            let h = entry(&mut out, day, r.string(1)?);
             match which {
                 0 => h.pickup_leads = sample,
                 1 => h.sync_lags = sample,
@@ -526,4 +453,13 @@ pub async fn happenings_by_channel(
         }
     }
     Ok(out.into_values().collect())
+}
+
+/// The happenings of `day` in `channel`, made empty when new.
+fn entry(
+    out: &mut std::collections::BTreeMap<(i64, String), DayHappenings>,
+    day: i64,
+    channel: String,
+) -> &mut DayHappenings {
+    out.entry((day, channel.clone())).or_insert_with(|| DayHappenings { day, channel, ..Default::default() })
 }
